@@ -1,0 +1,450 @@
+"""Depth distribution models of roots, belowground NPP and soil carbon (METHODS sections 2-3).
+
+* Schenk & Jackson (2002) logistic model of the cumulative fraction above depth D (cm):
+  ``F(D) = 1 / (1 + (D / D50) ** c)`` with ``c = -1.27875 / (log10 D95 - log10 D50)``.
+* Gale & Grigal (1987) / Jackson et al. (1996) beta model: ``Y(d) = 1 - beta ** d``.
+* The exponential share model of seed 000: ``share = a * exp(-b * depth)``.
+
+Every function broadcasts over numpy arrays (scalars, table columns, raster blocks);
+layer results are returned on the last axis. NaN inputs give NaN outputs (nodata).
+"""
+
+import numpy as np
+from scipy.optimize import least_squares
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .errors import InputError, describe_rows
+from .layers import layer_scheme
+
+#: log10(0.95 / 0.05) = log10(19) = 1.2787536: the constant that makes F(D95) = 0.95 exactly.
+#: Schenk & Jackson (2002) print it rounded as 1.27875 (a 4e-7 difference in F).
+LOGISTIC_CONSTANT = float(np.log10(19.0))
+
+
+def _where(mask, labels):
+    """Where ``mask`` is True: row labels if given, else a count ('3 of 100 values; ')."""
+    flat = np.flatnonzero(np.ravel(mask))
+    if labels is not None:
+        labels = np.asarray(labels)
+        return describe_rows([labels[i] for i in flat]) + "; "
+    return "" if np.size(mask) == 1 else f"{flat.size} of {np.size(mask)} values; "
+
+
+def check_logistic_parameters(d50, d95, labels=None):
+    """Raise InputError unless D95 > D50 > 0 wherever both are given (NaN = nodata)."""
+    d50, d95 = np.broadcast_arrays(np.asarray(d50, dtype=float), np.asarray(d95, dtype=float))
+    given = np.isfinite(d50) & np.isfinite(d95)
+    with np.errstate(invalid="ignore"):
+        bad_d50 = given & ~(d50 > 0)
+        bad_order = given & ~(d95 > d50) & ~bad_d50
+    if bad_d50.any():
+        where = _where(bad_d50, labels)
+        raise InputError(f"D50 must be a positive depth in cm ({where}"
+                         f"value {d50[bad_d50].flat[0]:g})")
+    if bad_order.any():
+        where = _where(bad_order, labels)
+        first = np.flatnonzero(bad_order.ravel())[0]
+        raise InputError(f"D95 must be greater than D50 ({where}D50={d50.flat[first]:g}, "
+                         f"D95={d95.flat[first]:g})")
+    return d50, d95
+
+
+def check_beta(beta, labels=None):
+    """Raise InputError unless 0 < beta < 1 wherever beta is given (NaN = nodata)."""
+    beta = np.asarray(beta, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(beta) & ~((beta > 0) & (beta < 1))
+    if bad.any():
+        where = _where(bad, labels)
+        raise InputError(f"beta must be between 0 and 1 (exclusive) ({where}"
+                         f"value {beta[bad].flat[0]:g})")
+    return beta
+
+
+def logistic_shape(d50, d95):
+    """The shape parameter c (negative) of the logistic model from D50 and D95 (cm)."""
+    d50, d95 = check_logistic_parameters(d50, d95)
+    return -LOGISTIC_CONSTANT / (np.log10(d95) - np.log10(d50))
+
+
+def _logistic_at(depths, log_d50, c):
+    """F at each of ``depths`` (1-D, cm) for arrays log(D50) and c; depths on the last axis."""
+    out = np.empty(np.shape(log_d50) + (len(depths),))
+    for j, depth in enumerate(depths):
+        if depth <= 0:
+            out[..., j] = 0.0
+        elif np.isinf(depth):
+            out[..., j] = 1.0
+        else:
+            with np.errstate(over="ignore"):
+                out[..., j] = 1.0 / (1.0 + np.exp(c * (np.log(depth) - log_d50)))
+    return out
+
+
+def logistic_cumulative(depth, d50, d95):
+    """Cumulative fraction F(D) above depth D (cm) for the Schenk-Jackson model."""
+    depth = np.asarray(depth, dtype=float)
+    c = logistic_shape(d50, d95)
+    with np.errstate(divide="ignore", over="ignore"):
+        return 1.0 / (1.0 + np.power(depth / np.asarray(d50, dtype=float), c))
+
+
+def _fractions_from_cumulative(cum, normalize):
+    """Layer fractions from F at the layer breaks (last axis); optionally sum to 1."""
+    fractions = np.diff(cum, axis=-1)
+    if normalize:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fractions /= (cum[..., -1] - cum[..., 0])[..., None]
+    return fractions
+
+
+def logistic_layer_fractions(d50, d95, layers=None, normalize=True):
+    """Fraction of roots/BNPP in each layer for the logistic model.
+
+    d50, d95: depths (cm) above which 50 % and 95 % lie; scalars or arrays (broadcast).
+    layers: anything :func:`~wholesoil.core.layers.layer_scheme` accepts (default 7 layers to 2 m).
+    normalize: if True (the METHODS Decision) the fractions sum to 1 over the layers;
+    if False they are shares of the infinite-depth total.
+    Returns an array of shape ``broadcast(d50, d95).shape + (n_layers,)``.
+    """
+    scheme = layer_scheme(layers)
+    d50, d95 = check_logistic_parameters(d50, d95)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_d50 = np.log(d50)
+        c = -LOGISTIC_CONSTANT * np.log(10.0) / (np.log(d95) - log_d50)
+    return _fractions_from_cumulative(_logistic_at(scheme.breaks, log_d50, c), normalize)
+
+
+def beta_cumulative(depth, beta):
+    """Cumulative fraction Y(d) = 1 - beta**d from the surface to depth d (cm)."""
+    beta = check_beta(beta)
+    return 1.0 - np.power(beta, np.asarray(depth, dtype=float))
+
+
+def beta_layer_fractions(beta, layers=None, normalize=True):
+    """Share of each layer, beta**top - beta**bottom, for the beta model.
+
+    normalize: if True the shares sum to 1 over the layers (as for the logistic model);
+    if False they are shares of the infinite-depth total (Jackson et al. 1996).
+    Returns an array of shape ``np.shape(beta) + (n_layers,)``.
+    """
+    scheme = layer_scheme(layers)
+    beta = check_beta(beta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_beta = np.log(beta)
+    cum = np.empty(np.shape(beta) + (len(scheme.breaks),))
+    for j, depth in enumerate(scheme.breaks):
+        cum[..., j] = 1.0 - np.exp(log_beta * depth)
+    return _fractions_from_cumulative(cum, normalize)
+
+
+def beta_extrapolate(stock, depth, beta, target_depth=100.0):
+    """Extrapolate a 0-``depth`` stock to 0-``target_depth`` (cm): X100 of METHODS section 3.
+
+    X_target = (1 - beta**target) / (1 - beta**depth) * X_depth.
+    """
+    beta = check_beta(beta)
+    depth = np.asarray(depth, dtype=float)
+    if np.any(depth[np.isfinite(depth)] <= 0):
+        raise InputError("beta extrapolation: the sampled depth must be positive (cm)")
+    return (1.0 - beta ** target_depth) / (1.0 - beta ** depth) * np.asarray(stock, dtype=float)
+
+
+def beta_depth_at_fraction(fraction, beta):
+    """Depth (cm) above which ``fraction`` (0-1) lies: ln(1 - fraction) / ln(beta)."""
+    beta = check_beta(beta)
+    fraction = np.asarray(fraction, dtype=float)
+    if np.any((fraction <= 0) | (fraction >= 1)):
+        raise InputError("fraction must be between 0 and 1 (exclusive)")
+    return np.log1p(-fraction) / np.log(beta)
+
+
+def partition_total(total, fractions):
+    """Split a total (e.g. BNPP, Mg C ha-1 yr-1) over layers: total[..., None] * fractions."""
+    return np.asarray(total, dtype=float)[..., None] * np.asarray(fractions, dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting
+
+
+def _fit_statistics(residuals, observed):
+    """RMSE and R2 of a fit of ``observed``."""
+    ss_res = float(np.sum(residuals ** 2))
+    ss_tot = float(np.sum((observed - np.mean(observed)) ** 2))
+    rmse = float(np.sqrt(ss_res / len(observed)))
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else np.nan
+    return rmse, r2
+
+
+def _depths_and_targets(X, y):
+    depths = np.asarray(X, dtype=float).reshape(-1)
+    cum = np.asarray(y, dtype=float).reshape(-1)
+    if depths.shape != cum.shape:
+        raise InputError("depths and cumulative fractions differ in length")
+    keep = np.isfinite(depths) & np.isfinite(cum)
+    depths, cum = depths[keep], cum[keep]
+    if np.any(depths <= 0):
+        raise InputError("depths for fitting must be positive (cm)")
+    if np.any((cum < 0) | (cum > 1)):
+        raise InputError("cumulative fractions must lie in [0, 1]")
+    return depths, cum
+
+
+def _interpolated_depth(depths, cum, level):
+    """Depth at which the observed cumulative fraction reaches ``level`` (log-linear)."""
+    order = np.argsort(depths)
+    d, f = depths[order], np.maximum.accumulate(cum[order])
+    d = np.concatenate(([d[0] / 2.0], d))
+    f = np.concatenate(([0.0], f))
+    if level >= f[-1]:
+        return d[-1] * 1.5
+    return float(np.exp(np.interp(level, f, np.log(d))))
+
+
+class LogisticDepthModel(RegressorMixin, BaseEstimator):
+    """Schenk-Jackson logistic cumulative fraction F(D), fitted by non-linear least squares.
+
+    Parameters are starting values (cm); None estimates them from the data.
+    ``fit(X, y)``: X = depths (cm, the increments' lower depths), y = cumulative fraction.
+    Learned: ``d50_``, ``d95_`` (cm), ``c_``, ``rmse_``, ``r2_``, ``converged_``, ``n_points_``.
+    """
+
+    def __init__(self, d50=None, d95=None):
+        self.d50 = d50
+        self.d95 = d95
+
+    def fit(self, X, y):
+        depths, cum = _depths_and_targets(X, y)
+        if len(depths) < 2:
+            raise InputError("the logistic model needs at least 2 depth increments to fit D50 and D95")
+        d50 = self.d50 if self.d50 is not None else _interpolated_depth(depths, cum, 0.5)
+        d95 = self.d95 if self.d95 is not None else max(_interpolated_depth(depths, cum, 0.95), d50 * 1.5)
+        check_logistic_parameters(d50, d95)
+        log_depths = np.log(depths)
+
+        def residuals(p):  # p = [log D50, log(D95 - D50)]
+            log_d50 = p[0]
+            c = -LOGISTIC_CONSTANT * np.log(10.0) / (np.log(np.exp(p[0]) + np.exp(p[1])) - log_d50)
+            return 1.0 / (1.0 + np.exp(np.clip(c * (log_depths - log_d50), -700, 700))) - cum
+
+        start = np.array([np.log(d50), np.log(d95 - d50)])
+        result = least_squares(residuals, start, method="lm" if len(depths) > 2 else "trf",
+                               x_scale="jac", max_nfev=2000)
+        self.d50_ = float(np.exp(result.x[0]))
+        self.d95_ = float(self.d50_ + np.exp(result.x[1]))
+        self.c_ = float(logistic_shape(self.d50_, self.d95_))
+        self.rmse_, self.r2_ = _fit_statistics(result.fun, cum)
+        self.converged_ = bool(result.success)
+        self.n_points_ = len(depths)
+        return self
+
+    def predict(self, X):
+        """Cumulative fraction above each depth in X (cm)."""
+        check_is_fitted(self, "d50_")
+        return logistic_cumulative(np.asarray(X, dtype=float).reshape(-1), self.d50_, self.d95_)
+
+    def layer_fractions(self, layers=None, normalize=True):
+        """Fractions of the fitted profile in each layer."""
+        check_is_fitted(self, "d50_")
+        return logistic_layer_fractions(self.d50_, self.d95_, layers, normalize)
+
+
+class BetaDepthModel(RegressorMixin, BaseEstimator):
+    """Beta model Y(d) = 1 - beta**d, fitted by non-linear least squares.
+
+    ``beta``: starting value, None estimates it from the data.
+    Learned: ``beta_``, ``d50_`` and ``d95_`` (derived, cm), ``rmse_``, ``r2_``, ``converged_``.
+    """
+
+    def __init__(self, beta=None):
+        self.beta = beta
+
+    def fit(self, X, y):
+        depths, cum = _depths_and_targets(X, y)
+        if len(depths) < 1:
+            raise InputError("the beta model needs at least 1 depth increment")
+        beta = self.beta
+        if beta is None:
+            beta = 0.5 ** (1.0 / _interpolated_depth(depths, cum, 0.5))
+        check_beta(beta)
+
+        def residuals(p):  # p = [log(-log beta)] keeps 0 < beta < 1
+            return 1.0 - np.exp(-np.exp(p[0]) * depths) - cum
+
+        result = least_squares(residuals, [np.log(-np.log(beta))], method="trf",
+                               x_scale="jac", max_nfev=2000)
+        self.beta_ = float(np.exp(-np.exp(result.x[0])))
+        self.d50_ = float(np.log(0.5) / np.log(self.beta_))
+        self.d95_ = float(np.log(0.05) / np.log(self.beta_))
+        self.rmse_, self.r2_ = _fit_statistics(result.fun, cum)
+        self.converged_ = bool(result.success)
+        self.n_points_ = len(depths)
+        return self
+
+    def predict(self, X):
+        """Cumulative fraction from the surface to each depth in X (cm)."""
+        check_is_fitted(self, "beta_")
+        return beta_cumulative(np.asarray(X, dtype=float).reshape(-1), self.beta_)
+
+    def layer_fractions(self, layers=None, normalize=True):
+        """Shares of the fitted profile in each layer."""
+        check_is_fitted(self, "beta_")
+        return beta_layer_fractions(self.beta_, layers, normalize)
+
+
+class ExponentialShareModel(RegressorMixin, BaseEstimator):
+    """Layer share against layer mid-depth: y = a * exp(-b * depth) (seed 000, Table S3).
+
+    Fitted by non-linear least squares, started from a log-linear fit.
+    Learned: ``a_``, ``b_`` (cm-1), ``rmse_``, ``r2_``, ``n_points_``.
+    """
+
+    def fit(self, X, y):
+        depth = np.asarray(X, dtype=float).reshape(-1)
+        share = np.asarray(y, dtype=float).reshape(-1)
+        keep = np.isfinite(depth) & np.isfinite(share)
+        depth, share = depth[keep], share[keep]
+        if len(depth) < 2 or np.unique(depth).size < 2:
+            raise InputError("the exponential share model needs values at 2 or more depths")
+        positive = share > 0
+        if positive.sum() >= 2 and np.unique(depth[positive]).size >= 2:
+            slope, intercept = np.polyfit(depth[positive], np.log(share[positive]), 1)
+            start = [intercept, -slope]
+        else:
+            start = [np.log(max(share.max(), 1e-9)), 0.01]
+
+        def residuals(p):  # p = [log a, b]
+            return np.exp(p[0] - p[1] * depth) - share
+
+        result = least_squares(residuals, start, method="lm" if len(depth) > 2 else "trf")
+        self.a_ = float(np.exp(result.x[0]))
+        self.b_ = float(result.x[1])
+        self.rmse_, self.r2_ = _fit_statistics(result.fun, share)
+        self.n_points_ = len(depth)
+        return self
+
+    def predict(self, X):
+        """Share at each mid-depth in X (cm)."""
+        check_is_fitted(self, "a_")
+        return self.a_ * np.exp(-self.b_ * np.asarray(X, dtype=float).reshape(-1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting many profiles from a table of depth increments
+
+#: Models :func:`fit_depth_profiles` can fit.
+DEPTH_MODELS = ("logistic", "beta", "exponential")
+
+
+def cumulative_profile(top, bottom, value, value_kind="amount"):
+    """Cumulative fraction at the lower depth of each increment of one profile.
+
+    top, bottom: increment depths (cm); value: amount per increment (``value_kind='amount'``,
+    e.g. g m-2) or density per volume (``'density'``, e.g. mg cm-3, multiplied by thickness).
+    Returns (lower depths, cumulative fractions, notes) with increments sorted by depth.
+    Raises InputError for negative, inverted or overlapping increments or no positive total.
+    """
+    top, bottom, value = (np.asarray(a, dtype=float) for a in (top, bottom, value))
+    if not (np.isfinite(top).all() and np.isfinite(bottom).all()):
+        raise InputError("missing top or bottom depth")
+    if (top < 0).any():
+        raise InputError(f"negative depth {top.min():g} cm")
+    if (bottom <= top).any():
+        i = int(np.flatnonzero(bottom <= top)[0])
+        raise InputError(f"increment {top[i]:g}-{bottom[i]:g} cm has its bottom above or at its top")
+    order = np.argsort(top, kind="stable")
+    top, bottom, value = top[order], bottom[order], value[order]
+    if (top[1:] < bottom[:-1]).any():
+        i = int(np.flatnonzero(top[1:] < bottom[:-1])[0])
+        raise InputError(f"increments {top[i]:g}-{bottom[i]:g} and {top[i + 1]:g}-{bottom[i + 1]:g} cm overlap")
+    notes = []
+    if np.isnan(value).any():
+        notes.append(f"{int(np.isnan(value).sum())} increment(s) without a value dropped")
+        keep = ~np.isnan(value)
+        top, bottom, value = top[keep], bottom[keep], value[keep]
+    if (value < 0).any():
+        raise InputError("negative values")
+    if (top[1:] > bottom[:-1]).any():
+        notes.append("gaps between increments (treated as holding nothing)")
+    if top.size and top[0] > 0:
+        notes.append(f"first increment starts at {top[0]:g} cm (treated as holding nothing above)")
+    amount = value * (bottom - top) if value_kind == "density" else value
+    total = amount.sum()
+    if not total > 0:
+        raise InputError("no positive values in the profile")
+    return bottom, np.cumsum(amount) / total, notes
+
+
+def fit_depth_profiles(table, id_col, top_col, bottom_col, value_col, model="logistic",
+                       value_kind="amount", progress=None, is_cancelled=None):
+    """Fit a depth model to every profile of a table of increments; one row per profile.
+
+    model: 'logistic' (D50, D95, c), 'beta' (beta with its derived D50 and D95), both
+    fitted to the cumulative fraction at the increments' lower depths, or 'exponential'
+    (a, b of share = a exp(-b mid-depth), fitted to the values as given, e.g. layer shares).
+    A profile that cannot be fitted gets ``status`` and ``message`` instead of numbers;
+    the other profiles are still fitted.
+    """
+    from .progress import as_progress
+    from .tables import require_columns, numeric_columns
+
+    if model not in DEPTH_MODELS:
+        raise InputError(f"unknown depth model {model!r}; choose one of {', '.join(DEPTH_MODELS)}")
+    if value_kind not in ("amount", "density"):
+        raise InputError("value_kind must be 'amount' or 'density'")
+    require_columns(table, [id_col, top_col, bottom_col, value_col])
+    data = numeric_columns(table, [top_col, bottom_col, value_col])
+    data[id_col] = table[id_col].values
+    steps = as_progress(progress, is_cancelled)
+    groups = list(data.groupby(id_col, sort=False))
+    rows = []
+    for i, (profile, part) in enumerate(groups):
+        row = {id_col: profile, "model": model, "n_increments": len(part),
+               "max_depth_cm": float(part[bottom_col].max())}
+        try:
+            row.update(_fit_one_profile(part[top_col], part[bottom_col], part[value_col], model, value_kind))
+        except InputError as error:
+            row.update(status="not_fitted", message=str(error))
+        rows.append(row)
+        if i % 50 == 0 or i == len(groups) - 1:
+            steps.update((i + 1) / len(groups))
+    import pandas as pd
+
+    columns = _FIT_COLUMNS[model]
+    result = pd.DataFrame(rows)
+    for column in columns:
+        if column not in result:
+            result[column] = np.nan
+    return result[[id_col, "model", "n_increments", "max_depth_cm"] + columns]
+
+
+_FIT_COLUMNS = {
+    "logistic": ["d50_cm", "d95_cm", "c", "rmse", "r2", "status", "message"],
+    "beta": ["beta", "d50_cm", "d95_cm", "rmse", "r2", "status", "message"],
+    "exponential": ["a", "b_per_cm", "rmse", "r2", "status", "message"],
+}
+
+
+def _fit_one_profile(top, bottom, value, model, value_kind):
+    """Fit one profile; returns the result columns (see ``_FIT_COLUMNS``)."""
+    if model == "exponential":
+        keep = np.isfinite(value)
+        fitted = ExponentialShareModel().fit((top[keep] + bottom[keep]) / 2.0, value[keep])
+        return {"a": fitted.a_, "b_per_cm": fitted.b_, "rmse": fitted.rmse_, "r2": fitted.r2_,
+                "status": "ok", "message": ""}
+    depths, cum, notes = cumulative_profile(top, bottom, value, value_kind)
+    if model == "logistic":
+        fitted = LogisticDepthModel().fit(depths, cum)
+        params = {"d50_cm": fitted.d50_, "d95_cm": fitted.d95_, "c": fitted.c_}
+    else:
+        fitted = BetaDepthModel().fit(depths, cum)
+        params = {"beta": fitted.beta_, "d50_cm": fitted.d50_, "d95_cm": fitted.d95_}
+    if not fitted.converged_:
+        notes.append("the optimiser did not report convergence")
+    if fitted.n_points_ <= (2 if model == "logistic" else 1):
+        notes.append("as many parameters as increments: the fit is exact, not a test")
+    params.update(rmse=fitted.rmse_, r2=fitted.r2_, message="; ".join(notes),
+                  status="ok" if fitted.converged_ else "not_converged")
+    return params

@@ -1,0 +1,219 @@
+"""Reading and writing attribute tables (CSV, GeoPackage and other OGR formats).
+
+Tables are pandas DataFrames. A table read from a vector format keeps its geometry as
+WKB bytes in the ``geometry`` column and its CRS (WKT) in ``table.attrs['crs_wkt']``, so
+that writing it back to a GeoPackage keeps the points where they were.
+
+Row numbers in messages are 1-based data rows (the first row after a CSV header is row 1).
+"""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, describe_rows
+
+GEOMETRY = "geometry"
+_VECTOR_SUFFIXES = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile",
+                    ".fgb": "FlatGeobuf"}
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary path next to ``path``; rename it to ``path`` only on success.
+
+    On any exception the temporary file is removed and an existing ``path`` is untouched.
+    """
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise InputError(f"output folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent or ".")
+    os.close(fd)
+    os.unlink(tmp)  # drivers want to create the file themselves
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
+
+def row_numbers(mask):
+    """1-based row numbers of the True entries of a boolean mask."""
+    return (np.flatnonzero(np.asarray(mask)) + 1).tolist()
+
+
+def require_columns(table, columns, source="the input table"):
+    """Raise InputError naming every column of ``columns`` that ``table`` lacks."""
+    missing = [c for c in columns if c is not None and c not in table.columns]
+    if missing:
+        have = ", ".join(map(str, table.columns[:30]))
+        word = "column" if len(missing) == 1 else "columns"
+        raise InputError(f"{source} has no {word} {', '.join(repr(m) for m in missing)} "
+                         f"(it has: {have})")
+
+
+def numeric_columns(table, columns):
+    """The given columns as float64; non-numeric text is an InputError naming the rows.
+
+    Empty cells become NaN (missing), which callers treat as nodata.
+    """
+    out = pd.DataFrame(index=table.index)
+    for column in columns:
+        raw = table[column]
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        blank = raw.isna() | raw.astype(str).str.strip().eq("")
+        bad = values.isna() & ~blank
+        if bad.any():
+            examples = ", ".join(repr(v) for v in raw[bad].astype(str).unique()[:3])
+            raise InputError(f"column {column!r} has non-numeric values ({examples}) in "
+                             f"{describe_rows(row_numbers(bad))}")
+        out[column] = values
+    return out
+
+
+def read_table(path, layer=None):
+    """Read a CSV or an OGR vector/table file (GeoPackage, GeoJSON, Shapefile...)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input file {path} does not exist")
+    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        try:
+            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise InputError(f"cannot read {path} as CSV: {error}") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{path} is empty") from None
+    return _read_ogr(path, layer)
+
+
+def _read_ogr(path, layer):
+    from osgeo import ogr
+
+    ogr.UseExceptions()
+    try:
+        source = ogr.Open(str(path))
+    except RuntimeError as error:
+        raise InputError(f"cannot open {path}: {error}") from None
+    if layer is None:
+        if source.GetLayerCount() != 1:
+            names = [source.GetLayerByIndex(i).GetName() for i in range(source.GetLayerCount())]
+            if not names:
+                raise InputError(f"{path} holds no layers")
+            if len(names) > 1:
+                raise InputError(f"{path} holds several layers ({', '.join(names)}); name one")
+        lyr = source.GetLayerByIndex(0)
+    else:
+        lyr = source.GetLayerByName(str(layer))
+        if lyr is None:
+            raise InputError(f"{path} has no layer {layer!r}")
+    definition = lyr.GetLayerDefn()
+    names = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+    records, geometries = [], []
+    for feature in lyr:
+        records.append([feature.GetField(i) for i in range(len(names))])
+        geometry = feature.GetGeometryRef()
+        geometries.append(bytes(geometry.ExportToWkb()) if geometry is not None else None)
+    table = pd.DataFrame.from_records(records, columns=names)
+    srs = lyr.GetSpatialRef()
+    if any(g is not None for g in geometries):
+        table[GEOMETRY] = geometries
+        table.attrs["crs_wkt"] = srs.ExportToWkt() if srs is not None else None
+    return table
+
+
+def write_table(table, path, layer=None):
+    """Write a DataFrame to CSV or to an OGR format chosen by the extension, atomically.
+
+    A ``geometry`` column of WKB bytes is written as geometry (vector formats) or as
+    WKT text (CSV).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    with atomic_output(path) as tmp:
+        if suffix in (".csv", ".txt"):
+            out = table
+            if GEOMETRY in table.columns:
+                out = table.copy()
+                out[GEOMETRY] = [_wkb_to_wkt(g) for g in table[GEOMETRY]]
+            out.to_csv(tmp, index=False)
+        elif suffix in _VECTOR_SUFFIXES:
+            _write_ogr(table, tmp, _VECTOR_SUFFIXES[suffix], layer or path.stem)
+        else:
+            raise InputError(f"cannot write {path}: use .csv or one of {', '.join(_VECTOR_SUFFIXES)}")
+    return path
+
+
+def _wkb_to_wkt(wkb):
+    if wkb is None:
+        return None
+    from osgeo import ogr
+
+    return ogr.CreateGeometryFromWkb(wkb).ExportToWkt()
+
+
+def _write_ogr(table, path, driver_name, layer_name):
+    from osgeo import ogr, osr
+
+    ogr.UseExceptions()
+    driver = ogr.GetDriverByName(driver_name)
+    source = driver.CreateDataSource(path)
+    srs = None
+    if table.attrs.get("crs_wkt"):
+        srs = osr.SpatialReference()
+        srs.ImportFromWkt(table.attrs["crs_wkt"])
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    has_geometry = GEOMETRY in table.columns
+    geometry_type = ogr.wkbUnknown if has_geometry else ogr.wkbNone
+    if has_geometry:
+        first = next((g for g in table[GEOMETRY] if g is not None), None)
+        if first is not None:
+            geometry_type = ogr.CreateGeometryFromWkb(first).GetGeometryType()
+    lyr = source.CreateLayer(layer_name, srs=srs, geom_type=geometry_type)
+    columns = [c for c in table.columns if c != GEOMETRY]
+    for column in columns:
+        lyr.CreateField(ogr.FieldDefn(str(column), _ogr_type(table[column])))
+    definition = lyr.GetLayerDefn()
+    lyr.StartTransaction()
+    values = {c: _plain_values(table[c]) for c in columns}
+    for i in range(len(table)):
+        feature = ogr.Feature(definition)
+        for j, column in enumerate(columns):
+            value = values[column][i]
+            if value is None:
+                feature.SetFieldNull(j)
+            else:
+                feature.SetField(j, value)
+        if has_geometry and table[GEOMETRY].iat[i] is not None:
+            feature.SetGeometry(ogr.CreateGeometryFromWkb(table[GEOMETRY].iat[i]))
+        lyr.CreateFeature(feature)
+    lyr.CommitTransaction()
+    source = None  # close
+
+
+def _ogr_type(series):
+    from osgeo import ogr
+
+    if pd.api.types.is_bool_dtype(series):
+        return ogr.OFTInteger
+    if pd.api.types.is_integer_dtype(series):
+        return ogr.OFTInteger64
+    if pd.api.types.is_float_dtype(series):
+        return ogr.OFTReal
+    return ogr.OFTString
+
+
+def _plain_values(series):
+    """Python values for OGR: None for missing, int/float/str otherwise."""
+    if pd.api.types.is_bool_dtype(series):
+        return [int(v) for v in series]
+    if pd.api.types.is_integer_dtype(series):
+        return [None if pd.isna(v) else int(v) for v in series]
+    if pd.api.types.is_float_dtype(series):
+        return [None if not np.isfinite(v) else float(v) for v in series]
+    return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in series]

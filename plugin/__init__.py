@@ -1,0 +1,1 @@
+"""The QGIS GUI side of wholesoil: plugin registration and menus."""

@@ -1,0 +1,1 @@
+"""QGIS Processing provider of wholesoil: thin adapters from Processing parameters to core calls."""

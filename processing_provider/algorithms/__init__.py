@@ -1,0 +1,1 @@
+"""One QGIS Processing algorithm per module."""
