@@ -448,3 +448,30 @@ def _fit_one_profile(top, bottom, value, model, value_kind):
     params.update(rmse=fitted.rmse_, r2=fitted.r2_, message="; ".join(notes),
                   status="ok" if fitted.converged_ else "not_converged")
     return params
+
+
+def fitted_curves(table, result, id_col, top_col, bottom_col, value_col, model, value_kind="amount"):
+    """Observed cumulative fractions and fitted curves of the profiles fitted without error.
+
+    Returns a list of dicts (label, depth, observed, curve) for
+    :func:`wholesoil.core.plots.fitted_profiles_figure`; empty for the exponential model.
+    """
+    from .tables import numeric_columns
+
+    if model == "exponential":
+        return []
+    data = numeric_columns(table, [top_col, bottom_col, value_col])
+    data["id"] = table[id_col].to_numpy()
+    fitted = result[result["status"].eq("ok")].set_index(id_col)
+    curves = []
+    for profile, part in data.groupby("id", sort=False):
+        if profile not in fitted.index:
+            continue
+        depths, cum, _ = cumulative_profile(part[top_col], part[bottom_col], part[value_col], value_kind)
+        row = fitted.loc[profile]
+        if model == "logistic":
+            curve = (lambda d, r=row: logistic_cumulative(d, r["d50_cm"], r["d95_cm"]))
+        else:
+            curve = (lambda d, r=row: beta_cumulative(d, r["beta"]))
+        curves.append({"label": profile, "depth": depths, "observed": cum, "curve": curve})
+    return curves

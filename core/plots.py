@@ -109,6 +109,9 @@ def fitted_profiles_figure(profiles, title="Fitted depth profiles", max_profiles
     fractions at those depths) and ``curve`` (a callable depth -> cumulative fraction).
     """
     figure, axes = new_figure(7.0, 6.0)
+    if not profiles:
+        axes.text(0.5, 0.5, "no profile was fitted", ha="center", transform=axes.transAxes)
+        return figure
     deepest = max([float(np.max(p["depth"])) for p in profiles] + [1.0])
     grid = np.linspace(0.0, deepest * 1.1, 200)
     for i, profile in enumerate(profiles[:max_profiles]):

@@ -240,15 +240,17 @@ def read_raster(path, band=1):
     return values
 
 
-def band_means(path):
-    """Mean of each band over its valid pixels (streamed by GDAL, any raster size)."""
+def band_means(path, block=DEFAULT_BLOCK):
+    """Mean of each band over its valid pixels, read window by window (any raster size)."""
     dataset = _open(path)
-    means = []
-    for i in range(dataset.RasterCount):
-        band = dataset.GetRasterBand(i + 1)
-        try:
-            means.append(band.ComputeStatistics(False)[2])
-        except RuntimeError:  # no valid pixel
-            means.append(np.nan)
+    sums = np.zeros(dataset.RasterCount)
+    counts = np.zeros(dataset.RasterCount)
+    for window in windows(dataset.RasterXSize, dataset.RasterYSize, block):
+        for i in range(dataset.RasterCount):
+            values = read_window(dataset, window, i + 1)
+            valid = np.isfinite(values)
+            sums[i] += values[valid].sum()
+            counts[i] += valid.sum()
     dataset = None
-    return np.array(means)
+    with np.errstate(invalid="ignore"):
+        return sums / counts

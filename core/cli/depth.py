@@ -131,8 +131,6 @@ def _plot_raster_mean(args, scheme):
 
 
 def run_fit_depth_model(args):
-    import numpy as np
-
     from ..depth import fit_depth_profiles
     from ..tables import read_table, write_table
 
@@ -154,35 +152,14 @@ def run_fit_depth_model(args):
         from ..plots import fitted_profiles_figure, save_png
 
         check_output_suffix("--plot", args.plot, (".png",))
-        figure = fitted_profiles_figure(_profiles_for_plot(table, result, args),
-                                        f"Fitted {args.model} depth models")
+        from ..depth import fitted_curves
+
+        curves = fitted_curves(table, result, args.id_col, args.top_col, args.bottom_col, args.value_col,
+                               args.model, args.value_kind)
+        figure = fitted_profiles_figure(curves, f"Fitted {args.model} depth models")
         save_png(figure, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0 if ok.any() or not len(result) else 1
-
-
-def _profiles_for_plot(table, result, args):
-    """Observed cumulative fractions and fitted curves of the fitted profiles."""
-    import numpy as np
-
-    from ..depth import beta_cumulative, cumulative_profile, logistic_cumulative
-    from ..tables import numeric_columns
-
-    data = numeric_columns(table, [args.top_col, args.bottom_col, args.value_col])
-    data["id"] = table[args.id_col].to_numpy()
-    fitted = result[result["status"].eq("ok")].set_index(args.id_col)
-    profiles = []
-    for profile, part in data.groupby("id", sort=False):
-        if profile not in fitted.index or args.model == "exponential":
-            continue
-        depths, cum, _ = cumulative_profile(part[args.top_col], part[args.bottom_col], part[args.value_col],
-                                            args.value_kind)
-        row = fitted.loc[profile]
-        curve = ((lambda d, r=row: logistic_cumulative(d, r["d50_cm"], r["d95_cm"])) if args.model == "logistic"
-                 else (lambda d, r=row: beta_cumulative(d, r["beta"])))
-        profiles.append({"label": profile, "depth": depths, "observed": cum, "curve": curve})
-    return profiles or [{"label": "none fitted", "depth": np.array([1.0]), "observed": np.array([np.nan]),
-                         "curve": lambda d: np.full_like(d, np.nan)}]
 
 
 PARTITION_HELP = """\

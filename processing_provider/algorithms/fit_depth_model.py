@@ -1,0 +1,62 @@
+"""Processing algorithm wholesoil:fitdepthmodel."""
+
+from qgis.core import (QgsProcessing, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField)
+
+from ...core.depth import DEPTH_MODELS, fit_depth_profiles, fitted_curves
+from ...core.plots import fitted_profiles_figure, html_image, html_table, write_html_report
+from ..algorithm import WholesoilAlgorithm, core_callbacks
+from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output
+from ..qgis_io import source_to_table, table_to_sink
+
+VALUE_KINDS = ("amount", "density")
+
+
+class FitDepthModel(WholesoilAlgorithm):
+    NAME = "fitdepthmodel"
+    DISPLAY_NAME = "Fit depth model to profiles"
+    GROUP = "Depth partitioning"
+    GROUP_ID = "depth"
+    HELP = """
+Fits a depth model to every profile of a table of depth increments (one feature per profile and increment) and writes one row per profile.
+logistic: D50 and D95 (cm) of the Schenk & Jackson (2002) model. beta: β of Y = 1 - β^d, with the D50 and D95 it implies. Both are fitted by non-linear least squares to the cumulative fraction at the increments' lower depths, taking the profile total as 100 %. exponential: a and b of share = a exp(-b mid-depth), fitted to the values as given (for example layer shares of a biome, seed 000 Table S3).
+Values are amounts per increment (for example g m-2) or densities per volume (for example mg cm-3, multiplied by the increment thickness).
+Output fields: the profile id, model, n_increments, max_depth_cm, the parameters, rmse and r2 of the fit, status (ok, not_converged, not_fitted) and message. Profiles that cannot be fitted (negative or overlapping depths, no positive value, too few increments) are listed with a message; the others are still fitted.
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Depth increments", [QgsProcessing.TypeVector]))
+        self.addParameter(QgsProcessingParameterField("ID_FIELD", "Profile id field", parentLayerParameterName=INPUT))
+        for name, label in (("TOP_FIELD", "Top depth field (cm)"), ("BOTTOM_FIELD", "Bottom depth field (cm)"),
+                            ("VALUE_FIELD", "Value field (root biomass or other amount)")):
+            self.addParameter(QgsProcessingParameterField(name, label, parentLayerParameterName=INPUT,
+                                                          type=QgsProcessingParameterField.Numeric))
+        self.addParameter(QgsProcessingParameterEnum("MODEL", "Model", options=list(DEPTH_MODELS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(
+            "VALUE_KIND", "Values are", options=["amount per increment", "density per volume"], defaultValue=0))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Fitted profiles", QgsProcessing.TypeVector))
+        add_html_output(self)
+
+    def compute(self, parameters, context, feedback):
+        source = self.parameterAsSource(parameters, INPUT, context)
+        fields = {name: self.parameterAsFields(parameters, name, context)[0]
+                  for name in ("ID_FIELD", "TOP_FIELD", "BOTTOM_FIELD", "VALUE_FIELD")}
+        model = DEPTH_MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
+        kind = VALUE_KINDS[self.parameterAsEnum(parameters, "VALUE_KIND", context)]
+        table = source_to_table(source, feedback)
+        result = fit_depth_profiles(table, fields["ID_FIELD"], fields["TOP_FIELD"], fields["BOTTOM_FIELD"],
+                                    fields["VALUE_FIELD"], model, kind, **core_callbacks(feedback))
+        fitted = result["status"].eq("ok")
+        feedback.pushInfo(f"Fitted {int(fitted.sum())} of {len(result)} profiles ({model} model)")
+        for _, row in result[~fitted].iterrows():
+            feedback.reportError(f"profile {row[fields['ID_FIELD']]}: {row['status']}: {row['message']}",
+                                 fatalError=False)
+        results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result)}
+        html = html_output(self, parameters, context)
+        if html:
+            curves = fitted_curves(table, result, fields["ID_FIELD"], fields["TOP_FIELD"], fields["BOTTOM_FIELD"],
+                                   fields["VALUE_FIELD"], model, kind)
+            parts = [html_image(fitted_profiles_figure(curves, f"Fitted {model} depth models"))] if curves else []
+            write_html_report(html, f"{self.DISPLAY_NAME} ({model})", parts + [html_table(result)])
+            results[OUTPUT_HTML] = html
+        return results

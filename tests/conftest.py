@@ -1,0 +1,61 @@
+"""Shared fixtures: real data paths, QGIS Processing with the wholesoil provider, qgis_process."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("WHOLESOIL_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The folder of real data shared with the project (../shared/data)."""
+    if not SHARED_DATA.is_dir():
+        raise RuntimeError(f"real test data not found at {SHARED_DATA}; set WHOLESOIL_SHARED_DATA")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def resources():
+    return ROOT / "resources"
+
+
+@pytest.fixture(scope="session")
+def wholesoil_processing(qgis_app, qgis_processing):
+    """The ``processing`` module with the wholesoil provider registered (in-process QGIS)."""
+    import processing
+    from qgis.core import QgsApplication
+
+    from wholesoil.processing_provider.provider import WholesoilProvider
+
+    registry = QgsApplication.processingRegistry()
+    provider = registry.providerById("wholesoil")
+    if provider is None:
+        provider = WholesoilProvider()
+        assert registry.addProvider(provider), "could not register the wholesoil provider"
+    yield processing
+    del provider
+
+
+def _clean_env():
+    env = dict(os.environ)
+    env.pop("QGIS_CUSTOM_CONFIG_PATH", None)  # pytest-qgis sets its own profile (ENVIRONMENT pitfall 7)
+    env["WHOLESOIL_QGIS_PROFILE"] = str(ROOT / ".qgis-profile")
+    return env
+
+
+def run_qgis_process(*args, json_output=False, check=True, timeout=300):
+    """Run scripts/qgis-process; returns the CompletedProcess (parsed JSON in .json)."""
+    command = [str(ROOT / "scripts" / "qgis-process")]
+    if json_output:
+        command.append("--json")
+    command += [str(a) for a in args]
+    done = subprocess.run(command, capture_output=True, text=True, env=_clean_env(), timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"qgis_process failed ({done.returncode}): {done.stderr[-2000:]}")
+    done.json = json.loads(done.stdout) if json_output and done.returncode == 0 else None
+    return done
