@@ -374,7 +374,7 @@ def cumulative_profile(top, bottom, value, value_kind="amount"):
     total = amount.sum()
     if not total > 0:
         raise InputError("no positive values in the profile")
-    return bottom, np.cumsum(amount) / total, notes
+    return bottom, np.minimum(np.cumsum(amount) / total, 1.0), notes  # no 1 + 1e-16 from rounding
 
 
 def fit_depth_profiles(table, id_col, top_col, bottom_col, value_col, model="logistic",

@@ -11,7 +11,7 @@ import sys
 from ..errors import CancelledError, InputError
 from .common import OneLineParser
 
-COMMAND_MODULES = ["depth"]
+COMMAND_MODULES = ["depth", "demo"]
 
 
 def build_parser():

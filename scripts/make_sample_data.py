@@ -1,0 +1,120 @@
+"""Derive the small sample data in resources/sample_data/ from the shared real data.
+
+Run from the repository root: ``.venv/bin/python scripts/make_sample_data.py [SHARED_DATA]``.
+Every output is described, with its citation and licence, in resources/sample_data/SOURCE.md.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from osgeo import gdal, ogr, osr
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "resources" / "sample_data"
+
+#: WWF terrestrial biome code (Olson et al. 2001) -> Jackson et al. (1996) biome.
+WWF_TO_JACKSON = {
+    1: "tropical evergreen forest", 2: "tropical deciduous forest", 3: "tropical evergreen forest",
+    4: "temperate deciduous forest", 5: "temperate coniferous forest", 6: "boreal forest",
+    7: "tropical grassland savanna", 8: "temperate grassland", 9: "tropical grassland savanna",
+    10: "temperate grassland", 11: "tundra", 12: "sclerophyllous shrubs", 13: "desert",
+    14: "tropical evergreen forest",
+}
+
+
+def srdb_jackson_biome(biome, ecosystem, leaf_habit):
+    """Jackson et al. (1996) biome of an SRDB record, or None when none fits (e.g. wetlands)."""
+    tropical = biome in ("Tropical", "Subtropical")
+    if biome == "Arctic":
+        return "tundra"
+    if ecosystem in ("Forest", "Plantation"):
+        if biome == "Boreal":
+            return "boreal forest"
+        if biome == "Mediterranean":
+            return "sclerophyllous shrubs"
+        if tropical:
+            return "tropical deciduous forest" if leaf_habit == "Deciduous" else "tropical evergreen forest"
+        return "temperate coniferous forest" if leaf_habit == "Evergreen" else "temperate deciduous forest"
+    if ecosystem in ("Grassland", "Savanna", "Steppe"):
+        return "tropical grassland savanna" if tropical or ecosystem == "Savanna" else "temperate grassland"
+    if ecosystem == "Agriculture":
+        return "crops"
+    if ecosystem == "Shrubland":
+        return "sclerophyllous shrubs"
+    if ecosystem == "Desert":
+        return "desert"
+    return None
+
+
+def write_points(table, path, lon="Longitude", lat="Latitude"):
+    """Write a table with lon/lat columns as a WGS 84 point GeoPackage."""
+    if path.exists():
+        path.unlink()
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    layer = source.CreateLayer(path.stem, srs=srs, geom_type=ogr.wkbPoint)
+    for column in table.columns:
+        kind = ogr.OFTReal if pd.api.types.is_float_dtype(table[column]) else (
+            ogr.OFTInteger64 if pd.api.types.is_integer_dtype(table[column]) else ogr.OFTString)
+        layer.CreateField(ogr.FieldDefn(column, kind))
+    for _, row in table.iterrows():
+        feature = ogr.Feature(layer.GetLayerDefn())
+        for column in table.columns:
+            value = row[column]
+            if not pd.isna(value):
+                feature.SetField(column, value.item() if hasattr(value, "item") else value)
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(float(row[lon]), float(row[lat]))
+        feature.SetGeometry(point)
+        layer.CreateFeature(feature)
+    source = None
+
+
+def main(shared):
+    OUT.mkdir(parents=True, exist_ok=True)
+    jackson = pd.read_csv(shared / "roots" / "jackson1996_beta_by_biome.csv")
+    jackson.to_csv(OUT / "jackson1996_beta_by_biome.csv", index=False)
+    beta_of = dict(zip(jackson["biome"], jackson["beta"]))
+
+    silsoe = pd.read_csv(shared / "roots" / "silsoe_fine_root_by_depth.csv")
+    silsoe.insert(0, "profile_id", silsoe["year"].astype(str) + "_" + silsoe["id"] + "_"
+                  + silsoe["dist_m"].astype(str))
+    silsoe["top_cm"] = silsoe["depth_cm"] - 15
+    silsoe["bottom_cm"] = silsoe["depth_cm"] + 15
+    silsoe[["profile_id", "year", "id", "block", "ctrltmt", "treat", "dist_m", "top_cm", "bottom_cm",
+            "length_cm_cm3", "mass_mg_cm3"]].to_csv(OUT / "silsoe_fine_roots.csv", index=False)
+
+    srdb = pd.read_csv(shared / "srdb" / "srdb_v5_rh_annual.csv", low_memory=False)
+    srdb = srdb[srdb["BNPP"].notna() & srdb["Latitude"].notna() & srdb["Longitude"].notna()].copy()
+    sites = srdb[["site_key", "Record_number", "Study_number", "Site_name", "Latitude", "Longitude",
+                  "Biome", "Ecosystem_type", "Leaf_habit", "BNPP"]].rename(columns={"BNPP": "bnpp_g_m2_yr"})
+    sites["bnpp_Mg_ha_yr"] = sites["bnpp_g_m2_yr"] / 100.0
+    sites["jackson_biome"] = [srdb_jackson_biome(b, e, h) for b, e, h in
+                              zip(sites["Biome"], sites["Ecosystem_type"], sites["Leaf_habit"])]
+    sites["beta"] = sites["jackson_biome"].map(beta_of)
+    sites.to_csv(OUT / "srdb_bnpp_sites.csv", index=False)
+    write_points(sites, OUT / "srdb_bnpp_sites.gpkg")
+
+    biome = gdal.Open(str(shared / "covariates" / "dismo_biome_americas_0p5deg.asc"))
+    codes = biome.ReadAsArray()
+    beta = np.full(codes.shape, -9999.0, dtype=np.float32)
+    for code, name in WWF_TO_JACKSON.items():
+        beta[codes == code] = beta_of[name]
+    target = gdal.GetDriverByName("GTiff").Create(str(OUT / "americas_root_beta.tif"), biome.RasterXSize,
+                                                  biome.RasterYSize, 1, gdal.GDT_Float32,
+                                                  options=["COMPRESS=DEFLATE", "PREDICTOR=3"])
+    target.SetGeoTransform(biome.GetGeoTransform())
+    target.SetProjection(biome.GetProjection() or osr.SRS_WKT_WGS84_LAT_LONG)
+    band = target.GetRasterBand(1)
+    band.SetNoDataValue(-9999.0)
+    band.SetDescription("beta")
+    band.WriteArray(beta)
+    target = None
+    print(f"wrote sample data to {OUT}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")

@@ -1,0 +1,118 @@
+"""The wholesoil command line: outputs, help, and one-line errors with exit code 2."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rasters_util import read_bands, write_raster
+from wholesoil.core.cli import COMMAND_MODULES, build_parser, main
+from wholesoil.core.depth import beta_layer_fractions, logistic_layer_fractions
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_numbers_print_the_fractions(capsys, tmp_path):
+    code, out, _ = run(capsys, "depth-fractions", "--d50", 20, "--d95", 80, "--plot", tmp_path / "p.png")
+    assert code == 0 and "150-200" in out
+    printed = [float(line.split()[3]) for line in out.splitlines()[1:]]
+    np.testing.assert_allclose(printed, logistic_layer_fractions(20, 80), rtol=1e-5)
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = run(capsys, "depth-fractions", "--beta", 0.96, "--layers", "0,30,100", "--no-normalize")
+    printed = [float(line.split()[3]) for line in out.splitlines()[1:]]
+    np.testing.assert_allclose(printed, beta_layer_fractions(0.96, "0,30,100", normalize=False), rtol=1e-5)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--d50", "80", "--d95", "20"], "D95 must be greater than D50"),
+    (["--d50", "20"], "needs both --d50 and --d95"),
+    (["--d50", "20", "--d95", "80", "--beta", "0.9"], "not both"),
+    (["--d50", "20", "--d95", "80", "--layers", "0-20,10-40"], "overlaps"),
+    (["--beta", "shallow"], "not a number or an existing raster"),
+    (["--d50", "20", "--d95", "80", "--frobnicate"], "unrecognized arguments"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(["depth-fractions"] + args)
+        raise SystemExit(code)
+    _, err = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_table_mode_keeps_columns(capsys, resources, tmp_path):
+    out = tmp_path / "jackson.csv"
+    code, _, _ = run(capsys, "depth-fractions", "--input", resources / "sample_data" / "jackson1996_beta_by_biome.csv",
+                     "--beta", "beta", "--layers", "0,30", "--no-normalize", "--output", out)
+    table = pd.read_csv(out)
+    assert code == 0 and {"biome", "beta", "frac_0_30"} <= set(table.columns)
+    assert table.set_index("biome").loc["tundra", "frac_0_30"] == pytest.approx(0.9326, abs=1e-4)
+
+
+def test_missing_column_writes_nothing(capsys, resources, tmp_path):
+    out = tmp_path / "x.csv"
+    code, _, err = run(capsys, "depth-fractions", "--input", resources / "sample_data" / "jackson1996_beta_by_biome.csv",
+                       "--d50", "D50", "--d95", "80", "--output", out)
+    assert code == 2 and "no column 'D50'" in err and not out.exists()
+
+
+def test_raster_mode_and_partition(capsys, tmp_path):
+    beta = write_raster(tmp_path / "beta.tif", np.full((6, 7), 0.95))
+    frac = tmp_path / "frac.tif"
+    code, _, _ = run(capsys, "depth-fractions", "--beta", beta, "--output", frac, "--jobs", 2, "--backend", "threading",
+                     "--plot", tmp_path / "mean.png")
+    bands, names = read_bands(frac)
+    assert code == 0 and names[0] == "frac_0_20" and bands.shape == (7, 6, 7)
+    np.testing.assert_allclose(bands[:, 0, 0], beta_layer_fractions(np.float32(0.95)), rtol=1e-6)
+    code, _, _ = run(capsys, "partition-total", "--total", 2.5, "--fractions", frac, "--output", tmp_path / "p.tif")
+    parts, names = read_bands(tmp_path / "p.tif")
+    assert code == 0 and names[-1] == "part_150_200"
+    np.testing.assert_allclose(parts, 2.5 * bands, rtol=1e-6)
+
+
+def test_partition_table_with_a_model(capsys, resources, tmp_path):
+    out = tmp_path / "sites.gpkg"
+    code, _, _ = run(capsys, "partition-total", "--input", resources / "sample_data" / "srdb_bnpp_sites.gpkg",
+                     "--total", "bnpp_Mg_ha_yr", "--beta", "beta", "--prefix", "bnpp", "--output", out)
+    from wholesoil.core.tables import read_table
+
+    table = read_table(out)
+    layers = [c for c in table.columns if c.startswith("bnpp_") and c[5:6].isdigit()]
+    assert code == 0 and len(layers) == 7 and "geometry" in table
+    ok = table["beta"].notna()
+    np.testing.assert_allclose(table.loc[ok, layers].sum(axis=1), table.loc[ok, "bnpp_Mg_ha_yr"], rtol=1e-9)
+
+
+def test_fit_depth_model(capsys, resources, tmp_path):
+    out = tmp_path / "fits.csv"
+    code, stdout, err = run(capsys, "fit-depth-model", resources / "sample_data" / "silsoe_fine_roots.csv", out,
+                            "--id-col", "profile_id", "--top-col", "top_cm", "--bottom-col", "bottom_cm",
+                            "--value-col", "mass_mg_cm3", "--value-kind", "density", "--model", "beta",
+                            "--plot", tmp_path / "fits.png")
+    fits = pd.read_csv(out)
+    assert code == 0 and len(fits) == 66 and "fitted 66 of 66" in err
+    assert fits["beta"].between(0.85, 1).all() and (tmp_path / "fits.png").exists()
+
+
+def test_every_command_has_help(capsys):
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"depth-fractions", "fit-depth-model", "partition-total", "demo"} <= set(commands)
+    for name in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([name, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: wholesoil " + name in capsys.readouterr().out
+    assert COMMAND_MODULES[0] == "depth"
+
+
+def test_console_script_runs():
+    exe = [sys.executable, "-m", "wholesoil.core.cli"]
+    done = subprocess.run(exe + ["depth-fractions", "--d50", "20", "--d95", "10"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.startswith("wholesoil depth-fractions: error: D95")

@@ -1,0 +1,105 @@
+"""The plugin in a real QgsApplication with an iface (pytest-qgis), and its metadata."""
+
+import configparser
+
+import pytest
+from qgis.core import QgsApplication
+
+import wholesoil
+from wholesoil.processing_provider.provider import ALGORITHMS
+
+from conftest import ROOT
+
+
+@pytest.fixture
+def plugin(qgis_iface, qgis_processing):
+    plugin = wholesoil.classFactory(qgis_iface)
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("wholesoil")
+    if existing is not None:  # registered by another test: start from a clean registry
+        registry.removeProvider(existing)
+    plugin.initGui()
+    yield plugin
+    plugin.unload()
+
+
+def menu_actions(menu):
+    for action in menu.actions():
+        if action.menu() is not None:
+            yield from menu_actions(action.menu())
+        else:
+            yield action
+
+
+def test_initgui_adds_menu_and_provider(plugin, qgis_iface):
+    bar = qgis_iface.mainWindow().menuBar()
+    menus = [a.menu() for a in bar.actions() if a.menu() is not None and a.menu().objectName() == "wholesoilMenu"]
+    assert len(menus) == 1 and menus[0].title() == "wholesoil"
+    ids = {a.objectName() for a in menu_actions(menus[0])}
+    assert ids == {f"wholesoil:{cls.NAME}" for cls in ALGORITHMS}
+    assert QgsApplication.processingRegistry().providerById("wholesoil") is plugin.provider
+
+
+def test_menu_entry_opens_the_algorithm_dialog(plugin, qgis_iface):
+    from qgis.gui import QgsBrowserGuiModel
+
+    browser = QgsBrowserGuiModel()  # pytest-qgis's iface has no browser model; Processing's dialog wants one
+    qgis_iface.browserModel = lambda: browser
+    action = next(a for a in menu_actions(plugin.menu) if a.objectName() == "wholesoil:depthfractionslogistic")
+    opened = []
+    original = plugin.open_dialog
+    plugin.open_dialog = lambda alg_id: opened.append(original(alg_id))
+    action.trigger()
+    dialog = opened[0]
+    try:
+        assert dialog.isVisible()
+        assert dialog.algorithm().id() == "wholesoil:depthfractionslogistic"
+    finally:
+        dialog.close()
+
+
+def test_unload_removes_everything(qgis_iface, qgis_processing):
+    plugin = wholesoil.classFactory(qgis_iface)
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("wholesoil") is not None:
+        registry.removeProvider(registry.providerById("wholesoil"))
+    plugin.initGui()
+    plugin.unload()
+    bar = qgis_iface.mainWindow().menuBar()
+    assert not [a for a in bar.actions() if a.menu() is not None and a.menu().objectName() == "wholesoilMenu"]
+    assert registry.providerById("wholesoil") is None
+
+
+def test_init_processing_without_iface_registers_once(qgis_processing):
+    plugin = wholesoil.classFactory(None)  # as under qgis_process
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("wholesoil") is not None:
+        registry.removeProvider(registry.providerById("wholesoil"))
+    plugin.initProcessing()
+    plugin.initProcessing()
+    assert len([p for p in registry.providers() if p.id() == "wholesoil"]) == 1
+    assert len(registry.providerById("wholesoil").algorithms()) == len(ALGORITHMS)
+    plugin.unload()
+
+
+def test_metadata_passes_the_plugin_repository_checks():
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "metadata.txt", encoding="utf-8")
+    general = parser["general"]
+    for key in ("name", "qgisMinimumVersion", "description", "about", "version", "author", "email",
+                "tracker", "repository"):
+        assert general.get(key, "").strip(), f"metadata.txt lacks {key}"
+    assert general["name"] == "wholesoil"
+    assert general["qgisMinimumVersion"] == "3.22"
+    assert general["hasProcessingProvider"] == "yes"
+    assert general["version"] == wholesoil.__version__
+    assert (ROOT / general["icon"]).exists()
+    assert (ROOT / "LICENSE").read_text().startswith("                    GNU GENERAL PUBLIC LICENSE")
+
+
+def test_algorithm_ids_and_help_are_plain():
+    names = [cls.NAME for cls in ALGORITHMS]
+    assert len(set(names)) == len(names)
+    for cls in ALGORITHMS:
+        assert cls.NAME.isalpha() and cls.NAME.islower(), cls.NAME
+        assert cls.HELP.strip() and "<" not in cls.HELP, f"{cls.NAME}: help must be plain text"
