@@ -1,0 +1,278 @@
+"""Horizon tables: one row per profile and horizon (or depth increment), checked per profile.
+
+Every profile method (spline, depth-weighted harmonisation, SOC stocks, beta fits, root
+bimodality) starts from :func:`read_horizons`. A problem that concerns a whole call
+(a missing column, bad parameters) raises :class:`~wholesoil.core.errors.InputError`; a
+problem of one profile (non-numeric cells, missing, negative or inverted depths,
+overlapping horizons) rejects that profile only, with a message naming rows (1-based data
+rows), and the other profiles go on. Harmless fixes (sorting, dropping zero-thickness or
+duplicated horizons) are made and listed as *repairs* of the profile.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, describe_rows
+from .layers import format_depth
+from .tables import GEOMETRY, require_columns, row_numbers
+
+#: Status values of a profile in the ``profiles`` summary tables.
+STATUS_OK = "ok"
+STATUS_INCOMPLETE = "incomplete"
+STATUS_ERROR = "error"
+
+
+@dataclass
+class Horizons:
+    """Checked horizons of the valid profiles, sorted by profile (first appearance) and depth.
+
+    ``profile`` indexes ``ids`` (0..n_profiles-1, every valid profile has >= 1 horizon);
+    ``top``/``bottom`` in cm; ``values`` (rows x properties) float with NaN = missing;
+    ``rows`` the 1-based input rows; ``errors`` and ``repairs`` map a profile id to a
+    message / a list of repairs. ``attributes`` holds one row per valid profile with the
+    input columns that are constant within every profile (and the first geometry).
+    """
+
+    id_col: str
+    value_cols: list
+    ids: np.ndarray
+    profile: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray
+    values: np.ndarray
+    rows: np.ndarray
+    attributes: pd.DataFrame
+    errors: dict = field(default_factory=dict)
+    repairs: dict = field(default_factory=dict)
+
+    @property
+    def n_profiles(self):
+        return len(self.ids)
+
+    @property
+    def starts(self):
+        """Index of each profile's first horizon, plus the total (length n_profiles + 1)."""
+        return np.searchsorted(self.profile, np.arange(self.n_profiles + 1))
+
+    def column(self, name):
+        """The values of one property (by column name)."""
+        return self.values[:, self.value_cols.index(name)]
+
+    def note(self, profile_index, text):
+        """Add a repair/note to a valid profile."""
+        self.repairs.setdefault(self.ids[profile_index], []).append(text)
+
+
+def _coerce(table, columns):
+    """Columns as float64 and a boolean mask of cells holding non-numeric text."""
+    numbers, bad = {}, {}
+    for column in columns:
+        raw = table[column]
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        blank = raw.isna() | raw.astype(str).str.strip().eq("")
+        numbers[column] = values.to_numpy()
+        bad[column] = (values.isna() & ~blank).to_numpy()
+    return numbers, bad
+
+
+def _span(top, bottom):
+    return f"{format_depth(top)}-{format_depth(bottom)} cm"
+
+
+def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attributes=True):
+    """Check a horizon table per profile; returns :class:`Horizons`.
+
+    table: DataFrame with one row per profile and horizon; depths in cm below the
+    surface (positive down). Raises InputError only for whole-table problems (missing
+    columns, no rows); bad profiles are listed in ``errors``.
+    """
+    value_cols = list(dict.fromkeys(value_cols))
+    if not value_cols:
+        raise InputError("give at least one value column")
+    for name in (id_col, top_col, bottom_col):
+        if name in value_cols:
+            raise InputError(f"column {name!r} cannot be both a depth/id column and a value column")
+    require_columns(table, [id_col, top_col, bottom_col] + value_cols)
+    if len(table) == 0:
+        raise InputError("the input table has no rows")
+    numbers, bad = _coerce(table, [top_col, bottom_col] + value_cols)
+    id_values = table[id_col]
+    missing_id = id_values.isna().to_numpy() | id_values.astype(str).str.strip().eq("").to_numpy()
+    codes, uniques = pd.factorize(id_values.where(~missing_id), sort=False)
+    errors = {}
+    if missing_id.any():
+        errors["(no id)"] = f"column {id_col!r} is empty in {describe_rows(row_numbers(missing_id))}"
+    top, bottom = numbers[top_col], numbers[bottom_col]
+    row = np.arange(1, len(table) + 1)
+
+    def reject(mask, message_of):
+        """Reject the profiles having a True row in mask (first reason wins)."""
+        for code in np.unique(codes[mask & (codes >= 0)]):
+            profile_id = uniques[code]
+            if profile_id not in errors:
+                errors[profile_id] = message_of(mask & (codes == code))
+
+    for column in [top_col, bottom_col] + value_cols:
+        reject(bad[column], lambda m, c=column: (
+            f"column {c!r} has non-numeric values "
+            f"({', '.join(repr(str(v)) for v in table[c].to_numpy()[m][:3])}) in {describe_rows(row[m])}"))
+    reject(np.isnan(top) | np.isnan(bottom),
+           lambda m: f"missing top or bottom depth in {describe_rows(row[m])}")
+    with np.errstate(invalid="ignore"):
+        reject((top < 0) | (bottom < 0), lambda m: (
+            f"negative depth ({_span(top[m][0], bottom[m][0])}) in {describe_rows(row[m])}; "
+            "depths are cm below the mineral soil surface, positive down"))
+        reject(bottom < top, lambda m: (
+            f"inverted horizon {_span(top[m][0], bottom[m][0])} (bottom above top) in {describe_rows(row[m])}"))
+    valid_codes = np.array([c for c in range(len(uniques)) if uniques[c] not in errors], dtype=int)
+    keep = np.isin(codes, valid_codes)
+    repairs = {}
+    # zero-thickness horizons are dropped (a repair, not an error)
+    with np.errstate(invalid="ignore"):
+        zero = keep & (bottom == top)
+    for code in np.unique(codes[zero]):
+        m = zero & (codes == code)
+        repairs.setdefault(uniques[code], []).append(
+            f"dropped zero-thickness horizon(s) at {format_depth(top[m][0])} cm ({describe_rows(row[m])})")
+    keep &= ~zero
+    values = np.column_stack([numbers[c] for c in value_cols])
+    index = np.flatnonzero(keep)
+    order = index[np.lexsort((bottom[index], top[index], codes[index]))]
+    _note_sorted(order, index, codes, uniques, repairs)
+    order = _drop_duplicates(order, codes, top, bottom, values, row, uniques, repairs)
+    order = _overlaps(order, codes, top, bottom, row, uniques, errors)
+    # renumber the surviving profiles 0..n-1 in order of first appearance
+    surviving = np.array(sorted(set(codes[order].tolist())), dtype=int)
+    new_code = np.full(len(uniques), -1)
+    new_code[surviving] = np.arange(len(surviving))
+    ids = np.asarray(uniques[surviving], dtype=object) if len(surviving) else np.array([], dtype=object)
+    attributes = _profile_attributes(table, codes, order, surviving, id_col,
+                                     [top_col, bottom_col] + value_cols) if keep_attributes else None
+    return Horizons(id_col=id_col, value_cols=value_cols, ids=ids, profile=new_code[codes[order]],
+                    top=top[order], bottom=bottom[order], values=values[order], rows=row[order],
+                    attributes=attributes, errors=errors,
+                    repairs={k: v for k, v in repairs.items() if k not in errors})
+
+
+def _note_sorted(order, index, codes, uniques, repairs):
+    """Record the profiles whose horizons were not in depth order in the input."""
+    moved = order != index
+    for code in np.unique(codes[order[moved]]):
+        repairs.setdefault(uniques[code], []).append("sorted the horizons by depth")
+
+
+def _drop_duplicates(order, codes, top, bottom, values, row, uniques, repairs):
+    """Drop a horizon repeating the previous one exactly (same depths and values)."""
+    if len(order) < 2:
+        return order
+    same = (codes[order[1:]] == codes[order[:-1]]) & (top[order[1:]] == top[order[:-1]]) \
+        & (bottom[order[1:]] == bottom[order[:-1]])
+    v1, v0 = values[order[1:]], values[order[:-1]]
+    same &= ((v1 == v0) | (np.isnan(v1) & np.isnan(v0))).all(axis=1)
+    drop = np.concatenate(([False], same))
+    for i in np.flatnonzero(drop):
+        repairs.setdefault(uniques[codes[order[i]]], []).append(
+            f"dropped row {row[order[i]]}, a duplicate of row {row[order[i - 1]]} "
+            f"({_span(top[order[i]], bottom[order[i]])})")
+    return order[~drop]
+
+
+def _overlaps(order, codes, top, bottom, row, uniques, errors):
+    """Reject profiles with overlapping horizons; returns the remaining order."""
+    if len(order) < 2:
+        return order
+    c, t, b = codes[order], top[order], bottom[order]
+    running_bottom = pd.Series(b).groupby(c).cummax().to_numpy()
+    overlap = (c[1:] == c[:-1]) & (t[1:] < running_bottom[:-1])
+    bad_codes = set()
+    for i in np.flatnonzero(overlap):
+        code = c[i + 1]
+        if code in bad_codes:
+            continue
+        bad_codes.add(code)
+        # the horizon above that reaches deepest (searching upwards stays within the profile)
+        previous = i - int(np.argmax(b[:i + 1][::-1] == running_bottom[i]))
+        errors[uniques[code]] = (f"horizons {_span(t[previous], b[previous])} (row {row[order[previous]]}) and "
+                                 f"{_span(t[i + 1], b[i + 1])} (row {row[order[i + 1]]}) overlap")
+    return order[~np.isin(c, list(bad_codes))] if bad_codes else order
+
+
+def _profile_attributes(table, codes, order, surviving, id_col, used_columns):
+    """One row per surviving profile: the id and the columns constant within every profile.
+
+    Geometry is taken from the profile's first horizon.
+    """
+    first = pd.Series(order).groupby(codes[order], sort=False).first()
+    first_rows = first.reindex(surviving).to_numpy()
+    candidates = [c for c in table.columns if c not in used_columns and c != GEOMETRY and c != id_col]
+    sub = table.iloc[order]
+    constant = []
+    if candidates:
+        grouped = sub[candidates].astype(object).where(sub[candidates].notna(), "\0missing") \
+            .groupby(codes[order], sort=False).nunique()
+        constant = [c for c in candidates if (grouped[c] <= 1).all()]
+    columns = [id_col] + constant + ([GEOMETRY] if GEOMETRY in table.columns else [])
+    attributes = table.iloc[first_rows][columns].reset_index(drop=True) if len(first_rows) else \
+        table.iloc[:0][columns]
+    attributes.attrs = dict(table.attrs)
+    return attributes
+
+
+def profiles_summary(horizons, extra=None):
+    """One row per input profile: id, status, n_horizons, top_cm, bottom_cm, repairs, message.
+
+    extra: DataFrame indexed like ``horizons.ids`` (valid profiles) with more columns
+    (fit errors...) and optional ``status``/``message`` overrides.
+    """
+    starts = horizons.starts
+    summary = pd.DataFrame({
+        horizons.id_col: horizons.ids,
+        "status": STATUS_OK,
+        "n_horizons": np.diff(starts),
+        "top_cm": horizons.top[starts[:-1]] if horizons.n_profiles else [],
+        "bottom_cm": np.maximum.reduceat(horizons.bottom, starts[:-1]) if horizons.n_profiles else [],
+        "repairs": ["; ".join(horizons.repairs.get(i, [])) for i in horizons.ids],
+        "message": "",
+    })
+    if extra is not None:
+        for column in extra.columns:
+            summary[column] = extra[column].to_numpy()
+    bad = pd.DataFrame({horizons.id_col: list(horizons.errors), "status": STATUS_ERROR,
+                        "message": list(horizons.errors.values())})
+    if len(bad):
+        summary = pd.concat([summary, bad], ignore_index=True)
+    summary["repairs"] = summary["repairs"].fillna("")
+    columns = [horizons.id_col, "status", "n_horizons", "top_cm", "bottom_cm"]
+    rest = [c for c in summary.columns if c not in columns + ["repairs", "message"]]
+    return summary[columns + rest + ["repairs", "message"]]
+
+
+def layer_rows(horizons, scheme, top_col, bottom_col):
+    """Skeleton of a layer table: one row per valid profile and layer (id, top, bottom)."""
+    n_layers = len(scheme)
+    return pd.DataFrame({
+        horizons.id_col: np.repeat(horizons.ids, n_layers),
+        top_col: np.tile(scheme.tops, horizons.n_profiles),
+        bottom_col: np.tile(scheme.bottoms, horizons.n_profiles),
+    })
+
+
+def with_attributes(layers, horizons, n_layers):
+    """Append the kept profile attributes (and geometry) to a layer table, row by profile."""
+    attributes = horizons.attributes
+    extra = [c for c in attributes.columns if c != horizons.id_col and c not in layers.columns]
+    if extra:
+        repeated = attributes[extra].iloc[np.repeat(np.arange(horizons.n_profiles), n_layers)]
+        layers = pd.concat([layers, repeated.reset_index(drop=True)], axis=1)
+    layers.attrs = dict(attributes.attrs)
+    return layers
+
+
+def require_some_profiles(horizons, what):
+    """Raise InputError naming the first problems when no profile survived the checks."""
+    if horizons.n_profiles:
+        return
+    listed = "; ".join(f"{k}: {v}" for k, v in list(horizons.errors.items())[:3])
+    raise InputError(f"no profile can be {what}: {listed}")
