@@ -1,0 +1,753 @@
+"""Radiocarbon age of bulk soil carbon with the one-pool model (METHODS section 5, seed 001).
+
+* Conversions (Stuiver & Polach 1977): ``Δ14C = (Fm exp(λ (1950 - y)) - 1) 1000`` with
+  λ = 1/8267 yr-1, and ``A = Δ14C / 1000 + 1`` (the ratio to the absolute standard).
+* One-pool model: ``dA_soil/dt = k A_atm(t) - (k + λ) A_soil``.
+
+**Decision (numerics, METHODS §5):** steady state with the pre-bomb atmosphere (default
+0 ‰) through the end of 1949; from 1 January 1950 the forcing is the record's annual mean
+of each calendar year, held constant within that year, and the linear equation is solved
+exactly within each year; the modelled value is read at mid-year of the sampling year
+(floor(y_obs) + 0.5). A sample whose read time is not after the start of the bomb period
+uses the steady-state formula. An optional input lag L (years) delays the forcing: the
+value of record year Y acts from Y + L to Y + 1 + L.
+
+The inverse returns every k that reproduces a measurement: the forward model is evaluated
+on a dense log-k grid for each (zone, sampling year), its local extrema are refined, every
+monotone piece that spans the measured value gives a bracket, and each bracket is solved by
+safeguarded Newton iterations in log k, vectorised over all samples.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, describe_rows
+from .progress import as_progress
+
+#: Radioactive decay constant of 14C, yr-1 (seed 001's γ; mean life 8267 yr).
+DECAY = 1.0 / 8267.0
+#: First calendar year of the annual bomb-period forcing (AD).
+BOMB_START = 1950
+#: Default pre-bomb atmospheric Δ14C (‰), METHODS §5 Decision.
+PRE_BOMB_D14C = 0.0
+#: Per-sample statuses of the inverse, in order of precedence.
+STATUSES = ("missing_input", "out_of_range", "extrapolated_curve", "two_roots", "ok")
+#: Years at the end of a record used to fit the extrapolation (METHODS §5 Decision).
+EXTRAPOLATION_YEARS = 10
+#: Range of decay rates searched by the inverse (yr-1): ages from 1e-4 to 1e9 years.
+K_MIN, K_MAX = 1e-9, 1e4
+#: Grid points per decade of k for bracketing roots.
+GRID_PER_DECADE = 40
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "atm14c"
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversions
+
+
+def fm_to_d14c(fm, year):
+    """Δ14C (‰) from fraction modern Fm measured on a sample collected in ``year`` (AD)."""
+    return (np.asarray(fm, dtype=float) * np.exp(DECAY * (BOMB_START - np.asarray(year, dtype=float))) - 1.0) \
+        * 1000.0
+
+
+def d14c_to_fm(d14c, year):
+    """Fraction modern Fm from Δ14C (‰) of a sample collected in ``year`` (AD)."""
+    return (np.asarray(d14c, dtype=float) / 1000.0 + 1.0) * np.exp(DECAY * (np.asarray(year, dtype=float)
+                                                                            - BOMB_START))
+
+
+def d14c_to_ratio(d14c):
+    """A = Δ14C / 1000 + 1: the 14C/12C ratio relative to the absolute standard."""
+    return np.asarray(d14c, dtype=float) / 1000.0 + 1.0
+
+
+def ratio_to_d14c(ratio):
+    """Δ14C (‰) from the ratio A to the absolute standard."""
+    return (np.asarray(ratio, dtype=float) - 1.0) * 1000.0
+
+
+def steady_state_ratio(k, atm_ratio):
+    """Steady-state soil ratio A_soil = k / (k + λ) A_atm for decay rate k (yr-1)."""
+    k = np.asarray(k, dtype=float)
+    return k / (k + DECAY) * np.asarray(atm_ratio, dtype=float)
+
+
+def steady_state_k(soil_ratio, atm_ratio):
+    """Decay rate k (yr-1) at steady state: λ A_soil / (A_atm - A_soil); NaN where none exists."""
+    soil, atm = np.asarray(soil_ratio, dtype=float), np.asarray(atm_ratio, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = DECAY * soil / (atm - soil)
+    return np.where((soil > 0) & (soil < atm), k, np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# Atmospheric records
+
+
+@dataclass(frozen=True)
+class AtmosphericCurve:
+    """Annual atmospheric Δ14C (‰) by calendar year (AD) and zone.
+
+    latitude_bands: ((lowest latitude, zone), ...) from north to south: a latitude belongs to
+    the first band whose lowest latitude it reaches; None when zones cannot be chosen from
+    latitude. aliases: other names accepted for zones (lower case -> zone).
+    """
+
+    name: str
+    source: str
+    years: np.ndarray
+    values: np.ndarray  # (years, zones), NaN where a zone has no value
+    zones: tuple
+    latitude_bands: tuple = None
+    aliases: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        years = np.asarray(self.years, dtype=float)
+        if years.size == 0 or np.any(np.diff(years) != 1) or np.any(years != np.round(years)):
+            raise InputError(f"atmospheric curve {self.name}: years must be consecutive whole years")
+        values = np.asarray(self.values, dtype=float).reshape(len(years), len(self.zones))
+        object.__setattr__(self, "years", years.astype(int))
+        object.__setattr__(self, "values", values)
+
+    @property
+    def first_year(self):
+        return int(self.years[0])
+
+    def last_year(self, zone):
+        """Last calendar year with a value for ``zone``."""
+        column = self.values[:, self.zones.index(zone)]
+        return int(self.years[np.flatnonzero(np.isfinite(column))[-1]])
+
+    def zone_indices(self, names, rows=None):
+        """Indices into ``zones`` of zone names (case-insensitive, aliases accepted); -1 for blank.
+
+        rows: 1-based row labels for the error message naming unknown zones.
+        """
+        lookup = {z.lower(): i for i, z in enumerate(self.zones)}
+        lookup.update({alias.lower(): self.zones.index(zone) for alias, zone in self.aliases.items()})
+        names = np.asarray(names, dtype=object).reshape(-1)
+        out = np.full(names.shape, -1, dtype=int)
+        unknown = []
+        for i, name in enumerate(names):
+            if name is None or (isinstance(name, float) and np.isnan(name)) or str(name).strip() == "":
+                continue
+            index = lookup.get(str(name).strip().lower())
+            if index is None:
+                unknown.append(i)
+            else:
+                out[i] = index
+        if unknown:
+            labels = np.arange(1, names.size + 1) if rows is None else np.asarray(rows)
+            raise InputError(f"unknown atmospheric zone {names[unknown[0]]!r} in "
+                             f"{describe_rows(labels[unknown])}; the {self.name} curve has zones "
+                             f"{', '.join(self.zones)}")
+        return out
+
+    def zone_for_latitude(self, latitude):
+        """Zone index for each latitude (decimal degrees); -1 where latitude is NaN."""
+        latitude = np.asarray(latitude, dtype=float)
+        if len(self.zones) == 1:
+            return np.where(np.isnan(latitude), -1, 0)
+        if self.latitude_bands is None:
+            raise InputError(f"the {self.name} curve has several zones ({', '.join(self.zones)}) and no "
+                             "rule to choose them from latitude; give a zone column")
+        with np.errstate(invalid="ignore"):
+            bad = np.isfinite(latitude) & (np.abs(latitude) > 90)
+            if bad.any():
+                raise InputError(f"latitude outside -90..90 degrees in "
+                                 f"{describe_rows(np.flatnonzero(bad.reshape(-1)) + 1)}")
+            out = np.full(latitude.shape, -1, dtype=int)
+            assigned = ~np.isfinite(latitude)
+            for lowest, zone in self.latitude_bands:
+                here = ~assigned & (latitude >= lowest)
+                out[here] = self.zones.index(zone)
+                assigned |= here
+        return out
+
+    def d14c(self, year, zone):
+        """Δ14C (‰) of ``zone`` in calendar ``year`` as recorded (NaN outside the record)."""
+        index = np.asarray(year, dtype=int) - self.first_year
+        inside = (index >= 0) & (index < len(self.years))
+        return np.where(inside, self.values[np.clip(index, 0, len(self.years) - 1), self.zones.index(zone)], np.nan)
+
+
+#: The shipped records: file, citation, zones chosen from latitude.
+_SHIPPED = {
+    "hua2021": ("hua2021_annual.csv",
+                "Hua et al. (2022) Radiocarbon 64(4):723-745, doi:10.1017/RDC.2021.95; annual means of the "
+                "monthly zonal record",
+                # Decision (zones, METHODS §5): approximates Hua et al.'s ITCZ-based boundaries.
+                ((40.0, "NH1"), (20.0, "NH2"), (0.0, "NH3"), (-40.0, "SH12"), (-90.0, "SH3")), {}),
+    "graven2017": ("graven2017_annual.csv",
+                   "Graven et al. (2017) Geosci. Model Dev. 10:4405-4417, doi:10.5194/gmd-10-4405-2017",
+                   ((30.0, "NH"), (-30.0, "Tropics"), (-90.0, "SH")),
+                   {"nhc14": "NH", "tropicsc14": "Tropics", "shc14": "SH"}),  # ISRaD's pro_graven_zone
+}
+#: Names of the shipped curves.
+CURVES = tuple(_SHIPPED)
+
+
+def read_curve_csv(path, name=None, source=None, latitude_bands=None, aliases=None):
+    """A curve from a CSV: a ``year`` column (calendar years AD) and one Δ14C (‰) column per zone.
+
+    Decimal mid-year values such as 1990.5 are taken as their calendar year.
+    """
+    import pandas as pd
+
+    from .tables import numeric_columns, read_table
+
+    table = read_table(path)
+    columns = {str(c).strip().lower(): c for c in table.columns}
+    if "year" not in columns:
+        raise InputError(f"atmospheric curve {path}: no 'year' column (it has: {', '.join(map(str, table.columns))})")
+    zones = [c for c in table.columns if c != columns["year"]]
+    if not zones:
+        raise InputError(f"atmospheric curve {path}: no Δ14C column besides 'year'")
+    data = numeric_columns(table, [columns["year"]] + zones)
+    if data[columns["year"]].isna().any():
+        raise InputError(f"atmospheric curve {path}: empty years in "
+                         f"{describe_rows(np.flatnonzero(data[columns['year']].isna()) + 1)}")
+    data["calendar"] = np.floor(data[columns["year"]]).astype(int)
+    if data["calendar"].duplicated().any():
+        raise InputError(f"atmospheric curve {path}: calendar year "
+                         f"{int(data['calendar'][data['calendar'].duplicated()].iloc[0])} appears twice")
+    data = data.sort_values("calendar").set_index("calendar")
+    data = data.reindex(pd.RangeIndex(data.index.min(), data.index.max() + 1))
+    return AtmosphericCurve(name or Path(path).stem, source or str(path), data.index.to_numpy(),
+                            data[zones].to_numpy(dtype=float), tuple(str(z) for z in zones),
+                            latitude_bands, aliases or {})
+
+
+def load_curve(curve="hua2021"):
+    """An AtmosphericCurve: a shipped name (:data:`CURVES`), a CSV path, or a curve itself."""
+    if isinstance(curve, AtmosphericCurve):
+        return curve
+    key = str(curve).strip().lower()
+    if key in _SHIPPED:
+        filename, source, bands, aliases = _SHIPPED[key]
+        return read_curve_csv(RESOURCES / filename, key, source, bands, aliases)
+    if not Path(str(curve)).exists():
+        raise InputError(f"atmospheric curve {curve!r}: give {' or '.join(CURVES)} or a CSV file "
+                         "with a year column and one Δ14C column per zone")
+    return read_curve_csv(curve)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forcing and the forward model
+
+
+@dataclass
+class Forcing:
+    """Annual forcing ratios A_atm from 1950 on: ``ratios[zone, j]`` is record year 1950 + j.
+
+    ``extrapolated_from[zone]``: index j of the first extrapolated year (beyond the record).
+    """
+
+    curve: AtmosphericCurve
+    pre_ratio: float
+    lag: float
+    ratios: np.ndarray
+    extrapolated_from: np.ndarray
+
+
+def _extrapolation(curve, zone, pre_d14c, years):
+    """Δ14C for ``years`` after the record: pre + exp(a + b t) fitted to the last 10 years."""
+    last = curve.last_year(zone)
+    tail_years = np.arange(last - EXTRAPOLATION_YEARS + 1, last + 1)
+    excess = curve.d14c(tail_years, zone) - pre_d14c
+    if not np.all(excess > 0):
+        raise InputError(f"cannot extrapolate the {curve.name} curve (zone {zone}) beyond {last}: the "
+                         f"exponential decline needs Δ14C above the pre-bomb value ({pre_d14c:g} ‰) in "
+                         f"each of its last {EXTRAPOLATION_YEARS} years")
+    slope, intercept = np.polyfit(tail_years - last, np.log(excess), 1)
+    return pre_d14c + np.exp(intercept + slope * (np.asarray(years, dtype=float) - last))
+
+
+def build_forcing(curve, last_year, pre_d14c=PRE_BOMB_D14C, lag=0.0):
+    """Forcing ratios for every zone of ``curve`` from 1950 to ``last_year`` (extrapolated beyond the record)."""
+    curve = load_curve(curve)
+    if not np.isfinite(pre_d14c) or pre_d14c <= -1000:
+        raise InputError(f"pre-bomb Δ14C must be a number above -1000 ‰ (got {pre_d14c})")
+    if not np.isfinite(lag) or lag < 0:
+        raise InputError(f"lag must be zero or a positive number of years (got {lag})")
+    if curve.first_year > BOMB_START:
+        raise InputError(f"atmospheric curve {curve.name} starts in {curve.first_year}; the model needs "
+                         f"annual values from {BOMB_START}")
+    years = np.arange(BOMB_START, max(int(last_year), BOMB_START) + 1)
+    ratios = np.empty((len(curve.zones), len(years)))
+    extrapolated_from = np.empty(len(curve.zones), dtype=int)
+    for z, zone in enumerate(curve.zones):
+        if not np.isfinite(curve.values[:, z]).any():
+            raise InputError(f"atmospheric curve {curve.name}: zone {zone} has no values")
+        last = curve.last_year(zone)
+        recorded = curve.d14c(years, zone)
+        gaps = (years <= last) & np.isnan(recorded)
+        if gaps.any():
+            raise InputError(f"atmospheric curve {curve.name}: zone {zone} has no value for "
+                             f"{', '.join(str(y) for y in years[gaps][:5])}")
+        after = years > last
+        if after.any():
+            recorded[after] = _extrapolation(curve, zone, pre_d14c, years[after])
+        ratios[z] = d14c_to_ratio(recorded)
+        extrapolated_from[z] = last + 1 - BOMB_START
+    return Forcing(curve, float(d14c_to_ratio(pre_d14c)), float(lag), ratios, extrapolated_from)
+
+
+def _read_times(year, lag):
+    """(post_bomb, n_full, frac): read time floor(y) + 0.5 as whole forcing years elapsed and a fraction."""
+    elapsed = np.floor(year) + 0.5 - (BOMB_START + lag)
+    post = elapsed > 0
+    n_full = np.where(post, np.floor(elapsed), 0).astype(int)
+    frac = np.where(post, elapsed - np.floor(elapsed), 0.0)
+    return post, n_full, frac
+
+
+def _step(a, slope, k, eq, d_eq, decay, dt):
+    """Exact solution after ``dt`` years of constant forcing (equilibrium ``eq``); d/dln k too if slope given."""
+    new = eq + (a - eq) * decay
+    if slope is None:
+        return new, None
+    return new, d_eq + (slope - d_eq) * decay - (a - eq) * (dt * k * decay)
+
+
+def _evaluate(k, zone, n_full, frac, forcing, with_slope=False):
+    """Modelled A_soil at the read time of post-bomb elements (and dA/dln k if ``with_slope``).
+
+    k, zone, n_full: 1-D arrays of equal length; frac: the part of a year read after the
+    n_full whole forcing years (one value, set by the lag). Elements are processed sorted by
+    n_full, so that each forcing year only updates the elements still running.
+    """
+    order = np.argsort(n_full, kind="stable")
+    k, zone, n_full = k[order], zone[order], n_full[order]
+    s = k + DECAY
+    r = k / s
+    dr = k * DECAY / s ** 2  # d r / d ln k
+    a = r * forcing.pre_ratio
+    slope = dr * forcing.pre_ratio if with_slope else None
+    year_decay, part_decay = np.exp(-s), np.exp(-s * frac)
+    out = np.empty_like(k)
+    out_slope = np.empty_like(k)
+    bounds = np.searchsorted(n_full, np.arange(n_full[-1] + 2)) if len(k) else np.zeros(1, dtype=int)
+    for j in range(len(bounds) - 1):
+        lo, hi = bounds[j], bounds[j + 1]  # a and slope hold elements lo..end; lo..hi are read in year j
+        m = hi - lo
+        atm = forcing.ratios[zone[lo:], j]
+        eq = r[lo:] * atm
+        d_eq = dr[lo:] * atm if with_slope else None
+        out[lo:hi], read_slope = _step(a[:m], None if slope is None else slope[:m], k[lo:hi], eq[:m],
+                                       None if d_eq is None else d_eq[:m], part_decay[lo:hi], frac)
+        if with_slope:
+            out_slope[lo:hi] = read_slope
+        a, slope = _step(a[m:], None if slope is None else slope[m:], k[hi:], eq[m:],
+                         None if d_eq is None else d_eq[m:], year_decay[hi:], 1.0)
+    result, result_slope = np.empty_like(out), np.empty_like(out_slope)
+    result[order], result_slope[order] = out, out_slope
+    return (result, result_slope) if with_slope else result
+
+
+def _grid_values(grid_k, n_read, frac, forcing):
+    """Model A on ``grid_k`` for every zone and every read index 0..n_read: (zones, n_read + 1, grid)."""
+    zones = forcing.ratios.shape[0]
+    k = np.broadcast_to(grid_k, (zones, len(grid_k)))
+    s = k + DECAY
+    r = k / s
+    a = r * forcing.pre_ratio
+    year_decay, part_decay = np.exp(-s), np.exp(-s * frac)
+    out = np.empty((zones, n_read + 1, len(grid_k)))
+    for j in range(n_read + 1):
+        eq = r * forcing.ratios[:, j][:, None]
+        out[:, j] = eq + (a - eq) * part_decay
+        a = eq + (a - eq) * year_decay
+    return out
+
+
+def _zone_array(curve, zone, shape):
+    """Zone indices broadcast to ``shape`` from names or integer indices."""
+    zone = np.asarray(zone)
+    if zone.dtype.kind in "iu":
+        if np.any((zone < 0) | (zone >= len(curve.zones))):
+            raise InputError(f"zone index out of range for the {curve.name} curve ({len(curve.zones)} zones)")
+        return np.broadcast_to(zone, shape).astype(int)
+    return np.broadcast_to(curve.zone_indices(zone.reshape(-1)).reshape(zone.shape), shape)
+
+
+def forward_d14c(k, year, zone=0, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0):
+    """Modelled bulk-soil Δ14C (‰) for decay rate k (yr-1) sampled in ``year`` (AD) in ``zone``.
+
+    zone: zone names or indices of ``curve``; arguments broadcast. Years after the record use
+    the extrapolated atmosphere (see :func:`model_extrapolated`). NaN in gives NaN out.
+    """
+    curve = load_curve(curve)
+    k, year = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(year, dtype=float))
+    zone = _zone_array(curve, zone, k.shape)
+    k, year, zone = k.reshape(-1), year.reshape(-1), zone.reshape(-1)
+    with np.errstate(invalid="ignore"):
+        if np.any(k <= 0):
+            raise InputError("decay rate k must be positive (yr-1)")
+    valid = np.isfinite(k) & np.isfinite(year) & (zone >= 0)
+    out = np.full(k.shape, np.nan)
+    post, n_full, frac = _read_times(np.where(valid, year, 0.0), lag)
+    steady = valid & ~post
+    forcing = build_forcing(curve, BOMB_START + (n_full[valid].max() if valid.any() else 0), pre_d14c, lag)
+    out[steady] = steady_state_ratio(k[steady], forcing.pre_ratio)
+    run = valid & post
+    if run.any():
+        out[run] = _evaluate(k[run], zone[run], n_full[run], _lag_fraction(lag), forcing)
+    return ratio_to_d14c(out).reshape(np.shape(year) if np.ndim(year) else ())
+
+
+def _lag_fraction(lag):
+    """Part of a year read after the whole forcing years: frac(0.5 - lag)."""
+    return float((0.5 - lag) - np.floor(0.5 - lag))
+
+
+def model_extrapolated(year, zone, curve="hua2021", lag=0.0):
+    """True where the model value for a sample of ``year`` uses forcing beyond the record of its zone."""
+    curve = load_curve(curve)
+    year = np.asarray(year, dtype=float)
+    zone = _zone_array(curve, zone, year.shape)
+    post, n_full, frac = _read_times(np.nan_to_num(year), lag)
+    last_used = BOMB_START + n_full - (1 if _lag_fraction(lag) == 0 else 0)
+    last = np.array([curve.last_year(z) for z in curve.zones])
+    return post & np.isfinite(year) & (zone >= 0) & (last_used > last[np.maximum(zone, 0)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The inverse
+
+
+@dataclass
+class Ages:
+    """Result of :func:`radiocarbon_ages`, one entry per sample.
+
+    roots: every decay rate k (yr-1) reproducing the sample, ascending, NaN-padded (n, m);
+    n_roots; status (see :data:`STATUSES`); notes: messages for the user (extrapolation,
+    rows out of range or with missing input).
+    """
+
+    roots: np.ndarray
+    n_roots: np.ndarray
+    status: np.ndarray
+    notes: list
+
+    @property
+    def k_slow(self):
+        """Smallest root (yr-1): the default, bulk-soil convention."""
+        return self.roots[:, 0]
+
+    @property
+    def k_fast(self):
+        """Largest root (yr-1) where there are two or more roots, else NaN."""
+        last = np.maximum(self.n_roots - 1, 0)
+        return np.where(self.n_roots >= 2, self.roots[np.arange(len(self.roots)), last], np.nan)
+
+    @property
+    def age_slow(self):
+        """Turnover time 1/k of the slow root (yr)."""
+        return 1.0 / self.k_slow
+
+    @property
+    def age_fast(self):
+        """Turnover time 1/k of the fast root (yr)."""
+        return 1.0 / self.k_fast
+
+
+def _log_grid():
+    decades = np.log10(K_MAX) - np.log10(K_MIN)
+    return np.linspace(np.log(K_MIN), np.log(K_MAX), int(decades * GRID_PER_DECADE) + 1)
+
+
+def _refine_extrema(groups, x, values, forcing, frac, iterations=32):
+    """Refined interior extrema of each group's grid curve: {group: [(x*, A*), ...]} (ln k, ratio).
+
+    An extremum at grid index i lies in (x[i-1], x[i+1]); bisection on the sign of dA/dln k.
+    """
+    found = []
+    for g, (z, j) in enumerate(groups):
+        step = np.diff(values[z, j])
+        direction = np.sign(step)
+        for i in range(1, len(direction)):  # a flat step continues the previous direction
+            if direction[i] == 0:
+                direction[i] = direction[i - 1]
+        for i in np.flatnonzero(direction[1:] * direction[:-1] < 0) + 1:
+            found.append((g, z, j, x[i - 1], x[i + 1], direction[i - 1] > 0))
+    extrema = {g: [] for g in range(len(groups))}
+    if not found:
+        return extrema
+    g, z, j, left, right, rising = (np.array(column) for column in zip(*found))
+    for _ in range(iterations):
+        mid = (left + right) / 2.0
+        _, slope = _evaluate(np.exp(mid), z, j, frac, forcing, with_slope=True)
+        before = (slope > 0) == rising  # still on the first side of the extremum
+        left, right = np.where(before, mid, left), np.where(before, right, mid)
+    mid = (left + right) / 2.0
+    value = _evaluate(np.exp(mid), z, j, frac, forcing)
+    for group, position, level in zip(g, mid, value):
+        extrema[group].append((position, level))
+    return extrema
+
+
+def _monotone_pieces(x, v, extrema):
+    """Monotone pieces (x ascending, values) of one curve split at its refined extrema."""
+    bounds = [(x[0], v[0])] + sorted(extrema) + [(x[-1], v[-1])]
+    pieces = []
+    for (xl, vl), (xr, vr) in zip(bounds[:-1], bounds[1:]):
+        inside = (x > xl) & (x < xr)
+        pieces.append((np.concatenate(([xl], x[inside], [xr])), np.concatenate(([vl], v[inside], [vr]))))
+    return pieces
+
+
+def _brackets(pieces, target):
+    """(sample positions, x_a, x_b, v_a, v_b) of the grid cells where pieces cross ``target``."""
+    out = []
+    for xs, vs in pieces:
+        if vs[-1] < vs[0]:
+            xs, vs = xs[::-1], vs[::-1]
+        inside = np.flatnonzero((target >= vs[0]) & (target <= vs[-1]))
+        if not inside.size:
+            continue
+        idx = np.clip(np.searchsorted(vs, target[inside], side="left"), 1, len(vs) - 1)
+        out.append((inside, xs[idx - 1], xs[idx], vs[idx - 1], vs[idx]))
+    return out
+
+
+def _solve_brackets(target, xa, xb, va, vb, zone, n_full, frac, forcing, steps, tolerance=1e-11,
+                    max_iterations=100):
+    """Roots in ln k of A(x) = target inside [xa, xb] by Newton steps kept inside the bracket."""
+    lo, hi = np.minimum(xa, xb), np.maximum(xa, xb)
+    sign_lo = np.sign(np.where(xa <= xb, va, vb) - target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(vb != va, xa + (target - va) * (xb - xa) / (vb - va), (xa + xb) / 2.0)
+    x = np.clip(x, lo, hi)
+    result = np.full(x.shape, np.nan)
+    active = np.arange(x.size)
+    for iteration in range(max_iterations):
+        steps.update(iteration / 8.0)
+        a, slope = _evaluate(np.exp(x), zone[active], n_full[active], frac, forcing, with_slope=True)
+        f = a - target[active]
+        same = np.sign(f) == sign_lo[active]
+        lo[active] = np.where(same, x, lo[active])
+        hi[active] = np.where(same, hi[active], x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - f / slope
+        outside = ~((newton > lo[active]) & (newton < hi[active]))
+        new = np.where(outside, (lo[active] + hi[active]) / 2.0, newton)
+        done = (np.abs(new - x) < tolerance) | (f == 0) | (hi[active] - lo[active] < tolerance)
+        result[active[done]] = np.where(f[done] == 0, x[done], new[done])
+        active, x = active[~done], new[~done]
+        if not active.size:
+            break
+    result[active] = x
+    return result
+
+
+def radiocarbon_ages(d14c, year, zone, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0, rows=None,
+                     progress=None, is_cancelled=None):
+    """Every decay rate k (yr-1) for which the one-pool model reproduces each measured Δ14C (‰).
+
+    year: sampling year (AD); zone: zone indices of ``curve`` (-1 = unknown, as from
+    :meth:`AtmosphericCurve.zone_for_latitude`) or names; rows: labels for messages
+    (default 1-based positions). Returns :class:`Ages`. Δ14C below -1000 ‰ is an InputError.
+    """
+    curve = load_curve(curve)
+    steps = as_progress(progress, is_cancelled)
+    d14c = np.asarray(d14c, dtype=float).reshape(-1)
+    year = np.broadcast_to(np.asarray(year, dtype=float), d14c.shape).reshape(-1)
+    zone = np.asarray(zone)
+    zone = (np.broadcast_to(zone, d14c.shape).astype(int) if zone.dtype.kind in "iu"
+            else _zone_array(curve, zone, d14c.shape)).reshape(-1)
+    labels = np.arange(1, d14c.size + 1) if rows is None else np.asarray(rows)
+    with np.errstate(invalid="ignore"):
+        impossible = d14c < -1000.0
+    if impossible.any():
+        raise InputError(f"Δ14C below -1000 ‰ (impossible) in {describe_rows(labels[impossible])}")
+    missing = ~np.isfinite(d14c) | ~np.isfinite(year) | (zone < 0)
+    target = d14c_to_ratio(d14c)
+    post, n_full, _ = _read_times(np.where(missing, 0.0, year), lag)
+    frac = _lag_fraction(lag)
+    run = ~missing & post
+    forcing = build_forcing(curve, BOMB_START + (n_full[run].max() if run.any() else 0), pre_d14c, lag)
+
+    found_sample, found_x = [], []
+    steady = np.flatnonzero(~missing & ~post)
+    k_steady = steady_state_k(target[steady], forcing.pre_ratio)
+    found_sample.append(steady[np.isfinite(k_steady)])
+    found_x.append(np.log(k_steady[np.isfinite(k_steady)]))
+    steps.update(0.05)
+    if run.any():
+        x = _log_grid()
+        values = _grid_values(np.exp(x), int(n_full[run].max()), frac, forcing)
+        keys = zone[run] * (values.shape[1] + 1) + n_full[run]
+        groups = [(int(key // (values.shape[1] + 1)), int(key % (values.shape[1] + 1))) for key in np.unique(keys)]
+        extrema = _refine_extrema(groups, x, values, forcing, frac)
+        steps.update(0.2)
+        members = np.flatnonzero(run)
+        order = np.argsort(keys, kind="stable")
+        bounds = np.searchsorted(keys[order], np.unique(keys))
+        cells = []
+        for g, (z, j) in enumerate(groups):
+            samples = members[order[bounds[g]:bounds[g + 1] if g + 1 < len(bounds) else None]]
+            for inside, xa, xb, va, vb in _brackets(_monotone_pieces(x, values[z, j], extrema[g]),
+                                                     target[samples]):
+                cells.append((samples[inside], xa, xb, va, vb))
+        steps.update(0.3)
+        if cells:
+            sample, xa, xb, va, vb = (np.concatenate(column) for column in zip(*cells))
+            roots = _solve_brackets(target[sample], xa, xb, va, vb, zone[sample], n_full[sample], frac, forcing,
+                                    steps.sub(0.3, 0.95))
+            found_sample.append(sample)
+            found_x.append(roots)
+    ages = _collect(d14c.size, np.concatenate(found_sample), np.concatenate(found_x))
+    extrapolated = run & model_extrapolated(np.where(missing, 0.0, year), np.maximum(zone, 0), curve, lag)
+    ages.status = _statuses(missing, ages.n_roots, extrapolated)
+    ages.notes = _notes(curve, ages.status, extrapolated, zone, labels)
+    steps.update(1.0)
+    return ages
+
+
+def _collect(n, sample, x, same=1e-9):
+    """Ages from (sample, ln k) pairs: roots sorted per sample, duplicates (|Δ ln k| < same) dropped."""
+    order = np.lexsort((x, sample))
+    sample, x = sample[order], x[order]
+    keep = np.ones(sample.size, dtype=bool)
+    keep[1:] = ~((sample[1:] == sample[:-1]) & (np.abs(x[1:] - x[:-1]) < same))
+    sample, x = sample[keep], x[keep]
+    counts = np.bincount(sample, minlength=n)
+    position = np.arange(sample.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    roots = np.full((n, max(int(counts.max()) if n else 0, 2)), np.nan)
+    roots[sample, position] = np.exp(x)
+    return Ages(roots, counts, None, [])
+
+
+def _statuses(missing, n_roots, extrapolated):
+    """Per-sample status by precedence (see :data:`STATUSES`)."""
+    return np.select([missing, n_roots == 0, extrapolated, n_roots >= 2],
+                     ["missing_input", "out_of_range", "extrapolated_curve", "two_roots"], "ok").astype(object)
+
+
+def _notes(curve, status, extrapolated, zone, labels):
+    notes = []
+    if extrapolated.any():
+        zones = sorted({curve.zones[z] for z in zone[extrapolated]})
+        ends = ", ".join(f"{z} ends {curve.last_year(z)}" for z in zones)
+        notes.append(f"{int(extrapolated.sum())} sample(s) were taken after the end of the {curve.name} record "
+                     f"({ends}): the atmosphere was extrapolated with an exponential decline fitted to its last "
+                     f"{EXTRAPOLATION_YEARS} years (status extrapolated_curve) in {describe_rows(labels[extrapolated])}")
+    for name, text in (("out_of_range", "Δ14C outside the range the model reaches for any k (no age)"),
+                       ("missing_input", "missing Δ14C, year or zone/latitude (no age)")):
+        mask = status == name
+        if mask.any():
+            notes.append(f"{text}: {describe_rows(labels[mask])}")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+#: ISRaD column names used as defaults (lyr_14c: Δ14C ‰; lyr_fraction_modern: Fm).
+ISRAD_COLUMNS = {"d14c": "lyr_14c", "fm": "lyr_fraction_modern", "year": "lyr_obs_date_y", "lat": "pro_lat"}
+#: Columns :func:`radiocarbon_age_table` adds.
+AGE_COLUMNS = ("k_slow", "age_slow_yr", "k_fast", "age_fast_yr", "n_roots", "status")
+
+
+def table_zones(table, curve, lat_col=ISRAD_COLUMNS["lat"], zone_col=None):
+    """Zone index per row: from ``zone_col`` where given, else from latitude; -1 where unknown."""
+    from .tables import numeric_columns, require_columns
+
+    curve = load_curve(curve)
+    if zone_col:
+        require_columns(table, [zone_col])
+        zone = curve.zone_indices(table[zone_col].to_numpy(dtype=object))
+        if (zone >= 0).all() or not lat_col or lat_col not in table.columns:
+            return zone
+    elif len(curve.zones) == 1:
+        return np.zeros(len(table), dtype=int)
+    else:
+        require_columns(table, [lat_col])
+        zone = np.full(len(table), -1)
+    from_lat = curve.zone_for_latitude(numeric_columns(table, [lat_col])[lat_col].to_numpy())
+    return np.where(zone >= 0, zone, from_lat)
+
+
+def table_d14c(table, d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"], year_col=ISRAD_COLUMNS["year"]):
+    """(Δ14C ‰, sampling year) per row: Δ14C where given, else converted from Fm of that year."""
+    from .tables import numeric_columns, require_columns
+
+    present = [c for c in (d14c_col, fm_col) if c and c in table.columns]
+    if not present:
+        names = " nor ".join(repr(c) for c in (d14c_col, fm_col) if c)
+        raise InputError(f"the input table has neither column {names} (Δ14C ‰ or fraction modern); "
+                         f"it has: {', '.join(map(str, table.columns[:30]))}")
+    require_columns(table, [year_col])
+    data = numeric_columns(table, present + [year_col])
+    year = data[year_col].to_numpy()
+    d14c = data[d14c_col].to_numpy() if d14c_col in present else np.full(len(table), np.nan)
+    if fm_col in present:
+        fm = data[fm_col].to_numpy()
+        with np.errstate(invalid="ignore"):
+            if np.any(fm < 0):
+                raise InputError(f"column {fm_col!r}: negative fraction modern in "
+                                 f"{describe_rows(np.flatnonzero(fm < 0) + 1)}")
+        d14c = np.where(np.isnan(d14c), fm_to_d14c(fm, year), d14c)
+    return d14c, year
+
+
+def radiocarbon_age_table(table, d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"],
+                          year_col=ISRAD_COLUMNS["year"], lat_col=ISRAD_COLUMNS["lat"], zone_col=None,
+                          curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0, progress=None, is_cancelled=None):
+    """Radiocarbon ages of every row of an (ISRaD-style) table; returns (table, notes).
+
+    Defaults are ISRaD's column names. The output keeps every input column and adds
+    :data:`AGE_COLUMNS`: k_slow / k_fast (yr-1, smallest / largest root), age_slow_yr /
+    age_fast_yr (1/k), n_roots and status. notes: messages for the user.
+    """
+    curve = load_curve(curve)
+    d14c, year = table_d14c(table, d14c_col, fm_col, year_col)
+    zone = table_zones(table, curve, lat_col, zone_col)
+    ages = radiocarbon_ages(d14c, year, zone, curve, pre_d14c, lag, progress=progress, is_cancelled=is_cancelled)
+    out = table.copy()
+    out["k_slow"], out["age_slow_yr"] = ages.k_slow, ages.age_slow
+    out["k_fast"], out["age_fast_yr"] = ages.k_fast, ages.age_fast
+    out["n_roots"], out["status"] = ages.n_roots.astype(int), ages.status.astype(str)
+    notes = list(ages.notes)
+    if (ages.n_roots > 2).any():
+        notes.append(f"{int((ages.n_roots > 2).sum())} sample(s) have more than two roots (see n_roots); "
+                     "k_slow and k_fast are the smallest and largest")
+    return out, notes
+
+
+def radiocarbon_forward_table(table, k_col=None, age_col=None, year_col=ISRAD_COLUMNS["year"],
+                              lat_col=ISRAD_COLUMNS["lat"], zone_col=None, curve="hua2021",
+                              pre_d14c=PRE_BOMB_D14C, lag=0.0):
+    """Modelled Δ14C (‰) for a decay rate (``k_col``, yr-1) or turnover time (``age_col``, yr) per row.
+
+    Adds ``d14c_model`` and ``status`` (ok, extrapolated_curve, missing_input); returns (table, notes).
+    """
+    from .tables import numeric_columns, require_columns
+
+    if bool(k_col) == bool(age_col):
+        raise InputError("give either a decay-rate column (k, yr-1) or a turnover-time column (age, yr)")
+    column = k_col or age_col
+    require_columns(table, [column, year_col])
+    data = numeric_columns(table, [column, year_col])
+    rate = data[column].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bad = rate <= 0
+        if bad.any():
+            raise InputError(f"column {column!r} must be positive in {describe_rows(np.flatnonzero(bad) + 1)}")
+        k = rate if k_col else 1.0 / rate
+    year = data[year_col].to_numpy()
+    curve = load_curve(curve)
+    zone = table_zones(table, curve, lat_col, zone_col)
+    d14c = forward_d14c(k, year, np.maximum(zone, 0), curve, pre_d14c, lag)
+    missing = ~np.isfinite(k) | ~np.isfinite(year) | (zone < 0)
+    extrapolated = ~missing & model_extrapolated(np.nan_to_num(year), np.maximum(zone, 0), curve, lag)
+    out = table.copy()
+    out["d14c_model"] = np.where(missing, np.nan, d14c)
+    out["status"] = _statuses(missing, np.ones(len(table), dtype=int), extrapolated).astype(str)
+    notes = _notes(curve, out["status"].to_numpy(), extrapolated, np.maximum(zone, 0), np.arange(1, len(table) + 1))
+    return out, notes
