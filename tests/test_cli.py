@@ -116,3 +116,18 @@ def test_console_script_runs():
     exe = [sys.executable, "-m", "wholesoil.core.cli"]
     done = subprocess.run(exe + ["depth-fractions", "--d50", "20", "--d95", "10"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.startswith("wholesoil depth-fractions: error: D95")
+
+
+@pytest.mark.parametrize("layers, message", [("-10,20,40", "negative depth"), ("0-20,15-40", "overlaps")])
+def test_impossible_layers_on_the_cli_write_nothing(capsys, tmp_path, layers, message):
+    out = tmp_path / "f.csv"
+    code, _, err = run(capsys, "depth-fractions", "--d50", 20, "--d95", 80, f"--layers={layers}", "--output", out)
+    assert code == 2 and message in err and not out.exists()
+
+
+def test_rasters_in_different_crs_on_the_cli(capsys, tmp_path):
+    d50 = write_raster(tmp_path / "d50.tif", np.full((3, 3), 20.0))
+    d95 = write_raster(tmp_path / "d95.tif", np.full((3, 3), 80.0), epsg=3035)
+    out = tmp_path / "f.tif"
+    code, _, err = run(capsys, "depth-fractions", "--d50", d50, "--d95", d95, "--output", out)
+    assert code == 2 and "different CRSs" in err and "EPSG:3035" in err and not out.exists()

@@ -87,3 +87,25 @@ def test_progress_reaches_the_feedback(wholesoil_processing, resources, tmp_path
         "BETA_RASTER": str(resources / "sample_data" / "americas_root_beta.tif"),
         "OUTPUT_RASTER": str(tmp_path / "f.tif")}, feedback=feedback)
     assert seen and max(seen) == 100
+
+
+@pytest.mark.parametrize("parameters, message", [
+    ({"D50": 20, "D95": 80, "LAYERS": "-5,20,40"}, "negative depth"),
+    ({"D50": 20, "D95": 80, "LAYERS": "0-20,10-40"}, "overlaps"),
+    ({"D50": 20, "D95": 20}, "D95 must be greater than D50"),
+])
+def test_bad_input_in_qgis(wholesoil_processing, tmp_path, parameters, message):
+    out = tmp_path / "out.gpkg"
+    with pytest.raises(QgsProcessingException, match=message):
+        wholesoil_processing.run("wholesoil:depthfractionslogistic", {**parameters, "OUTPUT_HTML": str(out)})
+    assert not out.exists()
+
+
+def test_table_rows_with_bad_parameters_are_named_in_qgis(wholesoil_processing, tmp_path):
+    table = tmp_path / "sites.csv"
+    table.write_text("site,d50,d95\na,10,40\nb,50,30\nc,20,60\n")
+    out = tmp_path / "out.gpkg"
+    with pytest.raises(QgsProcessingException, match=r"D95 must be greater than D50 \(row 2;"):
+        wholesoil_processing.run("wholesoil:depthfractionslogistic", {
+            "INPUT": str(table), "D50_FIELD": "d50", "D95_FIELD": "d95", "OUTPUT": str(out)})
+    assert not out.exists()
