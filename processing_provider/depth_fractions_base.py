@@ -12,6 +12,7 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputString, QgsProcessingPa
 
 from ..core.errors import InputError
 from ..core.partitioning import FRACTION_PREFIX, model_fractions, raster_fractions, table_fractions
+from ..core.rasters import band_means
 from ..core.plots import depth_fractions_figure, html_image, html_table, write_html_report
 from .algorithm import WholesoilAlgorithm, core_callbacks
 from .parameters import (INPUT, OUTPUT_HTML, add_html_output, add_layers_parameter, add_normalize_parameter,
@@ -71,7 +72,7 @@ class DepthFractionsAlgorithm(WholesoilAlgorithm):
                 raise InputError("raster inputs: set the output 'Fraction raster'")
             raster_fractions(self.MODEL, values, output, scheme, normalize, **raster_engine(feedback))
             results[OUTPUT_RASTER] = output
-            profiles = _raster_mean_profile(output)
+            profiles = (lambda: {"mean over pixels": band_means(output)})  # read again only for the report
         elif source is not None or "field" in kinds:
             if source is None:
                 raise InputError("fields were chosen but no input table was given")
@@ -80,16 +81,16 @@ class DepthFractionsAlgorithm(WholesoilAlgorithm):
                 raise InputError("table input: set the output 'Table with one fraction field per layer'")
             results[OUTPUT] = table_to_sink(self, parameters, OUTPUT, context, table, source)
             columns = scheme.column_names(FRACTION_PREFIX)
-            profiles = {f"feature {i + 1}": row for i, row in enumerate(table[columns].head(12).to_numpy())}
+            profiles = (lambda: {f"feature {i + 1}": row for i, row in enumerate(table[columns].head(12).to_numpy())})
         else:
             fractions = model_fractions(self.MODEL, values, scheme, normalize)
             text = "; ".join(f"{label} cm: {value:.4f}" for label, value in zip(scheme.labels, fractions))
             feedback.pushInfo(f"Fractions ({self.MODEL} model): {text}")
             results[FRACTIONS] = text
             label = ", ".join(f"{k.upper()}={v:g}" for k, v in values.items())
-            profiles = {label: fractions}
+            profiles = (lambda: {label: fractions})
         if html:
-            self._write_report(html, scheme, profiles)
+            self._write_report(html, scheme, profiles())
             results[OUTPUT_HTML] = html
         return results
 
@@ -99,9 +100,3 @@ class DepthFractionsAlgorithm(WholesoilAlgorithm):
         figure = depth_fractions_figure(scheme, profiles, f"Depth fractions ({self.MODEL} model)")
         table = pd.DataFrame({"layer (cm)": scheme.labels, **{str(k): v for k, v in profiles.items()}})
         write_html_report(path, self.DISPLAY_NAME, [html_image(figure, "depth fractions"), html_table(table)])
-
-
-def _raster_mean_profile(path):
-    from ..core.rasters import band_means
-
-    return {"mean over pixels": band_means(path)}
