@@ -196,24 +196,31 @@ def _write_ogr(table, path, driver_name, layer_name):
     source = None  # close
 
 
+def column_kind(series):
+    """'bool', 'integer', 'real' or 'text': how a column is stored in a vector file."""
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_float_dtype(series):
+        return "real"
+    return "text"
+
+
 def _ogr_type(series):
     from osgeo import ogr
 
-    if pd.api.types.is_bool_dtype(series):
-        return ogr.OFTInteger
-    if pd.api.types.is_integer_dtype(series):
-        return ogr.OFTInteger64
-    if pd.api.types.is_float_dtype(series):
-        return ogr.OFTReal
-    return ogr.OFTString
+    return {"bool": ogr.OFTInteger, "integer": ogr.OFTInteger64, "real": ogr.OFTReal,
+            "text": ogr.OFTString}[column_kind(series)]
 
 
 def _plain_values(series):
     """Python values for OGR: None for missing, int/float/str otherwise."""
-    if pd.api.types.is_bool_dtype(series):
+    kind = column_kind(series)
+    if kind == "bool":
         return [int(v) for v in series]
-    if pd.api.types.is_integer_dtype(series):
+    if kind == "integer":
         return [None if pd.isna(v) else int(v) for v in series]
-    if pd.api.types.is_float_dtype(series):
+    if kind == "real":
         return [None if not np.isfinite(v) else float(v) for v in series]
     return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in series]

@@ -7,7 +7,7 @@ from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsGeome
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QVariant
 
 from ..core.errors import CancelledError
-from ..core.tables import GEOMETRY
+from ..core.tables import GEOMETRY, column_kind
 
 
 def _python_value(value):
@@ -38,13 +38,8 @@ def source_to_table(source, feedback=None):
 
 
 def _field_type(series):
-    if pd.api.types.is_bool_dtype(series):
-        return QVariant.Bool
-    if pd.api.types.is_integer_dtype(series):
-        return QVariant.LongLong
-    if pd.api.types.is_float_dtype(series):
-        return QVariant.Double
-    return QVariant.String
+    return {"bool": QVariant.Bool, "integer": QVariant.LongLong, "real": QVariant.Double,
+            "text": QVariant.String}[column_kind(series)]
 
 
 def _cell(value):
