@@ -64,6 +64,44 @@ class Horizons:
         """Add a repair/note to a valid profile."""
         self.repairs.setdefault(self.ids[profile_index], []).append(text)
 
+    def reject(self, bad, message_of):
+        """A copy without the profiles having a True in ``bad`` (per horizon); they become errors.
+
+        message_of(rows): the error message, given the 1-based input rows at fault.
+        """
+        bad_profiles = np.unique(self.profile[bad])
+        if not len(bad_profiles):
+            return self
+        errors = dict(self.errors)
+        for p in bad_profiles:
+            errors[self.ids[p]] = message_of(self.rows[bad & (self.profile == p)])
+        keep_profile = np.ones(self.n_profiles, bool)
+        keep_profile[bad_profiles] = False
+        keep = keep_profile[self.profile]
+        renumber = np.cumsum(keep_profile) - 1
+        return Horizons(id_col=self.id_col, value_cols=self.value_cols, ids=self.ids[keep_profile],
+                        profile=renumber[self.profile[keep]], top=self.top[keep], bottom=self.bottom[keep],
+                        values=self.values[keep], rows=self.rows[keep],
+                        attributes=self.attributes[keep_profile].reset_index(drop=True),
+                        errors=errors, repairs={k: v for k, v in self.repairs.items() if k not in errors})
+
+
+@dataclass
+class ProfileLayers:
+    """Result of harmonising profiles: ``layers`` (one row per profile and layer: id, top,
+    bottom, one column per property, then the kept profile attributes) and ``profiles``
+    (one row per input profile: status ok / incomplete / error, fit errors, repairs, message)."""
+
+    layers: pd.DataFrame
+    profiles: pd.DataFrame
+    scheme: object
+    horizons: object
+    fits: dict = None
+
+    def bad_profiles(self):
+        """The ``profiles`` rows whose status is not ok."""
+        return self.profiles[self.profiles["status"].ne("ok")]
+
 
 def _coerce(table, columns):
     """Columns as float64 and a boolean mask of cells holding non-numeric text."""

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .horizons import (STATUS_INCOMPLETE, layer_rows, profiles_summary, read_horizons,
+from .horizons import (STATUS_INCOMPLETE, ProfileLayers, layer_rows, profiles_summary, read_horizons,
                        require_some_profiles, with_attributes)
 from .layers import format_depth, layer_scheme
 from .progress import as_progress
@@ -263,23 +263,6 @@ def fit_splines(profile, top, bottom, values, n_profiles, lam=DEFAULT_LAMBDA, vl
     return SplineFit(start=start, length=length, c0=np.nan_to_num(a0), c1=a1, c2=np.nan_to_num(a2),
                      top=np.where(none, np.nan, first), bottom=np.where(none, np.nan, last),
                      fitted=fitted, rmse=rmse, vlow=float(vlow), vhigh=float(vhigh), extrapolate=bool(extrapolate))
-
-
-@dataclass
-class ProfileLayers:
-    """Result of harmonising profiles: ``layers`` (one row per profile and layer: id, top,
-    bottom, one column per property, then the kept profile attributes) and ``profiles``
-    (one row per input profile: status ok / incomplete / error, fit errors, repairs, message)."""
-
-    layers: pd.DataFrame
-    profiles: pd.DataFrame
-    scheme: object
-    horizons: object
-    fits: dict = None
-
-    def bad_profiles(self):
-        """The ``profiles`` rows whose status is not ok."""
-        return self.profiles[self.profiles["status"].ne("ok")]
 
 
 def _coverage_notes(fit, scheme, name):
