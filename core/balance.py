@@ -1,0 +1,456 @@
+"""Carbon balance of soil layers (METHODS section 6, seeds 001 and 003).
+
+* Layer C stock (Mg C ha-1) from a stock column or BD x organic C x thickness (x (1 - coarse));
+  Ibulk = Cstock / C age (Mg C ha-1 yr-1, steady state, seed 001 eq. 6).
+* Iroot = BNPP (or NPP x fBNPP) x depth fraction; Iloss = Iroot - Ibulk and Iloss / Iroot.
+* The six Iloss estimates of seed 001 (Extended Data Table 1).
+* Turnover time τ = stock / flux (yr), for tables and rasters.
+* The 2-box vegetation-soil model of seed 003 with its bias correction and Monte Carlo.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, describe_rows
+from .progress import as_progress
+from .tables import numeric_columns, require_columns, row_numbers
+
+#: Stock units -> factor to Mg C ha-1 (ISRaD's lyr_soc is g C cm-2).
+STOCK_UNITS = {"Mg_ha": 1.0, "g_cm2": 100.0, "kg_m2": 10.0}
+#: Organic C units -> factor to g kg-1 (ISRaD's lyr_c_org is weight %).
+OC_UNITS = {"percent": 10.0, "g_kg": 1.0}
+#: Coarse fragment units -> divisor to a volume fraction (ISRaD's lyr_coarse_tot is %).
+COARSE_UNITS = {"percent": 100.0, "fraction": 1.0}
+
+STOCK, IBULK, IROOT, ILOSS, ILOSS_FRACTION = "c_stock_mg_ha", "ibulk_mg_ha_yr", "iroot_mg_ha_yr", \
+    "iloss_mg_ha_yr", "iloss_fraction"
+
+
+def _unit(units, unit, what):
+    if unit not in units:
+        raise InputError(f"{what} unit must be one of {', '.join(units)}, not {unit!r}")
+    return units[unit]
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _values(table, value):
+    """A number broadcast over the rows, or a numeric column as float."""
+    if _is_number(value):
+        return np.full(len(table), float(value))
+    require_columns(table, [value])
+    return numeric_columns(table, [value])[value].to_numpy()
+
+
+def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, stock_col=None, coarse_col=None,
+                       oc_unit="percent", stock_unit="g_cm2", coarse_unit="percent"):
+    """C stock of each row's layer (Mg C ha-1): the stock column where it has a value, else
+    BD (g cm-3) x organic C x thickness (cm) x (1 - coarse fraction) via :func:`soc.soc_density`.
+
+    Coarse fragments count only where given. NaN where neither is available, and for the
+    computed stock where the layer has no positive thickness.
+    """
+    from .soc import soc_density
+
+    stock = np.full(len(table), np.nan)
+    if stock_col and stock_col in table.columns:
+        stock = _values(table, stock_col) * _unit(STOCK_UNITS, stock_unit, "stock")
+        with np.errstate(invalid="ignore"):
+            if np.any(stock < 0):
+                raise InputError(f"column {stock_col!r}: negative C stock in "
+                                 f"{describe_rows(row_numbers(stock < 0))}")
+    present = [c for c in (bd_col, oc_col) if c and c in table.columns]
+    if len(present) < 2:
+        if not (stock_col and stock_col in table.columns):
+            wanted = ", ".join(repr(c) for c in (stock_col, bd_col, oc_col) if c)
+            raise InputError(f"C stocks need a stock column or both bulk density and organic C columns "
+                             f"(looked for {wanted})")
+        return stock
+    thickness = _values(table, bottom_col) - _values(table, top_col)
+    with np.errstate(invalid="ignore"):
+        thickness[thickness <= 0] = np.nan  # point samples or inverted depths: no stock from BD and OC
+    oc = _values(table, oc_col) * _unit(OC_UNITS, oc_unit, "organic C")
+    bd = _values(table, bd_col)
+    coarse = None
+    if coarse_col and coarse_col in table.columns:
+        coarse = np.nan_to_num(_values(table, coarse_col) / _unit(COARSE_UNITS, coarse_unit, "coarse fragment"))
+    try:
+        computed = soc_density(oc, bd, thickness, coarse)
+    except InputError as error:
+        bad = [i + 1 for i in range(len(oc)) if _fails_unit_check(oc[i], bd[i], None if coarse is None else coarse[i])]
+        raise InputError(f"{error} ({oc_col!r} in {oc_unit}, {bd_col!r} in g cm-3) in {describe_rows(bad)}") from None
+    return np.where(np.isnan(stock), computed, stock)
+
+
+def _fails_unit_check(oc, bd, coarse):
+    """True if one row's organic C (g kg-1), BD or coarse fraction is outside its physical range."""
+    from .soc import check_soc_units
+
+    try:
+        check_soc_units(oc, bd, None, coarse)
+    except InputError:
+        return True
+    return False
+
+
+def bulk_inputs(stock, age):
+    """Ibulk = C stock (Mg C ha-1) / C age (yr), in Mg C ha-1 yr-1; NaN where age is not positive."""
+    stock, age = np.asarray(stock, dtype=float), np.asarray(age, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(age > 0, stock / age, np.nan)
+
+
+def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_col="lyr_bot", bd_col="lyr_bd_samp",
+                      oc_col="lyr_c_org", stock_col="lyr_soc", coarse_col="lyr_coarse_tot", oc_unit="percent",
+                      stock_unit="g_cm2", coarse_unit="percent", layers=None, id_col="profile_id",
+                      min_coverage=1.0, progress=None, is_cancelled=None):
+    """C stock and Ibulk per layer; returns (table, notes).
+
+    Defaults are ISRaD's columns and units, with ``age_slow_yr`` from :func:`radiocarbon_age_table`.
+    layers None: the input table plus ``c_stock_mg_ha`` and ``ibulk_mg_ha_yr``. Otherwise
+    both are harmonised per profile (``id_col``) to the target layers with
+    :func:`harmonise.depth_weighted` applied to the amount per cm, times the layer thickness:
+    one row per profile and layer with ``*_contrib`` (covered share). Layers above the
+    mineral surface (negative top) are left out there. Layers covered less than
+    ``min_coverage`` get NaN (default 1: the whole layer must be covered).
+    """
+    steps = as_progress(progress, is_cancelled)
+    require_columns(table, [age_col, top_col, bottom_col])
+    stock = layer_carbon_stock(table, top_col, bottom_col, bd_col, oc_col, stock_col, coarse_col, oc_unit,
+                               stock_unit, coarse_unit)
+    age = _values(table, age_col)
+    out = table.copy()
+    out[STOCK] = stock
+    out[IBULK] = bulk_inputs(stock, age)
+    notes = []
+    no_stock = np.isnan(stock) & np.isfinite(age)
+    if no_stock.any():
+        notes.append("no C stock (stock column empty, and BD, organic C or a positive thickness missing): "
+                     f"{describe_rows(row_numbers(no_stock))}")
+    steps.update(0.3)
+    if layers is None:
+        return out, notes
+    from .harmonise import depth_weighted
+
+    require_columns(table, [id_col])
+    depths = numeric_columns(table, [top_col, bottom_col])
+    mineral = (depths[top_col] >= 0).to_numpy()
+    if (~mineral).any():
+        notes.append(f"{int((~mineral).sum())} layer(s) above the mineral surface (negative top) left out of "
+                     "the harmonised layers")
+    thickness = (depths[bottom_col] - depths[top_col]).to_numpy()
+    per_cm = out.loc[mineral, [id_col, top_col, bottom_col]].copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_cm[STOCK] = stock[mineral] / thickness[mineral]
+        per_cm[IBULK] = out[IBULK].to_numpy()[mineral] / thickness[mineral]
+    harmonised = depth_weighted(per_cm, id_col, top_col, bottom_col, [STOCK, IBULK], layers, min_coverage,
+                                progress=steps.sub(0.3, 1.0))
+    result = harmonised.layers
+    layer_thickness = (result[bottom_col] - result[top_col]).to_numpy()
+    for column in (STOCK, IBULK):
+        result[column] = result[column].to_numpy() * layer_thickness
+    failed = harmonised.profiles[harmonised.profiles["status"] == "error"]
+    notes += [f"profile {row[id_col]}: {row['message']}" for _, row in failed.head(20).iterrows()]
+    return result, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Root inputs and losses
+
+
+def root_inputs(bnpp=None, fraction=1.0, npp=None, fbnpp=None):
+    """Iroot (Mg C ha-1 yr-1) = BNPP x depth fraction, with BNPP = NPP x fBNPP when BNPP is not given."""
+    if bnpp is None:
+        if npp is None or fbnpp is None:
+            raise InputError("Iroot needs BNPP, or NPP and fBNPP")
+        fbnpp = np.asarray(fbnpp, dtype=float)
+        with np.errstate(invalid="ignore"):
+            if np.any((fbnpp < 0) | (fbnpp > 1)):
+                raise InputError("fBNPP (belowground share of NPP) must be between 0 and 1")
+        bnpp = np.asarray(npp, dtype=float) * fbnpp
+    return np.asarray(bnpp, dtype=float) * np.asarray(fraction, dtype=float)
+
+
+def root_losses(iroot, ibulk):
+    """(Iloss = Iroot - Ibulk (Mg C ha-1 yr-1), Iloss / Iroot); the share is NaN where Iroot <= 0.
+
+    Iloss can be negative (carbon moved down into a layer).
+    """
+    iroot, ibulk = np.asarray(iroot, dtype=float), np.asarray(ibulk, dtype=float)
+    loss = iroot - ibulk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return loss, np.where(iroot > 0, loss / iroot, np.nan)
+
+
+def carbon_balance_table(table, ibulk, iroot=None, bnpp=None, npp=None, fbnpp=None, fraction=None, id_col=None):
+    """Iroot, Iloss and Iloss/Iroot per row (layer) and, with ``id_col``, per profile.
+
+    Each input is a column name or a number: ``ibulk``; and ``iroot``, or ``bnpp`` (or
+    ``npp`` and ``fbnpp``) times ``fraction`` (the layer's depth fraction, default 1).
+    Adds iroot_mg_ha_yr, iloss_mg_ha_yr, iloss_fraction and, per profile (sums of the rows
+    with both values), iroot_profile, ibulk_profile, iloss_profile, iloss_fraction_profile.
+    """
+    if iroot is not None:
+        root = _values(table, iroot)
+    else:
+        given = {name: None if value is None else _values(table, value)
+                 for name, value in (("bnpp", bnpp), ("npp", npp), ("fbnpp", fbnpp))}
+        root = root_inputs(given["bnpp"], 1.0 if fraction is None else _values(table, fraction),
+                           given["npp"], given["fbnpp"])
+    bulk = _values(table, ibulk)
+    out = table.copy()
+    out[IROOT] = root
+    out[ILOSS], out[ILOSS_FRACTION] = root_losses(root, bulk)
+    if id_col:
+        require_columns(table, [id_col])
+        both = np.isfinite(root) & np.isfinite(bulk)
+        sums = pd.DataFrame({"id": table[id_col].to_numpy(), "root": np.where(both, root, 0.0),
+                             "bulk": np.where(both, bulk, 0.0), "n": both}).groupby("id", sort=False).sum()
+        sums.loc[sums["n"] == 0, ["root", "bulk"]] = np.nan
+        per_row = sums.reindex(table[id_col].to_numpy())
+        out["iroot_profile"], out["ibulk_profile"] = per_row["root"].to_numpy(), per_row["bulk"].to_numpy()
+        out["iloss_profile"], out["iloss_fraction_profile"] = root_losses(out["iroot_profile"], out["ibulk_profile"])
+    return out
+
+
+#: Seed 001 Extended Data Table 1: estimate -> (label, inputs of Iroot, Ibulk input).
+SIX_ESTIMATES = {
+    1: ("observed BNPP x predicted PDD - predicted Ibulk (NPP sites)", ("bnpp_obs", "pdd_pred"), "ibulk_pred"),
+    2: ("NPP x observed fBNPP x predicted PDD - predicted Ibulk (NPP sites)", ("npp", "fbnpp_obs", "pdd_pred"),
+        "ibulk_pred"),
+    3: ("predicted BNPP x observed PDD - observed Ibulk (radiocarbon sites)", ("bnpp_pred", "pdd_obs"),
+        "ibulk_obs"),
+    4: ("NPP x predicted fBNPP x observed PDD - observed Ibulk (radiocarbon sites)",
+        ("npp", "fbnpp_pred", "pdd_obs"), "ibulk_obs"),
+    5: ("predicted BNPP x observed PDD - predicted Ibulk (root sites)", ("bnpp_pred", "pdd_obs"), "ibulk_pred"),
+    6: ("NPP x predicted fBNPP x observed PDD - predicted Ibulk (root sites)", ("npp", "fbnpp_pred", "pdd_obs"),
+        "ibulk_pred"),
+}
+#: Inputs the six estimates draw on.
+ESTIMATE_INPUTS = ("bnpp_obs", "bnpp_pred", "npp", "fbnpp_obs", "fbnpp_pred", "pdd_obs", "pdd_pred",
+                   "ibulk_obs", "ibulk_pred")
+
+
+def loss_estimates(inputs):
+    """The estimates of :data:`SIX_ESTIMATES` that ``inputs`` (name -> array, Mg C ha-1 yr-1 or
+    fractions) allow: {number: {'iroot', 'ibulk', 'iloss', 'iloss_fraction'}}."""
+    unknown = sorted(set(inputs) - set(ESTIMATE_INPUTS))
+    if unknown:
+        raise InputError(f"unknown estimate input(s) {', '.join(unknown)}; use {', '.join(ESTIMATE_INPUTS)}")
+    results = {}
+    for number, (_, root_inputs_needed, bulk_name) in SIX_ESTIMATES.items():
+        if not all(inputs.get(name) is not None for name in root_inputs_needed + (bulk_name,)):
+            continue
+        if "npp" in root_inputs_needed:
+            root = root_inputs(None, inputs[root_inputs_needed[2]], inputs["npp"], inputs[root_inputs_needed[1]])
+        else:
+            root = root_inputs(inputs[root_inputs_needed[0]], inputs[root_inputs_needed[1]])
+        loss, share = root_losses(root, inputs[bulk_name])
+        results[number] = {"iroot": root, "ibulk": np.asarray(inputs[bulk_name], dtype=float), "iloss": loss,
+                           "iloss_fraction": share}
+    return results
+
+
+def loss_estimates_table(table, columns, id_col=None):
+    """Per-row Iroot/Iloss of each available estimate and the cross table; returns (table, summary).
+
+    columns: estimate input (:data:`ESTIMATE_INPUTS`) -> column name or number. Adds
+    iroot_e<n>, iloss_e<n>, iloss_fraction_e<n>. The summary has one row per estimate:
+    label, rows, mean Iroot, Ibulk, Iloss (over profiles' sums when ``id_col`` is given,
+    else over rows with every input) and Iloss/Iroot of those means.
+    """
+    values = {name: _values(table, value) for name, value in columns.items() if value is not None}
+    estimates = loss_estimates(values)
+    if not estimates:
+        needs = "; ".join(f"{n}: {', '.join(inputs + (bulk,))}" for n, (_, inputs, bulk) in SIX_ESTIMATES.items())
+        raise InputError(f"the inputs given allow none of the six estimates ({needs})")
+    out = table.copy()
+    rows = []
+    for number, result in estimates.items():
+        out[f"iroot_e{number}"], out[f"iloss_e{number}"] = result["iroot"], result["iloss"]
+        out[f"iloss_fraction_e{number}"] = result["iloss_fraction"]
+        frame = pd.DataFrame({"iroot": result["iroot"], "ibulk": result["ibulk"], "iloss": result["iloss"]})
+        frame = frame[frame.notna().all(axis=1)]
+        if id_col:
+            require_columns(table, [id_col])
+            frame = frame.groupby(table[id_col].to_numpy()[frame.index], sort=False).sum()
+        means = frame.mean()
+        rows.append({"estimate": number, "label": SIX_ESTIMATES[number][0], "n": len(frame),
+                     "iroot_mean": means["iroot"], "ibulk_mean": means["ibulk"], "iloss_mean": means["iloss"],
+                     "iloss_fraction": means["iloss"] / means["iroot"] if means["iroot"] > 0 else np.nan})
+    return out, pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Turnover and rasters
+
+
+def turnover_time(stock, flux):
+    """τ = stock / flux (yr for Mg C ha-1 over Mg C ha-1 yr-1); NaN where the flux is not positive."""
+    stock, flux = np.asarray(stock, dtype=float), np.asarray(flux, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(flux > 0, stock / flux, np.nan)
+
+
+def turnover_table(table, stock, flux, column="tau_yr"):
+    """The table plus ``column`` = stock / flux (columns or numbers); returns (table, notes)."""
+    stock_values, flux_values = _values(table, stock), _values(table, flux)
+    out = table.copy()
+    out[column] = turnover_time(stock_values, flux_values)
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(flux_values) & (flux_values <= 0)
+    notes = [f"flux zero or negative (no turnover time): {describe_rows(row_numbers(bad))}"] if bad.any() else []
+    return out, notes
+
+
+#: Band-wise raster operations: name -> (function of (a, b) returning bands, output band prefixes).
+RASTER_OPERATIONS = {
+    "ibulk": (lambda stock, age: [bulk_inputs(stock, age)], ("ibulk",)),
+    "iloss": (lambda iroot, ibulk: list(root_losses(iroot, ibulk)), ("iloss", "iloss_fraction")),
+    "turnover": (lambda stock, flux: [turnover_time(stock, flux)], ("tau",)),
+}
+
+
+def _bandwise_block(blocks, operation, n_bands, counts, constants):
+    """Block function: the operation on band i of ``a`` and ``b`` for every band, grouped by output kind."""
+    function = RASTER_OPERATIONS[operation][0]
+    shape = next(iter(blocks.values())).shape
+
+    def band(name, i):
+        return constants[name] if name in constants else blocks[f"{name}{i if counts[name] > 1 else 1}"]
+
+    results = [function(band("a", i), band("b", i)) for i in range(1, n_bands + 1)]
+    return np.stack([np.broadcast_to(r[kind], shape) for kind in range(len(results[0])) for r in results])
+
+
+def raster_balance(operation, a, b, output, **engine):
+    """Band-wise Ibulk (a = stock, b = age), Iloss and Iloss/Iroot (a = Iroot, b = Ibulk) or τ
+    (a = stock, b = flux) rasters. a, b: raster paths (same grid; equal band counts, or one
+    single-band) or numbers. Bands are named after the layers recorded in the inputs when
+    they have them. engine: see :func:`rasters.map_blocks`."""
+    from .partitioning import LAYERS_METADATA_KEY, raster_layer_scheme
+    from .rasters import map_blocks, raster_info
+
+    if operation not in RASTER_OPERATIONS:
+        raise InputError(f"unknown raster operation {operation!r}")
+    inputs, constants, counts, scheme = {}, {}, {}, None
+    for name, value in (("a", a), ("b", b)):
+        if _is_number(value):
+            constants[name] = float(value)
+            continue
+        counts[name] = raster_info(value).band_count
+        inputs.update({f"{name}{i}": (value, i) for i in range(1, counts[name] + 1)})
+        scheme = scheme or raster_layer_scheme(value)
+    if not inputs:
+        raise InputError("give at least one raster")
+    if len(set(counts.values()) - {1}) > 1:
+        raise InputError(f"rasters with different band counts ({', '.join(f'{v}' for v in counts.values())}); "
+                         "give equal band counts, or one single-band raster")
+    n_bands = max(counts.values())
+    scheme = scheme if scheme is not None and len(scheme) == n_bands else None
+    prefixes = RASTER_OPERATIONS[operation][1]
+    if scheme is not None:
+        names = [name for prefix in prefixes for name in scheme.column_names(prefix)]
+    else:
+        names = [f"{prefix}_band{i}" if n_bands > 1 else prefix for prefix in prefixes for i in range(1, n_bands + 1)]
+    metadata = {LAYERS_METADATA_KEY: str(scheme)} if scheme is not None else None
+    return map_blocks(_bandwise_block, inputs, output, names,
+                      params={"operation": operation, "n_bands": n_bands, "counts": counts, "constants": constants},
+                      metadata=metadata, **engine)
+
+
+# ---------------------------------------------------------------------------------------------
+# The 2-box model (seed 003)
+
+
+def two_box_model(npp, tau_veg, tau_soil):
+    """Vegetation and soil C stocks per year (eq. 3), yearly steps from a steady state in year 1.
+
+    npp (Mg C ha-1 yr-1 or Pg C yr-1), tau_veg and tau_soil (yr): arrays over years on the
+    last axis (other axes broadcast, e.g. an ensemble). Year 1: cVeg = NPP τ_veg, cSoil = NPP τ_soil.
+    **Decision** (yearly steps): cVeg(t) = cVeg(t-1) + NPP(t) - cVeg(t-1)/τ_veg(t) and
+    cSoil(t) = cSoil(t-1) + cVeg(t-1)/τ_veg(t) - cSoil(t-1)/τ_soil(t); τ must be >= 1 yr.
+    Returns (cveg, csoil) with the broadcast shape.
+    """
+    npp, tau_veg, tau_soil = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (npp, tau_veg, tau_soil)))
+    if np.any(~(tau_veg >= 1)) or np.any(~(tau_soil >= 1)):
+        raise InputError("turnover times must be at least 1 year in every year (yearly steps)")
+    cveg, csoil = np.empty(npp.shape), np.empty(npp.shape)
+    cveg[..., 0] = npp[..., 0] * tau_veg[..., 0]
+    csoil[..., 0] = npp[..., 0] * tau_soil[..., 0]
+    for t in range(1, npp.shape[-1]):
+        litter = cveg[..., t - 1] / tau_veg[..., t]
+        cveg[..., t] = cveg[..., t - 1] + npp[..., t] - litter
+        csoil[..., t] = csoil[..., t - 1] + litter - csoil[..., t - 1] / tau_soil[..., t]
+    return cveg, csoil
+
+
+def bias_corrected(tau_sim, tau_obs, reference):
+    """Eqs. 4-5: τ~(t) = (τ_obs - mean τ_sim over the reference years) + τ_sim(t).
+
+    tau_sim: (years,); tau_obs: number or array (draws); reference: boolean mask of years.
+    Returns (draws..., years).
+    """
+    offset = np.asarray(tau_obs, dtype=float)[..., None] - np.mean(np.asarray(tau_sim)[reference])
+    return offset + np.asarray(tau_sim, dtype=float)
+
+
+def _valid_draws(rng, mean, sd, draws, tau_sim, reference):
+    """``draws`` normal draws of τ_obs whose corrected τ is >= 1 yr in every year (rejection)."""
+    kept, rejected = [], 0
+    for _ in range(1000):
+        sample = rng.normal(mean, sd, draws)
+        ok = bias_corrected(tau_sim, sample, reference).min(axis=-1) >= 1.0
+        kept.extend(sample[ok])
+        rejected += int((~ok).sum())
+        if len(kept) >= draws:
+            return np.asarray(kept[:draws]), rejected
+    raise InputError(f"τ_obs ~ N({mean:g}, {sd:g}) almost never keeps the corrected turnover time above 1 yr")
+
+
+def two_box_monte_carlo(years, npp, tau_veg_sim, tau_soil_sim, reference=(1982, 2018), tau_veg_obs=(10.3, 1.4),
+                        tau_soil_obs=(38.3, 11.0), draws=100, seed=0, progress=None, is_cancelled=None):
+    """Bias-corrected 2-box model with draws x draws Monte Carlo combinations of τ_veg and τ_soil.
+
+    years, npp, tau_veg_sim, tau_soil_sim: yearly series (e.g. a DGVM's global means);
+    reference: first and last year of the period whose mean τ_sim is replaced by τ_obs;
+    tau_*_obs: (mean, sd) of the observation-based τ (yr), defaults from seed 003.
+    **Decision**: draws that would make a corrected τ < 1 yr in some year are redrawn
+    (a truncated normal); the number is reported. Returns (table, notes): per year npp, the
+    uncorrected cveg_sim/csoil_sim/ctotal_sim and the ensemble mean and sd of cveg, csoil, ctotal.
+    """
+    steps = as_progress(progress, is_cancelled)
+    years = np.asarray(years, dtype=float)
+    series = [np.asarray(v, dtype=float) for v in (npp, tau_veg_sim, tau_soil_sim)]
+    if any(v.shape != years.shape for v in series) or years.ndim != 1 or len(years) < 2:
+        raise InputError("years, NPP and the two turnover-time series must be 1-D and of one length (>= 2 years)")
+    bad = ~np.isfinite(np.vstack([years] + series)).all(axis=0)
+    if bad.any():
+        raise InputError(f"missing or non-numeric values in {describe_rows(row_numbers(bad))}")
+    if np.any(np.diff(years) != 1):
+        raise InputError("years must be consecutive")
+    reference = (years >= reference[0]) & (years <= reference[1])
+    if not reference.any():
+        raise InputError(f"no year between {reference[0]} and {reference[1]} (the reference period)")
+    rng = np.random.default_rng(seed)
+    veg_draws, veg_rejected = _valid_draws(rng, *tau_veg_obs, draws, series[1], reference)
+    soil_draws, soil_rejected = _valid_draws(rng, *tau_soil_obs, draws, series[2], reference)
+    steps.update(0.1)
+    tau_veg = bias_corrected(series[1], veg_draws, reference)[:, None, :]   # (veg draws, 1, years)
+    tau_soil = bias_corrected(series[2], soil_draws, reference)[None, :, :]  # (1, soil draws, years)
+    cveg, csoil = two_box_model(series[0], tau_veg, tau_soil)
+    steps.update(0.9)
+    cveg_sim, csoil_sim = two_box_model(*series)
+    out = pd.DataFrame({"year": years, "npp": series[0], "cveg_sim": cveg_sim, "csoil_sim": csoil_sim,
+                        "ctotal_sim": cveg_sim + csoil_sim})
+    for name, values in (("cveg", cveg), ("csoil", csoil), ("ctotal", cveg + csoil)):
+        flat = values.reshape(-1, len(years))
+        out[f"{name}_mean"], out[f"{name}_sd"] = flat.mean(axis=0), flat.std(axis=0, ddof=1)
+    notes = [f"{draws} x {draws} ensemble, seed {seed}"]
+    if veg_rejected or soil_rejected:
+        notes.append(f"redrawn because a corrected τ fell below 1 yr: {veg_rejected} τ_veg and "
+                     f"{soil_rejected} τ_soil draws")
+    steps.update(1.0)
+    return out, notes
