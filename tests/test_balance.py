@@ -1,0 +1,138 @@
+"""Carbon balance: stocks, Ibulk, Iroot/Iloss, the six estimates, turnover rasters, 2-box model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from osgeo import gdal, osr
+
+from wholesoil.core import balance as b
+from wholesoil.core.errors import InputError
+from wholesoil.core.rasters import read_raster
+
+
+def _layers():
+    return pd.DataFrame({"profile_id": ["p", "p", "p", "q"], "lyr_top": [0, 10, 30, 0], "lyr_bot": [10, 30, 60, 20],
+                         "lyr_bd_samp": [1.0, 1.2, np.nan, 1.4], "lyr_c_org": [2.0, 1.0, 0.5, 1.5],
+                         "lyr_soc": [np.nan, np.nan, 0.4, np.nan], "lyr_coarse_tot": [np.nan, 25.0, np.nan, 0.0],
+                         "age_slow_yr": [100.0, 1000.0, 2000.0, 500.0]})
+
+
+def test_layer_stock_from_columns_and_from_bd_oc():
+    table = _layers()
+    stock = b.layer_carbon_stock(table, "lyr_top", "lyr_bot", "lyr_bd_samp", "lyr_c_org", "lyr_soc", "lyr_coarse_tot")
+    # 2 % = 20 g/kg x 1.0 g/cm3 x 10 cm / 10 = 20; 10 g/kg x 1.2 x 20 / 10 x 0.75 = 18; 0.4 g/cm2 = 40 Mg/ha
+    np.testing.assert_allclose(stock, [20.0, 18.0, 40.0, 42.0])
+    out, notes = b.bulk_inputs_table(table)
+    np.testing.assert_allclose(out[b.IBULK], [0.2, 0.018, 0.02, 0.084])
+    assert not notes
+    with pytest.raises(InputError, match="bulk density above .* in row 2"):
+        b.layer_carbon_stock(table.assign(lyr_bd_samp=[1.0, 1200.0, 1.0, 1.0]), "lyr_top", "lyr_bot",
+                             "lyr_bd_samp", "lyr_c_org")
+    with pytest.raises(InputError, match="need a stock column or both"):
+        b.layer_carbon_stock(table.drop(columns=["lyr_soc", "lyr_bd_samp"]), "lyr_top", "lyr_bot", "lyr_bd_samp",
+                             "lyr_c_org", "lyr_soc")
+
+
+def test_bulk_inputs_harmonised_keep_the_flux_of_covered_layers():
+    out, _ = b.bulk_inputs_table(_layers(), layers="0,20,40", min_coverage=1.0)
+    p = out[out["profile_id"] == "p"].set_index("lyr_top")
+    # 0-20: all of 0-10 (0.2) and half of 10-30 (0.009); 20-40: half of 10-30 and a third of 30-60
+    np.testing.assert_allclose(p.loc[0, b.IBULK], 0.2 + 0.009)
+    np.testing.assert_allclose(p.loc[20, b.IBULK], 0.009 + 0.02 / 3)
+    q = out[out["profile_id"] == "q"].set_index("lyr_top")
+    assert q.loc[0, b.IBULK] == pytest.approx(0.084) and np.isnan(q.loc[20, b.IBULK])
+
+
+def test_carbon_balance_by_layer_and_profile():
+    table = pd.DataFrame({"site": ["a", "a", "b"], "bnpp": [3.0, 3.0, 2.0], "frac": [0.7, 0.3, 1.0],
+                          "ibulk": [0.5, 0.2, 2.5]})
+    out = b.carbon_balance_table(table, "ibulk", bnpp="bnpp", fraction="frac", id_col="site")
+    np.testing.assert_allclose(out[b.IROOT], [2.1, 0.9, 2.0])
+    np.testing.assert_allclose(out[b.ILOSS], [1.6, 0.7, -0.5])
+    np.testing.assert_allclose(out[b.ILOSS_FRACTION], [1.6 / 2.1, 0.7 / 0.9, -0.25])
+    np.testing.assert_allclose(out["iloss_profile"], [2.3, 2.3, -0.5])
+    np.testing.assert_allclose(out["iloss_fraction_profile"], [2.3 / 3.0, 2.3 / 3.0, -0.25])
+    via_npp = b.carbon_balance_table(table.assign(npp=[6.0, 6.0, 4.0], f=0.5), "ibulk", npp="npp", fbnpp="f", fraction="frac")
+    np.testing.assert_allclose(via_npp[b.IROOT], out[b.IROOT])
+    with pytest.raises(InputError, match="fBNPP"):
+        b.carbon_balance_table(table.assign(npp=6.0, f=1.5), "ibulk", npp="npp", fbnpp="f")
+
+
+def test_six_estimates_use_whatever_inputs_are_given():
+    table = pd.DataFrame({"site": ["s", "s"], "bnpp_obs": [4.0, 4.0], "npp": [10.0, 10.0], "fbnpp_obs": [0.3, 0.3],
+                          "pdd_pred": [0.75, 0.25], "ibulk_pred": [1.0, 0.5]})
+    columns = {name: name for name in ("bnpp_obs", "npp", "fbnpp_obs", "pdd_pred", "ibulk_pred")}
+    out, summary = b.loss_estimates_table(table, columns, id_col="site")
+    assert summary["estimate"].tolist() == [1, 2]
+    np.testing.assert_allclose(out["iloss_e1"], [2.0, 0.5])
+    np.testing.assert_allclose(out["iloss_e2"], [1.25, 0.25])
+    assert summary.loc[0, "iloss_mean"] == pytest.approx(2.5)
+    assert summary.loc[1, "iloss_fraction"] == pytest.approx(1.5 / 3.0)
+    with pytest.raises(InputError, match="none of the six estimates"):
+        b.loss_estimates_table(table, {"npp": "npp"})
+    assert set(b.loss_estimates({n: np.ones(1) for n in b.ESTIMATE_INPUTS})) == {1, 2, 3, 4, 5, 6}
+
+
+def _raster(path, bands, layers=None):
+    driver = gdal.GetDriverByName("GTiff")
+    data = driver.Create(str(path), bands[0].shape[1], bands[0].shape[0], len(bands), gdal.GDT_Float32)
+    data.SetGeoTransform((0, 1, 0, 10, 0, -1))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    data.SetProjection(srs.ExportToWkt())
+    if layers:
+        data.SetMetadata({"WHOLESOIL_LAYERS": layers})
+    for i, values in enumerate(bands):
+        data.GetRasterBand(i + 1).WriteArray(values)
+        data.GetRasterBand(i + 1).SetNoDataValue(-9999)
+    data = None
+    return str(path)
+
+
+def test_rasters_bandwise_ibulk_iloss_and_turnover(tmp_path):
+    stock = _raster(tmp_path / "stock.tif", [np.full((3, 4), 100.0), np.full((3, 4), 30.0)], "0,20,40")
+    ages = np.full((3, 4), 500.0)
+    ages[0, 0] = -9999
+    age = _raster(tmp_path / "age.tif", [ages, np.full((3, 4), 1500.0)])
+    ibulk = b.raster_balance("ibulk", stock, age, tmp_path / "ibulk.tif")
+    np.testing.assert_allclose(read_raster(ibulk, 1)[1:], 0.2, rtol=1e-6)
+    # nodata in any input band is nodata in every output band (map_blocks convention)
+    assert np.isnan(read_raster(ibulk, 2)[0, 0]) and np.allclose(read_raster(ibulk, 2)[1:], 0.02)
+    assert gdal.Open(ibulk).GetRasterBand(1).GetDescription() == "ibulk_0_20"
+    loss = b.raster_balance("iloss", 1.0, ibulk, tmp_path / "iloss.tif")
+    np.testing.assert_allclose(read_raster(loss, 1)[1:], 0.8, rtol=1e-6)   # iloss 0-20 = 1 - 0.2
+    np.testing.assert_allclose(read_raster(loss, 4)[1:], 0.98, rtol=1e-6)  # iloss fraction 20-40
+    assert [gdal.Open(loss).GetRasterBand(i).GetDescription() for i in (1, 4)] == ["iloss_0_20",
+                                                                                  "iloss_fraction_20_40"]
+    tau = b.raster_balance("turnover", stock, _raster(tmp_path / "flux.tif", [np.zeros((3, 4))]), tmp_path / "t.tif")
+    assert np.isnan(read_raster(tau, 1)).all()
+    with pytest.raises(InputError, match="different band counts"):
+        b.raster_balance("ibulk", stock, _raster(tmp_path / "three.tif", [np.ones((3, 4))] * 3), tmp_path / "x.tif")
+    assert not (tmp_path / "x.tif").exists()
+
+
+def test_turnover_table_flags_nonpositive_flux():
+    out, notes = b.turnover_table(pd.DataFrame({"c": [100.0, 50.0], "rh": [2.0, 0.0]}), "c", "rh")
+    assert out["tau_yr"].iloc[0] == 50.0 and np.isnan(out["tau_yr"].iloc[1]) and "row 2" in notes[0]
+
+
+def test_two_box_steady_state_and_seeded_monte_carlo():
+    years = np.arange(1901, 2019)
+    cveg, csoil = b.two_box_model(np.full(years.size, 60.0), 10.0, 40.0)
+    np.testing.assert_allclose(cveg, 600.0) and np.testing.assert_allclose(csoil, 2400.0)
+    npp = np.linspace(55, 65, years.size)
+    tau_veg, tau_soil = np.full(years.size, 8.0), np.linspace(25, 21, years.size)
+    first, _ = b.two_box_monte_carlo(years, npp, tau_veg, tau_soil, seed=7)
+    again, _ = b.two_box_monte_carlo(years, npp, tau_veg, tau_soil, seed=7)
+    other, _ = b.two_box_monte_carlo(years, npp, tau_veg, tau_soil, seed=8)
+    pd.testing.assert_frame_equal(first, again)
+    assert not np.allclose(first["ctotal_mean"], other["ctotal_mean"])
+    # with sd 0 the correction is exact: mean reference τ equals the observation, ensemble sd is 0
+    exact, _ = b.two_box_monte_carlo(years, npp, tau_veg, tau_soil, tau_veg_obs=(10.3, 0.0), tau_soil_obs=(38.3, 0.0))
+    corrected_soil = tau_soil + 38.3 - tau_soil[(years >= 1982)].mean()
+    expected = b.two_box_model(npp, tau_veg + 2.3, corrected_soil)
+    np.testing.assert_allclose(exact["csoil_mean"], expected[1])
+    np.testing.assert_allclose(exact["ctotal_sd"], 0.0, atol=1e-9)
+    assert first["csoil_sd"].iloc[-1] > 0 and first["csoil_mean"].iloc[-1] > first["csoil_sim"].iloc[-1]
+    with pytest.raises(InputError, match="consecutive"):
+        b.two_box_monte_carlo(years[::2], npp[::2], tau_veg[::2], tau_soil[::2])
