@@ -163,6 +163,8 @@ def site_mean_increments(horizons, sites_of_profiles, value_kind):
 
 def _property_profiles(properties, site_col, top_col, bottom_col, property_cols):
     """Checked property horizons per site (dict site -> (top, bottom, values)) and errors."""
+    if top_col is None or bottom_col is None:
+        raise InputError("properties: give the top and bottom depth columns of the property table")
     horizons = read_horizons(properties, site_col, top_col, bottom_col, property_cols, keep_attributes=False)
     starts = horizons.starts
     profiles = {site: (horizons.top[a:b], horizons.bottom[a:b], horizons.values[a:b])
@@ -181,7 +183,7 @@ def _depth_weighted_onto(top, bottom, values, targets_top, targets_bottom):
 def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_col=None, value_kind="density",
                       bandwidth=DEFAULT_BANDWIDTH, min_ratio=DEFAULT_MIN_RATIO, properties=None,
                       property_site_col=None, property_top_col=None, property_bottom_col=None, property_cols=(),
-                      progress=None, is_cancelled=None):
+                      thickness=None, progress=None, is_cancelled=None):
     """Classify each site's root depth distribution as unimodal or bimodal.
 
     table: root increments (one row per site, profile and increment; filter it to live
@@ -189,11 +191,19 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
     g m-3) or amount per area ('amount', e.g. g m-2, divided by the thickness in cm).
     properties: optional horizon table (property_site_col, property_top_col,
     property_bottom_col, property_cols such as N) for phi_<property> and the relative
-    concentration exponent rel_<property>_exponent with its r2.
+    concentration exponent rel_<property>_exponent with its r2. bottom_col None: every
+    increment is ``thickness`` cm thick (e.g. NEON's root table, 10 cm).
     Returns :class:`Bimodality`.
     """
     if value_kind not in VALUE_KINDS:
         raise InputError(f"value_kind must be 'density' or 'amount', not {value_kind!r}")
+    property_top_col, property_bottom_col = property_top_col or top_col, property_bottom_col or bottom_col
+    if bottom_col is None:
+        if thickness is None or not thickness > 0:
+            raise InputError("without a bottom depth column give the increment thickness (cm)")
+        require_columns(table, [top_col])
+        bottom_col = "__bottom__"
+        table = table.assign(**{bottom_col: pd.to_numeric(table[top_col], errors="coerce") + float(thickness)})
     steps = as_progress(progress, is_cancelled)
     key = site_col
     if profile_col is not None and profile_col != site_col:
@@ -211,8 +221,8 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
     property_profiles, property_errors = ({}, {})
     if properties is not None and property_cols:
         property_profiles, property_errors = _property_profiles(
-            properties, property_site_col or site_col, property_top_col or top_col,
-            property_bottom_col or bottom_col, list(property_cols))
+            properties, property_site_col or site_col, property_top_col, property_bottom_col,
+            list(property_cols))
     rows, curves = [], {}
     site_groups = list(increments.groupby("site", sort=False))
     for i, (site, part) in enumerate(site_groups):

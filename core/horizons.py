@@ -103,6 +103,21 @@ class ProfileLayers:
         return self.profiles[self.profiles["status"].ne("ok")]
 
 
+def select_rows(table, conditions):
+    """Rows of ``table`` matching every ``'column=value'`` condition (compared as text)."""
+    mask = np.ones(len(table), bool)
+    for condition in conditions or ():
+        column, sep, value = str(condition).partition("=")
+        column = column.strip()
+        if not sep or not column:
+            raise InputError(f"filter {condition!r}: write it as column=value")
+        require_columns(table, [column], "the input table (filter)")
+        mask &= table[column].astype(str).str.strip().eq(value.strip()).to_numpy()
+    if not mask.any():
+        raise InputError(f"no row matches the filter {' and '.join(map(str, conditions))}")
+    return table[mask] if not mask.all() else table
+
+
 def _coerce(table, columns):
     """Columns as float64 and a boolean mask of cells holding non-numeric text."""
     numbers, bad = {}, {}

@@ -277,8 +277,8 @@ def _coverage_notes(fit, scheme, name):
         if scheme.breaks[-1] > fit.bottom[p]:
             parts.append(f"below {format_depth(fit.bottom[p])} cm")
         if parts:
-            notes[p] = (f"{name}: no value for layers reaching {' or '.join(parts)} (the data end there; "
-                        "set extrapolate to extend the end values)")
+            notes[p] = (f"{name}: no value for layers reaching {' or '.join(parts)}, outside the horizons "
+                        "with values (extrapolate would carry the end values there)")
     return notes
 
 
