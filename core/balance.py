@@ -454,3 +454,21 @@ def two_box_monte_carlo(years, npp, tau_veg_sim, tau_soil_sim, reference=(1982, 
                      f"{soil_rejected} τ_soil draws")
     steps.update(1.0)
     return out, notes
+
+
+def two_box_figure(result, title="2-box model"):
+    """Vegetation, soil and total C against year: uncorrected (dashed) and ensemble mean ± sd."""
+    from .plots import COLOURS, new_figure
+
+    figure, axes = new_figure(8.0, 5.0)
+    for colour, name in zip(COLOURS, ("cveg", "csoil", "ctotal")):
+        mean, sd = result[f"{name}_mean"], result[f"{name}_sd"]
+        axes.plot(result["year"], mean, color=colour, label=f"{name} (bias-corrected mean)")
+        axes.fill_between(result["year"], mean - sd, mean + sd, color=colour, alpha=0.2)
+        axes.plot(result["year"], result[f"{name}_sim"], "--", color=colour, label=f"{name} (uncorrected)")
+    axes.set_xlabel("year")
+    axes.set_ylabel("carbon stock")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small")
+    figure.suptitle(title)
+    return figure

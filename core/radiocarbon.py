@@ -751,3 +751,72 @@ def radiocarbon_forward_table(table, k_col=None, age_col=None, year_col=ISRAD_CO
     out["status"] = _statuses(missing, np.ones(len(table), dtype=int), extrapolated).astype(str)
     notes = _notes(curve, out["status"].to_numpy(), extrapolated, np.maximum(zone, 0), np.arange(1, len(table) + 1))
     return out, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure
+
+
+def select_profile(out, id_col, profile=None):
+    """Row positions of one profile of an age table: ``profile`` or the first one with an age."""
+    from .tables import require_columns
+
+    require_columns(out, [id_col])
+    ids = out[id_col].astype(str).to_numpy()
+    if profile is None:
+        aged = out["age_slow_yr"].notna().to_numpy()
+        if not aged.any():
+            raise InputError("no row has an age to plot")
+        profile = ids[aged][0]
+    chosen = np.flatnonzero(ids == str(profile))
+    if not chosen.size:
+        raise InputError(f"no profile {profile!r} in column {id_col!r}")
+    return chosen, str(profile)
+
+
+def profile_figure(out, rows, top, bottom, d14c, year, zone, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0,
+                   ibulk=None, title="Radiocarbon profile"):
+    """Δ14C, slow-root age and Ibulk against layer depth (cm), and the forward model Δ14C(k) of
+    each sampling year and zone with the measured values and their roots marked.
+
+    out: the table from :func:`radiocarbon_age_table`; rows: positions of the profile's
+    layers; top, bottom, d14c, year, zone, ibulk: arrays over all rows of ``out``.
+    """
+    from .plots import COLOURS, new_figure
+
+    curve = load_curve(curve)
+    figure, axes = new_figure(13.0, 4.8, ncols=4)
+    mid = (np.asarray(top, dtype=float)[rows] + np.asarray(bottom, dtype=float)[rows]) / 2.0
+    panels = ((d14c[rows], "Δ14C (‰)", "linear"), (out["age_slow_yr"].to_numpy()[rows], "age, slow root (yr)", "log"),
+              (None if ibulk is None else np.asarray(ibulk)[rows], "Ibulk (Mg C ha-1 yr-1)", "log"))
+    for ax, (values, label, scale) in zip(axes[:3], panels):
+        if values is None or not np.isfinite(values).any():
+            ax.text(0.5, 0.5, "not available", ha="center", transform=ax.transAxes)
+        else:
+            keep = np.isfinite(values) & np.isfinite(mid) & ((values > 0) | (scale == "linear"))
+            ax.plot(values[keep], mid[keep], "o-", color=COLOURS[0])
+            ax.set_xscale(scale)
+        ax.set_xlabel(label)
+        ax.set_ylabel("layer mid-depth (cm)")
+        ax.invert_yaxis()
+        ax.grid(alpha=0.3)
+    ax = axes[3]
+    k = np.exp(np.linspace(np.log(1e-5), np.log(10.0), 400))
+    pairs = sorted({(int(y), int(z)) for y, z in zip(np.floor(year[rows]), zone[rows]) if np.isfinite(y) and z >= 0})
+    for i, (y, z) in enumerate(pairs[:6]):
+        colour = COLOURS[i % len(COLOURS)]
+        ax.plot(k, forward_d14c(k, y, z, curve, pre_d14c, lag), color=colour, label=f"{y}, {curve.zones[z]}")
+        here = [r for r in rows if np.floor(year[r]) == y and zone[r] == z]
+        ax.scatter(np.full(len(here), k[0]), d14c[here], marker=">", color=colour)
+        for r in here:
+            for root in (out["k_slow"].iat[r], out["k_fast"].iat[r]):
+                if np.isfinite(root):
+                    ax.plot(root, d14c[r], "o", mfc="none", color=colour)
+    ax.set_xscale("log")
+    ax.set_xlabel("decay rate k (yr-1)")
+    ax.set_ylabel("modelled Δ14C (‰)")
+    ax.grid(alpha=0.3)
+    if pairs:
+        ax.legend(fontsize="small", title="sampled, zone")
+    figure.suptitle(title)
+    return figure
