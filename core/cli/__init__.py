@@ -11,7 +11,7 @@ import sys
 from ..errors import CancelledError, InputError
 from .common import OneLineParser
 
-COMMAND_MODULES = ["depth", "demo", "profiles"]
+COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance"]
 
 
 def build_parser():
