@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .depth import ExponentialShareModel, beta_extrapolate, beta_layer_fractions, fit_depth_profiles
+from .depth import (ExponentialShareModel, beta_extrapolate, beta_layer_fractions, fit_depth_profiles,
+                    fitted_curves)
 from .errors import InputError
 from .horizons import read_horizons, require_some_profiles
 from .layers import format_depth, layer_scheme
@@ -34,6 +35,16 @@ class BetaProfiles:
     groups: pd.DataFrame
     scheme: object
     horizons: object
+    value_kind: str = "amount"
+
+    def curves(self):
+        """Observed cumulative fractions and fitted curves of the fitted profiles, for
+        :func:`wholesoil.core.plots.fitted_profiles_figure`."""
+        horizons = self.horizons
+        clean = pd.DataFrame({horizons.id_col: horizons.ids[horizons.profile], "top": horizons.top,
+                              "bottom": horizons.bottom, "value": horizons.values[:, 0]})
+        return fitted_curves(clean, self.profiles, horizons.id_col, "top", "bottom", "value", "beta",
+                             self.value_kind)
 
 
 def _amounts(horizons, value_kind):
@@ -119,4 +130,5 @@ def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind=
     if group_col is not None:
         share_models = share_models.rename(columns={"group": group_col})
     steps.update(1.0)
-    return BetaProfiles(profiles=profiles, groups=share_models, scheme=scheme, horizons=horizons)
+    return BetaProfiles(profiles=profiles, groups=share_models, scheme=scheme, horizons=horizons,
+                        value_kind=value_kind)

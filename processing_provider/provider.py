@@ -7,8 +7,22 @@ from .. import __version__
 from .algorithm import ICON
 from .algorithms.depth_fractions_beta import DepthFractionsBeta
 from .algorithms.depth_fractions_logistic import DepthFractionsLogistic
+from .algorithms.detect_root_bimodality import DetectRootBimodality
+from .algorithms.fit_beta_per_profile import FitBetaPerProfile
 from .algorithms.fit_depth_model import FitDepthModel
+from .algorithms.harmonise_profiles_depth_weighted import HarmoniseProfilesDepthWeighted
+from .algorithms.harmonise_profiles_spline import HarmoniseProfilesSpline
 from .algorithms.partition_total import PartitionTotal
+from .algorithms.soc_stocks_by_layer import SocStocksByLayer
+from .algorithms.bulk_inputs import BulkInputs
+from .algorithms.bulk_inputs_raster import BulkInputsRaster
+from .algorithms.carbon_balance import CarbonBalance
+from .algorithms.carbon_balance_raster import CarbonBalanceRaster
+from .algorithms.loss_estimates import LossEstimates
+from .algorithms.radiocarbon_age import RadiocarbonAge
+from .algorithms.radiocarbon_forward import RadiocarbonForward
+from .algorithms.turnover_time import TurnoverTime
+from .algorithms.two_box_model import TwoBoxModel
 
 #: Every algorithm class the provider offers, in menu order.
 ALGORITHMS = [
@@ -16,6 +30,20 @@ ALGORITHMS = [
     DepthFractionsBeta,
     FitDepthModel,
     PartitionTotal,
+    HarmoniseProfilesSpline,
+    HarmoniseProfilesDepthWeighted,
+    SocStocksByLayer,
+    FitBetaPerProfile,
+    DetectRootBimodality,
+    RadiocarbonAge,
+    RadiocarbonForward,
+    BulkInputs,
+    BulkInputsRaster,
+    CarbonBalance,
+    CarbonBalanceRaster,
+    LossEstimates,
+    TurnoverTime,
+    TwoBoxModel,
 ]
 
 

@@ -206,24 +206,12 @@ def run_fit_beta(args):
     if ok.any():
         print_table(profiles.loc[ok, ["beta", "d50_cm", "d95_cm", "r2"]].median().to_frame("median").T)
     if args.plot:
-        from ..depth import fitted_curves
         from ..plots import fitted_profiles_figure, save_png
 
         check_output_suffix("--plot", args.plot, (".png",))
-        clean = result.horizons
-        curves = fitted_curves(_clean_table(clean, args), profiles, args.id_col, args.top_col, args.bottom_col,
-                               args.value_col, "beta", args.value_kind)
-        save_png(fitted_profiles_figure(curves, "Fitted β profiles"), args.plot)
+        save_png(fitted_profiles_figure(result.curves(), "Fitted β profiles"), args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0 if ok.any() else 1
-
-
-def _clean_table(horizons, args):
-    """The checked horizons as a table with the input's column names."""
-    import pandas as pd
-
-    return pd.DataFrame({args.id_col: horizons.ids[horizons.profile], args.top_col: horizons.top,
-                         args.bottom_col: horizons.bottom, args.value_col: horizons.values[:, 0]})
 
 
 def run_root_bimodality(args):

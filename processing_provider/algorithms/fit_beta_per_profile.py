@@ -1,0 +1,68 @@
+"""Processing algorithm wholesoil:fitbetaperprofile."""
+
+from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterField, QgsProcessingParameterNumber)
+
+from ...core.beta_profiles import VALUE_KINDS, fit_beta_profiles
+from ..algorithm import core_callbacks
+from ..parameters import INPUT, LAYERS, html_output
+from ..profiles_base import ProfileAlgorithm
+from ..qgis_io import table_to_sink
+
+
+class FitBetaPerProfile(ProfileAlgorithm):
+    NAME = "fitbetaperprofile"
+    DISPLAY_NAME = "Fit β per profile"
+    OUTPUT_DESCRIPTION = "β per profile"
+    HELP = """
+Fits the β model Y(d) = 1 - β^d (Gale & Grigal 1987; Jackson et al. 1996) to each profile by non-linear least squares on the cumulative fraction at the increments' bottoms (the profile total counts as 100 %), as Fit depth model does, and derives the layer fractions β^top - β^bottom and the stock extrapolated to the target depth: X100 = (1 - β^100) / (1 - β^d0) x X_d0, with X_d0 the observed total down to d0, the deepest bottom with a value (seed 002, eq. 4).
+Values are amounts per increment (for example soc_mg_ha from SOC stocks by layer, or g m-2 of roots) or densities per cm or per volume (multiplied by the thickness).
+Output: one row per profile with beta, d50_cm, d95_cm, rmse, r2, status, message, frac_top_bottom per layer, observed_total, observed_depth_cm and x<target depth>, then the fields constant within each profile (a point input keeps its points). Profiles that cannot be fitted are listed with a message; the others are fitted.
+Exponential share model (optional output): share = a exp(-b mid-depth) fitted to the observed shares of the increments (amount / profile total) of all profiles of a group (seed 000, Table S3), per value of the group field or over all profiles.
+β fitted to a profile that stops before nearly all of the amount is reached comes out smaller than the β that generated it, because the observed total is taken as 100 %.
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add_horizon_inputs("Increments (one feature per profile and depth increment)")
+        self.add_value_fields("VALUE_FIELD", "Value field (amount or density)", multiple=False)
+        self.addParameter(QgsProcessingParameterEnum("VALUE_KIND", "Values are",
+                                                     options=["amount per increment", "density (per cm or volume)"],
+                                                     defaultValue=0))
+        self.add_layers()
+        self.addParameter(QgsProcessingParameterBoolean("NORMALIZE", "Fractions sum to 1 over the layers",
+                                                        defaultValue=True))
+        target = QgsProcessingParameterNumber("TARGET_DEPTH", "Depth of the extrapolated stock (cm)",
+                                              QgsProcessingParameterNumber.Double, 100.0)
+        target.setMinimum(0.0)
+        self.addParameter(target)
+        self.addParameter(QgsProcessingParameterField("GROUP_FIELD", "Group field of the exponential share model",
+                                                      parentLayerParameterName=INPUT, optional=True))
+        self.add_outputs(profiles=False)
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "OUTPUT_GROUPS", "Exponential share model per group", QgsProcessing.TypeVector, optional=True,
+            createByDefault=False))
+
+    def compute(self, parameters, context, feedback):
+        source, table, id_field, top_field, bottom_field = self.read_input(parameters, context, feedback)
+        value = self.parameterAsFields(parameters, "VALUE_FIELD", context)[0]
+        kind = VALUE_KINDS[self.parameterAsEnum(parameters, "VALUE_KIND", context)]
+        group = (self.parameterAsFields(parameters, "GROUP_FIELD", context) or [None])[0]
+        result = fit_beta_profiles(table, id_field, top_field, bottom_field, value, kind,
+                                   self.parameterAsString(parameters, LAYERS, context),
+                                   self.parameterAsBoolean(parameters, "NORMALIZE", context),
+                                   self.parameterAsDouble(parameters, "TARGET_DEPTH", context), group,
+                                   **core_callbacks(feedback))
+        profiles = result.profiles
+        fitted = profiles["status"].eq("ok")
+        feedback.pushInfo(f"Fitted β to {int(fitted.sum())} of {len(profiles)} profiles")
+        for _, row in profiles[~fitted].iterrows():
+            feedback.reportError(f"profile {row[id_field]}: {row['status']}: {row['message']}", fatalError=False)
+        results = self.write_outputs(parameters, context, feedback, source, profiles, None, id_field)
+        if parameters.get("OUTPUT_GROUPS") is not None:
+            results["OUTPUT_GROUPS"] = table_to_sink(self, parameters, "OUTPUT_GROUPS", context, result.groups)
+        figure = None
+        if html_output(self, parameters, context):
+            from ...core.plots import fitted_profiles_figure
+
+            figure = fitted_profiles_figure(result.curves(), "Fitted β profiles")
+        return self.write_report(parameters, context, results, figure, [profiles, result.groups])
