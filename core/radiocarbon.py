@@ -820,3 +820,25 @@ def profile_figure(out, rows, top, bottom, d14c, year, zone, curve="hua2021", pr
         ax.legend(fontsize="small", title="sampled, zone")
     figure.suptitle(title)
     return figure
+
+
+def profile_plot(table, out, profile=None, id_col="profile_id", top_col="lyr_top", bottom_col="lyr_bot",
+                 d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"], year_col=ISRAD_COLUMNS["year"],
+                 lat_col=ISRAD_COLUMNS["lat"], zone_col=None, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0):
+    """(figure, row positions, profile id) of :func:`profile_figure` for one profile of ``out``
+    (the result of :func:`radiocarbon_age_table` on ``table``); Ibulk is shown when the ISRaD
+    stock columns allow it."""
+    from .balance import IBULK, bulk_inputs_table
+
+    rows, profile = select_profile(out, id_col, profile)
+    d14c, year = table_d14c(table, d14c_col, fm_col, year_col)
+    curve = load_curve(curve)
+    zone = table_zones(table, curve, lat_col, zone_col)
+    try:
+        ibulk = bulk_inputs_table(out.iloc[rows], top_col=top_col, bottom_col=bottom_col)[0]
+        ibulk = ibulk.reindex(out.index)[IBULK].to_numpy()
+    except InputError:
+        ibulk = None
+    figure = profile_figure(out, rows, out[top_col], out[bottom_col], d14c, year, zone, curve, pre_d14c, lag, ibulk,
+                            f"Radiocarbon profile {profile}")
+    return figure, rows, profile

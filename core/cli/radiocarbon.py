@@ -85,21 +85,11 @@ def run_radiocarbon_age(args):
 
 def _profile_plot(args, table, out):
     """The profile figure for --profile (or the first profile with an age)."""
-    from ..balance import bulk_inputs_table
-    from ..errors import InputError
-    from ..radiocarbon import load_curve, profile_figure, select_profile, table_d14c, table_zones
+    from ..radiocarbon import profile_plot
 
-    rows, profile = select_profile(out, args.id_col, args.profile)
-    d14c, year = table_d14c(table, args.d14c_col or None, args.fm_col or None, args.year_col)
-    curve = load_curve(args.curve)
-    zone = table_zones(table, curve, args.lat_col, args.zone_col)
-    try:
-        ibulk = bulk_inputs_table(out.iloc[rows], top_col=args.top_col, bottom_col=args.bottom_col)[0]
-        ibulk = ibulk.reindex(out.index)["ibulk_mg_ha_yr"].to_numpy()
-    except InputError:
-        ibulk = None
-    return profile_figure(out, rows, out[args.top_col], out[args.bottom_col], d14c, year, zone, curve, args.pre_bomb,
-                          args.lag, ibulk, f"Radiocarbon profile {profile}")
+    return profile_plot(table, out, args.profile, args.id_col, args.top_col, args.bottom_col, args.d14c_col or None,
+                        args.fm_col or None, args.year_col, args.lat_col, args.zone_col, args.curve, args.pre_bomb,
+                        args.lag)[0]
 
 
 def run_radiocarbon_forward(args):

@@ -1,0 +1,92 @@
+"""Shared parameters of the radiocarbon and carbon-balance algorithms.
+
+Field parameters default to ISRaD's column names, so an ISRaD layer export runs as it is;
+band-wise raster algorithms (Ibulk, Iloss, turnover time) share one body.
+"""
+
+from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterField, QgsProcessingParameterFile,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer)
+
+from ..core.balance import raster_balance
+from ..core.errors import InputError
+from ..core.radiocarbon import CURVES
+from .algorithm import WholesoilAlgorithm
+from .depth_fractions_base import raster_engine
+from .parameters import INPUT
+
+RADIOCARBON_GROUP = ("Radiocarbon", "radiocarbon")
+BALANCE_GROUP = ("Carbon balance", "balance")
+CURVE_OPTIONS = list(CURVES) + ["CSV file (CURVE_FILE)"]
+
+
+def add_field(algorithm, name, description, default=None, numeric=True):
+    """A field of INPUT; ``default`` is a column name (ISRaD's).
+
+    Fields are optional for QGIS (so that a default applies when a caller leaves one out);
+    the core functions name any column they need and do not find.
+    """
+    algorithm.addParameter(QgsProcessingParameterField(
+        name, description, defaultValue=default, parentLayerParameterName=INPUT,
+        type=QgsProcessingParameterField.Numeric if numeric else QgsProcessingParameterField.Any, optional=True))
+
+
+def field(algorithm, parameters, context, name):
+    """The chosen field name, else the parameter's default, else None."""
+    chosen = algorithm.parameterAsFields(parameters, name, context)
+    return chosen[0] if chosen else algorithm.parameterDefinition(name).defaultValue()
+
+
+def add_model_parameters(algorithm):
+    """Sampling year, latitude or zone, atmospheric curve, pre-bomb Δ14C and lag."""
+    add_field(algorithm, "YEAR_FIELD", "Sampling year field", "lyr_obs_date_y")
+    add_field(algorithm, "LAT_FIELD", "Latitude field (decimal degrees; chooses the zone)", "pro_lat")
+    add_field(algorithm, "ZONE_FIELD", "Atmospheric zone field (overrides latitude where given)", numeric=False)
+    algorithm.addParameter(QgsProcessingParameterEnum("CURVE", "Atmospheric Δ14C record", options=CURVE_OPTIONS,
+                                                      defaultValue=0))
+    algorithm.addParameter(QgsProcessingParameterFile(
+        "CURVE_FILE", "Own record: CSV with a year column and one Δ14C column per zone", extension="csv",
+        optional=True))
+    algorithm.addParameter(QgsProcessingParameterNumber(
+        "PRE_BOMB", "Pre-bomb atmospheric Δ14C (‰)", QgsProcessingParameterNumber.Double, 0.0))
+    lag = QgsProcessingParameterNumber("LAG", "Input lag (years)", QgsProcessingParameterNumber.Double, 0.0)
+    lag.setMinimum(0.0)
+    algorithm.addParameter(lag)
+
+
+def model_parameters(algorithm, parameters, context):
+    """Keyword arguments (year_col, lat_col, zone_col, curve, pre_d14c, lag) for the core functions."""
+    choice = algorithm.parameterAsEnum(parameters, "CURVE", context)
+    curve = CURVE_OPTIONS[choice] if choice < len(CURVES) else algorithm.parameterAsFile(parameters, "CURVE_FILE",
+                                                                                         context)
+    if not curve:
+        raise InputError("choose a CSV file for the own atmospheric record (CURVE_FILE)")
+    return {"year_col": field(algorithm, parameters, context, "YEAR_FIELD"),
+            "lat_col": field(algorithm, parameters, context, "LAT_FIELD"),
+            "zone_col": field(algorithm, parameters, context, "ZONE_FIELD"), "curve": curve,
+            "pre_d14c": algorithm.parameterAsDouble(parameters, "PRE_BOMB", context),
+            "lag": algorithm.parameterAsDouble(parameters, "LAG", context)}
+
+
+def push_notes(feedback, notes):
+    for note in notes:
+        feedback.pushWarning(note)
+
+
+class RasterBalanceAlgorithm(WholesoilAlgorithm):
+    """Band-wise raster algorithm: subclasses set OPERATION and INPUTS ((name, description), (name, description))."""
+
+    GROUP, GROUP_ID = BALANCE_GROUP
+    OPERATION = ""
+    INPUTS = ()
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        for name, description in self.INPUTS:
+            self.addParameter(QgsProcessingParameterRasterLayer(name, description))
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Output raster"))
+
+    def compute(self, parameters, context, feedback):
+        first, second = (self.parameterAsRasterLayer(parameters, name, context).source() for name, _ in self.INPUTS)
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        raster_balance(self.OPERATION, first, second, output, **raster_engine(feedback))
+        return {"OUTPUT": output}

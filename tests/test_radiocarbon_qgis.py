@@ -1,0 +1,77 @@
+"""Radiocarbon and carbon-balance algorithms in real QGIS: in-process and through qgis_process."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from qgis.core import QgsProcessingException
+
+from wholesoil.core import radiocarbon as rc
+from wholesoil.core.rasters import read_raster
+from wholesoil.core.tables import read_table, write_table
+
+from conftest import run_qgis_process
+from test_balance import _raster
+
+
+@pytest.fixture()
+def israd_sample(shared_data, tmp_path):
+    """Three real ISRaD profiles as a GeoPackage table (typed fields)."""
+    table = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    ids = table["profile_id"].drop_duplicates().iloc[:3]
+    sample = table[table["profile_id"].isin(ids)].reset_index(drop=True)
+    path, bad = tmp_path / "israd.gpkg", tmp_path / "impossible.gpkg"
+    write_table(sample, path)
+    write_table(sample.assign(lyr_14c=np.where(sample.index == 1, -1500.0, sample["lyr_14c"])), bad)
+    return sample, path, bad
+
+
+def test_radiocarbon_age_in_process_with_report(wholesoil_processing, israd_sample, tmp_path):
+    sample, path, bad = israd_sample
+    html, output = tmp_path / "report.html", tmp_path / "ages.gpkg"
+    wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(path), "OUTPUT": str(output),
+                                                          "OUTPUT_HTML": str(html)})
+    out = read_table(output)
+    expected, _ = rc.radiocarbon_age_table(sample)
+    np.testing.assert_allclose(out["k_slow"].astype(float), expected["k_slow"], rtol=1e-12)
+    assert out["status"].tolist() == expected["status"].tolist()
+    assert "<img" in html.read_text()
+    with pytest.raises(QgsProcessingException, match="below -1000 ‰ .* in row 2$"):
+        wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(bad), "OUTPUT": str(tmp_path / "no.gpkg")})
+    assert not (tmp_path / "no.gpkg").exists()
+    with pytest.raises(QgsProcessingException, match="no column 'no_such_field'"):
+        wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(path), "YEAR_FIELD": "no_such_field",
+                                                              "OUTPUT": str(tmp_path / "no.gpkg")})
+
+
+def test_bulk_inputs_raster_and_two_box_in_process(wholesoil_processing, tmp_path):
+    stock = _raster(tmp_path / "stock.tif", [np.full((2, 3), 90.0)])
+    age = _raster(tmp_path / "age.tif", [np.full((2, 3), 300.0)])
+    result = wholesoil_processing.run("wholesoil:bulkinputsraster",
+                                      {"STOCK": stock, "AGE": age, "OUTPUT": str(tmp_path / "ibulk.tif")})
+    np.testing.assert_allclose(read_raster(result["OUTPUT"]), 0.3, rtol=1e-6)
+    years = np.arange(1950, 2019)
+    series = tmp_path / "series.gpkg"
+    write_table(pd.DataFrame({"year": years, "npp": 60.0, "tau_veg": 9.0, "tau_soil": 30.0}), series)
+    result = wholesoil_processing.run("wholesoil:twoboxmodel", {"INPUT": str(series), "DRAWS": 20, "SEED": 3,
+                                                                "OUTPUT": str(tmp_path / "stocks.gpkg")})
+    stocks = read_table(result["OUTPUT"])
+    assert len(stocks) == years.size and (stocks["ctotal_sd"] > 0).all()
+
+
+@pytest.mark.qgis_process
+def test_radiocarbon_age_through_qgis_process(israd_sample, tmp_path):
+    sample, path, bad = israd_sample
+    output = tmp_path / "ages.csv"
+    run_qgis_process("run", "wholesoil:radiocarbonage", "--", f"INPUT={path}", f"OUTPUT={output}",
+                     "CURVE=1", "ZONE_FIELD=pro_graven_zone")
+    out = pd.read_csv(output)
+    expected, _ = rc.radiocarbon_age_table(sample, zone_col="pro_graven_zone", curve="graven2017")
+    np.testing.assert_allclose(out["age_slow_yr"], expected["age_slow_yr"], rtol=1e-9)
+    failed = run_qgis_process("run", "wholesoil:radiocarbonage", "--", f"INPUT={bad}",
+                              f"OUTPUT={tmp_path / 'bad.csv'}", check=False)
+    assert failed.returncode != 0 and "in row 2" in failed.stdout + failed.stderr
+    assert not (tmp_path / "bad.csv").exists()
+    worse = run_qgis_process("run", "wholesoil:radiocarbonage", "--", f"INPUT={path}", "CURVE=2",
+                             f"OUTPUT={tmp_path / 'worse.csv'}", check=False)
+    assert worse.returncode != 0 and "CURVE_FILE" in worse.stdout + worse.stderr
+    assert not (tmp_path / "worse.csv").exists()
