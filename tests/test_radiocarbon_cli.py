@@ -1,0 +1,43 @@
+"""The radiocarbon and balance commands of the wholesoil program."""
+
+import numpy as np
+import pandas as pd
+
+from wholesoil.core.cli import main
+from wholesoil.core.radiocarbon import AGE_COLUMNS
+
+
+def test_radiocarbon_age_israd_file_as_it_is(shared_data, tmp_path, capsys):
+    israd = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    sample = israd[israd["profile_id"].isin(israd["profile_id"].unique()[:40])]
+    source, output, plot = tmp_path / "in.csv", tmp_path / "ages.csv", tmp_path / "profile.png"
+    sample.to_csv(source, index=False)
+    assert main(["radiocarbon-age", str(source), str(output), "--plot", str(plot)]) == 0
+    out = pd.read_csv(output)
+    assert list(out.columns) == list(sample.columns) + list(AGE_COLUMNS)
+    assert plot.stat().st_size > 10000 and "samples:" in capsys.readouterr().err
+    assert main(["bulk-inputs", "--input", str(output), "--output", str(tmp_path / "ib.csv"),
+                 "--layers", "0,30,100"]) == 0
+    assert set(pd.read_csv(tmp_path / "ib.csv")["lyr_top"]) == {0, 30}
+
+
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
+    source, output = tmp_path / "in.csv", tmp_path / "out.csv"
+    pd.DataFrame({"lyr_14c": [-50.0, -1200.0], "lyr_obs_date_y": [2000, 2000], "pro_lat": [10, 10]}).to_csv(source)
+    assert main(["radiocarbon-age", str(source), str(output)]) == 2
+    assert "below -1000" in capsys.readouterr().err and not output.exists()
+    assert main(["radiocarbon-age", str(source), str(output), "--lat-col", "latitude"]) == 2
+    assert "no column 'latitude'" in capsys.readouterr().err and not output.exists()
+
+
+def test_two_box_model_and_turnover_commands(tmp_path):
+    years = np.arange(1960, 2019)
+    series = tmp_path / "series.csv"
+    pd.DataFrame({"year": years, "npp": 55.0, "tau_veg": 9.0, "tau_soil": np.linspace(30, 26, years.size)}).to_csv(
+        series, index=False)
+    assert main(["two-box-model", "--input", str(series), "--output", str(tmp_path / "s.csv"), "--draws", "30",
+                 "--seed", "5", "--plot", str(tmp_path / "s.png")]) == 0
+    assert len(pd.read_csv(tmp_path / "s.csv")) == years.size and (tmp_path / "s.png").exists()
+    assert main(["turnover", "--input", str(series), "--stock", "npp", "--flux", "2", "--output",
+                 str(tmp_path / "t.csv")]) == 0
+    assert pd.read_csv(tmp_path / "t.csv")["tau_yr"].eq(27.5).all()
