@@ -1,0 +1,75 @@
+"""The profile commands of the wholesoil CLI: spline, harmonise, soc-stocks, fit-beta, root-bimodality."""
+
+import pandas as pd
+import pytest
+
+from wholesoil.core.cli import main
+
+NEON_COLUMNS = ["--id-col", "siteID", "--top-col", "horizonTopDepth", "--bottom-col", "horizonBottomDepth"]
+
+
+@pytest.fixture()
+def horizons_csv(shared_data, tmp_path):
+    """Six NEON sites plus a profile with overlapping horizons."""
+    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    part = horizons[horizons["siteID"].isin(["ABBY", "BART", "DEJU", "HEAL", "KONZ", "YELL"])]
+    bad = part[part["siteID"] == "YELL"].head(2).assign(siteID="BAD", horizonTopDepth=[0, 1])
+    path = tmp_path / "horizons.csv"
+    pd.concat([part, bad]).to_csv(path, index=False)
+    return path
+
+
+def test_spline_command_as_documented(horizons_csv, tmp_path, capsys):
+    out = tmp_path / "layers.csv"
+    code = main(["spline", str(horizons_csv), str(out), *NEON_COLUMNS, "--value-cols", "carbonTot,bulkDen",
+                 "--layers", "0,20,40,60,80,100", "--lam", "0.1", "--plot", str(tmp_path / "p.png"),
+                 "--summary", str(tmp_path / "summary.csv")])
+    assert code == 0
+    layers = pd.read_csv(out)
+    assert list(layers.columns[:5]) == ["siteID", "horizonTopDepth", "horizonBottomDepth", "carbonTot", "bulkDen"]
+    assert len(layers) == 6 * 5 and "soilOrder" in layers.columns
+    assert layers.groupby("siteID").size().eq(5).all()
+    err = capsys.readouterr().err
+    assert "profile BAD: error: horizons 0-" in err and "overlap" in err
+    assert "profile HEAL: incomplete" in err and "below 84 cm" in err
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert set(summary["status"]) == {"ok", "incomplete", "error"}
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_missing_column_exits_2_and_writes_nothing(horizons_csv, tmp_path, capsys):
+    out = tmp_path / "layers.csv"
+    code = main(["harmonise", str(horizons_csv), str(out), *NEON_COLUMNS, "--value-cols", "carbon"])
+    assert code == 2 and not out.exists()
+    assert "no column 'carbon'" in capsys.readouterr().err
+
+
+def test_harmonise_stocks_and_beta_chain(horizons_csv, tmp_path):
+    stocks = tmp_path / "stocks.csv"
+    assert main(["soc-stocks", str(horizons_csv), str(stocks), *NEON_COLUMNS, "--soc-col", "estimatedOC",
+                 "--bd-col", "bulkDen", "--layers", "0,10,20,30,50,70,100"]) == 0
+    table = pd.read_csv(stocks)
+    assert {"soc_mg_ha", "soc_contrib", "soc_cum_mg_ha"} <= set(table.columns)
+    beta = tmp_path / "beta.csv"
+    assert main(["fit-beta", str(stocks), str(beta), *NEON_COLUMNS, "--value-col", "soc_mg_ha",
+                 "--groups", str(tmp_path / "groups.csv"), "--plot", str(tmp_path / "b.png")]) == 0
+    fits = pd.read_csv(beta)
+    assert fits["beta"].between(0.9, 1).all() and "x100" in fits.columns
+    assert (tmp_path / "b.png").exists() and (tmp_path / "groups.csv").exists()
+
+
+def test_root_bimodality_command(shared_data, tmp_path, capsys):
+    out = tmp_path / "sites.csv"
+    code = main(["root-bimodality", str(shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"),
+                 str(out), "--site-col", "siteID", "--profile-col", "pitProfileID", "--top-col",
+                 "topDepth_cm_from_id", "--thickness", "10", "--value-col", "incrementRootDensity",
+                 "--where", "rootStatus=live", "--where", "sizeCategory=<=4mm", "--plot", str(tmp_path / "r.png")])
+    assert code == 0
+    sites = pd.read_csv(out)
+    assert sites.loc[0, "siteID"] == "DEJU" and sites.loc[0, "n_profiles"] == 3
+    assert "DEJU" in capsys.readouterr().out
+    assert (tmp_path / "r.png").exists()
+    code = main(["root-bimodality", str(shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"),
+                 str(out), "--site-col", "siteID", "--top-col", "topDepth_cm_from_id", "--thickness", "10",
+                 "--value-col", "incrementRootDensity", "--where", "rootStatus=alive"])
+    assert code == 2 and "no row matches" in capsys.readouterr().err
