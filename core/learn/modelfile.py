@@ -1,0 +1,288 @@
+"""The wholesoil model file (``.wsmodel``): safe to load and self-describing.
+
+Pickle and joblib files run whatever code they name when loaded. A ``.wsmodel`` file is a
+zip archive holding ``manifest.json`` (the description and the object tree) and plain
+``.npy`` arrays read with ``allow_pickle=False``. The loader rebuilds only the classes in
+:data:`SAFE_CLASSES` (the scikit-learn pieces wholesoil uses and wholesoil's own), by
+creating the bare object and setting its attributes; it never calls anything the file
+names. Anything else (a function, an unknown class, an object array needing pickle) is
+refused with an InputError that names it.
+
+(skops, the usual safe format for scikit-learn, was not used: its releases that need no
+huggingface_hub require numpy >= 1.25, which would replace the numpy that Debian's GDAL,
+SciPy and QGIS were built with; this format needs nothing beyond numpy.)
+"""
+
+import importlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..tables import atomic_output
+
+FORMAT = "wholesoil-model"
+FORMAT_VERSION = 1
+SUFFIX = ".wsmodel"
+MANIFEST = "manifest.json"
+
+#: Classes a model file may contain: public name -> (module, attribute). Names are the
+#: stable public paths; classes a scikit-learn version lacks are simply not loadable.
+SAFE_CLASSES = {
+    "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
+    "sklearn.preprocessing.StandardScaler": ("sklearn.preprocessing", "StandardScaler"),
+    "sklearn.compose.TransformedTargetRegressor": ("sklearn.compose", "TransformedTargetRegressor"),
+    "sklearn.ensemble.RandomForestRegressor": ("sklearn.ensemble", "RandomForestRegressor"),
+    "sklearn.ensemble.RandomForestClassifier": ("sklearn.ensemble", "RandomForestClassifier"),
+    "sklearn.ensemble.GradientBoostingRegressor": ("sklearn.ensemble", "GradientBoostingRegressor"),
+    "sklearn.ensemble.LeastSquaresError": ("sklearn.ensemble._gb_losses", "LeastSquaresError"),
+    "sklearn.tree.DecisionTreeRegressor": ("sklearn.tree", "DecisionTreeRegressor"),
+    "sklearn.tree.DecisionTreeClassifier": ("sklearn.tree", "DecisionTreeClassifier"),
+    "sklearn.dummy.DummyRegressor": ("sklearn.dummy", "DummyRegressor"),
+    "sklearn.svm.SVR": ("sklearn.svm", "SVR"),
+    "sklearn.linear_model.Lasso": ("sklearn.linear_model", "Lasso"),
+    "wholesoil.CovariateModel": ("wholesoil.core.learn.models", "CovariateModel"),
+    "wholesoil.StackedEnsemble": ("wholesoil.core.learn.models", "StackedEnsemble"),
+    "wholesoil.QuantileForestRegressor": ("wholesoil.core.learn.uncertainty", "QuantileForestRegressor"),
+    "wholesoil.LinearCombinationFilter": ("wholesoil.core.learn.screening", "LinearCombinationFilter"),
+    "wholesoil.CorrelationFilter": ("wholesoil.core.learn.screening", "CorrelationFilter"),
+    "wholesoil.VIFFilter": ("wholesoil.core.learn.screening", "VIFFilter"),
+    "wholesoil.CategoricalEncoder": ("wholesoil.core.learn.screening", "CategoricalEncoder"),
+}
+
+
+def _class_table():
+    """{public name: class} for the SAFE_CLASSES this installation has."""
+    table = {}
+    for name, (module, attribute) in SAFE_CLASSES.items():
+        try:
+            table[name] = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError):
+            continue
+    return table
+
+
+@dataclass
+class TrainedModel:
+    """A fitted model with its description (JSON-able dict) and tables (DataFrames)."""
+
+    model: object
+    metadata: dict
+    tables: dict = field(default_factory=dict)
+
+
+class _Encoder:
+    """Object tree -> JSON nodes, with arrays collected for the archive."""
+
+    def __init__(self):
+        self.arrays = []
+        self.names = {cls: name for name, cls in _class_table().items()}
+
+    def array(self, values):
+        self.arrays.append(values)
+        return f"arrays/{len(self.arrays) - 1}.npy"
+
+    def encode(self, obj, where):
+        from sklearn.base import BaseEstimator
+        from sklearn.tree._tree import Tree
+
+        kind = type(obj)
+        if obj is None or kind in (bool, int, float, str):
+            return obj
+        if kind is list:
+            return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        if kind is tuple:
+            return {"__tuple__": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        if kind is dict:
+            return {"__dict__": [[self.encode(k, where), self.encode(v, f"{where}[{k!r}]")] for k, v in obj.items()]}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                return {"__object_array__": {"shape": list(obj.shape),
+                                             "items": [self.encode(v, where) for v in obj.ravel().tolist()]}}
+            return {"__array__": self.array(obj)}
+        if isinstance(obj, np.generic):
+            return {"__scalar__": self.array(np.asarray(obj))}
+        if isinstance(obj, np.random.RandomState):
+            return {"__random_state__": self.encode(obj.get_state(), where)}
+        if isinstance(obj, pd.DataFrame):
+            return {"__frame__": {"columns": [str(c) for c in obj.columns],
+                                  "values": [self.encode(_column_values(obj[c]), f"{where}.{c}") for c in obj.columns]}}
+        if kind is Tree:
+            _, (n_features, n_classes, n_outputs), state = obj.__reduce__()
+            return {"__tree__": {"n_features": int(n_features), "n_classes": self.encode(np.asarray(n_classes), where),
+                                 "n_outputs": int(n_outputs), "state": self.encode(state, f"{where}.state")}}
+        if kind in self.names:
+            state = obj.__getstate__() if isinstance(obj, BaseEstimator) else dict(vars(obj))
+            return {"__object__": self.names[kind], "state": self.encode(state, f"{where}<{kind.__name__}>")}
+        raise InputError(f"cannot save {where}: objects of type {kind.__module__}.{kind.__qualname__} are not "
+                         "supported by the wholesoil model file")
+
+
+def _column_values(series):
+    """A column as an array: numbers and booleans as they are, anything else as text or None."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series.to_numpy()
+    return np.array([None if pd.isna(v) else str(v) for v in series], dtype=object)
+
+
+def save_model(path, trained):
+    """Write a TrainedModel to ``path`` (.wsmodel) atomically; returns the path."""
+    from ... import __version__
+
+    encoder = _Encoder()
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "wholesoil_version": __version__,
+                "metadata": trained.metadata,
+                "model": encoder.encode(trained.model, "model"),
+                "tables": {name: encoder.encode(table, f"table {name}") for name, table in trained.tables.items()}}
+    try:
+        text = json.dumps(manifest, allow_nan=True)
+    except TypeError as error:
+        raise InputError(f"cannot save the model description: {error}") from None
+    with atomic_output(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MANIFEST, text)
+            for i, values in enumerate(encoder.arrays):
+                buffer = io.BytesIO()
+                np.save(buffer, values, allow_pickle=False)
+                archive.writestr(f"arrays/{i}.npy", buffer.getvalue())
+    return path
+
+
+class _Decoder:
+    """JSON nodes -> objects, building only SAFE_CLASSES."""
+
+    def __init__(self, archive, path):
+        self.archive = archive
+        self.path = path
+        self.classes = _class_table()
+
+    def refuse(self, where, what):
+        raise InputError(f"model file {self.path}: {where} holds {what}, which wholesoil does not load; "
+                         "the file may have been made to run code, or by another program")
+
+    def array(self, name, where):
+        if not isinstance(name, str) or name not in self.archive.namelist():
+            self.refuse(where, f"a reference to a missing array {name!r}")
+        try:
+            return np.load(io.BytesIO(self.archive.read(name)), allow_pickle=False)
+        except ValueError as error:
+            self.refuse(where, f"an array that needs pickle ({error})")
+
+    def decode(self, node, where):
+        if node is None or type(node) in (bool, int, float, str):
+            return node
+        if type(node) is list:
+            return [self.decode(v, f"{where}[{i}]") for i, v in enumerate(node)]
+        if type(node) is not dict or not (len(node) == 1 or set(node) == {"__object__", "state"}):
+            self.refuse(where, f"an unexpected entry {str(node)[:80]!r}")
+        tag = "__object__" if "__object__" in node else next(iter(node))
+        body = node[tag]
+        if tag == "__tuple__":
+            return tuple(self.decode(body, where))
+        if tag == "__dict__":
+            return {self._key(k, where): self.decode(v, f"{where}[{k!r}]") for k, v in body}
+        if tag == "__array__":
+            return self.array(body, where)
+        if tag == "__scalar__":
+            return self.array(body, where)[()]
+        if tag == "__object_array__":
+            items = self.decode(body["items"], where)
+            out = np.empty(len(items), dtype=object)
+            out[:] = items
+            return out.reshape(body["shape"])
+        if tag == "__random_state__":
+            state = np.random.RandomState()
+            try:
+                state.set_state(self.decode(body, where))
+            except (TypeError, ValueError):
+                self.refuse(where, "a malformed random state")
+            return state
+        if tag == "__frame__":
+            values = [self.decode(v, f"{where}.{c}") for c, v in zip(body["columns"], body["values"])]
+            return pd.DataFrame(dict(zip(body["columns"], values)), columns=body["columns"])
+        if tag == "__tree__":
+            return self._tree(body, where)
+        if tag == "__object__":
+            return self._object(node, where)
+        self.refuse(where, f"an unknown entry type {tag!r}")
+
+    def _key(self, key, where):
+        key = self.decode(key, where)
+        if not isinstance(key, (str, int, float, tuple)):
+            self.refuse(where, f"a dictionary key of type {type(key).__name__}")
+        return key
+
+    def _tree(self, body, where):
+        from sklearn.tree._tree import Tree
+
+        n_classes = self.decode(body.get("n_classes"), where)
+        if type(body.get("n_features")) is not int or type(body.get("n_outputs")) is not int \
+                or not isinstance(n_classes, np.ndarray) or n_classes.dtype.kind not in "iu":
+            self.refuse(where, "a malformed decision tree")
+        tree = Tree(body["n_features"], n_classes.astype(np.intp), body["n_outputs"])
+        try:
+            tree.__setstate__(self.decode(body["state"], f"{where}.state"))
+        except (KeyError, TypeError, ValueError) as error:
+            self.refuse(where, f"a malformed decision tree ({error})")
+        return tree
+
+    def _object(self, node, where):
+        from sklearn.base import BaseEstimator
+
+        name = node["__object__"]
+        cls = self.classes.get(name) if isinstance(name, str) else None
+        if cls is None:
+            self.refuse(where, f"an object of type {str(name)[:120]!r}")
+        state = self.decode(node.get("state"), f"{where}<{name}>")
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            self.refuse(where, f"a malformed {name}")
+        obj = cls.__new__(cls)
+        if isinstance(obj, BaseEstimator):
+            obj.__setstate__(state)
+        else:
+            obj.__dict__.update(state)
+        return obj
+
+
+def load_model(path):
+    """Read a .wsmodel file into a TrainedModel without running code from the file."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"model file {path} does not exist")
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path} is not a wholesoil model file (.wsmodel); wholesoil does not open pickle "
+                         "or joblib files, because loading them can run any code")
+    with zipfile.ZipFile(path) as archive:
+        try:
+            manifest = json.loads(archive.read(MANIFEST))
+        except KeyError:
+            raise InputError(f"{path} is a zip archive but not a wholesoil model file (no {MANIFEST})") from None
+        except ValueError as error:
+            raise InputError(f"model file {path}: unreadable {MANIFEST} ({error})") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise InputError(f"{path} is not a wholesoil model file")
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise InputError(f"model file {path} has format version {manifest.get('format_version')!r}; this "
+                             f"wholesoil reads version {FORMAT_VERSION}")
+        decoder = _Decoder(archive, path)
+        try:
+            model = decoder.decode(manifest.get("model"), "model")
+            tables = {name: decoder.decode(node, f"table {name}") for name, node in manifest.get("tables", {}).items()}
+        except InputError:
+            raise
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            raise InputError(f"model file {path} is malformed ({type(error).__name__}: {error})") from None
+    metadata = manifest.get("metadata")
+    if not isinstance(metadata, dict):
+        raise InputError(f"model file {path} has no description")
+    from .models import CovariateModel
+
+    if not isinstance(model, CovariateModel) or not all(isinstance(t, pd.DataFrame) for t in tables.values()):
+        raise InputError(f"model file {path} does not hold a wholesoil model")
+    return TrainedModel(model, metadata, tables)

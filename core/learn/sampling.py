@@ -1,0 +1,211 @@
+"""Training tables from points and rasters: covariate values at point locations.
+
+Points come from a table's geometry (a GeoPackage read by :func:`~wholesoil.core.tables.read_table`,
+CRS in ``table.attrs['crs_wkt']``) or from two coordinate columns with a CRS. They are
+reprojected to each raster's own CRS (pyproj), so rasters need not share a grid or a CRS.
+Each band becomes one column, named by the band description, else by the file (stem, or
+``stem_b<band>`` for multi-band files), unless names are given; a band's scale and offset
+(e.g. netCDF scale_factor) are applied. Points outside a raster or on its nodata get NaN
+and are listed in a problems table.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, describe_rows
+from ..progress import as_progress
+from ..rasters import _open
+from ..tables import GEOMETRY, numeric_columns, row_numbers
+
+DEFAULT_POINT_CRS = "EPSG:4326"
+
+
+@dataclass
+class SampleResult:
+    """The table with one column per raster band, the problems found and a summary."""
+
+    table: pd.DataFrame
+    problems: pd.DataFrame
+    summary: pd.DataFrame
+    notes: list = field(default_factory=list)
+
+
+def point_coordinates(table, x_col=None, y_col=None, crs=None):
+    """(x, y, crs_wkt) of every row: from x/y columns (CRS ``crs``, default WGS 84 lon/lat)
+    or from point geometry (CRS from the table). Rows without a location get NaN."""
+    from pyproj import CRS
+
+    if (x_col is None) != (y_col is None):
+        raise InputError("give both the x and the y column, or neither (to use the geometry)")
+    if x_col is not None:
+        values = numeric_columns(table, [x_col, y_col])
+        try:
+            wkt = CRS.from_user_input(crs or DEFAULT_POINT_CRS).to_wkt()
+        except Exception as error:  # pyproj raises CRSError, a subclass of Exception
+            raise InputError(f"unknown CRS {crs!r}: {error}") from None
+        return values[x_col].to_numpy(), values[y_col].to_numpy(), wkt
+    if GEOMETRY not in table.columns:
+        raise InputError("the points table has no geometry: give the x and y columns (and their CRS)")
+    from osgeo import ogr
+
+    x = np.full(len(table), np.nan)
+    y = np.full(len(table), np.nan)
+    not_points = []
+    for i, wkb in enumerate(table[GEOMETRY]):
+        if wkb is None or (isinstance(wkb, float) and np.isnan(wkb)):
+            continue
+        geometry = ogr.CreateGeometryFromWkb(bytes(wkb))
+        if ogr.GT_Flatten(geometry.GetGeometryType()) != ogr.wkbPoint:
+            not_points.append(i + 1)
+            continue
+        x[i], y[i] = geometry.GetX(), geometry.GetY()
+    if not_points:
+        raise InputError(f"geometries that are not points in {describe_rows(not_points)}")
+    wkt = crs if crs else table.attrs.get("crs_wkt")
+    if not wkt:
+        raise InputError("the points have no CRS; give it")
+    return x, y, CRS.from_user_input(wkt).to_wkt()
+
+
+def band_names(path, names=None):
+    """Column names for the bands of a raster (see the module docstring)."""
+    dataset = _open(path)
+    count = dataset.RasterCount
+    descriptions = [dataset.GetRasterBand(i + 1).GetDescription().strip() for i in range(count)]
+    dataset = None
+    if names is not None:
+        names = [names] if isinstance(names, str) else list(names)
+        if len(names) != count:
+            raise InputError(f"raster {path} has {count} bands but {len(names)} names were given")
+        return names
+    stem = os.path.splitext(os.path.basename(str(path)))[0]
+    if count == 1:
+        return [descriptions[0] or stem]
+    return [d or f"{stem}_b{i + 1}" for i, d in enumerate(descriptions)]
+
+
+def _pixel_indices(dataset, x, y, points_wkt):
+    """Column and row of every point in the raster's grid (float; NaN = no location)."""
+    from osgeo import gdal
+    from pyproj import CRS, Transformer
+
+    raster_wkt = dataset.GetProjection()
+    if raster_wkt:
+        target = CRS.from_wkt(raster_wkt)
+        transformer = Transformer.from_crs(CRS.from_wkt(points_wkt), target, always_xy=True)
+        with np.errstate(invalid="ignore"):
+            x, y = transformer.transform(x, y)
+        geographic = target.is_geographic
+    else:
+        geographic = CRS.from_wkt(points_wkt).is_geographic
+    inverse = gdal.InvGeoTransform(dataset.GetGeoTransform())
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+
+    def to_pixel(px):
+        return (inverse[0] + inverse[1] * px + inverse[2] * y, inverse[3] + inverse[4] * px + inverse[5] * y)
+
+    col, row = to_pixel(x)
+    if geographic:  # a grid in 0-360 degrees of longitude still holds points given in -180-180
+        for shift in (360.0, -360.0):
+            outside = (col < 0) | (col >= dataset.RasterXSize)
+            shifted_col, shifted_row = to_pixel(x + shift)
+            inside = outside & (shifted_col >= 0) & (shifted_col < dataset.RasterXSize)
+            col, row = np.where(inside, shifted_col, col), np.where(inside, shifted_row, row)
+    return col, row, bool(raster_wkt)
+
+
+def _read_points(band, cols, rows):
+    """Values of one band at integer pixel positions, reading each block once."""
+    block_x, block_y = band.GetBlockSize()
+    values = np.empty(len(cols))
+    keys = pd.DataFrame({"bx": cols // block_x, "by": rows // block_y})
+    for (bx, by), index in keys.groupby(["bx", "by"]).indices.items():
+        x0, y0 = int(bx * block_x), int(by * block_y)
+        width = min(block_x, band.XSize - x0)
+        height = min(block_y, band.YSize - y0)
+        block = band.ReadAsArray(x0, y0, width, height).astype(float)
+        values[index] = block[rows[index] - y0, cols[index] - x0]
+    return values
+
+
+def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None, progress=None,
+                   is_cancelled=None):
+    """Add the value of every band of every raster at each point of ``table``.
+
+    rasters: list of paths (any GDAL raster); names: optional dict path -> name (single
+    band) or list of names (one per band). x_col/y_col/crs: see :func:`point_coordinates`.
+    Returns a :class:`SampleResult`; nothing is dropped (problem points get NaN).
+    """
+    if not rasters:
+        raise InputError("no raster to sample")
+    steps = as_progress(progress, is_cancelled)
+    x, y, points_wkt = point_coordinates(table, x_col, y_col, crs)
+    no_location = ~(np.isfinite(x) & np.isfinite(y))
+    out = table.copy()
+    problems, summary, notes = [], [], []
+    for k, path in enumerate(rasters):
+        steps.check()
+        columns = band_names(path, (names or {}).get(path))
+        clash = [c for c in columns if c in out.columns]
+        if clash:
+            raise InputError(f"raster {path}: column {clash[0]!r} already exists; give the raster another name")
+        dataset = _open(path)
+        col, row, has_crs = _pixel_indices(dataset, np.where(no_location, 0.0, x), np.where(no_location, 0.0, y),
+                                           points_wkt)
+        if not has_crs:
+            notes.append(f"raster {path} has no CRS; its coordinates were taken to be those of the points")
+        with np.errstate(invalid="ignore"):
+            inside = ~no_location & (col >= 0) & (col < dataset.RasterXSize) & (row >= 0) & (row < dataset.RasterYSize)
+        icol = np.where(inside, np.floor(np.where(inside, col, 0)), 0).astype(int)
+        irow = np.where(inside, np.floor(np.where(inside, row, 0)), 0).astype(int)
+        for band_number, column in enumerate(columns, start=1):
+            band = dataset.GetRasterBand(band_number)
+            values = np.full(len(table), np.nan)
+            values[inside] = _read_points(band, icol[inside], irow[inside])
+            nodata = band.GetNoDataValue()
+            on_nodata = inside & (~np.isfinite(values) | ((values == nodata) if nodata is not None else False))
+            values[on_nodata] = np.nan
+            values = values * (band.GetScale() or 1.0) + (band.GetOffset() or 0.0)
+            out[column] = values
+            for mask, what in ((~inside & ~no_location, "outside the raster"), (on_nodata, "nodata"),
+                               (no_location, "no location")):
+                problems += [{"row": i + 1, "feature": column, "raster": str(path), "problem": what}
+                             for i in np.flatnonzero(mask)]
+            summary.append({"feature": column, "raster": str(path), "band": band_number,
+                            "valid": int(np.isfinite(values).sum()), "outside": int((~inside & ~no_location).sum()),
+                            "nodata": int(on_nodata.sum()), "no_location": int(no_location.sum())})
+        dataset = None
+        steps.update((k + 1) / len(rasters))
+    return SampleResult(out, pd.DataFrame(problems, columns=["row", "feature", "raster", "problem"]),
+                        pd.DataFrame(summary), notes)
+
+
+def join_observations(observations, sites, on):
+    """Observations (e.g. layers of profiles) with the covariates of their site added.
+
+    sites: one row per value of ``on`` (duplicates are an error naming the key). Every
+    column of ``sites`` not in ``observations`` is added; observations whose key has no
+    site are an InputError naming the rows. The observations' geometry is kept.
+    """
+    for name, frame in (("observations", observations), ("sites", sites)):
+        if on not in frame.columns:
+            raise InputError(f"the {name} table has no column {on!r}")
+    duplicated = sites[on].duplicated(keep=False)
+    if duplicated.any():
+        raise InputError(f"site key {on!r} repeats in the sites table ({describe_rows(row_numbers(duplicated))}, "
+                         f"e.g. {sites.loc[duplicated, on].iloc[0]!r})")
+    added = [c for c in sites.columns if c not in observations.columns and c != GEOMETRY]
+    lookup = sites.set_index(sites[on].astype(str))[added]
+    keys = observations[on].astype(str)
+    unmatched = ~keys.isin(lookup.index)
+    if unmatched.any():
+        raise InputError(f"no site for key {on!r} = {keys[unmatched].iloc[0]!r} in "
+                         f"{describe_rows(row_numbers(unmatched))} of the observations")
+    joined = observations.copy()
+    for column in added:
+        joined[column] = lookup[column].reindex(keys).to_numpy()
+    return joined

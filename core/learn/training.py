@@ -1,0 +1,384 @@
+"""Train, evaluate and explain a covariate model in one call each.
+
+These are what the CLI commands and the Processing algorithms run:
+
+* :func:`train_model`: grouped (optionally stratified) k-fold CV of a
+  :class:`~.models.CovariateModel`, Coulston intervals calibrated on the held-out folds,
+  permutation importance on the held-out folds, a final fit on all rows, all described in
+  a :class:`~.modelfile.TrainedModel` ready for :func:`~.modelfile.save_model`;
+* :func:`evaluate_model`: predictions with uncertainty and metrics of a saved model on new data;
+* :func:`explain_model`: importance, partial dependence, group importance, mixed model,
+  partial correlations.
+"""
+
+import datetime
+import platform
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, describe_rows
+from ..progress import as_progress
+from ..tables import numeric_columns, require_columns, row_numbers
+from . import explain
+from .modelfile import TrainedModel
+from .models import CovariateModel, check_target_transform
+from .sampling import point_coordinates
+from .screening import level_text, screening_steps, screening_table, variance_inflation
+from .uncertainty import coulston_interval, coverage, fold_coverage, tau_quantile, coulston_tau
+from .validation import cross_validate, group_kfold, resolve_groups, summarise_folds, task_metrics
+
+#: Partial-dependence curves drawn by default: the most important covariates.
+DEFAULT_PD_FEATURES = 6
+
+
+def prepare_data(table, target, features, categorical=(), task="regression", source="the input table",
+                 need_target=True):
+    """(X, y, complete): covariates in ``features`` order (categorical ones as text), the
+    target (float, or text labels for classification; None when absent and not needed) and
+    a boolean mask of the rows with every value present. Non-numeric text in a numeric
+    covariate or target is an InputError naming the rows."""
+    features = list(features)
+    if not features:
+        raise InputError("no covariates given")
+    unknown = [c for c in categorical if c not in features]
+    if unknown:
+        raise InputError(f"categorical covariates {', '.join(unknown)} are not among the covariates")
+    if target in features:
+        raise InputError(f"the target {target!r} is also a covariate")
+    require_columns(table, features + ([target] if need_target else []), source)
+    X = numeric_columns(table, [f for f in features if f not in categorical])
+    for column in categorical:
+        X[column] = level_text(table[column]).to_numpy(dtype=object)
+    X = X[features]
+    y = None
+    if target in table.columns:
+        y = level_text(table[target]) if task == "classification" else numeric_columns(table, [target])[target]
+        y = y.reset_index(drop=True).set_axis(X.index)
+    complete = X.notna().all(axis=1).to_numpy()
+    if y is not None:
+        complete &= y.notna().to_numpy()
+    return X, y, complete
+
+
+@dataclass
+class Screening:
+    """Decisions per covariate, the input table without the dropped covariates, rows used."""
+
+    report: pd.DataFrame
+    table: pd.DataFrame
+    n_rows: int
+    dropped_rows: int
+
+
+def screen_covariates(table, features, categorical=(), vif_threshold=10.0, correlation_cutoff=0.9,
+                      linear_combinations=True):
+    """Screen covariates as :class:`~.models.CovariateModel` would, on the complete rows.
+
+    Returns a Screening: ``report`` has one row per covariate (action, step, reason and
+    the final VIF of the kept numeric ones); ``table`` is the input without the dropped
+    covariates. Rows missing any covariate are not used (counted in ``dropped_rows``).
+    """
+    features, categorical = list(features), list(categorical)
+    X, _, complete = prepare_data(table, None, features, categorical, need_target=False)
+    if complete.sum() < 3:
+        raise InputError(f"only {int(complete.sum())} rows have every covariate; screening needs at least 3")
+    data = X[complete]
+    steps = screening_steps(categorical, vif_threshold, correlation_cutoff, linear_combinations)
+    for _, step in steps:
+        data = step.fit(data).transform(data)
+    report = screening_table(steps, features)
+    kept = [f for f in report.loc[report["action"] == "kept", "feature"]]
+    vifs = dict(zip(kept, variance_inflation(X.loc[complete, kept].astype(float)))) if len(kept) > 1 else {}
+    report["vif"] = report["feature"].map(vifs).astype(float)
+    dropped = report.loc[report["action"] == "dropped", "feature"].tolist()
+    return Screening(report, table.drop(columns=dropped), int(complete.sum()), int((~complete).sum()))
+
+
+def _plain(value):
+    """A JSON-able copy: numpy scalars to Python, tuples to lists, dict keys to text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def library_versions():
+    """Versions of Python and the libraries a model depends on."""
+    import joblib
+    import scipy
+    import sklearn
+
+    from ... import __version__
+
+    return {"wholesoil": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__,
+            "joblib": joblib.__version__}
+
+
+def _extent(table, keep, x_col, y_col, crs):
+    """([xmin, ymin, xmax, ymax], crs_wkt) of the training points, or (None, None)."""
+    try:
+        x, y, wkt = point_coordinates(table, x_col, y_col, crs)
+    except InputError:
+        return None, None
+    x, y = x[keep], y[keep]
+    located = np.isfinite(x) & np.isfinite(y)
+    if not located.any():
+        return None, wkt
+    return [float(x[located].min()), float(y[located].min()), float(x[located].max()), float(y[located].max())], wkt
+
+
+def train_model(table, target, features, categorical=(), kind="random_forest", task="regression", group_col=None,
+                independent_rows=False, strata_col=None, x_col=None, y_col=None, crs=None, n_splits=10,
+                grid=None, target_transform="none", units="", params=None, n_trees=500, screen=True,
+                vif_threshold=10.0, correlation_cutoff=0.9, linear_combinations=True, class_weight="balanced",
+                permutation_repeats=5, interval_level=0.95, random_state=0, n_jobs=1, backend="threading",
+                progress=None, is_cancelled=None):
+    """Cross-validate and fit a covariate model of ``target``; returns a TrainedModel.
+
+    Rows are grouped by ``group_col`` (profile or site), else by point location (geometry
+    or ``x_col``/``y_col``); naive CV needs ``independent_rows=True``. Folds are stratified
+    by ``strata_col`` when given (e.g. climate zone). Rows missing the target or a
+    covariate are left out and counted in the description. grid: None (no tuning),
+    'default' or a dict (nested: tuned inside every training fold, then on all rows).
+    For regression forests, the Coulston tau at ``interval_level`` comes from the held-out
+    folds; its coverage is checked fold by fold with tau from the other folds.
+    """
+    steps = as_progress(progress, is_cancelled)
+    features, categorical = list(features), list(categorical)
+    X, y, complete = prepare_data(table, target, features, categorical, task)
+    groups, group_description = resolve_groups(table, group_col, independent_rows, x_col, y_col)
+    if task == "regression":
+        check_target_transform(np.where(complete, y.to_numpy(), np.nan), target_transform, f"the target {target!r}")
+    if strata_col is not None:
+        require_columns(table, [strata_col])
+    if complete.sum() < 2 * n_splits:
+        raise InputError(f"only {int(complete.sum())} complete rows (target and every covariate present) "
+                         f"for {n_splits} folds")
+    X_fit = X[complete].reset_index(drop=True)
+    y_fit = y[complete].to_numpy()
+    groups_fit = groups[complete]
+    strata_fit = table[strata_col].to_numpy()[complete] if strata_col is not None else None
+    folds = group_kfold(groups_fit, n_splits, strata_fit, random_state)
+    model = CovariateModel(kind=kind, task=task, categorical=tuple(categorical), screen=screen,
+                           vif_threshold=vif_threshold, correlation_cutoff=correlation_cutoff,
+                           linear_combinations=linear_combinations, target_transform=target_transform,
+                           params=params, grid=grid, n_trees=n_trees, class_weight=class_weight,
+                           random_state=random_state, n_jobs=n_jobs)
+    cv = cross_validate(model, X_fit, y_fit, groups_fit, folds, n_jobs, backend, steps.sub(0.0, 0.6))
+    tests = [(X_fit[folds == k], y_fit[folds == k]) for k in np.unique(folds)]
+    permutation = explain.permutation_importances(cv.models, tests, permutation_repeats, random_state, n_jobs,
+                                                  backend, steps.sub(0.6, 0.8))
+    steps.sub(0.8, 0.95).check()
+    model.fit(X_fit, y_fit, groups=groups_fit, is_cancelled=steps.is_cancelled)
+    steps.update(0.95)
+    importance = explain.impurity_importance(model).merge(permutation, on="feature", how="outer")
+    importance = importance.set_index("feature").reindex(features).reset_index()
+    ranked = importance.sort_values("permutation_importance", ascending=False)["feature"][:DEFAULT_PD_FEATURES]
+    curves = explain.partial_dependence(model, X_fit, list(ranked))
+    steps.update(0.98)
+
+    training = X_fit.copy()
+    training[target] = y_fit
+    training["group"] = groups_fit
+    if strata_col is not None:
+        training[strata_col] = strata_fit
+    training = pd.concat([training, cv.predictions.reset_index(drop=True)], axis=1)
+    tables = {"training": training, "fold_metrics": cv.fold_metrics, "importance": importance,
+              "partial_dependence": curves,
+              "screening": screening_table(list(model.pipeline_.steps[:-1]), features)}
+    interval = None
+    if model.has_tree_spread:
+        tau = coulston_tau(y_fit, cv.predictions["predicted"], cv.predictions["sd"])
+        training["tau"] = tau
+        per_fold = fold_coverage(y_fit, cv.predictions["predicted"].to_numpy(), cv.predictions["sd"].to_numpy(),
+                                 folds, interval_level)
+        tables["coverage"] = per_fold
+        interval = {"method": "Coulston et al. (2016)", "level": interval_level,
+                    "tau": tau_quantile(tau, interval_level), "n_tau": int(np.isfinite(tau).sum()),
+                    "coverage_mean": float(per_fold["coverage"].mean()),
+                    "coverage_sd": float(per_fold["coverage"].std(ddof=1)),
+                    "calibration": "out-of-fold tau from the grouped CV hold-out folds"}
+    if getattr(model, "tuning_", None):
+        tables["tuning"] = pd.DataFrame(model.tuning_)
+    learner = model.pipeline_[-1]
+    if hasattr(learner, "candidate_rmse_"):
+        tables["candidates"] = pd.DataFrame({"model": list(learner.candidate_rmse_),
+                                             "rmse": list(learner.candidate_rmse_.values())})
+        tables["candidates"]["chosen"] = tables["candidates"]["model"].isin(learner.chosen_)
+        tables["candidates"]["weight"] = [dict(zip(learner.chosen_, learner.weights_)).get(m, 0.0)
+                                          for m in tables["candidates"]["model"]]
+    extent, crs_wkt = _extent(table, complete, x_col, y_col, crs)
+    dropped = ~complete
+    metadata = _plain({
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "task": task, "kind": kind,
+        "target": {"name": target, "units": units, "transform": target_transform},
+        "features": features, "categorical": model.categories_, "encoded_features": model.encoded_feature_names(),
+        "groups": group_description, "strata": strata_col, "folds": n_splits, "random_state": random_state,
+        "n_rows": int(complete.sum()), "n_groups": int(len(np.unique(groups_fit))),
+        "dropped_rows": int(dropped.sum()),
+        "dropped_row_numbers": describe_rows(row_numbers(dropped)) if dropped.any() else "",
+        "extent": extent, "crs_wkt": crs_wkt,
+        "metrics": cv.metrics, "fold_summary": summarise_folds(cv.fold_metrics).set_index("metric")[
+            ["mean", "sd"]].to_dict(orient="index"),
+        "interval": interval,
+        "parameters": {k: v for k, v in model.get_params().items() if k != "n_jobs"},
+        "best_params": getattr(model, "best_params_", None),
+        "versions": library_versions(),
+    })
+    steps.update(1.0)
+    return TrainedModel(model, metadata, tables)
+
+
+@dataclass
+class Evaluation:
+    """Predictions on new data (the input table plus prediction columns) and their metrics."""
+
+    table: pd.DataFrame
+    observed: pd.Series
+    metrics: dict
+    coverage: float = np.nan
+    notes: list = field(default_factory=list)
+
+
+def predict_table(trained, table, quantiles=None):
+    """The input table plus predictions with uncertainty from a TrainedModel.
+
+    Regression forests add ``sd``, ``cv`` and the Coulston ``lower``/``upper`` bounds at
+    the level the model was calibrated for; quantile forests also ``q_lower``/``q_upper``
+    (the quantiles (1 -+ level) / 2, or ``quantiles``). Rows missing a covariate get NaN.
+    """
+    metadata = trained.metadata
+    X, _, _ = prepare_data(table, metadata["target"]["name"], metadata["features"], list(metadata["categorical"]),
+                           metadata["task"], need_target=False)
+    frame = trained.model.predict_frame(X)
+    out = table.copy()
+    for column in frame.columns:
+        out[column] = frame[column].to_numpy()
+    interval = metadata.get("interval")
+    if interval:
+        out["lower"], out["upper"] = coulston_interval(frame["predicted"], frame["sd"], interval["tau"])
+    if trained.model.kind == "quantile_forest":
+        level = interval["level"] if interval else 0.95
+        bounds = quantiles or ((1 - level) / 2, (1 + level) / 2)
+        values = trained.model.predict_quantiles(X, bounds)
+        out["q_lower"], out["q_upper"] = values[:, 0], values[:, -1]
+    return out
+
+
+def _unknown_levels(trained, table):
+    """Notes on categorical levels the model never saw (their indicators are all 0)."""
+    notes = []
+    for column, levels in trained.metadata["categorical"].items():
+        text = level_text(table[column])
+        unknown = text.notna() & ~text.isin(levels)
+        if unknown.any():
+            notes.append(f"{column}: levels not seen in training ({', '.join(map(str, text[unknown].unique()[:5]))}) "
+                         f"in {describe_rows(row_numbers(unknown))}; predicted as none of the known levels")
+    return notes
+
+
+def evaluate_model(trained, table, target=None):
+    """Predictions and metrics of a saved model on new data holding observed values.
+
+    target: the observed column (default: the model's target name). Metrics are those of
+    the task; forests also report the coverage of their Coulston interval.
+    """
+    metadata = trained.metadata
+    name = target or metadata["target"]["name"]
+    if name not in table.columns:
+        raise InputError(f"the data have no column {name!r} with observed values (give the target column)")
+    predicted = predict_table(trained, table)
+    observed = level_text(table[name]) if metadata["task"] == "classification" else \
+        numeric_columns(table, [name])[name]
+    usable = observed.notna().to_numpy() & pd.notna(predicted["predicted"]).to_numpy()
+    if not usable.any():
+        raise InputError("no row has both an observed value and every covariate")
+    metrics = task_metrics(metadata["task"], observed[usable], predicted["predicted"][usable])
+    notes = _unknown_levels(trained, table)
+    if (~usable).any():
+        notes.append(f"{int((~usable).sum())} rows without an observed value or a covariate were not scored "
+                     f"({describe_rows(row_numbers(~usable))})")
+    share = np.nan
+    if "lower" in predicted.columns:
+        share = coverage(observed[usable], predicted["lower"][usable], predicted["upper"][usable])
+    return Evaluation(predicted, observed, metrics, share, notes)
+
+
+@dataclass
+class Explanation:
+    """Everything :func:`explain_model` found; absent parts are None."""
+
+    importance: pd.DataFrame
+    permutation_source: str
+    curves: pd.DataFrame
+    groups: pd.DataFrame = None
+    components: pd.DataFrame = None
+    mixed: pd.DataFrame = None
+    mixed_summary: dict = None
+    partial: pd.DataFrame = None
+
+
+def explain_model(trained, table=None, feature_groups=None, random_effect=None, control=None, pd_features=None,
+                  permutation_repeats=5, n_trees=500, random_state=0, n_jobs=1, backend="threading",
+                  progress=None, is_cancelled=None):
+    """Explain a trained model on its training data, or on ``table`` when given.
+
+    Importance: impurity importance of the model, and permutation importance from the
+    held-out CV folds (stored at training) or, with ``table``, on that data. Partial
+    dependence for ``pd_features`` (default: the most important covariates). Optional:
+    group importance (``feature_groups``: {group: [columns]}), a mixed model with a
+    random intercept per ``random_effect`` class and partial correlations controlling for
+    ``control`` (column or list; e.g. depth), over the model's numeric covariates.
+    """
+    steps = as_progress(progress, is_cancelled)
+    metadata = trained.metadata
+    target, features = metadata["target"]["name"], metadata["features"]
+    categorical = list(metadata["categorical"])
+    data = trained.tables["training"] if table is None else table
+    X, y, complete = prepare_data(data, target, features, categorical, metadata["task"],
+                                  "the training data" if table is None else "the data")
+    importance = trained.tables["importance"].copy()
+    source = "held-out CV folds"
+    if table is not None:
+        X_new, y_new = X[complete].reset_index(drop=True), y[complete].to_numpy()
+        fresh = explain.permutation_importances([trained.model], [(X_new, y_new)], permutation_repeats, random_state,
+                                                n_jobs, backend, steps.sub(0.0, 0.4))
+        importance = importance[["feature", "impurity_importance"]].merge(fresh, on="feature", how="left")
+        source = "the given data"
+    steps.update(0.4)
+    if table is None and pd_features is None:
+        curves = trained.tables["partial_dependence"]
+    else:
+        ranked = importance.sort_values("permutation_importance", ascending=False)["feature"].tolist()
+        curves = explain.partial_dependence(trained.model, X[complete], pd_features or ranked[:DEFAULT_PD_FEATURES])
+    result = Explanation(importance, source, curves)
+    steps.update(0.6)
+    frame = data.loc[complete].copy()
+    numeric = [f for f in features if f not in categorical]
+    if feature_groups:
+        result.groups, result.components = explain.group_importance(
+            frame, y[complete].to_numpy(), feature_groups, metadata["task"], n_trees=n_trees,
+            random_state=random_state, n_jobs=n_jobs)
+    steps.update(0.8)
+    if random_effect is not None:
+        if metadata["task"] != "regression":
+            raise InputError("the mixed model needs a numeric target (regression)")
+        covariates = [f for f in numeric if f != random_effect]
+        result.mixed, result.mixed_summary = explain.mixed_model(frame, target, covariates, random_effect)
+    if control is not None:
+        if metadata["task"] != "regression":
+            raise InputError("partial correlations need a numeric target (regression)")
+        controls = [control] if isinstance(control, str) else list(control)
+        result.partial = explain.partial_correlations(frame, target, [f for f in numeric if f not in controls],
+                                                      controls)
+    steps.update(1.0)
+    return result
