@@ -11,7 +11,7 @@ import sys
 from ..errors import CancelledError, InputError
 from .common import OneLineParser
 
-COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance"]
+COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance", "models"]
 
 
 def build_parser():
