@@ -24,21 +24,26 @@ def resources():
     return ROOT / "resources"
 
 
-@pytest.fixture(scope="session")
+_PROVIDERS = []  # keeps the providers this suite registers alive (QGIS does not own Python objects)
+
+
+@pytest.fixture
 def wholesoil_processing(qgis_app, qgis_processing):
-    """The ``processing`` module with the wholesoil provider registered (in-process QGIS)."""
+    """The ``processing`` module with the wholesoil provider registered (in-process QGIS).
+
+    Registers a provider whenever none is (a plugin test may have unloaded it).
+    """
     import processing
     from qgis.core import QgsApplication
 
     from wholesoil.processing_provider.provider import WholesoilProvider
 
     registry = QgsApplication.processingRegistry()
-    provider = registry.providerById("wholesoil")
-    if provider is None:
+    if registry.providerById("wholesoil") is None:
         provider = WholesoilProvider()
         assert registry.addProvider(provider), "could not register the wholesoil provider"
-    yield processing
-    del provider
+        _PROVIDERS.append(provider)
+    return processing
 
 
 def _clean_env():
