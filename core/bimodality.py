@@ -12,7 +12,8 @@ in the top increment; its depth exponent is the slope of log10(relative) against
 **Decisions** (the spec is silent): the kernel weights are the site-mean densities as
 given (the paper turns densities into counts per sampling depth, so a 20 cm increment
 weighs as much as a 10 cm one of equal density); an increment missing from one profile
-of a site counts as 0 in the mean (NEON omits increments without roots); with three or
+of a site, or without a value, counts as 0 in the mean (NEON omits increments without
+roots); with three or
 more counted modes the site is 'multimodal' and D2 is the strongest secondary mode;
 Y(D) is the value of the increment or horizon holding D (top inclusive, bottom exclusive,
 the deepest bottom inclusive).

@@ -251,13 +251,18 @@ def run_root_bimodality(args):
     return 0 if result.curves else 1
 
 
-def _io_options(parser, id_help="profile identifier column"):
-    parser.add_argument("input", help="horizon table (CSV, GeoPackage...): one row per profile and horizon")
-    parser.add_argument("output", help="output table (.csv or .gpkg)")
+def _file_options(parser, input_help="horizon table (CSV, GeoPackage...): one row per profile and horizon",
+                  output_help="output table (.csv or .gpkg)"):
+    parser.add_argument("input", help=input_help)
+    parser.add_argument("output", help=output_help)
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
-                        help="keep only rows where COLUMN equals VALUE (repeatable)")
-    parser.add_argument("--id-col", required=True, help=id_help)
+                        help="keep only rows where COLUMN equals VALUE (repeatable), e.g. rootStatus=live")
+
+
+def _io_options(parser):
+    _file_options(parser)
+    parser.add_argument("--id-col", required=True, help="profile identifier column")
     parser.add_argument("--top-col", required=True, help="horizon top depth column (cm)")
     parser.add_argument("--bottom-col", required=True, help="horizon bottom depth column (cm)")
 
@@ -326,11 +331,7 @@ def register(commands):
 
     parser = add_command(commands, "root-bimodality", run_root_bimodality,
                          "detect root bimodality per site (modes, D0/D1/D2, phi)", BIMODALITY_HELP)
-    parser.add_argument("input", help="root increments (CSV, GeoPackage...)")
-    parser.add_argument("output", help="output table, one row per site (.csv or .gpkg)")
-    parser.add_argument("--layer", help="layer name inside a multi-layer input file")
-    parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
-                        help="keep only rows where COLUMN equals VALUE (repeatable), e.g. rootStatus=live")
+    _file_options(parser, "root increments (CSV, GeoPackage...)", "output table, one row per site (.csv or .gpkg)")
     parser.add_argument("--site-col", required=True, help="site column")
     parser.add_argument("--profile-col", help="profile column (profiles of a site are averaged)")
     parser.add_argument("--top-col", required=True, help="increment top depth column (cm)")
