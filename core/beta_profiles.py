@@ -18,7 +18,7 @@ import pandas as pd
 from .depth import (ExponentialShareModel, beta_extrapolate, beta_layer_fractions, fit_depth_profiles,
                     fitted_curves)
 from .errors import InputError
-from .horizons import read_horizons, require_some_profiles
+from .horizons import missing_geometry_as_none, read_horizons, require_some_profiles
 from .layers import format_depth, layer_scheme
 from .partitioning import FRACTION_PREFIX
 from .progress import as_progress
@@ -123,6 +123,7 @@ def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind=
         bad = pd.DataFrame({id_col: list(horizons.errors), "model": "beta", "status": "not_fitted",
                             "message": list(horizons.errors.values())})
         profiles = pd.concat([profiles, bad], ignore_index=True)
+    profiles = missing_geometry_as_none(profiles)
     profiles.attrs = dict(horizons.attributes.attrs)
     groups = (horizons.attributes[group_col].to_numpy() if group_col is not None
               else np.full(horizons.n_profiles, "all", dtype=object))

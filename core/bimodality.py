@@ -26,7 +26,7 @@ import pandas as pd
 
 from .errors import InputError
 from .harmonise import overlap_weights
-from .horizons import read_horizons, require_some_profiles
+from .horizons import missing_geometry_as_none, read_horizons, require_some_profiles
 from .layers import format_depth
 from .progress import as_progress
 from .tables import GEOMETRY, require_columns
@@ -239,7 +239,8 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
     for site, messages in left_out.items():  # sites none of whose profiles could be used
         rows.append({"site": site, "modality": "error", "message": "; ".join(messages)})
     sites = pd.DataFrame(rows).rename(columns={"site": site_col})
-    sites = sites.merge(_site_attributes(horizons.attributes, site_col, key), on=site_col, how="left")
+    sites = missing_geometry_as_none(sites.merge(_site_attributes(horizons.attributes, site_col, key),
+                                                 on=site_col, how="left"))
     sites.attrs = dict(horizons.attributes.attrs)
     return Bimodality(sites=sites, increments=increments.rename(columns={"site": site_col}), curves=curves)
 

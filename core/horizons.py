@@ -323,6 +323,13 @@ def with_attributes(layers, horizons, n_layers):
     return layers
 
 
+def missing_geometry_as_none(table):
+    """Rows added without a geometry (rejected profiles) get None, not NaN, in ``geometry``."""
+    if GEOMETRY in table.columns:
+        table[GEOMETRY] = [g if isinstance(g, (bytes, bytearray)) else None for g in table[GEOMETRY]]
+    return table
+
+
 def require_some_profiles(horizons, what):
     """Raise InputError naming the first problems when no profile survived the checks."""
     if horizons.n_profiles:

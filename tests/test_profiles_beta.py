@@ -64,3 +64,17 @@ def test_neon_soc_beta_in_published_range(shared_data):
     fitted = result.profiles[result.profiles["status"] == "ok"]
     assert len(fitted) >= 40
     assert 0.95 < fitted["beta"].median() < 0.995
+
+
+def test_points_kept_and_rejected_profiles_written(tmp_path):
+    from shapely.geometry import Point
+
+    from wholesoil.core.tables import read_table, write_table
+
+    table = pd.DataFrame({"id": ["a", "a", "b", "b"], "top": [0, 10, 0, 5], "bottom": [10, 30, 10, 20],
+                          "soc": [3.0, 1.0, 2.0, 1.0], "geometry": [Point(1, 2).wkb] * 2 + [Point(3, 4).wkb] * 2})
+    result = fit_beta_profiles(table, "id", "top", "bottom", "soc")
+    write_table(result.profiles, tmp_path / "beta.gpkg")
+    written = read_table(tmp_path / "beta.gpkg").set_index("id")
+    assert written.loc["a", "geometry"] == Point(1, 2).wkb and written.loc["b", "geometry"] is None
+    assert written.loc["b", "status"] == "not_fitted"
