@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 
 
-def profile_layers(n_profiles=60, layers=(10, 30, 50, 70, 90), seed=0):
-    """Layers of soil profiles: site covariates shared by all layers of a profile, a strong
-    profile effect the covariates do not explain, so layers of one profile are near-duplicates.
+def profile_layers(n_profiles=60, layers=(10, 30, 50, 70, 90), seed=0, profile_sd=2.0):
+    """Layers of soil profiles: site covariates shared by all layers of a profile, a profile
+    effect (sd ``profile_sd``) the covariates do not explain, so layers of one profile are
+    near-duplicates.
 
     Columns: profile, x, y (lon/lat), depth (cm), clim, soil, noise1, biome, soc.
     """
@@ -16,7 +17,7 @@ def profile_layers(n_profiles=60, layers=(10, 30, 50, 70, 90), seed=0):
                           "clim": rng.normal(size=n_profiles), "soil": rng.normal(size=n_profiles),
                           "noise1": rng.normal(size=n_profiles),
                           "biome": rng.choice(["forest", "grass", "savanna"], n_profiles)})
-    effect = rng.normal(scale=2.0, size=n_profiles)
+    effect = rng.normal(scale=profile_sd, size=n_profiles)
     table = sites.loc[sites.index.repeat(len(layers))].reset_index(drop=True)
     table["depth"] = np.tile(layers, n_profiles).astype(float)
     profile_effect = np.repeat(effect, len(layers))

@@ -3,8 +3,7 @@
 Points come from a table's geometry (a GeoPackage read by :func:`~wholesoil.core.tables.read_table`,
 CRS in ``table.attrs['crs_wkt']``) or from two coordinate columns with a CRS. They are
 reprojected to each raster's own CRS (pyproj), so rasters need not share a grid or a CRS.
-Each band becomes one column, named by the band description, else by the file (stem, or
-``stem_b<band>`` for multi-band files), unless names are given; a band's scale and offset
+Each band becomes one column (see :func:`band_names`); a band's scale and offset
 (e.g. netCDF scale_factor) are applied. Points outside a raster or on its nodata get NaN
 and are listed in a problems table.
 """
@@ -71,20 +70,24 @@ def point_coordinates(table, x_col=None, y_col=None, crs=None):
 
 
 def band_names(path, names=None):
-    """Column names for the bands of a raster (see the module docstring)."""
+    """Column names for the bands of a raster.
+
+    names: a list (one per band) is used as is; a single name (or, without one, the file
+    stem, unless a single band has a description) names a single-band raster, and
+    multi-band rasters take their band descriptions, else ``<name>_b<band>``.
+    """
     dataset = _open(path)
     count = dataset.RasterCount
     descriptions = [dataset.GetRasterBand(i + 1).GetDescription().strip() for i in range(count)]
     dataset = None
-    if names is not None:
-        names = [names] if isinstance(names, str) else list(names)
+    if isinstance(names, (list, tuple)):
         if len(names) != count:
             raise InputError(f"raster {path} has {count} bands but {len(names)} names were given")
-        return names
+        return list(names)
     stem = os.path.splitext(os.path.basename(str(path)))[0]
     if count == 1:
-        return [descriptions[0] or stem]
-    return [d or f"{stem}_b{i + 1}" for i, d in enumerate(descriptions)]
+        return [names or descriptions[0] or stem]
+    return [d or f"{names or stem}_b{i + 1}" for i, d in enumerate(descriptions)]
 
 
 def _pixel_indices(dataset, x, y, points_wkt):
@@ -136,8 +139,8 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
                    is_cancelled=None):
     """Add the value of every band of every raster at each point of ``table``.
 
-    rasters: list of paths (any GDAL raster); names: optional dict path -> name (single
-    band) or list of names (one per band). x_col/y_col/crs: see :func:`point_coordinates`.
+    rasters: list of paths (any GDAL raster); names: optional dict path -> name or list of
+    names (one per band), see :func:`band_names`. x_col/y_col/crs: see :func:`point_coordinates`.
     Returns a :class:`SampleResult`; nothing is dropped (problem points get NaN).
     """
     if not rasters:

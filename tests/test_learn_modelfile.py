@@ -1,0 +1,124 @@
+"""The .wsmodel file: round trip, self-description, and refusal of files made to run code."""
+
+import io
+import json
+import pickle
+import zipfile
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from learn_data import profile_layers
+from wholesoil.core.errors import InputError
+from wholesoil.core.learn.modelfile import TrainedModel, load_model, save_model
+from wholesoil.core.learn.models import MODEL_KINDS, CovariateModel
+from wholesoil.core.learn.training import train_model
+
+FEATURES = ["clim", "soil", "depth", "biome"]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    table = profile_layers(30, seed=2)
+    return train_model(table, "soc", FEATURES, ["biome"], x_col="x", y_col="y", n_splits=3, n_trees=20,
+                       units="Mg C ha-1", target_transform="log", permutation_repeats=1)
+
+
+def test_round_trip_keeps_model_description_and_tables(trained, tmp_path):
+    path = save_model(tmp_path / "soc.wsmodel", trained)
+    loaded = load_model(path)
+    table = profile_layers(10, seed=9)
+    np.testing.assert_array_equal(loaded.model.predict(table), trained.model.predict(table))
+    pd.testing.assert_frame_equal(loaded.model.predict_frame(table), trained.model.predict_frame(table))
+    assert loaded.metadata == json.loads(json.dumps(trained.metadata))
+    for name, frame in trained.tables.items():
+        pd.testing.assert_frame_equal(loaded.tables[name], frame, check_dtype=False)
+    metadata = loaded.metadata
+    assert metadata["features"] == FEATURES
+    assert metadata["categorical"] == {"biome": ["forest", "grass", "savanna"]}
+    assert metadata["target"] == {"name": "soc", "units": "Mg C ha-1", "transform": "log"}
+    assert metadata["extent"][0] >= -60 and metadata["extent"][2] <= -40 and "WGS 84" in metadata["crs_wkt"]
+    assert set(metadata["metrics"]) == {"n", "r2", "nse", "rmse", "bias"}
+    assert metadata["versions"]["scikit-learn"] and metadata["versions"]["numpy"]
+
+
+@pytest.mark.parametrize("kind", [k for k in MODEL_KINDS if k != "random_forest"] + ["classification"])
+def test_every_learner_round_trips(kind, tmp_path):
+    table = profile_layers(20, seed=3)
+    if kind == "classification":
+        model = CovariateModel(task="classification", categorical=("biome",), n_trees=10)
+        target = np.where(table["soc"] > table["soc"].median(), "high", "low")
+    else:
+        model = CovariateModel(kind=kind, categorical=("biome",), n_trees=10)
+        target = table["soc"]
+    model.fit(table[FEATURES], target, groups=table["profile"])
+    loaded = load_model(save_model(tmp_path / "m.wsmodel", TrainedModel(model, {"kind": kind}))).model
+    np.testing.assert_array_equal(loaded.predict(table), model.predict(table))
+
+
+class RunsCode:
+    """Unpickling this calls os.system: what a hostile model file does."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return os.system, (f"touch {self.marker}",)
+
+
+def crafted_archive(path, model_node, arrays=None):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"format": "wholesoil-model", "format_version": 1,
+                                                      "metadata": {}, "model": model_node, "tables": {}}))
+        for name, data in (arrays or {}).items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_files_made_to_run_code_are_refused(trained, tmp_path):
+    marker = tmp_path / "pwned"
+    pickled = tmp_path / "model.wsmodel"
+    pickled.write_bytes(pickle.dumps(RunsCode(marker)))
+    with pytest.raises(InputError, match="does not open pickle or joblib files"):
+        load_model(pickled)
+    dumped = tmp_path / "joblib.wsmodel"
+    joblib.dump({"model": RunsCode(marker)}, dumped)
+    with pytest.raises(InputError, match="does not open pickle"):
+        load_model(dumped)
+
+    system = crafted_archive(tmp_path / "system.wsmodel", {"__object__": "posix.system", "state": {"__dict__": []}})
+    with pytest.raises(InputError, match="'posix.system'.*may have been made to run code"):
+        load_model(system)
+
+    nested = {"__object__": "wholesoil.CovariateModel",
+              "state": {"__dict__": [["pipeline_", {"__object__": "subprocess.Popen", "state": {"__dict__": []}}]]}}
+    with pytest.raises(InputError, match=r"model<wholesoil.CovariateModel>\['pipeline_'\] holds an object of type "
+                                         r"'subprocess.Popen'"):
+        load_model(crafted_archive(tmp_path / "nested.wsmodel", nested))
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([RunsCode(marker)], dtype=object), allow_pickle=True)
+    with pytest.raises(InputError, match="an array that needs pickle"):
+        load_model(crafted_archive(tmp_path / "array.wsmodel", {"__array__": "arrays/0.npy"},
+                                   {"arrays/0.npy": buffer.getvalue()}))
+
+    with pytest.raises(InputError, match="unknown entry type '__reduce__'"):
+        load_model(crafted_archive(tmp_path / "reduce.wsmodel", {"__reduce__": ["os.system", ["touch x"]]}))
+    assert not marker.exists()
+
+
+def test_unsupported_objects_are_not_saved_and_nothing_is_left(trained, tmp_path):
+    path = tmp_path / "m.wsmodel"
+    save_model(path, trained)
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="cannot save the model description"):
+        save_model(path, TrainedModel(trained.model, {"callback": print}, {}))
+    with pytest.raises(InputError, match=r"cannot save model<CovariateModel>\['params'\]\['criterion'\]: objects "
+                                         r"of type builtins.function are not supported"):
+        save_model(path, TrainedModel(CovariateModel(params={"criterion": lambda: 0}), {}))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.wsmodel"]

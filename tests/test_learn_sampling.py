@@ -1,0 +1,101 @@
+"""Covariate rasters sampled at points: reprojection, nodata, outside points, names, joins."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from osgeo import gdal, ogr, osr
+from pyproj import Transformer
+
+from rasters_util import write_raster
+from wholesoil.core.errors import InputError
+from wholesoil.core.learn.sampling import band_names, join_observations, sample_rasters
+from wholesoil.core.tables import read_table, write_table
+
+# a 20 x 20 grid of 0.5 degree cells, west edge -10, north edge 50; value = 100 * row + col
+GRID = np.add.outer(100.0 * np.arange(20), np.arange(20.0))
+
+
+def lonlat_points():
+    return pd.DataFrame({"site": ["a", "b", "c", "d"], "lon": [-9.75, -4.1, 20.0, -1.3],
+                         "lat": [49.75, 45.2, 45.0, 41.1]})
+
+
+def expected_values(lon, lat):
+    col, row = np.floor((np.asarray(lon) + 10) / 0.5), np.floor((50 - np.asarray(lat)) / 0.5)
+    inside = (col >= 0) & (col < 20) & (row >= 0) & (row < 20)
+    return np.where(inside, 100 * row + col, np.nan)
+
+
+def points_gpkg(path, table, epsg):
+    """A GeoPackage of the points, reprojected from lon/lat to ``epsg``."""
+    x, y = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True).transform(table["lon"], table["lat"])
+    out = table.copy()
+    out["geometry"] = [bytes(ogr.CreateGeometryFromWkt(f"POINT ({a} {b})").ExportToWkb()) for a, b in zip(x, y)]
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    out.attrs["crs_wkt"] = srs.ExportToWkt()
+    write_table(out, path)
+    return read_table(path)
+
+
+def test_points_in_another_crs_are_reprojected_and_problems_reported(tmp_path):
+    grid = GRID.copy()
+    grid[9, 11] = np.nan  # the cell of point b is nodata
+    raster = write_raster(tmp_path / "clim.tif", grid)
+    points = points_gpkg(tmp_path / "points.gpkg", lonlat_points(), 3857)
+    result = sample_rasters(points, [raster])
+    values = result.table["clim"].to_numpy()
+    expected = expected_values(lonlat_points()["lon"], lonlat_points()["lat"])
+    assert expected[1] == 911 and np.isnan(expected[2])
+    np.testing.assert_array_equal(values[[0, 3]], expected[[0, 3]])
+    assert np.isnan(values[1]) and np.isnan(values[2])
+    assert result.problems[["row", "problem"]].values.tolist() == [[3, "outside the raster"], [2, "nodata"]]
+    assert result.summary.loc[0, ["valid", "outside", "nodata"]].tolist() == [2, 1, 1]
+    assert "geometry" in result.table.columns and result.table["site"].tolist() == ["a", "b", "c", "d"]
+
+
+def test_rasters_in_a_projected_crs_and_coordinate_columns(tmp_path):
+    # the same values on a UTM zone 31N grid: 1 km cells
+    raster = write_raster(tmp_path / "utm.tif", GRID, epsg=32631, origin=(400000.0, 4600000.0), pixel=1000.0)
+    x, y = 400000.0 + np.array([500.0, 12500.0, 19500.0]), 4600000.0 - np.array([500.0, 3500.0, 19999.0])
+    lon, lat = Transformer.from_crs("EPSG:32631", "EPSG:4326", always_xy=True).transform(x, y)
+    table = pd.DataFrame({"lon": lon, "lat": lat})
+    result = sample_rasters(table, [raster], x_col="lon", y_col="lat")
+    np.testing.assert_allclose(result.table["utm"], [0.0, 312.0, 1919.0])
+    same_crs = sample_rasters(pd.DataFrame({"e": x, "n": y}), [raster], x_col="e", y_col="n", crs="EPSG:32631")
+    np.testing.assert_allclose(same_crs.table["utm"], [0.0, 312.0, 1919.0])
+
+
+def test_longitudes_0_to_360(tmp_path):
+    values = np.arange(720.0)[None, :].repeat(2, axis=0)
+    raster = write_raster(tmp_path / "global.tif", values, origin=(0.0, 1.0), pixel=0.5)
+    result = sample_rasters(pd.DataFrame({"lon": [-99.9, 10.2], "lat": [0.5, 0.5]}), [raster], x_col="lon",
+                            y_col="lat")
+    np.testing.assert_array_equal(result.table["global"], [520.0, 20.0])
+
+
+def test_band_names_and_clashes(tmp_path):
+    path = write_raster(tmp_path / "stack.tif", [GRID, GRID * 2])
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetDescription("bio1")
+    dataset = None
+    assert band_names(path) == ["bio1", "stack_b2"]
+    assert band_names(path, "wc") == ["bio1", "wc_b2"]
+    assert band_names(path, ["t", "p"]) == ["t", "p"]
+    result = sample_rasters(lonlat_points(), [path], x_col="lon", y_col="lat")
+    np.testing.assert_array_equal(result.table["stack_b2"][[0, 3]], 2 * expected_values([-9.75, -1.3], [49.75, 41.1]))
+    with pytest.raises(InputError, match="column 'site' already exists"):
+        sample_rasters(lonlat_points(), [path], {path: ["site", "x"]}, x_col="lon", y_col="lat")
+    with pytest.raises(InputError, match="has no geometry"):
+        sample_rasters(lonlat_points(), [path])
+
+
+def test_join_observations_to_sites():
+    sites = pd.DataFrame({"profile": ["p1", "p2"], "bio1": [3.0, 4.0]})
+    layers = pd.DataFrame({"profile": ["p1", "p1", "p2"], "depth": [10, 30, 10]})
+    joined = join_observations(layers, sites, "profile")
+    assert joined["bio1"].tolist() == [3.0, 3.0, 4.0]
+    with pytest.raises(InputError, match="no site for key 'profile' = 'p9' in row 2"):
+        join_observations(layers.assign(profile=["p1", "p9", "p2"]), sites, "profile")
+    with pytest.raises(InputError, match="repeats in the sites table"):
+        join_observations(layers, pd.concat([sites, sites]), "profile")
