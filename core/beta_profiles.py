@@ -36,6 +36,7 @@ class BetaProfiles:
     scheme: object
     horizons: object
     value_kind: str = "amount"
+    truncated: bool = False
 
     def curves(self):
         """Observed cumulative fractions and fitted curves of the fitted profiles, for
@@ -44,7 +45,7 @@ class BetaProfiles:
         clean = pd.DataFrame({horizons.id_col: horizons.ids[horizons.profile], "top": horizons.top,
                               "bottom": horizons.bottom, "value": horizons.values[:, 0]})
         return fitted_curves(clean, self.profiles, horizons.id_col, "top", "bottom", "value", "beta",
-                             self.value_kind)
+                             self.value_kind, self.truncated)
 
 
 def _amounts(horizons, value_kind):
@@ -72,7 +73,8 @@ def _share_models(horizons, amounts, totals, groups):
 
 
 def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind="amount", layers=None,
-                      normalize=True, target_depth=100.0, group_col=None, progress=None, is_cancelled=None):
+                      normalize=True, target_depth=100.0, group_col=None, truncated=False, progress=None,
+                      is_cancelled=None):
     """Fit Y(d) = 1 - β^d to every profile and derive its layer fractions and X at ``target_depth``.
 
     value_col: amount per increment (e.g. Mg C ha-1, g m-2) or, with value_kind='density',
@@ -82,7 +84,9 @@ def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind=
     ``frac_<top>_<bottom>``, ``observed_total`` (sum of the amounts), ``observed_depth_cm``
     (deepest bottom with a value), ``x<target>`` = beta_extrapolate(observed_total,
     observed_depth_cm, beta, target_depth). group_col: profile-level column grouping the
-    exponential share model (None: one group 'all').
+    exponential share model (None: one group 'all'). truncated: fit beta to profiles cut at
+    their deepest increment (Y(d)/Y(D), see BetaDepthModel) instead of taking the observed
+    total as the whole profile.
     """
     if value_kind not in VALUE_KINDS:
         raise InputError(f"value_kind must be 'amount' or 'density', not {value_kind!r}")
@@ -96,7 +100,7 @@ def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind=
         raise InputError(f"group column {group_col!r} is missing or not constant within each profile")
     clean = pd.DataFrame({id_col: horizons.ids[horizons.profile], top_col: horizons.top,
                           bottom_col: horizons.bottom, value_col: horizons.values[:, 0]})
-    fits = fit_depth_profiles(clean, id_col, top_col, bottom_col, value_col, "beta", value_kind,
+    fits = fit_depth_profiles(clean, id_col, top_col, bottom_col, value_col, "beta", value_kind, truncated,
                               progress=steps.sub(0.0, 0.8))
     amounts = _amounts(horizons, value_kind)
     present = np.isfinite(amounts)
@@ -132,4 +136,4 @@ def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind=
         share_models = share_models.rename(columns={"group": group_col})
     steps.update(1.0)
     return BetaProfiles(profiles=profiles, groups=share_models, scheme=scheme, horizons=horizons,
-                        value_kind=value_kind)
+                        value_kind=value_kind, truncated=truncated)

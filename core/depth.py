@@ -206,31 +206,39 @@ def _interpolated_depth(depths, cum, level):
 class LogisticDepthModel(RegressorMixin, BaseEstimator):
     """Schenk-Jackson logistic cumulative fraction F(D), fitted by non-linear least squares.
 
-    Parameters are starting values (cm); None estimates them from the data.
+    d50, d95: starting values (cm); None estimates them from the data.
+    truncated: False (default) fits F(d) itself, taking the observed total as the whole
+    profile (Schenk & Jackson); True fits F(d) / F(D), D = the deepest depth in X, for
+    profiles that stop before all roots are reached.
     ``fit(X, y)``: X = depths (cm, the increments' lower depths), y = cumulative fraction.
     Learned: ``d50_``, ``d95_`` (cm), ``c_``, ``rmse_``, ``r2_``, ``converged_``, ``n_points_``.
     """
 
-    def __init__(self, d50=None, d95=None):
+    def __init__(self, d50=None, d95=None, truncated=False):
         self.d50 = d50
         self.d95 = d95
+        self.truncated = truncated
 
     def fit(self, X, y):
         depths, cum = _depths_and_targets(X, y)
-        if len(depths) < 2:
-            raise InputError("the logistic model needs at least 2 depth increments to fit D50 and D95")
+        needed = 3 if self.truncated else 2
+        if len(depths) < needed:
+            raise InputError(f"the logistic model needs at least {needed} depth increments to fit D50 and D95"
+                             + (" of a truncated profile" if self.truncated else ""))
         d50 = self.d50 if self.d50 is not None else _interpolated_depth(depths, cum, 0.5)
         d95 = self.d95 if self.d95 is not None else max(_interpolated_depth(depths, cum, 0.95), d50 * 1.5)
         check_logistic_parameters(d50, d95)
         log_depths = np.log(depths)
+        deepest = int(np.argmax(depths))
 
         def residuals(p):  # p = [log D50, log(D95 - D50)]
             log_d50 = p[0]
             c = -LOGISTIC_CONSTANT * np.log(10.0) / (np.log(np.exp(p[0]) + np.exp(p[1])) - log_d50)
-            return 1.0 / (1.0 + np.exp(np.clip(c * (log_depths - log_d50), -700, 700))) - cum
+            model = 1.0 / (1.0 + np.exp(np.clip(c * (log_depths - log_d50), -700, 700)))
+            return (model / model[deepest] if self.truncated else model) - cum
 
         start = np.array([np.log(d50), np.log(d95 - d50)])
-        result = least_squares(residuals, start, method="lm" if len(depths) > 2 else "trf",
+        result = least_squares(residuals, start, method="lm" if len(depths) > needed else "trf",
                                x_scale="jac", max_nfev=2000)
         self.d50_ = float(np.exp(result.x[0]))
         self.d95_ = float(self.d50_ + np.exp(result.x[1]))
@@ -254,24 +262,33 @@ class LogisticDepthModel(RegressorMixin, BaseEstimator):
 class BetaDepthModel(RegressorMixin, BaseEstimator):
     """Beta model Y(d) = 1 - beta**d, fitted by non-linear least squares.
 
-    ``beta``: starting value, None estimates it from the data.
+    beta: starting value, None estimates it from the data.
+    truncated: False (default) fits Y(d), taking the observed total as the whole profile;
+    True fits Y(d) / Y(D), D = the deepest depth in X, which removes the bias towards small
+    beta of profiles that stop early.
     Learned: ``beta_``, ``d50_`` and ``d95_`` (derived, cm), ``rmse_``, ``r2_``, ``converged_``.
     """
 
-    def __init__(self, beta=None):
+    def __init__(self, beta=None, truncated=False):
         self.beta = beta
+        self.truncated = truncated
 
     def fit(self, X, y):
         depths, cum = _depths_and_targets(X, y)
-        if len(depths) < 1:
-            raise InputError("the beta model needs at least 1 depth increment")
+        needed = 2 if self.truncated else 1
+        if len(depths) < needed:
+            raise InputError(f"the beta model needs at least {needed} depth increment(s)"
+                             + (" for a truncated profile" if self.truncated else ""))
         beta = self.beta
         if beta is None:
             beta = 0.5 ** (1.0 / _interpolated_depth(depths, cum, 0.5))
         check_beta(beta)
 
+        deepest = int(np.argmax(depths))
+
         def residuals(p):  # p = [log(-log beta)] keeps 0 < beta < 1
-            return 1.0 - np.exp(-np.exp(p[0]) * depths) - cum
+            model = -np.expm1(-np.exp(p[0]) * depths)
+            return (model / model[deepest] if self.truncated else model) - cum
 
         result = least_squares(residuals, [np.log(-np.log(beta))], method="trf",
                                x_scale="jac", max_nfev=2000)
@@ -378,12 +395,14 @@ def cumulative_profile(top, bottom, value, value_kind="amount"):
 
 
 def fit_depth_profiles(table, id_col, top_col, bottom_col, value_col, model="logistic",
-                       value_kind="amount", progress=None, is_cancelled=None):
+                       value_kind="amount", truncated=False, progress=None, is_cancelled=None):
     """Fit a depth model to every profile of a table of increments; one row per profile.
 
     model: 'logistic' (D50, D95, c), 'beta' (beta with its derived D50 and D95), both
     fitted to the cumulative fraction at the increments' lower depths, or 'exponential'
     (a, b of share = a exp(-b mid-depth), fitted to the values as given, e.g. layer shares).
+    truncated: fit logistic/beta as profiles cut at their deepest increment (see
+    LogisticDepthModel) instead of taking the observed total as the whole profile.
     A profile that cannot be fitted gets ``status`` and ``message`` instead of numbers;
     the other profiles are still fitted.
     """
@@ -404,7 +423,8 @@ def fit_depth_profiles(table, id_col, top_col, bottom_col, value_col, model="log
         row = {id_col: profile, "model": model, "n_increments": len(part),
                "max_depth_cm": float(part[bottom_col].max())}
         try:
-            row.update(_fit_one_profile(part[top_col], part[bottom_col], part[value_col], model, value_kind))
+            row.update(_fit_one_profile(part[top_col], part[bottom_col], part[value_col], model, value_kind,
+                                        truncated))
         except InputError as error:
             row.update(status="not_fitted", message=str(error))
         rows.append(row)
@@ -427,7 +447,7 @@ _FIT_COLUMNS = {
 }
 
 
-def _fit_one_profile(top, bottom, value, model, value_kind):
+def _fit_one_profile(top, bottom, value, model, value_kind, truncated=False):
     """Fit one profile; returns the result columns (see ``_FIT_COLUMNS``)."""
     if model == "exponential":
         keep = np.isfinite(value)
@@ -436,25 +456,27 @@ def _fit_one_profile(top, bottom, value, model, value_kind):
                 "status": "ok", "message": ""}
     depths, cum, notes = cumulative_profile(top, bottom, value, value_kind)
     if model == "logistic":
-        fitted = LogisticDepthModel().fit(depths, cum)
+        fitted = LogisticDepthModel(truncated=truncated).fit(depths, cum)
         params = {"d50_cm": fitted.d50_, "d95_cm": fitted.d95_, "c": fitted.c_}
     else:
-        fitted = BetaDepthModel().fit(depths, cum)
+        fitted = BetaDepthModel(truncated=truncated).fit(depths, cum)
         params = {"beta": fitted.beta_, "d50_cm": fitted.d50_, "d95_cm": fitted.d95_}
     if not fitted.converged_:
         notes.append("the optimiser did not report convergence")
-    if fitted.n_points_ <= (2 if model == "logistic" else 1):
+    if fitted.n_points_ <= (2 if model == "logistic" else 1) + int(truncated):
         notes.append("as many parameters as increments: the fit is exact, not a test")
     params.update(rmse=fitted.rmse_, r2=fitted.r2_, message="; ".join(notes),
                   status="ok" if fitted.converged_ else "not_converged")
     return params
 
 
-def fitted_curves(table, result, id_col, top_col, bottom_col, value_col, model, value_kind="amount"):
+def fitted_curves(table, result, id_col, top_col, bottom_col, value_col, model, value_kind="amount",
+                  truncated=False):
     """Observed cumulative fractions and fitted curves of the profiles fitted without error.
 
     Returns a list of dicts (label, depth, observed, curve) for
     :func:`wholesoil.core.plots.fitted_profiles_figure`; empty for the exponential model.
+    With ``truncated`` the curves are scaled to 1 at each profile's deepest depth, as fitted.
     """
     from .tables import numeric_columns
 
@@ -470,8 +492,10 @@ def fitted_curves(table, result, id_col, top_col, bottom_col, value_col, model, 
         depths, cum, _ = cumulative_profile(part[top_col], part[bottom_col], part[value_col], value_kind)
         row = fitted.loc[profile]
         if model == "logistic":
-            curve = (lambda d, r=row: logistic_cumulative(d, r["d50_cm"], r["d95_cm"]))
+            cumulative = (lambda d, r=row: logistic_cumulative(d, r["d50_cm"], r["d95_cm"]))
         else:
-            curve = (lambda d, r=row: beta_cumulative(d, r["beta"]))
+            cumulative = (lambda d, r=row: beta_cumulative(d, r["beta"]))
+        scale = cumulative(depths.max()) if truncated else 1.0
+        curve = (lambda d, f=cumulative, k=scale: f(d) / k)
         curves.append({"label": profile, "depth": depths, "observed": cum, "curve": curve})
     return curves

@@ -173,7 +173,25 @@ def test_estimators_follow_scikit_learn_conventions():
     from sklearn.base import clone
 
     model = depth.LogisticDepthModel(d50=15.0)
-    assert clone(model).get_params() == {"d50": 15.0, "d95": None}
+    assert clone(model).get_params() == {"d50": 15.0, "d95": None, "truncated": False}
     assert not hasattr(model, "d50_")
     with pytest.raises(Exception, match="not fitted"):
         model.predict([10.0])
+
+
+def test_truncated_fits_remove_the_bias_of_shallow_profiles():
+    """A profile sampled to 100 cm holds less than all roots: the default fit is biased, truncated is not."""
+    shallow = (10, 20, 40, 60, 80, 100)
+    table = synthetic_profiles("beta", [0.97], bottoms=shallow)
+    default = depth.fit_depth_profiles(table, "pid", "top", "bottom", "mass", model="beta")
+    truncated = depth.fit_depth_profiles(table, "pid", "top", "bottom", "mass", model="beta", truncated=True)
+    assert default.loc[0, "beta"] < 0.968  # biased towards shallow
+    assert truncated.loc[0, "beta"] == pytest.approx(0.97, abs=1e-9)
+    table = synthetic_profiles("logistic", [(30.0, 150.0)], bottoms=shallow)
+    default = depth.fit_depth_profiles(table, "pid", "top", "bottom", "mass")
+    truncated = depth.fit_depth_profiles(table, "pid", "top", "bottom", "mass", truncated=True)
+    assert default.loc[0, "d95_cm"] < 120
+    np.testing.assert_allclose(truncated.loc[0, ["d50_cm", "d95_cm"]].to_numpy(dtype=float), [30.0, 150.0],
+                               rtol=1e-5)
+    curves = depth.fitted_curves(table, truncated, "pid", "top", "bottom", "mass", "logistic", truncated=True)
+    assert curves[0]["curve"](np.array([100.0]))[0] == pytest.approx(1.0)

@@ -137,7 +137,7 @@ def run_fit_depth_model(args):
     check_output_suffix("OUTPUT", args.output, TABLE_SUFFIXES)
     table = read_table(args.input, args.layer)
     result = fit_depth_profiles(table, args.id_col, args.top_col, args.bottom_col, args.value_col,
-                                args.model, args.value_kind)
+                                args.model, args.value_kind, args.truncated)
     write_table(result, args.output)
     ok = result["status"].eq("ok")
     print(f"fitted {int(ok.sum())} of {len(result)} profiles ({args.model} model); wrote {args.output}",
@@ -155,7 +155,7 @@ def run_fit_depth_model(args):
         from ..depth import fitted_curves
 
         curves = fitted_curves(table, result, args.id_col, args.top_col, args.bottom_col, args.value_col,
-                               args.model, args.value_kind)
+                               args.model, args.value_kind, args.truncated)
         figure = fitted_profiles_figure(curves, f"Fitted {args.model} depth models")
         save_png(figure, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
@@ -235,7 +235,9 @@ and increment) and write one row per profile with the parameters and fit statist
       --bottom-col bottom --value-col biomass --model beta --plot fits.png
 
 logistic and beta are fitted by non-linear least squares to the cumulative fraction at
-the increments' lower depths (the profile total = 100 %). exponential fits
+the increments' lower depths (the profile total = 100 %; with --truncated the model is
+scaled to 100 % at the deepest increment instead, for profiles that stop before all roots
+are reached, which otherwise biases D50/D95 and beta towards shallow). exponential fits
 share = a exp(-b mid-depth) to the values as given (e.g. layer shares per biome).
 Profiles that cannot be fitted get a status and a message; the others are still fitted.
 """)
@@ -250,6 +252,9 @@ Profiles that cannot be fitted get a status and a message; the others are still 
     parser.add_argument("--value-kind", default="amount", choices=["amount", "density"],
                         help="amount per increment (e.g. g m-2, default) or density per volume "
                              "(e.g. mg cm-3, multiplied by thickness)")
+    parser.add_argument("--truncated", action="store_true",
+                        help="profiles stop before all roots: fit F(d)/F(deepest depth) instead of taking "
+                             "the observed total as 100 %% (logistic and beta)")
     parser.add_argument("--plot", help="write observed vs fitted cumulative fractions (PNG)")
 
     parser = add_command(commands, "partition-total", run_partition_total,

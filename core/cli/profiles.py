@@ -193,7 +193,8 @@ def run_fit_beta(args):
 
     table = _read(args)
     result = fit_beta_profiles(table, args.id_col, args.top_col, args.bottom_col, args.value_col, args.value_kind,
-                               args.layers, not args.no_normalize, args.target_depth, args.group_col)
+                               args.layers, not args.no_normalize, args.target_depth, args.group_col,
+                               args.truncated)
     write_table(result.profiles, args.output)
     if args.groups:
         check_output_suffix("--groups", args.groups, TABLE_SUFFIXES)
@@ -325,6 +326,9 @@ def register(commands):
     parser.add_argument("--no-normalize", action="store_true",
                         help="fractions as shares of the infinite-depth total")
     parser.add_argument("--target-depth", type=float, default=100.0, help="depth of the extrapolated stock (cm)")
+    parser.add_argument("--truncated", action="store_true",
+                        help="profiles stop before all of the amount: fit Y(d)/Y(deepest depth) (no bias "
+                             "towards small beta)")
     parser.add_argument("--group-col", help="profile-level column grouping the exponential share model")
     parser.add_argument("--groups", help="write the exponential share model per group (table)")
     parser.add_argument("--plot", help="observed and fitted cumulative fractions (PNG)")

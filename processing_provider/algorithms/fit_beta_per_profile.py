@@ -19,7 +19,7 @@ Fits the β model Y(d) = 1 - β^d (Gale & Grigal 1987; Jackson et al. 1996) to e
 Values are amounts per increment (for example soc_mg_ha from SOC stocks by layer, or g m-2 of roots) or densities per cm or per volume (multiplied by the thickness).
 Output: one row per profile with beta, d50_cm, d95_cm, rmse, r2, status, message, frac_top_bottom per layer, observed_total, observed_depth_cm and xTARGET (x100 for 100 cm), then the fields constant within each profile (a point input keeps its points). Profiles that cannot be fitted are listed with a message; the others are fitted.
 Exponential share model (optional output): share = a exp(-b mid-depth) fitted to the observed shares of the increments (amount / profile total) of all profiles of a group (seed 000, Table S3), per value of the group field or over all profiles.
-β fitted to a profile that stops before nearly all of the amount is reached comes out smaller than the β that generated it, because the observed total is taken as 100 %.
+By default the observed total is taken as 100 %, so β fitted to a profile that stops before nearly all of the amount is reached comes out smaller than the β that generated it. Tick "Profiles stop before all of the amount" to fit Y(d)/Y(D) with D the deepest increment instead, which removes that bias.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -35,6 +35,8 @@ Exponential share model (optional output): share = a exp(-b mid-depth) fitted to
                                               QgsProcessingParameterNumber.Double, 100.0)
         target.setMinimum(0.0)
         self.addParameter(target)
+        self.addParameter(QgsProcessingParameterBoolean(
+            "TRUNCATED", "Profiles stop before all of the amount (fit Y(d)/Y(deepest depth))", defaultValue=False))
         self.addParameter(QgsProcessingParameterField("GROUP_FIELD", "Group field of the exponential share model",
                                                       parentLayerParameterName=INPUT, optional=True))
         self.add_outputs(profiles=False)
@@ -51,6 +53,7 @@ Exponential share model (optional output): share = a exp(-b mid-depth) fitted to
                                    self.parameterAsString(parameters, LAYERS, context),
                                    self.parameterAsBoolean(parameters, "NORMALIZE", context),
                                    self.parameterAsDouble(parameters, "TARGET_DEPTH", context), group,
+                                   self.parameterAsBoolean(parameters, "TRUNCATED", context),
                                    **core_callbacks(feedback))
         profiles = result.profiles
         fitted = profiles["status"].eq("ok")

@@ -1,6 +1,7 @@
 """Processing algorithm wholesoil:fitdepthmodel."""
 
-from qgis.core import (QgsProcessing, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
+from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField)
 
 from ...core.depth import DEPTH_MODELS, fit_depth_profiles, fitted_curves
@@ -20,6 +21,7 @@ class FitDepthModel(WholesoilAlgorithm):
     HELP = """
 Fits a depth model to every profile of a table of depth increments (one feature per profile and increment) and writes one row per profile.
 logistic: D50 and D95 (cm) of the Schenk & Jackson (2002) model. beta: β of Y = 1 - β^d, with the D50 and D95 it implies. Both are fitted by non-linear least squares to the cumulative fraction at the increments' lower depths, taking the profile total as 100 %. exponential: a and b of share = a exp(-b mid-depth), fitted to the values as given (for example layer shares of a biome, seed 000 Table S3).
+Truncated profiles: by default the observed total is taken as the whole profile (Schenk & Jackson). For profiles that stop before all roots are reached, tick "Profiles stop before all roots": the model is then scaled to 1 at the deepest increment, which removes the bias towards shallow D50, D95 and small β.
 Values are amounts per increment (for example g m-2) or densities per volume (for example mg cm-3, multiplied by the increment thickness).
 Output fields: the profile id, model, n_increments, max_depth_cm, the parameters, rmse and r2 of the fit, status (ok, not_converged, not_fitted) and message. Profiles that cannot be fitted (negative or overlapping depths, no positive value, too few increments) are listed with a message; the others are still fitted.
 """
@@ -34,6 +36,9 @@ Output fields: the profile id, model, n_increments, max_depth_cm, the parameters
         self.addParameter(QgsProcessingParameterEnum("MODEL", "Model", options=list(DEPTH_MODELS), defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             "VALUE_KIND", "Values are", options=["amount per increment", "density per volume"], defaultValue=0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "TRUNCATED", "Profiles stop before all roots (fit the model scaled to 1 at the deepest increment)",
+            defaultValue=False))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Fitted profiles", QgsProcessing.TypeVector))
         add_html_output(self)
 
@@ -43,9 +48,10 @@ Output fields: the profile id, model, n_increments, max_depth_cm, the parameters
                   for name in ("ID_FIELD", "TOP_FIELD", "BOTTOM_FIELD", "VALUE_FIELD")}
         model = DEPTH_MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
         kind = VALUE_KINDS[self.parameterAsEnum(parameters, "VALUE_KIND", context)]
+        truncated = self.parameterAsBoolean(parameters, "TRUNCATED", context)
         table = source_to_table(source, feedback)
         result = fit_depth_profiles(table, fields["ID_FIELD"], fields["TOP_FIELD"], fields["BOTTOM_FIELD"],
-                                    fields["VALUE_FIELD"], model, kind, **core_callbacks(feedback))
+                                    fields["VALUE_FIELD"], model, kind, truncated, **core_callbacks(feedback))
         fitted = result["status"].eq("ok")
         feedback.pushInfo(f"Fitted {int(fitted.sum())} of {len(result)} profiles ({model} model)")
         for _, row in result[~fitted].iterrows():
@@ -55,7 +61,7 @@ Output fields: the profile id, model, n_increments, max_depth_cm, the parameters
         html = html_output(self, parameters, context)
         if html:
             curves = fitted_curves(table, result, fields["ID_FIELD"], fields["TOP_FIELD"], fields["BOTTOM_FIELD"],
-                                   fields["VALUE_FIELD"], model, kind)
+                                   fields["VALUE_FIELD"], model, kind, truncated)
             parts = [html_image(fitted_profiles_figure(curves, f"Fitted {model} depth models"))] if curves else []
             write_html_report(html, f"{self.DISPLAY_NAME} ({model})", parts + [html_table(result)])
             results[OUTPUT_HTML] = html
