@@ -23,6 +23,11 @@ from .algorithms.radiocarbon_age import RadiocarbonAge
 from .algorithms.radiocarbon_forward import RadiocarbonForward
 from .algorithms.turnover_time import TurnoverTime
 from .algorithms.two_box_model import TwoBoxModel
+from .algorithms.sample_rasters_at_points import SampleRastersAtPoints
+from .algorithms.screen_covariates import ScreenCovariates
+from .algorithms.train_model import TrainModel
+from .algorithms.evaluate_model import EvaluateModel
+from .algorithms.explain_model import ExplainModel
 
 #: Every algorithm class the provider offers, in menu order.
 ALGORITHMS = [
@@ -44,6 +49,11 @@ ALGORITHMS = [
     LossEstimates,
     TurnoverTime,
     TwoBoxModel,
+    SampleRastersAtPoints,
+    ScreenCovariates,
+    TrainModel,
+    EvaluateModel,
+    ExplainModel,
 ]
 
 

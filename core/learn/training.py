@@ -48,7 +48,10 @@ def prepare_data(table, target, features, categorical=(), task="regression", sou
     if target in features:
         raise InputError(f"the target {target!r} is also a covariate")
     require_columns(table, features + ([target] if need_target else []), source)
-    X = numeric_columns(table, [f for f in features if f not in categorical])
+    try:
+        X = numeric_columns(table, [f for f in features if f not in categorical])
+    except InputError as error:
+        raise InputError(f"{error}; a covariate holding classes must be declared categorical") from None
     for column in categorical:
         X[column] = level_text(table[column]).to_numpy(dtype=object)
     X = X[features]

@@ -1,0 +1,70 @@
+"""Processing algorithm wholesoil:explainmodel."""
+
+from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterString)
+
+from ...core.learn.explain import parse_feature_groups
+from ...core.learn.modelfile import load_model
+from ...core.learn.report import explanation_report
+from ...core.learn.training import explain_model
+from ..algorithm import WholesoilAlgorithm
+from ..depth_fractions_base import raster_engine
+from ..learn_common import GROUP, GROUP_ID, MODEL, add_model_file_parameter
+from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output
+from ..qgis_io import source_to_table, table_to_sink
+
+
+def _names(text):
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class ExplainModel(WholesoilAlgorithm):
+    NAME = "explainmodel"
+    DISPLAY_NAME = "Explain model"
+    GROUP = GROUP
+    GROUP_ID = GROUP_ID
+    HELP = """
+Shows what drives a saved model (from Train model). Without data it uses the training data stored in the model file.
+Importance: the impurity importance of each covariate (Gini importance for classification) in %, and the permutation importance: how much the RMSE grows (or the balanced accuracy drops) when a covariate's values are shuffled, with its spread over repeats. It comes from the held-out cross-validation folds, or is computed on the given data.
+Partial dependence: the mean prediction as one covariate varies, for the most important covariates or those named.
+Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group is reduced to its first two principal components, a random forest is fitted on all components and each group's share of the importance is reported (as in seed 003).
+Drivers (optional): a linear mixed-effects model of the target on the standardised numeric covariates with a random intercept per class of the random-effect field (for example biome), and partial correlations of each covariate with the target controlling for the control fields (for example depth).
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        add_model_file_parameter(self)
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            INPUT, "Data (default: the training data in the model)", [QgsProcessing.TypeVector], optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "GROUPS", "Covariate groups, e.g. climate: MAT, MAP; soil: clay, sand", optional=True))
+        self.addParameter(QgsProcessingParameterString("RANDOM_EFFECT", "Random-effect field (e.g. biome)",
+                                                       optional=True))
+        self.addParameter(QgsProcessingParameterString("CONTROL", "Control fields for partial correlations (e.g. depth)",
+                                                       optional=True))
+        self.addParameter(QgsProcessingParameterString("PD_FEATURES", "Partial dependence of (default: most important)",
+                                                       optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Importance", QgsProcessing.TypeVector,
+                                                            optional=True, createByDefault=False))
+        add_html_output(self, "Report (HTML)")
+
+    def compute(self, parameters, context, feedback):
+        trained = load_model(self.parameterAsFile(parameters, MODEL, context))
+        source = self.parameterAsSource(parameters, INPUT, context)
+        table = source_to_table(source, feedback) if source is not None else None
+        groups = self.parameterAsString(parameters, "GROUPS", context)
+        explanation = explain_model(
+            trained, table, parse_feature_groups(groups) if groups.strip() else None,
+            self.parameterAsString(parameters, "RANDOM_EFFECT", context).strip() or None,
+            _names(self.parameterAsString(parameters, "CONTROL", context)) or None,
+            _names(self.parameterAsString(parameters, "PD_FEATURES", context)) or None,
+            random_state=trained.metadata["random_state"], **raster_engine(feedback))
+        for _, row in explanation.importance.iterrows():
+            feedback.pushInfo(f"{row['feature']}: impurity {row['impurity_importance']:.3g} %, permutation "
+                              f"{row['permutation_importance']:.4g}")
+        results = {}
+        if parameters.get("OUTPUT") is not None:
+            results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, explanation.importance)
+        html = html_output(self, parameters, context)
+        if html:
+            results[OUTPUT_HTML] = explanation_report(html, trained, explanation)
+        return results

@@ -1,0 +1,66 @@
+"""Processing algorithm wholesoil:samplerastersatpoints."""
+
+from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterMultipleLayers)
+
+from ...core.errors import InputError
+from ...core.learn.sampling import join_observations, sample_rasters
+from ..algorithm import WholesoilAlgorithm, core_callbacks
+from ..learn_common import GROUP, GROUP_ID
+from ..parameters import INPUT
+from ..qgis_io import source_to_table, table_to_sink
+
+
+class SampleRastersAtPoints(WholesoilAlgorithm):
+    NAME = "samplerastersatpoints"
+    DISPLAY_NAME = "Sample rasters at points"
+    GROUP = GROUP
+    GROUP_ID = GROUP_ID
+    HELP = """
+Adds the value of every band of every covariate raster at each point: the training table of a predictive model.
+Points are reprojected to each raster's own CRS, so the rasters may have different CRSs and grids. A field is named by the raster layer's name; the bands of a multi-band raster by their band descriptions, else name_b1, name_b2... A band's scale and offset are applied.
+Points outside a raster or on its nodata get an empty value; they are listed in the log and, if asked for, in the Problems table.
+Observations: optionally a table of observations (for example the layers of each profile) sharing a site key field with the points. The output is then that table with the covariates of its site added.
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Points (sites)", [QgsProcessing.TypeVectorPoint]))
+        self.addParameter(QgsProcessingParameterMultipleLayers("RASTERS", "Covariate rasters",
+                                                               QgsProcessing.TypeRaster))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "OBSERVATIONS", "Observations to add the covariates to (optional)", [QgsProcessing.TypeVector],
+            optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            "KEY_FIELD", "Site key field (in the points and the observations)", parentLayerParameterName=INPUT,
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Table with covariates", QgsProcessing.TypeVector))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "PROBLEMS", "Problems (points outside rasters or on nodata)", QgsProcessing.TypeVector, optional=True,
+            createByDefault=False))
+
+    def compute(self, parameters, context, feedback):
+        source = self.parameterAsSource(parameters, INPUT, context)
+        layers = self.parameterAsLayerList(parameters, "RASTERS", context)
+        if not layers:
+            raise InputError("choose at least one covariate raster")
+        observations = self.parameterAsSource(parameters, "OBSERVATIONS", context)
+        key = self.parameterAsFields(parameters, "KEY_FIELD", context)
+        if (observations is None) != (not key):
+            raise InputError("observations need the site key field, and the key field needs observations")
+        table = source_to_table(source, feedback)
+        paths = [layer.source() for layer in layers]
+        names = {layer.source(): layer.name() for layer in layers}
+        result = sample_rasters(table, paths, names, **core_callbacks(feedback))
+        for note in result.notes:
+            feedback.pushWarning(note)
+        for _, row in result.summary.iterrows():
+            feedback.pushInfo(f"{row['feature']}: {row['valid']} values, {row['outside']} points outside, "
+                              f"{row['nodata']} on nodata")
+        output, output_source = result.table, source
+        if observations is not None:
+            output = join_observations(source_to_table(observations, feedback), result.table, key[0])
+            output_source = observations
+        results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, output, output_source)}
+        if parameters.get("PROBLEMS") is not None:
+            results["PROBLEMS"] = table_to_sink(self, parameters, "PROBLEMS", context, result.problems)
+        return results

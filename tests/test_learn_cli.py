@@ -1,0 +1,106 @@
+"""CLI: sample-rasters -> screen-covariates -> train-model -> evaluate-model -> explain-model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from learn_data import profile_layers
+from rasters_util import write_raster
+from wholesoil.core.cli import main
+from wholesoil.core.learn.modelfile import load_model
+from wholesoil.core.tables import read_table
+
+FEATURES = "clim,soil,noise1,depth,biome,relief"
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def layers_csv(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    table = profile_layers(40, seed=5, profile_sd=0.5)
+    table.to_csv(folder / "layers.csv", index=False)
+    sites = table.drop_duplicates("profile")[["profile", "x", "y"]]
+    sites.to_csv(folder / "sites.csv", index=False)
+    relief = np.add.outer(np.arange(60.0), np.arange(40.0))  # 0.5 degree cells: -60 to -40 E, 0 to -30 N
+    write_raster(folder / "relief.tif", relief, origin=(-60.0, 0.0), pixel=0.5)
+    return folder
+
+
+def test_the_whole_chain(capsys, layers_csv, tmp_path):
+    folder = layers_csv
+    code, out, err = run(capsys, "sample-rasters", folder / "sites.csv", tmp_path / "layers_cov.csv",
+                         folder / "relief.tif", "--x-col", "x", "--y-col", "y", "--join", folder / "layers.csv",
+                         "--on", "profile", "--quiet")
+    assert code == 0, err
+    sampled = read_table(tmp_path / "layers_cov.csv")
+    assert len(sampled) == 200 and sampled["relief"].notna().all() and "soc" in sampled
+
+    code, out, err = run(capsys, "screen-covariates", tmp_path / "layers_cov.csv", tmp_path / "screen.csv",
+                         "--features", FEATURES, "--categorical", "biome", "--screened", tmp_path / "screened.csv")
+    assert code == 0, err
+    assert set(read_table(tmp_path / "screen.csv")["action"]) >= {"kept", "one-hot encoded"}
+
+    model = tmp_path / "soc.wsmodel"
+    code, out, err = run(capsys, "train-model", tmp_path / "layers_cov.csv", model, "--target", "soc",
+                         "--features", FEATURES, "--categorical", "biome", "--group", "profile", "--folds", 4,
+                         "--trees", 30, "--units", "kg m-2", "--permutation-repeats", 2, "--report",
+                         tmp_path / "train.html", "--predictions", tmp_path / "oof.csv", "--quiet")
+    assert code == 0, err
+    assert "rmse" in out and "Coulston tau95" in out
+    trained = load_model(model)
+    assert trained.metadata["target"]["units"] == "kg m-2" and trained.metadata["groups"] == "column profile"
+    pooled_r2 = float(next(line.split()[1] for line in out.splitlines() if line.split()[0] == "r2"))
+    assert pooled_r2 == pytest.approx(trained.metadata["metrics"]["r2"], rel=1e-4)
+    page = (tmp_path / "train.html").read_text()
+    assert page.count("<img") == 3 and "Metrics per fold" in page
+    for figure in ("observed_predicted", "importance", "partial_dependence"):
+        assert (tmp_path / f"train_{figure}.png").read_bytes()[:4] == b"\x89PNG"
+    assert len(read_table(tmp_path / "oof.csv")) == 200
+
+    new = profile_layers(15, seed=6, profile_sd=0.5).assign(relief=3.0)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run(capsys, "evaluate-model", model, tmp_path / "new.csv", "--output", tmp_path / "pred.csv",
+                         "--report", tmp_path / "eval.html")
+    assert code == 0, err
+    header, values = out.splitlines()[:2]
+    assert header.split() == ["n", "r2", "nse", "rmse", "bias", "coverage"] and values.split()[0] == "75"
+    predicted = read_table(tmp_path / "pred.csv")
+    assert {"predicted", "sd", "cv", "lower", "upper"} <= set(predicted.columns)
+
+    code, out, err = run(capsys, "explain-model", model, "--groups", "site: clim, soil, noise1; depth: depth",
+                         "--random-effect", "biome", "--control", "depth", "--trees", 30, "--output",
+                         tmp_path / "imp.csv", "--report", tmp_path / "explain.html", "--quiet")
+    assert code == 0, err
+    assert "group importance" in out and "mixed model" in out and "partial correlations" in out
+    assert list(read_table(tmp_path / "imp.csv")["feature"]) == FEATURES.split(",")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target", "soc", "--features", "clim,nothing"], "has no column 'nothing'"),
+    (["--target", "soc", "--features", "clim,soc"], "also a covariate"),
+    (["--target", "soc", "--features", "clim", "--model", "svm", "--param", "depth=3"], "unknown parameter depth"),
+    (["--target", "soc", "--features", "clim,biome"], "non-numeric values ('grass', 'savanna', 'forest') in rows 1, 2, 3"),
+    (["--target", "soc", "--features", "clim", "--target-transform", "log"], "log transform needs"),
+])
+def test_bad_training_input_exits_2_and_writes_nothing(capsys, layers_csv, tmp_path, args, message):
+    table = pd.read_csv(layers_csv / "layers.csv")
+    table.loc[3, "soc"] = -1.0
+    table.to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = run(capsys, "train-model", tmp_path / "t.csv", tmp_path / "m.wsmodel", "--group", "profile",
+                       "--folds", 3, "--trees", 10, "--quiet", *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.wsmodel").exists()
+
+
+def test_evaluate_refuses_a_pickle(capsys, tmp_path):
+    import pickle
+
+    (tmp_path / "m.wsmodel").write_bytes(pickle.dumps({"a": 1}))
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    code, _, err = run(capsys, "evaluate-model", tmp_path / "m.wsmodel", tmp_path / "d.csv")
+    assert code == 2 and "does not open pickle" in err

@@ -1,0 +1,107 @@
+"""The predictive-model algorithms in QGIS: in-process (processing.run) and through qgis_process."""
+
+import pickle
+
+import numpy as np
+import pytest
+from osgeo import ogr, osr
+
+from conftest import run_qgis_process
+from learn_data import profile_layers
+from rasters_util import write_raster
+from wholesoil.core.learn.modelfile import load_model
+from wholesoil.core.tables import read_table, write_table
+
+FEATURES = ["clim", "soil", "noise1", "depth", "biome"]
+
+
+@pytest.fixture(scope="module")
+def layers_gpkg(tmp_path_factory):
+    """Profile layers as points (EPSG:4326): the layers of a profile share one location."""
+    folder = tmp_path_factory.mktemp("qgis_learn")
+    table = profile_layers(30, seed=12, profile_sd=0.5)
+    table["geometry"] = [bytes(ogr.CreateGeometryFromWkt(f"POINT ({x} {y})").ExportToWkb())
+                         for x, y in zip(table["x"], table["y"])]
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    table.attrs["crs_wkt"] = srs.ExportToWkt()
+    return write_table(table, folder / "layers.gpkg")
+
+
+def test_sample_train_evaluate_explain_in_process(wholesoil_processing, layers_gpkg, tmp_path):
+    raster = write_raster(tmp_path / "relief.tif", np.add.outer(np.arange(60.0), np.arange(40.0)),
+                          origin=(-60.0, 0.0), pixel=0.5)
+    sampled = wholesoil_processing.run("wholesoil:samplerastersatpoints", {
+        "INPUT": str(layers_gpkg), "RASTERS": [raster], "OUTPUT": str(tmp_path / "sampled.gpkg")})
+    table = read_table(sampled["OUTPUT"])
+    assert table["relief"].notna().all() and "geometry" in table.columns
+
+    model = tmp_path / "soc.wsmodel"
+    html = tmp_path / "train.html"
+    trained = wholesoil_processing.run("wholesoil:trainmodel", {
+        "INPUT": sampled["OUTPUT"], "TARGET": "soc", "FEATURES": FEATURES + ["relief"], "CATEGORICAL": ["biome"],
+        "FOLDS": 3, "TREES": 30, "UNITS": "kg m-2", "OUTPUT_MODEL": str(model), "OUTPUT_HTML": str(html),
+        "OUTPUT": "memory:"})
+    saved = load_model(model)
+    assert saved.metadata["groups"] == "point location"  # grouped by default, without a group field
+    assert trained["R2"] == pytest.approx(saved.metadata["metrics"]["r2"])
+    assert 0.0 < trained["COVERAGE"] <= 1.0 and "<img" in html.read_text()
+    assert trained["OUTPUT"].featureCount() == len(table)
+
+    evaluated = wholesoil_processing.run("wholesoil:evaluatemodel", {
+        "MODEL": str(model), "INPUT": sampled["OUTPUT"], "OUTPUT": str(tmp_path / "pred.gpkg"),
+        "OUTPUT_HTML": str(tmp_path / "eval.html")})
+    predictions = read_table(evaluated["OUTPUT"])
+    assert {"predicted", "sd", "lower", "upper"} <= set(predictions.columns) and "geometry" in predictions
+    assert evaluated["RMSE"] < saved.metadata["metrics"]["rmse"]  # in-sample
+
+    explained = wholesoil_processing.run("wholesoil:explainmodel", {
+        "MODEL": str(model), "GROUPS": "site: clim, soil; depth: depth", "RANDOM_EFFECT": "biome",
+        "OUTPUT": "memory:", "OUTPUT_HTML": str(tmp_path / "explain.html")})
+    assert explained["OUTPUT"].featureCount() == 6
+    assert "Mixed model" in (tmp_path / "explain.html").read_text()
+
+
+def test_bad_input_raises_with_the_message(wholesoil_processing, layers_gpkg, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="categorical covariates depth are not among the covariates"):
+        wholesoil_processing.run("wholesoil:trainmodel", {
+            "INPUT": str(layers_gpkg), "TARGET": "soc", "FEATURES": ["clim"], "CATEGORICAL": ["depth"],
+            "OUTPUT_MODEL": str(tmp_path / "m.wsmodel")})
+    assert not (tmp_path / "m.wsmodel").exists()
+
+
+@pytest.mark.qgis_process
+def test_train_and_screen_through_qgis_process(layers_gpkg, tmp_path):
+    model = tmp_path / "soc.wsmodel"
+    done = run_qgis_process("run", "wholesoil:trainmodel", "--", f"INPUT={layers_gpkg}", "TARGET=soc",
+                            "FEATURES=clim;soil;depth;biome", "CATEGORICAL=biome", "GROUP_FIELD=profile",
+                            "MODEL=2", "FOLDS=3", f"OUTPUT_MODEL={model}", json_output=True)
+    results = done.json["results"]
+    saved = load_model(model)
+    assert saved.metadata["kind"] == "gradient_boosting" and saved.metadata["groups"] == "column profile"
+    assert results["NSE"] == pytest.approx(saved.metadata["metrics"]["nse"])
+    screen = tmp_path / "screen.csv"
+    run_qgis_process("run", "wholesoil:screencovariates", "--", f"INPUT={layers_gpkg}",
+                     "FEATURES=clim;soil;depth;x;y", f"OUTPUT={screen}")
+    assert list(read_table(screen)["feature"]) == ["clim", "soil", "depth", "x", "y"]
+
+
+@pytest.mark.qgis_process
+def test_a_model_file_made_to_run_code_fails_in_qgis_process(layers_gpkg, tmp_path):
+    marker = tmp_path / "pwned"
+
+    class RunsCode:
+        def __reduce__(self):
+            import os
+
+            return os.system, (f"touch {marker}",)
+
+    hostile = tmp_path / "hostile.wsmodel"
+    hostile.write_bytes(pickle.dumps(RunsCode()))
+    out = tmp_path / "pred.gpkg"
+    done = run_qgis_process("run", "wholesoil:evaluatemodel", "--", f"MODEL={hostile}", f"INPUT={layers_gpkg}",
+                            f"OUTPUT={out}", check=False)
+    assert done.returncode != 0 and "does not open pickle or joblib files" in done.stderr
+    assert not out.exists() and not marker.exists()
