@@ -34,6 +34,19 @@ def test_coulston_interval_covers_about_95_percent_of_new_data(heteroscedastic_m
     np.testing.assert_allclose(width, 2 * trained.metadata["interval"]["tau"] * predicted["sd"])
 
 
+def test_seed_001_hold_out_repeats_give_a_similar_tau():
+    train, test = heteroscedastic(400, seed=1), heteroscedastic(1500, seed=101)
+    common = dict(independent_rows=True, n_splits=5, n_trees=60, permutation_repeats=1, random_state=1)
+    folds = train_model(train, "y", ["x1", "x2", "x3"], **common)
+    repeats = train_model(train, "y", ["x1", "x2", "x3"], interval_repeats=6, **common)
+    interval = repeats.metadata["interval"]
+    assert interval["calibration"].startswith("tau of 6 grouped 80/20 hold-out repeats")
+    assert interval["n_tau"] == 6 * 80
+    assert interval["tau"] == pytest.approx(folds.metadata["interval"]["tau"], rel=0.2)
+    predicted = predict_table(repeats, test)
+    assert 0.90 <= coverage(test["y"], predicted["lower"], predicted["upper"]) <= 0.99
+
+
 def test_quantile_forest_interval_covers_new_data(heteroscedastic_models):
     models, test = heteroscedastic_models
     predicted = predict_table(models["quantile_forest"], test)

@@ -84,3 +84,27 @@ def test_cancel_stops_between_batches():
         run_batches(lambda i: calls.append(i), [(i,) for i in range(10)], n_jobs=2,
                     is_cancelled=lambda: len(calls) >= 4)
     assert len(calls) == 4
+
+
+def test_progress_and_cancel_reach_into_the_cv_loop():
+    table = profile_layers(20)
+    common = dict(target="soc", features=["clim", "depth"], group_col="profile", n_splits=5, n_trees=10,
+                  permutation_repeats=1)
+    seen = []
+    train_model(table, progress=seen.append, **common)
+    assert seen == sorted(seen) and seen[-1] == 100.0
+    assert sum(0 < p <= 50 for p in seen) >= 5  # after each of the 5 folds
+    seen.clear()
+    with pytest.raises(CancelledError):
+        train_model(table, progress=seen.append, is_cancelled=lambda: len(seen) >= 2, **common)
+    assert max(seen) <= 20  # stopped after the second fold of five (each fold 10 %)
+    grid = {"min_samples_leaf": [1, 2, 3, 4]}
+    calls = []
+
+    def cancel_in_tuning():
+        calls.append(1)
+        return len(calls) > 3  # inside the grid search of the first fold
+
+    with pytest.raises(CancelledError):
+        train_model(table, grid=grid, is_cancelled=cancel_in_tuning, **common)
+    assert len(calls) == 4

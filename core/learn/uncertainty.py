@@ -104,17 +104,18 @@ def coverage(observed, lower, upper):
     return float(np.mean((observed[keep] >= lower[keep]) & (observed[keep] <= upper[keep])))
 
 
-def fold_coverage(observed, predicted, sd, folds, level=0.95):
+def fold_coverage(observed, predicted, sd, folds, level=0.95, tau_level=None):
     """Held-out coverage of the Coulston interval, one row per fold.
 
-    For fold k, tau_level comes from the out-of-fold tau of the *other* folds only, so
-    neither the model nor the interval width has seen the rows it is checked on.
+    Without ``tau_level``, fold k's tau comes from the out-of-fold tau of the *other* folds
+    only, so neither the model nor the interval width has seen the rows it is checked on;
+    with it, every fold is checked with that tau.
     """
     tau = coulston_tau(observed, predicted, sd)
     rows = []
     for fold in np.unique(folds):
         inside = folds == fold
-        level_k = tau_quantile(tau[~inside], level)
+        level_k = tau_quantile(tau[~inside], level) if tau_level is None else tau_level
         lower, upper = coulston_interval(np.asarray(predicted)[inside], np.asarray(sd)[inside], level_k)
         rows.append({"fold": int(fold) + 1, "tau": level_k,
                      "coverage": coverage(np.asarray(observed)[inside], lower, upper)})

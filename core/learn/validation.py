@@ -195,7 +195,12 @@ def run_batches(function, arguments, n_jobs=1, backend="threading", progress=Non
     return results
 
 
-def _fit_and_predict(model, X, y, groups, test, is_cancelled):
+def inner_cancel(steps, n_jobs, backend):
+    """The cancel check to hand to work running in workers: none across processes (loky)."""
+    return steps.is_cancelled if backend == "threading" or worker_count(n_jobs) == 1 else None
+
+
+def fit_and_predict(model, X, y, groups, test, is_cancelled=None):
     """Fit a fresh copy of ``model`` on the rows outside ``test`` and predict the rows in it."""
     from sklearn.base import clone
 
@@ -227,9 +232,9 @@ def cross_validate(model, X, y, groups, folds, n_jobs=1, backend="threading", pr
     groups = np.asarray(groups)
     folds = np.asarray(folds)
     task = getattr(model, "task", "regression")
-    inner_cancel = is_cancelled if backend == "threading" or worker_count(n_jobs) == 1 else None
-    arguments = [(model, X, y, groups, folds == k, inner_cancel) for k in np.unique(folds)]
-    results = run_batches(_fit_and_predict, arguments, n_jobs, backend, progress, is_cancelled)
+    steps = as_progress(progress, is_cancelled)
+    arguments = [(model, X, y, groups, folds == k, inner_cancel(steps, n_jobs, backend)) for k in np.unique(folds)]
+    results = run_batches(fit_and_predict, arguments, n_jobs, backend, steps)
     parts, rows = [], []
     for k, (_, frame) in zip(np.unique(folds), results):
         parts.append(frame.assign(fold=int(k) + 1))

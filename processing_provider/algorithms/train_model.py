@@ -27,7 +27,7 @@ Trains a model of a soil-carbon quantity (the target field) from covariate field
 Models: random forest (default), quantile forest, gradient boosting, SVM, lasso, and an ensemble that stacks the best three of the first four by grouped cross-validated RMSE. Classification (for example bimodal or unimodal sites) uses a random forest with class weights against imbalance.
 Grouping: all rows of one group stay in one fold, so a model is never tested on a near-copy of a training row (the layers of one profile, the records of one site). Rows are grouped by the group field, else by identical point location; independent rows (naive cross-validation) must be asked for. Folds can be stratified by a class field (for example climate zone).
 Covariates are screened inside every training fold (exact linear combinations, correlation above the cutoff, VIF above the threshold) and categorical covariates are one-hot encoded. Tuning searches a small grid of learner parameters inside every training fold (nested cross-validation). The target can be log-transformed; predictions are back-transformed.
-Outputs: the model file (holding the covariate names and order, categorical levels, target units and transform, training extent and CRS, metrics and library versions; it loads without running code from the file), the out-of-fold predictions, the pooled R2 (squared correlation), NSE, RMSE and bias, and an HTML report with observed against predicted values per fold, importance bars, partial dependence and the metrics per fold. For forests, the out-of-fold errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions; its held-out coverage is reported.
+Outputs: the model file (holding the covariate names and order, categorical levels, target units and transform, training extent and CRS, metrics and library versions; it loads without running code from the file), the out-of-fold predictions, the pooled R2 (squared correlation), NSE, RMSE and bias, and an HTML report with observed against predicted values per fold, importance bars, partial dependence and the metrics per fold. For forests, held-out errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions, tau being the 95th percentile (or the chosen level) of |observed - predicted| / sd on held-out rows. By default the held-out rows are the cross-validation folds and the coverage is checked fold by fold with tau from the other folds; with interval repeats, tau comes from that many grouped 80/20 splits as in seed 001.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -63,6 +63,9 @@ Outputs: the model file (holding the covariate names and order, categorical leve
                                                        maxValue=1.0))
         self.addParameter(QgsProcessingParameterNumber("LEVEL", "Interval level", QgsProcessingParameterNumber.Double,
                                                        0.95, minValue=0.5, maxValue=0.999))
+        self.addParameter(QgsProcessingParameterNumber(
+            "INTERVAL_REPEATS", "Interval calibration: grouped 80/20 hold-out repeats (0 = the CV folds)",
+            QgsProcessingParameterNumber.Integer, 0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", "Model file",
                                                                 fileFilter="wholesoil model (*.wsmodel)"))
@@ -96,6 +99,7 @@ Outputs: the model file (holding the covariate names and order, categorical leve
             vif_threshold=self.parameterAsDouble(parameters, "VIF", context),
             correlation_cutoff=self.parameterAsDouble(parameters, "CUTOFF", context),
             interval_level=self.parameterAsDouble(parameters, "LEVEL", context),
+            interval_repeats=self.parameterAsInt(parameters, "INTERVAL_REPEATS", context),
             random_state=self.parameterAsInt(parameters, "SEED", context), **raster_engine(feedback))
         metadata = trained.metadata
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
