@@ -7,6 +7,7 @@ from ..errors import InputError
 from .common import TABLE_SUFFIXES, ProgressPrinter, add_command, check_output_suffix, print_table
 
 MODEL_SUFFIX = ".wsmodel"
+HTML = (".html",)
 
 SAMPLE_HELP = """\
 Sample covariate rasters at point locations: one column per raster band.
@@ -128,6 +129,13 @@ def parse_grid(text):
     return grid
 
 
+def _check_outputs(*outputs):
+    """check_output_suffix for every (option, path, suffixes) whose path was given."""
+    for option, path, suffixes in outputs:
+        if path:
+            check_output_suffix(option, path, suffixes)
+
+
 def _progress(args):
     return None if args.quiet else ProgressPrinter()
 
@@ -201,11 +209,8 @@ def run_train_model(args):
     from ..learn.training import train_model
     from ..tables import read_table, write_table
 
-    check_output_suffix("MODEL", args.model_file, (MODEL_SUFFIX,))
-    for option, path, suffixes in (("--report", args.report, (".html",)), ("--predictions", args.predictions,
-                                                                        TABLE_SUFFIXES)):
-        if path:
-            check_output_suffix(option, path, suffixes)
+    _check_outputs(("MODEL", args.model_file, (MODEL_SUFFIX,)), ("--report", args.report, HTML),
+                   ("--predictions", args.predictions, TABLE_SUFFIXES))
     table = read_table(args.input, args.layer)
     grid = parse_grid(args.grid) if args.grid else ("default" if args.tune else None)
     trained = train_model(
@@ -241,15 +246,24 @@ def run_train_model(args):
     return 0
 
 
+def _write_outputs(args, table, report, *report_args):
+    """Write --output (a table) and --report (HTML by ``report(path, *report_args)``) if asked for."""
+    from ..tables import write_table
+
+    if args.output:
+        write_table(table, args.output)
+    if args.report:
+        report(args.report, *report_args)
+
+
 def run_evaluate_model(args):
     import pandas as pd
 
+    from ..learn.report import evaluation_report
     from ..learn.training import evaluate_model
-    from ..tables import read_table, write_table
+    from ..tables import read_table
 
-    for option, path, suffixes in (("--output", args.output, TABLE_SUFFIXES), ("--report", args.report, (".html",))):
-        if path:
-            check_output_suffix(option, path, suffixes)
+    _check_outputs(("--output", args.output, TABLE_SUFFIXES), ("--report", args.report, HTML))
     trained = _load(args.model_file)
     table = read_table(args.data, args.layer)
     evaluation = evaluate_model(trained, table, args.target)
@@ -259,23 +273,17 @@ def run_evaluate_model(args):
     if evaluation.coverage == evaluation.coverage:
         metrics["coverage"] = evaluation.coverage
     print_table(pd.DataFrame([metrics]))
-    if args.output:
-        write_table(evaluation.table, args.output)
-    if args.report:
-        from ..learn.report import evaluation_report
-
-        evaluation_report(args.report, trained, evaluation)
+    _write_outputs(args, evaluation.table, evaluation_report, trained, evaluation)
     return 0
 
 
 def run_explain_model(args):
     from ..learn.explain import parse_feature_groups
+    from ..learn.report import explanation_report
     from ..learn.training import explain_model
-    from ..tables import read_table, write_table
+    from ..tables import read_table
 
-    for option, path, suffixes in (("--output", args.output, TABLE_SUFFIXES), ("--report", args.report, (".html",))):
-        if path:
-            check_output_suffix(option, path, suffixes)
+    _check_outputs(("--output", args.output, TABLE_SUFFIXES), ("--report", args.report, HTML))
     trained = _load(args.model_file)
     table = read_table(args.data, args.layer) if args.data else None
     groups = parse_feature_groups(args.groups) if args.groups else None
@@ -293,12 +301,7 @@ def run_explain_model(args):
         summary = explanation.mixed_summary
         print(f"marginal R2 {summary['marginal_r2']:.3f}, conditional R2 {summary['conditional_r2']:.3f}, "
               f"{summary['groups']} classes of {summary['random_effect']}, converged: {summary['converged']}")
-    if args.output:
-        write_table(explanation.importance, args.output)
-    if args.report:
-        from ..learn.report import explanation_report
-
-        explanation_report(args.report, trained, explanation)
+    _write_outputs(args, explanation.importance, explanation_report, trained, explanation)
     return 0
 
 
