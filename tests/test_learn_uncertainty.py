@@ -52,6 +52,8 @@ def test_quantile_forest_interval_covers_new_data(heteroscedastic_models):
     predicted = predict_table(models["quantile_forest"], test)
     assert (predicted["q_lower"] < predicted["q_upper"]).all()
     assert 0.90 <= coverage(test["y"], predicted["q_lower"], predicted["q_upper"]) <= 0.99
+    held_out = models["quantile_forest"].metadata["interval"]["quantile_coverage"]  # out-of-fold, at training
+    assert 0.90 <= held_out <= 0.99
 
 
 def test_quantile_forest_of_one_leaf_gives_the_empirical_quantiles():

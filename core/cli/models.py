@@ -236,6 +236,8 @@ def run_train_model(args):
         interval = metadata["interval"]
         print(f"Coulston tau{interval['level'] * 100:g} = {interval['tau']:.4g}; held-out coverage "
               f"{interval['coverage_mean']:.3f} (sd over folds {interval['coverage_sd']:.3f})")
+        if "quantile_coverage" in interval:
+            print(f"quantile-forest interval: held-out coverage {interval['quantile_coverage']:.3f}")
     if args.predictions:
         write_table(trained.tables["training"], args.predictions)
     if args.report:

@@ -135,6 +135,9 @@ def _description(metadata):
         lines.append(f"{interval['level']:.0%} Coulston interval: tau = {interval['tau']:.3g} from "
                      f"{interval['n_tau']} held-out predictions; held-out coverage {interval['coverage_mean']:.1%} "
                      f"(sd over folds {interval['coverage_sd']:.1%}).")
+        if "quantile_coverage" in interval:
+            lines.append(f"Quantile-forest interval ({interval['level']:.0%}): held-out coverage "
+                         f"{interval['quantile_coverage']:.1%}.")
     return [_paragraph(line) for line in lines]
 
 

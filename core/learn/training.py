@@ -241,6 +241,13 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
                                    "other folds" if repeats_tau is None else
                                    f"tau of {interval_repeats} grouped 80/20 hold-out repeats; coverage on the CV "
                                    "out-of-fold predictions"}
+        if kind == "quantile_forest":
+            bounds = ((1 - interval_level) / 2, (1 + interval_level) / 2)
+            quantiles = np.empty((len(y_fit), 2))
+            for k, fitted in zip(np.unique(folds), cv.models):
+                quantiles[folds == k] = fitted.predict_quantiles(X_fit[folds == k], bounds)
+            training["q_lower"], training["q_upper"] = quantiles[:, 0], quantiles[:, 1]
+            interval["quantile_coverage"] = coverage(y_fit, quantiles[:, 0], quantiles[:, 1])
     if getattr(model, "tuning_", None):
         tables["tuning"] = pd.DataFrame(model.tuning_)
     learner = model.pipeline_[-1]
