@@ -25,13 +25,21 @@ GLOBAL_MEAN_BNPP = 2.00
 
 def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, log=print):
     """Run every demo step into folder ``output`` (created); returns the index.html path."""
+    from .balance import bulk_inputs_table
+    from .bimodality import detect_bimodality
+    from .horizons import select_rows
+    from .profile_plots import profile_figure, root_density_figure
+    from .radiocarbon import profile_plot, radiocarbon_age_table
+    from .spline import spline_profiles
+    from .stocks import soc_stocks
+
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     steps = as_progress(progress, is_cancelled)
     standard = layer_scheme("standard7")
     parts = []
 
-    log("1/4 beta model: root fractions of the 11 Jackson et al. (1996) biomes")
+    log("1/6 beta model: root fractions of the 11 Jackson et al. (1996) biomes")
     jackson = read_table(sample_data / "jackson1996_beta_by_biome.csv")
     shares = table_fractions(jackson, "beta", {"beta": "beta"}, "0,30,100,200", normalize=False)
     shares["cum_0_30"] = beta_cumulative(30.0, jackson["beta"].to_numpy())
@@ -45,9 +53,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               "infinite-depth total; the plot shows the 7 standard layers normalised to 0–200 cm.</p>",
               html_table(shares[["biome", "beta", "cum_0_30", "frac_0_30", "frac_30_100", "frac_100_200"]]),
               html_image(figure, "biome fractions")]
-    steps.update(0.25)
+    steps.update(0.15)
 
-    log("2/4 fitting logistic and beta models to the Silsoe fine-root profiles")
+    log("2/6 fitting logistic and beta models to the Silsoe fine-root profiles")
     roots = read_table(sample_data / "silsoe_fine_roots.csv")
     columns = ("profile_id", "top_cm", "bottom_cm", "mass_mg_cm3")
     for model in ("logistic", "beta"):
@@ -64,9 +72,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
                   f"<p>{int(ok.sum())} of {len(fits)} profiles fitted; medians: D50 {summary['d50_cm']:.1f} cm, "
                   f"D95 {summary['d95_cm']:.1f} cm, r² {summary['r2']:.3f}.</p>",
                   html_image(figure, f"{model} fits")]
-    steps.update(0.5)
+    steps.update(0.3)
 
-    log("3/4 partitioning measured BNPP at SRDB sites over 7 layers with each site's biome beta")
+    log("3/6 partitioning measured BNPP at SRDB sites over 7 layers with each site's biome beta")
     sites = read_table(sample_data / "srdb_bnpp_sites.gpkg")
     with_fractions = table_fractions(sites, "beta", {"beta": "beta"}, standard)
     by_layer = table_partition_total(with_fractions, "bnpp_Mg_ha_yr", standard.column_names("frac"), "bnpp")
@@ -85,9 +93,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               html_table(pd.DataFrame({"layer (cm)": standard.labels, "mean BNPP (Mg C ha-1 yr-1)": mean_profile.values,
                                        "share": mean_fractions})),
               html_image(figure, "SRDB BNPP by layer")]
-    steps.update(0.75)
+    steps.update(0.45)
 
-    log("4/4 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
+    log("4/6 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
     fractions_tif = output / "americas_root_fractions.tif"
     raster_fractions("beta", {"beta": str(sample_data / "americas_root_beta.tif")}, fractions_tif, standard)
     bnpp_tif = output / "americas_bnpp_by_layer.tif"
@@ -99,6 +107,52 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               f"<p>{fractions_tif.name}: one band per layer; {bnpp_tif.name}: {GLOBAL_MEAN_BNPP} Mg C ha-1 yr-1 "
               "(the mapped global mean BNPP of seed 000) split with each pixel's fractions.</p>",
               html_image(figure, "Americas fractions")]
+    steps.update(0.6)
+
+    log("5/6 radiocarbon: ages and inputs to bulk soil of 8 ISRaD profiles")
+    israd = read_table(sample_data / "israd_sample_profiles.csv")
+    ages, _ = radiocarbon_age_table(israd)
+    write_table(ages, output / "israd_ages.csv")
+    ibulk, _ = bulk_inputs_table(ages, bd_col="lyr_bd_samp_filled", oc_col="lyr_c_org_filled", layers=standard)
+    write_table(ibulk, output / "israd_ibulk_by_layer.csv")
+    figure, _, profile = profile_plot(israd, ages, profile="Lawrence_2021|Santa Cruz|SC1")
+    save_png(figure, output / "israd_profile_SC1.png")
+    statuses = ages["status"].value_counts()
+    log("    " + ", ".join(f"{n} {s}" for s, n in statuses.items()) + f" of {len(ages)} layers")
+    parts += ["<h2>Radiocarbon ages and inputs to bulk soil (ISRaD)</h2>",
+              f"<p>{len(ages)} layers of {ages['profile_id'].nunique()} profiles; statuses: "
+              + ", ".join(f"{n} {s}" for s, n in statuses.items()) + ". Ibulk = C stock / age, "
+              "harmonised to the 7 standard layers.</p>",
+              html_table(ibulk[["profile_id", "lyr_top", "lyr_bot", "c_stock_mg_ha", "ibulk_mg_ha_yr"]].dropna()),
+              html_image(figure, f"profile {profile}")]
+    steps.update(0.8)
+
+    log("6/6 soil profiles: NEON megapits on GlobalSoilMap layers, SOC stocks, DEJU root bimodality")
+    horizons = read_table(sample_data / "neon_megapit_horizons.csv")
+    depths = ("siteID", "horizonTopDepth", "horizonBottomDepth")
+    splined = spline_profiles(horizons, *depths, ["carbonTot", "nitrogenTot", "bulkDen"], layers="globalsoilmap")
+    write_table(splined.layers, output / "neon_spline_globalsoilmap.csv")
+    stocks = soc_stocks(horizons, *depths, "carbonTot", "bulkDen", layers="0,30,100")
+    write_table(stocks.layers, output / "neon_soc_stocks.csv")
+    figure = profile_figure(splined, "DEJU")
+    save_png(figure, output / "neon_DEJU_spline.png")
+    roots = select_rows(read_table(sample_data / "neon_deju_roots.csv"), ["rootStatus=live", "sizeCategory=<=4mm"])
+    modes = detect_bimodality(roots, "siteID", "topDepth_cm_from_id", None, "incrementRootDensity",
+                              profile_col="pitProfileID", thickness=10)
+    write_table(modes.sites, output / "neon_deju_root_modes.csv")
+    root_figure = root_density_figure("DEJU", modes.curves["DEJU"])
+    save_png(root_figure, output / "neon_DEJU_roots.png")
+    complete = int(splined.profiles["status"].eq("ok").sum())
+    site = modes.sites.iloc[0]
+    log(f"    {complete}/{len(splined.profiles)} sites complete to 200 cm; DEJU roots {site['modality']}, "
+        f"D0 {site['d0_cm']:.1f} cm")
+    parts += ["<h2>Soil profiles (NEON megapits)</h2>",
+              f"<p>Mass-preserving spline (λ 0.1) of carbon, nitrogen and bulk density onto the GlobalSoilMap "
+              f"layers: {complete} of {len(splined.profiles)} sites complete to 200 cm (the others stop shallower; "
+              "see neon_spline_globalsoilmap.csv and each site's message). SOC stocks 0–30 and 30–100 cm in "
+              "neon_soc_stocks.csv.</p>", html_image(figure, "DEJU spline"),
+              f"<p>DEJU live fine roots: {site['modality']}, primary mode D0 = {site['d0_cm']:.1f} cm.</p>",
+              html_image(root_figure, "DEJU roots")]
     steps.update(1.0)
     index = write_html_report(output / "index.html", "wholesoil demo", parts)
     log(f"demo outputs are in {output.resolve()} (open {Path(index).name})")

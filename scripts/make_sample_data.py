@@ -73,6 +73,20 @@ def write_points(table, path, lon="Longitude", lat="Latitude"):
     source = None
 
 
+#: ISRaD control profiles sampled to 1 m or deeper with bulk density and organic C in every layer.
+ISRAD_PROFILES = [
+    "Lawrence_2021|Santa Cruz|SC1", "Lawrence_2021|Santa Cruz|SC3", "Lawrence_2021|Mattole|MT3",
+    "Lawrence_2021|Mattole|MT5", "O'Donnell_2011|Hess Creek|HC03_3", "O'Donnell_2011|Hess Creek|HCCN_2",
+    "Torn_1997|Kokee (4.1my)|Kokee (4.1my)_profile_1", "van der Voort_2016|Lausanne|Lausanne_203",
+]
+ISRAD_COLUMNS = ["profile_id", "entry_name", "doi", "pro_lat", "pro_long", "pro_land_cover", "pro_treatment",
+                 "lyr_name", "lyr_hzn", "lyr_obs_date_y", "lyr_top", "lyr_bot", "lyr_14c", "lyr_fraction_modern",
+                 "lyr_bd_samp", "lyr_bd_samp_filled", "lyr_coarse_tot", "lyr_c_org", "lyr_c_org_filled", "lyr_soc"]
+NEON_COLUMNS = ["siteID", "plotID", "decimalLatitude", "decimalLongitude", "soilOrder", "horizonName",
+                "horizonTopDepth", "horizonBottomDepth", "bulkDen", "coarseFrag2To5", "coarseFrag5To20",
+                "carbonTot", "nitrogenTot", "estimatedOC"]
+
+
 def main(shared):
     OUT.mkdir(parents=True, exist_ok=True)
     jackson = pd.read_csv(shared / "roots" / "jackson1996_beta_by_biome.csv")
@@ -97,6 +111,15 @@ def main(shared):
     sites["beta"] = sites["jackson_biome"].map(beta_of)
     sites.to_csv(OUT / "srdb_bnpp_sites.csv", index=False)
     write_points(sites, OUT / "srdb_bnpp_sites.gpkg")
+
+    israd = pd.read_csv(shared / "israd" / "israd_layer_14c.csv", low_memory=False)
+    israd = israd[israd["profile_id"].isin(ISRAD_PROFILES)][ISRAD_COLUMNS]
+    israd.sort_values(["profile_id", "lyr_top"]).to_csv(OUT / "israd_sample_profiles.csv", index=False)
+
+    horizons = pd.read_csv(shared / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons[NEON_COLUMNS].to_csv(OUT / "neon_megapit_horizons.csv", index=False)
+    roots = pd.read_csv(shared / "neon_megapit" / "neon_deju_megapit_root_samples.csv")
+    roots.to_csv(OUT / "neon_deju_roots.csv", index=False)
 
     biome = gdal.Open(str(shared / "covariates" / "dismo_biome_americas_0p5deg.asc"))
     codes = biome.ReadAsArray()
