@@ -74,6 +74,9 @@ def test_grouped_cv_is_used_by_default_and_scores_below_naive_cv():
     r2_grouped, r2_naive = grouped.metadata["metrics"]["r2"], naive.metadata["metrics"]["r2"]
     assert r2_naive > 0.7
     assert r2_grouped < r2_naive - 0.3
+    split = train_model(table, x_col="x", y_col="y", holdout=0.2, **common).metadata["holdout"]
+    assert split["test_fraction"] == pytest.approx(0.2) and split["n"] == 60
+    assert split["r2"] < r2_naive - 0.3
     with pytest.raises(InputError, match="no group column and no point locations"):
         train_model(table.drop(columns=["x", "y"]), **common)
 

@@ -221,7 +221,7 @@ def run_train_model(args):
         vif_threshold=args.vif, correlation_cutoff=args.cutoff, linear_combinations=not args.no_linear_combinations,
         class_weight=None if args.class_weight == "none" else args.class_weight,
         permutation_repeats=args.permutation_repeats, interval_level=args.level,
-        interval_repeats=args.interval_repeats, random_state=args.seed,
+        interval_repeats=args.interval_repeats, holdout=args.holdout, random_state=args.seed,
         n_jobs=args.jobs, backend=args.backend, progress=_progress(args))
     save_model(args.model_file, trained)
     metadata = trained.metadata
@@ -232,6 +232,8 @@ def run_train_model(args):
         print(f"left out {metadata['dropped_rows']} rows lacking the target or a covariate "
               f"({metadata['dropped_row_numbers']})", file=sys.stderr)
     _print_metrics(metadata)
+    if metadata["holdout"]:
+        print("grouped hold-out split: " + ", ".join(f"{k} {v:.4g}" for k, v in metadata["holdout"].items()))
     if metadata["interval"]:
         interval = metadata["interval"]
         print(f"Coulston tau{interval['level'] * 100:g} = {interval['tau']:.4g}; held-out coverage "
@@ -361,6 +363,8 @@ def register(commands):
     group.add_argument("--interval-repeats", type=int, default=0, metavar="N",
                        help="calibrate the interval over N grouped 80/20 hold-out repeats as seed 001 did "
                             "(default 0: on the CV folds)")
+    group.add_argument("--holdout", type=float, metavar="FRACTION",
+                       help="also score a grouped hold-out split of this fraction (0.2 = the 80/20 split)")
     group.add_argument("--permutation-repeats", type=int, default=5, help="shuffles per fold (default 5)")
     group = parser.add_argument_group("model")
     group.add_argument("--trees", type=int, default=500, help="trees of the forests (default 500)")

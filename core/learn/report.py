@@ -149,6 +149,8 @@ def training_report(path, trained):
     parts = [*_description(metadata), _heading("Cross-validated metrics (pooled out-of-fold)"),
              html_table(_metrics_frame(metadata["metrics"])), _heading("Metrics per fold"),
              html_table(tables["fold_metrics"])]
+    if metadata.get("holdout"):
+        parts += [_heading("Grouped hold-out split"), html_table(_metrics_frame(metadata["holdout"]))]
     if metadata["task"] == "regression":
         parts.append(("observed_predicted", observed_predicted_figure(training[target], training["predicted"],
                                                                         training["fold"], _label(metadata))))

@@ -25,7 +25,7 @@ class TrainModel(WholesoilAlgorithm):
     HELP = """
 Trains a model of a soil-carbon quantity (the target field) from covariate fields, validates it by grouped k-fold cross-validation and saves it as a model file (.wsmodel) for Evaluate model and Explain model.
 Models: random forest (default), quantile forest, gradient boosting, SVM, lasso, and an ensemble that stacks the best three of the first four by grouped cross-validated RMSE. Classification (for example bimodal or unimodal sites) uses a random forest with class weights against imbalance.
-Grouping: all rows of one group stay in one fold, so a model is never tested on a near-copy of a training row (the layers of one profile, the records of one site). Rows are grouped by the group field, else by identical point location; independent rows (naive cross-validation) must be asked for. Folds can be stratified by a class field (for example climate zone).
+Grouping: all rows of one group stay in one fold, so a model is never tested on a near-copy of a training row (the layers of one profile, the records of one site). Rows are grouped by the group field, else by identical point location; independent rows (naive cross-validation) must be asked for. Folds can be stratified by a class field (for example climate zone). A grouped hold-out split (for example 80/20) can be scored as well.
 Covariates are screened inside every training fold (exact linear combinations, correlation above the cutoff, VIF above the threshold) and categorical covariates are one-hot encoded. Tuning searches a small grid of learner parameters inside every training fold (nested cross-validation). The target can be log-transformed; predictions are back-transformed.
 Outputs: the model file (holding the covariate names and order, categorical levels, target units and transform, training extent and CRS, metrics and library versions; it loads without running code from the file), the out-of-fold predictions, the pooled R2 (squared correlation), NSE, RMSE and bias, and an HTML report with observed against predicted values per fold, importance bars, partial dependence and the metrics per fold. For forests, held-out errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions, tau being the 95th percentile (or the chosen level) of |observed - predicted| / sd on held-out rows. By default the held-out rows are the cross-validation folds and the coverage is checked fold by fold with tau from the other folds; with interval repeats, tau comes from that many grouped 80/20 splits as in seed 001.
 """
@@ -64,6 +64,9 @@ Outputs: the model file (holding the covariate names and order, categorical leve
         self.addParameter(QgsProcessingParameterNumber("LEVEL", "Interval level", QgsProcessingParameterNumber.Double,
                                                        0.95, minValue=0.5, maxValue=0.999))
         self.addParameter(QgsProcessingParameterNumber(
+            "HOLDOUT", "Also score a grouped hold-out split of this fraction (0.2 = 80/20; 0 = none)",
+            QgsProcessingParameterNumber.Double, 0.0, minValue=0.0, maxValue=0.5))
+        self.addParameter(QgsProcessingParameterNumber(
             "INTERVAL_REPEATS", "Interval calibration: grouped 80/20 hold-out repeats (0 = the CV folds)",
             QgsProcessingParameterNumber.Integer, 0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0))
@@ -100,6 +103,7 @@ Outputs: the model file (holding the covariate names and order, categorical leve
             correlation_cutoff=self.parameterAsDouble(parameters, "CUTOFF", context),
             interval_level=self.parameterAsDouble(parameters, "LEVEL", context),
             interval_repeats=self.parameterAsInt(parameters, "INTERVAL_REPEATS", context),
+            holdout=self.parameterAsDouble(parameters, "HOLDOUT", context) or None,
             random_state=self.parameterAsInt(parameters, "SEED", context), **raster_engine(feedback))
         metadata = trained.metadata
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
@@ -107,6 +111,9 @@ Outputs: the model file (holding the covariate names and order, categorical leve
         feedback.pushInfo(f"{metadata['n_rows']} rows in {metadata['n_groups']} groups ({metadata['groups']}), "
                           f"{metadata['folds']} folds; left out {metadata['dropped_rows']} incomplete rows")
         feedback.pushInfo("Cross-validated: " + ", ".join(f"{k} {v:.4g}" for k, v in metadata["metrics"].items()))
+        if metadata["holdout"]:
+            feedback.pushInfo("Grouped hold-out split: " + ", ".join(f"{k} {v:.4g}"
+                                                                    for k, v in metadata["holdout"].items()))
         results = {"OUTPUT_MODEL": model_path, **metric_results(metadata["metrics"])}
         if metadata["interval"]:
             results["TAU"] = metadata["interval"]["tau"]
