@@ -30,8 +30,9 @@ FORMAT_VERSION = 1
 SUFFIX = ".wsmodel"
 MANIFEST = "manifest.json"
 
-#: Classes a model file may contain: public name -> (module, attribute). Names are the
-#: stable public paths; classes a scikit-learn version lacks are simply not loadable.
+#: Classes a model file may contain: name in the file -> (module, attribute). Names are the
+#: public import paths where scikit-learn has one; classes a scikit-learn version lacks
+#: (e.g. the gradient-boosting loss of 1.2) are refused like any unknown class.
 SAFE_CLASSES = {
     "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
     "sklearn.preprocessing.StandardScaler": ("sklearn.preprocessing", "StandardScaler"),
@@ -39,7 +40,7 @@ SAFE_CLASSES = {
     "sklearn.ensemble.RandomForestRegressor": ("sklearn.ensemble", "RandomForestRegressor"),
     "sklearn.ensemble.RandomForestClassifier": ("sklearn.ensemble", "RandomForestClassifier"),
     "sklearn.ensemble.GradientBoostingRegressor": ("sklearn.ensemble", "GradientBoostingRegressor"),
-    "sklearn.ensemble.LeastSquaresError": ("sklearn.ensemble._gb_losses", "LeastSquaresError"),
+    "sklearn.ensemble._gb_losses.LeastSquaresError": ("sklearn.ensemble._gb_losses", "LeastSquaresError"),
     "sklearn.tree.DecisionTreeRegressor": ("sklearn.tree", "DecisionTreeRegressor"),
     "sklearn.tree.DecisionTreeClassifier": ("sklearn.tree", "DecisionTreeClassifier"),
     "sklearn.dummy.DummyRegressor": ("sklearn.dummy", "DummyRegressor"),
