@@ -28,6 +28,10 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     from .balance import bulk_inputs_table
     from .bimodality import detect_bimodality
     from .horizons import select_rows
+    from .learn.modelfile import save_model
+    from .learn.report import training_report
+    from .learn.sampling import sample_rasters
+    from .learn.training import train_model
     from .profile_plots import profile_figure, root_density_figure
     from .radiocarbon import profile_plot, radiocarbon_age_table
     from .spline import spline_profiles
@@ -39,7 +43,7 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     standard = layer_scheme("standard7")
     parts = []
 
-    log("1/6 beta model: root fractions of the 11 Jackson et al. (1996) biomes")
+    log("1/7 beta model: root fractions of the 11 Jackson et al. (1996) biomes")
     jackson = read_table(sample_data / "jackson1996_beta_by_biome.csv")
     shares = table_fractions(jackson, "beta", {"beta": "beta"}, "0,30,100,200", normalize=False)
     shares["cum_0_30"] = beta_cumulative(30.0, jackson["beta"].to_numpy())
@@ -53,9 +57,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               "infinite-depth total; the plot shows the 7 standard layers normalised to 0–200 cm.</p>",
               html_table(shares[["biome", "beta", "cum_0_30", "frac_0_30", "frac_30_100", "frac_100_200"]]),
               html_image(figure, "biome fractions")]
-    steps.update(0.15)
+    steps.update(0.13)
 
-    log("2/6 fitting logistic and beta models to the Silsoe fine-root profiles")
+    log("2/7 fitting logistic and beta models to the Silsoe fine-root profiles")
     roots = read_table(sample_data / "silsoe_fine_roots.csv")
     columns = ("profile_id", "top_cm", "bottom_cm", "mass_mg_cm3")
     for model in ("logistic", "beta"):
@@ -72,9 +76,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
                   f"<p>{int(ok.sum())} of {len(fits)} profiles fitted; medians: D50 {summary['d50_cm']:.1f} cm, "
                   f"D95 {summary['d95_cm']:.1f} cm, r² {summary['r2']:.3f}.</p>",
                   html_image(figure, f"{model} fits")]
-    steps.update(0.3)
+    steps.update(0.26)
 
-    log("3/6 partitioning measured BNPP at SRDB sites over 7 layers with each site's biome beta")
+    log("3/7 partitioning measured BNPP at SRDB sites over 7 layers with each site's biome beta")
     sites = read_table(sample_data / "srdb_bnpp_sites.gpkg")
     with_fractions = table_fractions(sites, "beta", {"beta": "beta"}, standard)
     by_layer = table_partition_total(with_fractions, "bnpp_Mg_ha_yr", standard.column_names("frac"), "bnpp")
@@ -93,9 +97,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               html_table(pd.DataFrame({"layer (cm)": standard.labels, "mean BNPP (Mg C ha-1 yr-1)": mean_profile.values,
                                        "share": mean_fractions})),
               html_image(figure, "SRDB BNPP by layer")]
-    steps.update(0.45)
+    steps.update(0.39)
 
-    log("4/6 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
+    log("4/7 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
     fractions_tif = output / "americas_root_fractions.tif"
     raster_fractions("beta", {"beta": str(sample_data / "americas_root_beta.tif")}, fractions_tif, standard)
     bnpp_tif = output / "americas_bnpp_by_layer.tif"
@@ -107,9 +111,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               f"<p>{fractions_tif.name}: one band per layer; {bnpp_tif.name}: {GLOBAL_MEAN_BNPP} Mg C ha-1 yr-1 "
               "(the mapped global mean BNPP of seed 000) split with each pixel's fractions.</p>",
               html_image(figure, "Americas fractions")]
-    steps.update(0.6)
+    steps.update(0.52)
 
-    log("5/6 radiocarbon: ages and inputs to bulk soil of 8 ISRaD profiles")
+    log("5/7 radiocarbon: ages and inputs to bulk soil of 8 ISRaD profiles")
     israd = read_table(sample_data / "israd_sample_profiles.csv")
     ages, _ = radiocarbon_age_table(israd)
     write_table(ages, output / "israd_ages.csv")
@@ -125,9 +129,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               "harmonised to the 7 standard layers.</p>",
               html_table(ibulk[["profile_id", "lyr_top", "lyr_bot", "c_stock_mg_ha", "ibulk_mg_ha_yr"]].dropna()),
               html_image(figure, f"profile {profile}")]
-    steps.update(0.8)
+    steps.update(0.7)
 
-    log("6/6 soil profiles: NEON megapits on GlobalSoilMap layers, SOC stocks, DEJU root bimodality")
+    log("6/7 soil profiles: NEON megapits on GlobalSoilMap layers, SOC stocks, DEJU root bimodality")
     horizons = read_table(sample_data / "neon_megapit_horizons.csv")
     depths = ("siteID", "horizonTopDepth", "horizonBottomDepth")
     splined = spline_profiles(horizons, *depths, ["carbonTot", "nitrogenTot", "bulkDen"], layers="globalsoilmap")
@@ -153,6 +157,30 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               "neon_soc_stocks.csv.</p>", html_image(figure, "DEJU spline"),
               f"<p>DEJU live fine roots: {site['modality']}, primary mode D0 = {site['d0_cm']:.1f} cm.</p>",
               html_image(root_figure, "DEJU roots")]
+    steps.update(0.85)
+
+    log("7/7 predictive model: random forest of SRDB-V5 heterotrophic respiration, grouped by site")
+    records = read_table(sample_data / "srdb_rh_records.csv")
+    keep = (records["Manipulation"].isna() | records["Manipulation"].eq("None")) & (records["YearsOfData"] >= 1) \
+        & records["Meas_method"].ne("Alkali absorption")  # seed 003's record filters, as far as SRDB allows
+    records = records[keep]
+    rasters = [str(sample_data / f"worldclim_{v}_americas.tif") for v in ("bio1", "bio12")]
+    sampled = sample_rasters(records, rasters, dict(zip(rasters, ("bio1", "bio12"))), "Longitude", "Latitude").table
+    sampled["MAT"] = sampled["MAT"].fillna(sampled["bio1"] / 10.0)  # WorldClim bio1 is in degC x 10
+    sampled["MAP"] = sampled["MAP"].fillna(sampled["bio12"])
+    trained = train_model(sampled, "Rh_annual", ["MAT", "MAP", "Latitude", "Biome", "Ecosystem_type"],
+                          ["Biome", "Ecosystem_type"], group_col="site_key", n_splits=5, n_trees=200,
+                          units="g C m-2 yr-1", permutation_repeats=2, random_state=0)
+    save_model(output / "srdb_rh_forest.wsmodel", trained)
+    training_report(output / "srdb_rh_forest.html", trained)
+    metrics = trained.metadata["metrics"]
+    summary = (f"{len(trained.tables['training'])} records, 5-fold CV grouped by site: R2 {metrics['r2']:.2f}, "
+               f"NSE {metrics['nse']:.2f}, RMSE {metrics['rmse']:.0f} g C m-2 yr-1")
+    log("    " + summary)
+    parts += ["<h2>Predictive model: SRDB-V5 heterotrophic respiration</h2>",
+              f"<p>Random forest on MAT, MAP (gaps filled from WorldClim), latitude, biome and ecosystem type; "
+              f"{summary}. Full report: <a href='srdb_rh_forest.html'>srdb_rh_forest.html</a>; "
+              "the model file srdb_rh_forest.wsmodel works with evaluate-model and explain-model.</p>"]
     steps.update(1.0)
     index = write_html_report(output / "index.html", "wholesoil demo", parts)
     log(f"demo outputs are in {output.resolve()} (open {Path(index).name})")

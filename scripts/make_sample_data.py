@@ -82,6 +82,9 @@ ISRAD_PROFILES = [
 ISRAD_COLUMNS = ["profile_id", "entry_name", "doi", "pro_lat", "pro_long", "pro_land_cover", "pro_treatment",
                  "lyr_name", "lyr_hzn", "lyr_obs_date_y", "lyr_top", "lyr_bot", "lyr_14c", "lyr_fraction_modern",
                  "lyr_bd_samp", "lyr_bd_samp_filled", "lyr_coarse_tot", "lyr_c_org", "lyr_c_org_filled", "lyr_soc"]
+SRDB_RH_COLUMNS = ["site_key", "Record_number", "Study_number", "Site_name", "Latitude", "Longitude", "Study_midyear",
+                   "YearsOfData", "Manipulation", "Meas_method", "Biome", "Ecosystem_type", "Leaf_habit", "MAT",
+                   "MAP", "Rh_annual"]
 NEON_COLUMNS = ["siteID", "plotID", "decimalLatitude", "decimalLongitude", "soilOrder", "horizonName",
                 "horizonTopDepth", "horizonBottomDepth", "bulkDen", "coarseFrag2To5", "coarseFrag5To20",
                 "carbonTot", "nitrogenTot", "estimatedOC"]
@@ -102,6 +105,7 @@ def main(shared):
             "length_cm_cm3", "mass_mg_cm3"]].to_csv(OUT / "silsoe_fine_roots.csv", index=False)
 
     srdb = pd.read_csv(shared / "srdb" / "srdb_v5_rh_annual.csv", low_memory=False)
+    srdb[SRDB_RH_COLUMNS].to_csv(OUT / "srdb_rh_records.csv", index=False)
     srdb = srdb[srdb["BNPP"].notna() & srdb["Latitude"].notna() & srdb["Longitude"].notna()].copy()
     sites = srdb[["site_key", "Record_number", "Study_number", "Site_name", "Latitude", "Longitude",
                   "Biome", "Ecosystem_type", "Leaf_habit", "BNPP"]].rename(columns={"BNPP": "bnpp_g_m2_yr"})
@@ -120,6 +124,11 @@ def main(shared):
     horizons[NEON_COLUMNS].to_csv(OUT / "neon_megapit_horizons.csv", index=False)
     roots = pd.read_csv(shared / "neon_megapit" / "neon_deju_megapit_root_samples.csv")
     roots.to_csv(OUT / "neon_deju_roots.csv", index=False)
+
+    for variable in ("bio1", "bio12"):
+        source = shared / "covariates" / f"dismo_worldclim14_{variable}_americas_0p5deg.asc"
+        gdal.Translate(str(OUT / f"worldclim_{variable}_americas.tif"), str(source),
+                       creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2"], outputSRS="EPSG:4326")
 
     biome = gdal.Open(str(shared / "covariates" / "dismo_biome_americas_0p5deg.asc"))
     codes = biome.ReadAsArray()

@@ -10,7 +10,8 @@ def test_demo_writes_every_output(tmp_path):
     names = {p.name for p in (tmp_path / "demo").iterdir()}
     for expected in ("index.html", "jackson_biome_fractions.csv", "silsoe_beta_fits.csv", "srdb_bnpp_by_layer.gpkg",
                      "americas_root_fractions.tif", "americas_bnpp_by_layer.tif", "israd_ages.csv",
-                     "neon_spline_globalsoilmap.csv", "neon_DEJU_roots.png"):
+                     "neon_spline_globalsoilmap.csv", "neon_DEJU_roots.png", "srdb_rh_forest.wsmodel",
+                     "srdb_rh_forest.html"):
         assert expected in names
     assert str(tmp_path / "demo") in lines[-1]
     assert open(index).read().count("<img") >= 6
