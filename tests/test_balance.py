@@ -123,7 +123,8 @@ def test_turnover_table_flags_nonpositive_flux():
 def test_two_box_steady_state_and_seeded_monte_carlo():
     years = np.arange(1901, 2019)
     cveg, csoil = b.two_box_model(np.full(years.size, 60.0), 10.0, 40.0)
-    np.testing.assert_allclose(cveg, 600.0) and np.testing.assert_allclose(csoil, 2400.0)
+    np.testing.assert_allclose(cveg, 600.0)
+    np.testing.assert_allclose(csoil, 2400.0)
     npp = np.linspace(55, 65, years.size)
     tau_veg, tau_soil = np.full(years.size, 8.0), np.linspace(25, 21, years.size)
     first, _ = b.two_box_monte_carlo(years, npp, tau_veg, tau_soil, seed=7)
