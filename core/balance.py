@@ -431,9 +431,15 @@ def two_box_monte_carlo(years, npp, tau_veg_sim, tau_soil_sim, reference=(1982, 
         raise InputError(f"missing or non-numeric values in {describe_rows(row_numbers(bad))}")
     if np.any(np.diff(years) != 1):
         raise InputError("years must be consecutive")
-    reference = (years >= reference[0]) & (years <= reference[1])
+    first, last = reference
+    reference = (years >= first) & (years <= last)
     if not reference.any():
-        raise InputError(f"no year between {reference[0]} and {reference[1]} (the reference period)")
+        raise InputError(f"no year between {first:g} and {last:g} (the reference period)")
+    if draws < 2:
+        raise InputError(f"draws must be at least 2 (got {draws}): the ensemble sd needs two draws of each τ")
+    for name, (_, sd) in (("τ_veg", tau_veg_obs), ("τ_soil", tau_soil_obs)):
+        if not sd >= 0:
+            raise InputError(f"the sd of the observed {name} must not be negative (got {sd:g})")
     rng = np.random.default_rng(seed)
     veg_draws, veg_rejected = _valid_draws(rng, *tau_veg_obs, draws, series[1], reference)
     soil_draws, soil_rejected = _valid_draws(rng, *tau_soil_obs, draws, series[2], reference)

@@ -141,3 +141,14 @@ def test_two_box_steady_state_and_seeded_monte_carlo():
     assert first["csoil_sd"].iloc[-1] > 0 and first["csoil_mean"].iloc[-1] > first["csoil_sim"].iloc[-1]
     with pytest.raises(InputError, match="consecutive"):
         b.two_box_monte_carlo(years[::2], npp[::2], tau_veg[::2], tau_soil[::2])
+
+
+def test_two_box_bad_settings_are_clear_errors():
+    years = np.arange(1960, 2019)
+    series = (years, np.full(years.size, 55.0), np.full(years.size, 9.0), np.full(years.size, 30.0))
+    with pytest.raises(InputError, match=r"no year between 1900 and 1950 \(the reference period\)"):
+        b.two_box_monte_carlo(*series, reference=(1900, 1950))
+    with pytest.raises(InputError, match="draws must be at least 2"):
+        b.two_box_monte_carlo(*series, draws=1)
+    with pytest.raises(InputError, match=r"sd of the observed τ_veg must not be negative"):
+        b.two_box_monte_carlo(*series, tau_veg_obs=(10.0, -1.0))
