@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from wholesoil.core.cli import main
 from wholesoil.core.radiocarbon import AGE_COLUMNS
@@ -41,3 +42,22 @@ def test_two_box_model_and_turnover_commands(tmp_path):
     assert main(["turnover", "--input", str(series), "--stock", "npp", "--flux", "2", "--output",
                  str(tmp_path / "t.csv")]) == 0
     assert pd.read_csv(tmp_path / "t.csv")["tau_yr"].eq(27.5).all()
+
+
+def test_balance_commands_refuse_bad_options_before_writing(tmp_path, capsys):
+    series, sites = tmp_path / "series.csv", tmp_path / "sites.csv"
+    pd.DataFrame({"year": np.arange(1960, 2019), "npp": 55.0, "tau_veg": 9.0, "tau_soil": 30.0}).to_csv(series)
+    pd.DataFrame({"bnpp": [3.0], "pdd": [0.5], "ibulk": [1.0]}).to_csv(sites)
+    stocks, losses = tmp_path / "stocks.csv", tmp_path / "losses.csv"
+    assert main(["two-box-model", "--input", str(series), "--output", str(stocks), "--plot", "s.jpg"]) == 2
+    assert "--plot" in capsys.readouterr().err and not stocks.exists()
+    assert main(["loss-estimates", "--input", str(sites), "--output", str(losses), "--bnpp-obs", "bnpp",
+                 "--pdd-pred", "pdd", "--ibulk-pred", "ibulk", "--summary", "summary.png"]) == 2
+    assert "--summary" in capsys.readouterr().err and not losses.exists()
+    for command in (["two-box-model", "--output", str(stocks)],
+                    ["loss-estimates", "--output", str(losses), "--bnpp-obs", "3", "--pdd-pred", "0.5",
+                     "--ibulk-pred", "1"]):
+        with pytest.raises(SystemExit) as exit_info:  # argparse: a required option is missing
+            main(command)
+        assert exit_info.value.code == 2 and "--input" in capsys.readouterr().err
+    assert not stocks.exists() and not losses.exists()

@@ -160,6 +160,8 @@ def run_carbon_balance(args):
 def run_loss_estimates(args):
     from ..balance import ESTIMATE_INPUTS, loss_estimates_table
 
+    if args.summary:
+        check_output_suffix("--summary", args.summary, TABLE_SUFFIXES)
     table = _read_input(args)
     columns = {name: resolve_value(f"--{name.replace('_', '-')}", getattr(args, name), table)
                for name in ESTIMATE_INPUTS}
@@ -190,6 +192,8 @@ def run_two_box_model(args):
     from ..balance import two_box_monte_carlo
     from ..tables import numeric_columns, require_columns
 
+    if args.plot:
+        check_output_suffix("--plot", args.plot, (".png",))
     table = _read_input(args)
     columns = [args.year_col, args.npp_col, args.tau_veg_col, args.tau_soil_col]
     require_columns(table, columns)
@@ -203,14 +207,13 @@ def run_two_box_model(args):
         from ..balance import two_box_figure
         from ..plots import save_png
 
-        check_output_suffix("--plot", args.plot, (".png",))
         save_png(two_box_figure(out), args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
-def _io_options(parser, output_help):
-    parser.add_argument("--input", help="input table (CSV, GeoPackage...)")
+def _io_options(parser, output_help, input_required=False):
+    parser.add_argument("--input", required=input_required, help="input table (CSV, GeoPackage...)")
     parser.add_argument("--layer", help="layer name inside a multi-layer --input file")
     parser.add_argument("--output", required=True, help=output_help)
 
@@ -249,7 +252,7 @@ def register(commands):
 
     parser = add_command(commands, "loss-estimates", run_loss_estimates,
                          "the six Iloss estimates of seed 001 from the inputs you have", ESTIMATES_HELP)
-    _io_options(parser, "output .csv/.gpkg")
+    _io_options(parser, "output .csv/.gpkg", input_required=True)
     from ..balance import ESTIMATE_INPUTS
 
     for name in ESTIMATE_INPUTS:
@@ -267,7 +270,7 @@ def register(commands):
 
     parser = add_command(commands, "two-box-model", run_two_box_model,
                          "2-box vegetation-soil model with bias correction and Monte Carlo", TWO_BOX_HELP)
-    _io_options(parser, "output .csv/.gpkg")
+    _io_options(parser, "output .csv/.gpkg", input_required=True)
     for name, default in (("year", "year"), ("npp", "npp"), ("tau-veg", "tau_veg"), ("tau-soil", "tau_soil")):
         parser.add_argument(f"--{name}-col", default=default, help=f"column (default {default})")
     parser.add_argument("--reference", default="1982,2018", help="reference years FIRST,LAST (default 1982,2018)")
