@@ -182,14 +182,17 @@ def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attribute
     valid_codes = np.array([c for c in range(len(uniques)) if uniques[c] not in errors], dtype=int)
     keep = np.isin(codes, valid_codes)
     repairs = {}
-    # zero-thickness horizons are dropped (a repair, not an error)
+    # zero-thickness horizons are dropped (a repair, not an error, unless nothing is left)
     with np.errstate(invalid="ignore"):
         zero = keep & (bottom == top)
+    keep &= ~zero
     for code in np.unique(codes[zero]):
         m = zero & (codes == code)
+        if not keep[codes == code].any():
+            errors[uniques[code]] = f"every horizon has zero thickness (top = bottom) in {describe_rows(row[m])}"
+            continue
         repairs.setdefault(uniques[code], []).append(
             f"dropped zero-thickness horizon(s) at {format_depth(top[m][0])} cm ({describe_rows(row[m])})")
-    keep &= ~zero
     values = np.column_stack([numbers[c] for c in value_cols])
     index = np.flatnonzero(keep)
     order = index[np.lexsort((bottom[index], top[index], codes[index]))]

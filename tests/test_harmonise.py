@@ -58,3 +58,13 @@ def test_order_invariance_and_bad_profiles():
     bad = result.profiles.set_index("id").loc["b"]
     assert bad["status"] == "error" and "'top' has non-numeric values ('x') in row 5" in bad["message"]
     assert "sorted" in result.profiles.set_index("id").loc["a", "repairs"]
+
+
+def test_profile_of_zero_thickness_horizons_only_is_an_error_not_dropped():
+    table = pd.DataFrame({"id": ["a", "a", "z", "z"], "top": [0, 10, 5, 5], "bottom": [10, 20, 5, 5],
+                          "c": [1.0, 2.0, 3.0, 4.0]})
+    result = depth_weighted(table, "id", "top", "bottom", ["c"], layers="0,20")
+    z = result.profiles.set_index("id").loc["z"]
+    assert z["status"] == "error" and "zero thickness" in z["message"] and "rows 3, 4" in z["message"]
+    with pytest.raises(InputError, match="z: every horizon has zero thickness"):
+        depth_weighted(table[table["id"] == "z"], "id", "top", "bottom", ["c"])
