@@ -38,6 +38,10 @@ def test_radiocarbon_age_in_process_with_report(wholesoil_processing, israd_samp
     with pytest.raises(QgsProcessingException, match="below -1000 ‰ .* in row 2$"):
         wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(bad), "OUTPUT": str(tmp_path / "no.gpkg")})
     assert not (tmp_path / "no.gpkg").exists()
+    with pytest.raises(QgsProcessingException, match="no profile 'nope'"):
+        wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(path), "OUTPUT": str(tmp_path / "no.gpkg"),
+                                                              "OUTPUT_HTML": str(tmp_path / "no.html"), "PROFILE": "nope"})
+    assert not (tmp_path / "no.gpkg").exists()
     with pytest.raises(QgsProcessingException, match="no column 'no_such_field'"):
         wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(path), "YEAR_FIELD": "no_such_field",
                                                               "OUTPUT": str(tmp_path / "no.gpkg")})

@@ -46,16 +46,18 @@ The optional HTML report plots one profile (the Profile id, or the first profile
         counts = out["status"].value_counts()
         feedback.pushInfo("Status: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
         push_notes(feedback, notes)
-        results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out, source)}
         html = html_output(self, parameters, context)
-        if html:
+        report = None
+        if html:  # built before the table is written: a bad profile id must leave no output
             ids = {name: field(self, parameters, context, name) for name in ("ID_FIELD", "TOP_FIELD", "BOTTOM_FIELD")}
             figure, rows, profile = profile_plot(
                 table, out, self.parameterAsString(parameters, "PROFILE", context) or None, ids["ID_FIELD"],
                 ids["TOP_FIELD"], ids["BOTTOM_FIELD"], d14c_col, fm_col, **model)
             shown = out.iloc[rows][[c for c in (ids["TOP_FIELD"], ids["BOTTOM_FIELD"]) if c] +
                                    list(AGE_COLUMNS)]
-            write_html_report(html, f"{self.DISPLAY_NAME}: {profile}", [html_image(figure, "profile"),
-                                                                         html_table(shown)])
+            report = [html_image(figure, "profile"), html_table(shown)]
+        results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out, source)}
+        if report:
+            write_html_report(html, f"{self.DISPLAY_NAME}: {profile}", report)
             results[OUTPUT_HTML] = html
         return results
