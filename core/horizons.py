@@ -171,6 +171,8 @@ def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attribute
         reject(bad[column], lambda m, c=column: (
             f"column {c!r} has non-numeric values "
             f"({', '.join(repr(str(v)) for v in table[c].to_numpy()[m][:3])}) in {describe_rows(row[m])}"))
+        reject(np.isinf(numbers[column]),
+               lambda m, c=column: f"column {c!r} has infinite values in {describe_rows(row[m])}")
     reject(np.isnan(top) | np.isnan(bottom),
            lambda m: f"missing top or bottom depth in {describe_rows(row[m])}")
     with np.errstate(invalid="ignore"):

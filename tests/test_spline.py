@@ -180,3 +180,15 @@ def test_all_neon_sites_to_200_cm(shared_data):
     sites = ends_at_200[ends_at_200 & complete_values].index
     assert len(sites) == 19
     np.testing.assert_allclose(layer_mass[sites], horizon_mass[sites], rtol=1e-12)
+
+
+def test_infinite_depths_or_values_reject_their_profile():
+    table = pd.DataFrame({"id": ["deep", "deep", "hot", "hot", "ok", "ok"], "top": [0, 10, 0, 10, 0, 10],
+                          "bottom": [10, "inf", 10, 20, 10, 20], "soc": [1.0, 2.0, 3.0, np.inf, 1.0, 2.0]})
+    result = spline_profiles(table, "id", "top", "bottom", ["soc"], layers="0,20")
+    profiles = result.profiles.set_index("id")
+    assert profiles.loc["deep", "status"] == "error"
+    assert "column 'bottom' has infinite values in row 2" in profiles.loc["deep", "message"]
+    assert profiles.loc["hot", "status"] == "error"
+    assert "column 'soc' has infinite values in row 4" in profiles.loc["hot", "message"]
+    assert result.layers["id"].tolist() == ["ok"]
