@@ -104,15 +104,18 @@ class ProfileLayers:
 
 
 def select_rows(table, conditions):
-    """Rows of ``table`` matching every ``'column=value'`` condition (compared as text)."""
+    """Rows of ``table`` matching every ``'column=value'`` condition (as numbers in numeric
+    columns, so 200 matches 200.0; as text otherwise)."""
     mask = np.ones(len(table), bool)
     for condition in conditions or ():
         column, sep, value = str(condition).partition("=")
-        column = column.strip()
+        column, value = column.strip(), value.strip()
         if not sep or not column:
             raise InputError(f"filter {condition!r}: write it as column=value")
         require_columns(table, [column], "the input table (filter)")
-        mask &= table[column].astype(str).str.strip().eq(value.strip()).to_numpy()
+        values = table[column]
+        number = pd.to_numeric(value, errors="coerce") if pd.api.types.is_numeric_dtype(values) else np.nan
+        mask &= (values.eq(number) if np.isfinite(number) else values.astype(str).str.strip().eq(value)).to_numpy()
     if not mask.any():
         raise InputError(f"no row matches the filter {' and '.join(map(str, conditions))}")
     return table[mask] if not mask.all() else table

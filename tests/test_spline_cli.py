@@ -73,3 +73,11 @@ def test_root_bimodality_command(shared_data, tmp_path, capsys):
                  str(out), "--site-col", "siteID", "--top-col", "topDepth_cm_from_id", "--thickness", "10",
                  "--value-col", "incrementRootDensity", "--where", "rootStatus=alive"])
     assert code == 2 and "no row matches" in capsys.readouterr().err
+
+
+def test_where_matches_numbers_in_numeric_columns(horizons_csv, tmp_path):
+    out = tmp_path / "layers.csv"
+    # pitDepth is read as 200.0 (the column has gaps): 200 must still match
+    assert main(["spline", str(horizons_csv), str(out), *NEON_COLUMNS, "--value-cols", "carbonTot",
+                 "--where", "pitDepth=200", "--where", "soilOrder=Mollisol"]) == 0
+    assert set(pd.read_csv(out)["siteID"]) == {"KONZ", "YELL"}
