@@ -22,6 +22,8 @@ from .tables import GEOMETRY, require_columns, row_numbers
 STATUS_OK = "ok"
 STATUS_INCOMPLETE = "incomplete"
 STATUS_ERROR = "error"
+#: Feature id column of GeoPackages, never copied to output rows.
+FID = "fid"
 
 
 @dataclass
@@ -263,11 +265,14 @@ def _overlaps(order, codes, top, bottom, row, uniques, errors):
 def _profile_attributes(table, codes, order, surviving, id_col, used_columns):
     """One row per surviving profile: the id and the columns constant within every profile.
 
-    Geometry is taken from the profile's first horizon.
+    Geometry is taken from the profile's first horizon. A ``fid`` column (the feature id of
+    a GeoPackage as QGIS reads it) identifies input rows, not profiles, and is left out:
+    repeated on layer rows it would lose rows in a GeoPackage output (fids must be unique).
     """
     first = pd.Series(order).groupby(codes[order], sort=False).first()
     first_rows = first.reindex(surviving).to_numpy()
-    candidates = [c for c in table.columns if c not in used_columns and c != GEOMETRY and c != id_col]
+    candidates = [c for c in table.columns
+                  if c not in used_columns and c not in (GEOMETRY, id_col) and str(c).lower() != FID]
     sub = table.iloc[order]
     constant = []
     if candidates:

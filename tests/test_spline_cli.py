@@ -81,3 +81,15 @@ def test_where_matches_numbers_in_numeric_columns(horizons_csv, tmp_path):
     assert main(["spline", str(horizons_csv), str(out), *NEON_COLUMNS, "--value-cols", "carbonTot",
                  "--where", "pitDepth=200", "--where", "soilOrder=Mollisol"]) == 0
     assert set(pd.read_csv(out)["siteID"]) == {"KONZ", "YELL"}
+
+
+def test_fid_column_is_not_repeated_on_layer_rows(tmp_path):
+    """A GeoPackage needs unique fids: layer rows must not copy the input's fid column."""
+    table = pd.DataFrame({"fid": [7, 8], "id": ["a", "b"], "top": [0, 0], "bottom": [30, 40], "v": [1.0, 2.0]})
+    table.to_csv(tmp_path / "h.csv", index=False)
+    out = tmp_path / "layers.gpkg"
+    assert main(["harmonise", str(tmp_path / "h.csv"), str(out), "--id-col", "id", "--top-col", "top",
+                 "--bottom-col", "bottom", "--value-cols", "v", "--layers", "0,10,20"]) == 0
+    from wholesoil.core.tables import read_table
+
+    assert read_table(out)["id"].tolist() == ["a", "a", "b", "b"]

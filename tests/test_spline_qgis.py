@@ -95,3 +95,17 @@ def test_bad_layers_through_qgis_process(shared_data, tmp_path):
     assert done.returncode != 0
     assert "depths must increase, but 20 cm follows 30 cm" in done.stderr
     assert not out.exists()
+
+
+def test_single_horizon_geopackage_profiles_keep_every_layer_row(wholesoil_processing, tmp_path):
+    """QGIS reads a GeoPackage's fid as a field; layer rows must not repeat it (rows were lost)."""
+    from shapely.geometry import Point
+
+    table = pd.DataFrame({"id": ["a", "b", "c"], "top": [0, 0, 0], "bottom": [30, 40, 25], "v": [1.0, 2.0, 3.0],
+                          "geometry": [Point(i, i).wkb for i in range(3)]})
+    write_table(table, tmp_path / "one.gpkg")
+    out = tmp_path / "layers.gpkg"
+    wholesoil_processing.run("wholesoil:harmoniseprofilesdepthweighted", {
+        "INPUT": str(tmp_path / "one.gpkg"), "ID_FIELD": "id", "TOP_FIELD": "top", "BOTTOM_FIELD": "bottom",
+        "VALUE_FIELDS": ["v"], "LAYERS": "0,10,20", "OUTPUT": str(out)})
+    assert read_table(out)["id"].tolist() == ["a", "a", "b", "b", "c", "c"]
