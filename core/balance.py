@@ -13,6 +13,7 @@ import pandas as pd
 
 from .errors import InputError, describe_rows
 from .progress import as_progress
+from .soc import MAX_BULK_DENSITY, soc_density
 from .tables import numeric_columns, require_columns, row_numbers
 
 #: Stock units -> factor to Mg C ha-1 (ISRaD's lyr_soc is g C cm-2).
@@ -46,32 +47,43 @@ def _values(table, value):
 
 def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, stock_col=None, coarse_col=None,
                        oc_unit="percent", stock_unit="g_cm2", coarse_unit="percent"):
-    """C stock of each row's layer (Mg C ha-1): the stock column where it has a value, else
-    BD (g cm-3) x organic C x thickness (cm) x (1 - coarse fraction) via :func:`soc.soc_density`.
+    """C stock of each row's layer (Mg C ha-1) and notes: the stock column where it has a
+    plausible value, else BD (g cm-3) x organic C x thickness (cm) x (1 - coarse fraction) via
+    :func:`soc.soc_density`.
 
     Coarse fragments count only where given. NaN where neither is available, and for the
-    computed stock where the layer has no positive thickness.
+    computed stock where the layer has no positive thickness. Stock values that no soil can
+    hold (:func:`impossible_stocks`, a unit slip) are not used and named in the notes; if every
+    stock value is impossible the unit is wrong: InputError.
     """
-    from .soc import soc_density
-
-    stock = np.full(len(table), np.nan)
-    if stock_col and stock_col in table.columns:
+    has_stock = bool(stock_col) and stock_col in table.columns
+    present = [c for c in (bd_col, oc_col) if c and c in table.columns]
+    if len(present) < 2 and not has_stock:
+        wanted = ", ".join(repr(c) for c in (stock_col, bd_col, oc_col) if c)
+        raise InputError(f"C stocks need a stock column or both bulk density and organic C columns "
+                         f"(looked for {wanted})")
+    thickness = _values(table, bottom_col) - _values(table, top_col)
+    with np.errstate(invalid="ignore"):
+        thickness[thickness <= 0] = np.nan  # point samples or inverted depths: no stock from BD and OC
+    oc = _values(table, oc_col) * _unit(OC_UNITS, oc_unit, "organic C") if oc_col in present else None
+    stock, notes = np.full(len(table), np.nan), []
+    if has_stock:
         stock = _values(table, stock_col) * _unit(STOCK_UNITS, stock_unit, "stock")
         with np.errstate(invalid="ignore"):
             if np.any(stock < 0):
                 raise InputError(f"column {stock_col!r}: negative C stock in "
                                  f"{describe_rows(row_numbers(stock < 0))}")
-    present = [c for c in (bd_col, oc_col) if c and c in table.columns]
+        impossible = impossible_stocks(stock, thickness, oc)
+        what = (f"column {stock_col!r} ({stock_unit}): C stock impossible for the layer's thickness"
+                f"{' and organic C' if oc is not None else ''} (a bulk density above {MAX_BULK_DENSITY} g cm-3 "
+                "would be needed)")
+        if impossible.any() and impossible.sum() == np.isfinite(stock).sum():
+            raise InputError(f"{what} in every row with a value: check the stock unit")
+        if impossible.any():
+            notes.append(f"{what}, not used (a unit slip in the source?): {describe_rows(row_numbers(impossible))}")
+            stock[impossible] = np.nan
     if len(present) < 2:
-        if not (stock_col and stock_col in table.columns):
-            wanted = ", ".join(repr(c) for c in (stock_col, bd_col, oc_col) if c)
-            raise InputError(f"C stocks need a stock column or both bulk density and organic C columns "
-                             f"(looked for {wanted})")
-        return stock
-    thickness = _values(table, bottom_col) - _values(table, top_col)
-    with np.errstate(invalid="ignore"):
-        thickness[thickness <= 0] = np.nan  # point samples or inverted depths: no stock from BD and OC
-    oc = _values(table, oc_col) * _unit(OC_UNITS, oc_unit, "organic C")
+        return stock, notes
     bd = _values(table, bd_col)
     coarse = None
     if coarse_col and coarse_col in table.columns:
@@ -81,7 +93,17 @@ def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, sto
     except InputError as error:
         bad = [i + 1 for i in range(len(oc)) if _fails_unit_check(oc[i], bd[i], None if coarse is None else coarse[i])]
         raise InputError(f"{error} ({oc_col!r} in {oc_unit}, {bd_col!r} in g cm-3) in {describe_rows(bad)}") from None
-    return np.where(np.isnan(stock), computed, stock)
+    return np.where(np.isnan(stock), computed, stock), notes
+
+
+def impossible_stocks(stock, thickness, oc=None):
+    """True where a layer C stock (Mg C ha-1) needs a fine-earth bulk density above
+    :data:`soc.MAX_BULK_DENSITY` for the layer's thickness (cm) and organic C (g kg-1; where
+    unknown, pure carbon): stock / 100 / (thickness x OC / 1000) > 2.65 g cm-3. Such values are
+    unit slips (e.g. Mg C ha-1 entered as g C cm-2, a factor 100)."""
+    carbon = np.ones(len(stock)) if oc is None else np.where(oc > 0, np.asarray(oc, dtype=float) / 1000.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return stock / 100.0 / (thickness * carbon) > MAX_BULK_DENSITY
 
 
 def _fails_unit_check(oc, bd, coarse):
@@ -118,16 +140,15 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
     """
     steps = as_progress(progress, is_cancelled)
     require_columns(table, [age_col, top_col, bottom_col])
-    stock = layer_carbon_stock(table, top_col, bottom_col, bd_col, oc_col, stock_col, coarse_col, oc_unit,
-                               stock_unit, coarse_unit)
+    stock, notes = layer_carbon_stock(table, top_col, bottom_col, bd_col, oc_col, stock_col, coarse_col, oc_unit,
+                                      stock_unit, coarse_unit)
     age = _values(table, age_col)
     out = table.copy()
     out[STOCK] = stock
     out[IBULK] = bulk_inputs(stock, age)
-    notes = []
     no_stock = np.isnan(stock) & np.isfinite(age)
     if no_stock.any():
-        notes.append("no C stock (stock column empty, and BD, organic C or a positive thickness missing): "
+        notes.append("no C stock (stock column empty or not used, and BD, organic C or a positive thickness missing): "
                      f"{describe_rows(row_numbers(no_stock))}")
     steps.update(0.3)
     if layers is None:

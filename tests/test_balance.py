@@ -12,15 +12,17 @@ from wholesoil.core.rasters import read_raster
 
 def _layers():
     return pd.DataFrame({"profile_id": ["p", "p", "p", "q"], "lyr_top": [0, 10, 30, 0], "lyr_bot": [10, 30, 60, 20],
-                         "lyr_bd_samp": [1.0, 1.2, np.nan, 1.4], "lyr_c_org": [2.0, 1.0, 0.5, 1.5],
+                         "lyr_bd_samp": [1.0, 1.2, np.nan, 1.4], "lyr_c_org": [2.0, 1.0, 1.0, 1.5],
                          "lyr_soc": [np.nan, np.nan, 0.4, np.nan], "lyr_coarse_tot": [np.nan, 25.0, np.nan, 0.0],
                          "age_slow_yr": [100.0, 1000.0, 2000.0, 500.0]})
 
 
 def test_layer_stock_from_columns_and_from_bd_oc():
     table = _layers()
-    stock = b.layer_carbon_stock(table, "lyr_top", "lyr_bot", "lyr_bd_samp", "lyr_c_org", "lyr_soc", "lyr_coarse_tot")
+    stock, _ = b.layer_carbon_stock(table, "lyr_top", "lyr_bot", "lyr_bd_samp", "lyr_c_org", "lyr_soc",
+                                    "lyr_coarse_tot")
     # 2 % = 20 g/kg x 1.0 g/cm3 x 10 cm / 10 = 20; 10 g/kg x 1.2 x 20 / 10 x 0.75 = 18; 0.4 g/cm2 = 40 Mg/ha
+    # (in 30 cm at 1 % C: bulk density 1.33 g cm-3)
     np.testing.assert_allclose(stock, [20.0, 18.0, 40.0, 42.0])
     out, notes = b.bulk_inputs_table(table)
     np.testing.assert_allclose(out[b.IBULK], [0.2, 0.018, 0.02, 0.084])
@@ -152,3 +154,32 @@ def test_two_box_bad_settings_are_clear_errors():
         b.two_box_monte_carlo(*series, draws=1)
     with pytest.raises(InputError, match=r"sd of the observed τ_veg must not be negative"):
         b.two_box_monte_carlo(*series, tau_veg_obs=(10.0, -1.0))
+
+
+def test_stock_column_values_impossible_for_the_layer_are_not_used():
+    # row 1: 26.1 g C cm-2 in 10 cm at 1.37 % C needs a bulk density of 190 g cm-3 (the value is Mg C ha-1,
+    # as in ISRaD's Finstad_2020 entry); row 2 is plausible; row 3 has BD and OC to fall back on
+    table = pd.DataFrame({"lyr_top": [0, 0, 0], "lyr_bot": [10, 10, 10], "lyr_soc": [26.1, 0.2, 30.0],
+                          "lyr_c_org": [1.37, 1.5, 2.0], "lyr_bd_samp": [np.nan, np.nan, 1.1],
+                          "age_slow_yr": [100.0, 100.0, 100.0]})
+    out, notes = b.bulk_inputs_table(table)
+    np.testing.assert_allclose(out[b.STOCK], [np.nan, 20.0, 22.0])
+    assert any("'lyr_soc'" in note and "rows 1, 3" in note for note in notes)
+    # without organic C a stock is impossible only above 2.65 g C cm-3 (pure carbon at the largest bulk density)
+    out, _ = b.bulk_inputs_table(table.drop(columns=["lyr_c_org", "lyr_bd_samp"]).assign(lyr_soc=[27.0, 26.0, 2.0]))
+    np.testing.assert_allclose(out[b.STOCK], [np.nan, 2600.0, 200.0])
+    with pytest.raises(InputError, match="impossible .* in every row .* unit"):
+        b.bulk_inputs_table(table.iloc[[0]])
+
+
+def test_israd_topsoil_ibulk_is_plausible(shared_data):
+    """Seed 001 reports 0.26 Mg C ha-1 yr-1 in 0-20 cm; ISRaD's Finstad_2020 lyr_soc (Mg C ha-1 entered as
+    g C cm-2) once made the mean 4.2."""
+    from wholesoil.core.radiocarbon import radiocarbon_age_table
+
+    ages, _ = radiocarbon_age_table(pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False))
+    out, notes = b.bulk_inputs_table(ages, layers="standard7")
+    topsoil = out.loc[out["lyr_top"] == 0, b.IBULK].dropna()
+    print(f"ISRaD Ibulk 0-20 cm: mean {topsoil.mean():.3f}, median {topsoil.median():.3f} (n {topsoil.size})")
+    assert topsoil.size > 50 and 0.1 < topsoil.median() < topsoil.mean() < 1.0
+    assert any("'lyr_soc'" in note for note in notes)

@@ -18,7 +18,10 @@ Tables (defaults are ISRaD's columns and units; the age comes from radiocarbon-a
 
 The stock is the --stock-col value where given (g C cm-2 by default, as ISRaD's lyr_soc),
 else BD (g cm-3) x organic C (weight % by default) x thickness x (1 - coarse fragments,
-% by default, where given). Adds c_stock_mg_ha and ibulk_mg_ha_yr. With --layers both are
+% by default, where given). A stock value that would need a bulk density above 2.65 g cm-3
+for its layer's thickness and organic C is a unit slip (ISRaD's Finstad_2020 entry holds
+Mg C ha-1 in lyr_soc): it is not used, and a note names the rows; if every value is like
+that, check --stock-unit. Adds c_stock_mg_ha and ibulk_mg_ha_yr. With --layers both are
 harmonised per profile (--id-col) to the layers (depth-weighted amounts per cm times the
 thickness; layers above the mineral surface are left out); a layer covered less than
 --min-coverage (default 1) is left empty.
