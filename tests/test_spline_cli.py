@@ -93,3 +93,30 @@ def test_fid_column_is_not_repeated_on_layer_rows(tmp_path):
     from wholesoil.core.tables import read_table
 
     assert read_table(out)["id"].tolist() == ["a", "a", "b", "b"]
+
+
+ROOTS = ["--site-col", "siteID", "--profile-col", "pitProfileID", "--top-col", "topDepth_cm_from_id",
+         "--thickness", "10", "--value-col", "incrementRootDensity", "--where", "rootStatus=live"]
+
+
+@pytest.mark.parametrize("command, extra", [
+    ("spline", ["--plot", "{tmp}/p.png", "--plot-profile", "NOPE"]),
+    ("spline", ["--summary", "{tmp}/summary.xlsx"]),
+    ("harmonise", ["--plot", "{tmp}/p.jpg"]),
+    ("fit-beta", ["--groups", "{tmp}/missing/groups.csv"]),
+    ("root-bimodality", ["--plot", "{tmp}/r.png", "--plot-site", "NOPE"]),
+    ("root-bimodality", ["--increments", "{tmp}/increments.xlsx"]),
+])
+def test_bad_extra_output_exits_2_before_writing_anything(command, extra, horizons_csv, shared_data, tmp_path,
+                                                          capsys):
+    out = tmp_path / "out.csv"
+    if command == "root-bimodality":
+        args = [str(shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"), str(out), *ROOTS,
+                "--where", "sizeCategory=<=4mm"]
+    else:
+        args = [str(horizons_csv), str(out), *NEON_COLUMNS,
+                *(["--value-col", "carbonTot"] if command == "fit-beta" else ["--value-cols", "carbonTot"])]
+    code = main([command, *args, *[e.format(tmp=tmp_path) for e in extra]])
+    assert code == 2 and not out.exists()
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["horizons.csv"]

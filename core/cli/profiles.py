@@ -89,11 +89,21 @@ def _columns(text, option):
     return names
 
 
+#: Optional output files of the profile commands and the suffixes they take.
+EXTRA_OUTPUTS = {"summary": TABLE_SUFFIXES, "groups": TABLE_SUFFIXES, "increments": TABLE_SUFFIXES,
+                 "plot": (".png",)}
+
+
 def _read(args):
+    """The input table (filtered by --where), after checking every output path: a bad one
+    must stop the command before anything is written."""
     from ..horizons import select_rows
     from ..tables import read_table
 
     check_output_suffix("OUTPUT", args.output, TABLE_SUFFIXES)
+    for name, suffixes in EXTRA_OUTPUTS.items():
+        if getattr(args, name, None):
+            check_output_suffix(f"--{name}", getattr(args, name), suffixes)
     table = read_table(args.input, args.layer)
     return select_rows(table, args.where) if getattr(args, "where", None) else table
 
@@ -104,7 +114,6 @@ def _report(result, id_col, summary_path, what):
 
     profiles = result.profiles
     if summary_path:
-        check_output_suffix("--summary", summary_path, TABLE_SUFFIXES)
         write_table(profiles, summary_path)
     bad = profiles[profiles["status"].ne("ok")]
     done = int(profiles["status"].ne("error").sum())
@@ -114,52 +123,56 @@ def _report(result, id_col, summary_path, what):
     return 0 if done else 1
 
 
-def _plot_profile(args, result):
-    if not args.plot:
-        return
-    from ..plots import save_png
-    from ..profile_plots import profile_figure
-
-    check_output_suffix("--plot", args.plot, (".png",))
-    ids = list(result.horizons.ids)
-    profile = ids[0] if args.plot_profile is None else _find_id(ids, args.plot_profile)
-    save_png(profile_figure(result, profile), args.plot)
-    print(f"wrote {args.plot} (profile {profile})", file=sys.stderr)
-
-
-def _find_id(ids, text):
-    """The profile id whose text equals ``text`` (ids may be numbers)."""
+def _find_id(ids, text, option, what):
+    """The profile/site id whose text equals ``text`` (ids may be numbers)."""
     for profile in ids:
         if str(profile) == str(text):
             return profile
-    raise InputError(f"--plot-profile: no harmonised profile {text!r}")
+    raise InputError(f"{option}: no {what} {text!r}")
+
+
+def _save_plot(path, figure, what):
+    from ..plots import save_png
+
+    if figure is not None:
+        save_png(figure, path)
+        print(f"wrote {path} ({what})", file=sys.stderr)
+
+
+def _write_harmonised(args, result, what):
+    """Write the layers, --summary and --plot of a harmonisation; exit code. The plot is drawn
+    first, so an unknown --plot-profile leaves nothing written."""
+    from ..profile_plots import profile_figure
+    from ..tables import write_table
+
+    figure = profile = None
+    if args.plot:
+        ids = list(result.horizons.ids)
+        profile = ids[0] if args.plot_profile is None else _find_id(ids, args.plot_profile, "--plot-profile", "harmonised profile")
+        figure = profile_figure(result, profile)
+    write_table(result.layers, args.output)
+    print(f"wrote {args.output} ({len(result.layers)} rows, layers {result.scheme} cm)", file=sys.stderr)
+    _save_plot(args.plot, figure, f"profile {profile}")
+    return _report(result, args.id_col, args.summary, what)
 
 
 def run_spline(args):
     from ..spline import spline_profiles
-    from ..tables import write_table
 
     table = _read(args)
     result = spline_profiles(table, args.id_col, args.top_col, args.bottom_col,
                              _columns(args.value_cols, "--value-cols"), args.layers, args.lam, args.vlow,
                              args.vhigh, args.extrapolate)
-    write_table(result.layers, args.output)
-    print(f"wrote {args.output} ({len(result.layers)} rows, layers {result.scheme} cm)", file=sys.stderr)
-    _plot_profile(args, result)
-    return _report(result, args.id_col, args.summary, "splined")
+    return _write_harmonised(args, result, "splined")
 
 
 def run_harmonise(args):
     from ..harmonise import depth_weighted
-    from ..tables import write_table
 
     table = _read(args)
     result = depth_weighted(table, args.id_col, args.top_col, args.bottom_col,
                             _columns(args.value_cols, "--value-cols"), args.layers, args.min_coverage)
-    write_table(result.layers, args.output)
-    print(f"wrote {args.output} ({len(result.layers)} rows, layers {result.scheme} cm)", file=sys.stderr)
-    _plot_profile(args, result)
-    return _report(result, args.id_col, args.summary, "harmonised")
+    return _write_harmonised(args, result, "harmonised")
 
 
 def _area(text):
@@ -195,9 +208,13 @@ def run_fit_beta(args):
     result = fit_beta_profiles(table, args.id_col, args.top_col, args.bottom_col, args.value_col, args.value_kind,
                                args.layers, not args.no_normalize, args.target_depth, args.group_col,
                                args.truncated)
+    figure = None
+    if args.plot:
+        from ..plots import fitted_profiles_figure
+
+        figure = fitted_profiles_figure(result.curves(), "Fitted β profiles")
     write_table(result.profiles, args.output)
     if args.groups:
-        check_output_suffix("--groups", args.groups, TABLE_SUFFIXES)
         write_table(result.groups, args.groups)
     profiles = result.profiles
     ok = profiles["status"].eq("ok")
@@ -206,12 +223,7 @@ def run_fit_beta(args):
         print(f"  profile {row[args.id_col]}: {row['status']}: {row['message']}", file=sys.stderr)
     if ok.any():
         print_table(profiles.loc[ok, ["beta", "d50_cm", "d95_cm", "r2"]].median().to_frame("median").T)
-    if args.plot:
-        from ..plots import fitted_profiles_figure, save_png
-
-        check_output_suffix("--plot", args.plot, (".png",))
-        save_png(fitted_profiles_figure(result.curves(), "Fitted β profiles"), args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+    _save_plot(args.plot, figure, "fitted profiles")
     return 0 if ok.any() else 1
 
 
@@ -228,9 +240,17 @@ def run_root_bimodality(args):
         args.bandwidth, args.min_ratio, properties, args.property_site_col, args.property_top_col,
         args.property_bottom_col, _columns(args.property_cols, "--property-cols") if args.property_cols else (),
         args.thickness)
+    figure = site = None
+    if args.plot:
+        from ..profile_plots import root_density_figure
+
+        if not result.curves:
+            raise InputError("--plot: no site could be classified")
+        sites = list(result.curves)
+        site = sites[0] if args.plot_site is None else _find_id(sites, args.plot_site, "--plot-site", "classified site")
+        figure = root_density_figure(site, result.curves[site])
     write_table(result.sites, args.output)
     if args.increments:
-        check_output_suffix("--increments", args.increments, TABLE_SUFFIXES)
         write_table(result.increments, args.increments)
     shown = [c for c in (args.site_col, "modality", "d0_cm", "d1_cm", "d2_cm", "secondary_ratio", "phi_roots")
              if c in result.sites.columns]
@@ -238,17 +258,7 @@ def run_root_bimodality(args):
     for _, row in result.sites.iterrows():
         if row.get("message"):
             print(f"  site {row[args.site_col]}: {row['message']}", file=sys.stderr)
-    if args.plot:
-        from ..plots import save_png
-        from ..profile_plots import root_density_figure
-
-        check_output_suffix("--plot", args.plot, (".png",))
-        if not result.curves:
-            raise InputError("--plot: no site could be classified")
-        sites = list(result.curves)
-        site = sites[0] if args.plot_site is None else _find_id(sites, args.plot_site)
-        save_png(root_density_figure(site, result.curves[site]), args.plot)
-        print(f"wrote {args.plot} (site {site})", file=sys.stderr)
+    _save_plot(args.plot, figure, f"site {site}")
     return 0 if result.curves else 1
 
 
