@@ -39,6 +39,9 @@ def test_zone_from_latitude_follows_methods_rule():
     assert names == ["NH1", "NH1", "NH2", "NH2", "NH3", "NH3", "SH12", "SH12", "SH3", "SH3", None]
     with pytest.raises(InputError, match="in row 2$"):
         curve.zone_for_latitude([10, 95])
+    graven = rc.load_curve("graven2017")
+    names = [graven.zones[i] for i in graven.zone_for_latitude([30, 29.9, -30, -30.1])]
+    assert names == ["NH", "Tropics", "Tropics", "SH"]  # as documented: SH beyond 30° S
 
 
 def test_unknown_zone_names_rows():

@@ -20,7 +20,8 @@ The default column names are ISRaD's, so an ISRaD layer export works as it is:
 Δ14C (‰) is used where given, else the fraction modern (--fm-col) converted with the
 sampling year. The zone comes from --zone-col where it has a value, else from latitude
 (hua2021: NH1 >= 40 N, NH2 20-40 N, NH3 0-20 N, SH12 0-40 S, SH3 beyond 40 S;
-graven2017: NH >= 30 N, Tropics, SH <= 30 S; ISRaD's pro_graven_zone names work too).
+graven2017: NH >= 30 N, Tropics 30 S-30 N, SH beyond 30 S; ISRaD's pro_graven_zone
+names work too).
 --curve takes hua2021 (default), graven2017 or a CSV with a year column and one Δ14C
 column per zone. Samples after the record's last year use an exponential extrapolation
 fitted to its last 10 years and are flagged.
