@@ -109,3 +109,16 @@ def test_single_horizon_geopackage_profiles_keep_every_layer_row(wholesoil_proce
         "INPUT": str(tmp_path / "one.gpkg"), "ID_FIELD": "id", "TOP_FIELD": "top", "BOTTOM_FIELD": "bottom",
         "VALUE_FIELDS": ["v"], "LAYERS": "0,10,20", "OUTPUT": str(out)})
     assert read_table(out)["id"].tolist() == ["a", "a", "b", "b", "c", "c"]
+
+
+@pytest.mark.parametrize("algorithm", ["harmoniseprofilesspline", "harmoniseprofilesdepthweighted"])
+def test_unknown_plot_profile_fails_before_writing(algorithm, wholesoil_processing, tmp_path):
+    table = pd.DataFrame({"id": ["a", "a"], "top": [0, 10], "bottom": [10, 30], "c": [2.0, 1.0]})
+    table.to_csv(tmp_path / "h.csv", index=False)
+    out = tmp_path / "o.csv"
+    with pytest.raises(QgsProcessingException, match="no harmonised profile 'NOPE'"):
+        wholesoil_processing.run(f"wholesoil:{algorithm}", {
+            "INPUT": str(tmp_path / "h.csv"), "ID_FIELD": "id", "TOP_FIELD": "top", "BOTTOM_FIELD": "bottom",
+            "VALUE_FIELDS": ["c"], "LAYERS": "0,20", "PLOT_PROFILE": "NOPE", "OUTPUT": str(out),
+            "OUTPUT_HTML": str(tmp_path / "r.html")})
+    assert not out.exists()

@@ -37,6 +37,6 @@ Minimum coverage (default 0): a layer covered less than this gets no value. At 0
                                 self.parameterAsFields(parameters, VALUE_FIELDS, context),
                                 self.parameterAsString(parameters, LAYERS, context),
                                 self.parameterAsDouble(parameters, "MIN_COVERAGE", context), **core_callbacks(feedback))
+        figure = self.profile_plot(parameters, context, result)  # an unknown profile fails before writing
         results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field)
-        return self.write_report(parameters, context, results, self.profile_plot(parameters, context, result),
-                                 [result.profiles, result.layers])
+        return self.write_report(parameters, context, results, figure, [result.profiles, result.layers])

@@ -46,6 +46,6 @@ Profile summary (optional): status (ok, incomplete, error), fit error rmse_PROPE
             self.parameterAsDouble(parameters, "LAMBDA", context), self.parameterAsDouble(parameters, "VLOW", context),
             float("inf") if vhigh in (None, "") else self.parameterAsDouble(parameters, "VHIGH", context),
             self.parameterAsBoolean(parameters, "EXTRAPOLATE", context), **core_callbacks(feedback))
+        figure = self.profile_plot(parameters, context, result)  # an unknown profile fails before writing
         results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field)
-        return self.write_report(parameters, context, results, self.profile_plot(parameters, context, result),
-                                 [result.profiles, result.layers])
+        return self.write_report(parameters, context, results, figure, [result.profiles, result.layers])
