@@ -40,11 +40,20 @@ GRID_STEP = 0.1
 VALUE_KINDS = ("density", "amount")
 
 
+def _check_bandwidth(bandwidth):
+    if not bandwidth > 0:
+        raise InputError(f"bandwidth must be positive (cm), not {bandwidth:g}")
+
+
+def _check_min_ratio(min_ratio):
+    if not 0 <= min_ratio <= 1:
+        raise InputError(f"min_ratio must be between 0 and 1, not {min_ratio:g}")
+
+
 def weighted_kde(points, weights, grid, bandwidth=DEFAULT_BANDWIDTH):
     """Gaussian kernel density (per cm) at ``grid`` of ``points`` (cm) weighted by ``weights``."""
     points, weights = np.asarray(points, dtype=float), np.asarray(weights, dtype=float)
-    if not bandwidth > 0:
-        raise InputError(f"bandwidth must be positive (cm), not {bandwidth:g}")
+    _check_bandwidth(bandwidth)
     if np.any(weights < 0):
         raise InputError("kernel weights must not be negative")
     total = weights.sum()
@@ -63,8 +72,7 @@ def find_modes(grid, density, min_ratio=DEFAULT_MIN_RATIO):
     secondary, NaN if none), ``d1`` (lowest density between D0 and D2), ``ratio`` (height
     of D2 / height of D0).
     """
-    if not 0 <= min_ratio <= 1:
-        raise InputError(f"min_ratio must be between 0 and 1, not {min_ratio:g}")
+    _check_min_ratio(min_ratio)
     grid, density = np.asarray(grid, dtype=float), np.asarray(density, dtype=float)
     rising = np.diff(density) > 0
     falling = np.diff(density) <= 0
@@ -198,10 +206,14 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
     """
     if value_kind not in VALUE_KINDS:
         raise InputError(f"value_kind must be 'density' or 'amount', not {value_kind!r}")
+    _check_bandwidth(bandwidth)  # here, so that a bad parameter stops the call rather than failing each site
+    _check_min_ratio(min_ratio)
+    if properties is not None and not property_cols:
+        raise InputError("properties: give the property columns (e.g. nitrogenTot) to use from the horizon table")
     property_top_col, property_bottom_col = property_top_col or top_col, property_bottom_col or bottom_col
     if bottom_col is None:
         if thickness is None or not thickness > 0:
-            raise InputError("without a bottom depth column give the increment thickness (cm)")
+            raise InputError("without a bottom depth column give a positive increment thickness (cm)")
         require_columns(table, [top_col])
         bottom_col = "__bottom__"
         table = table.assign(**{bottom_col: pd.to_numeric(table[top_col], errors="coerce") + float(thickness)})
@@ -220,7 +232,7 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
     for profile, message in horizons.errors.items():
         left_out.setdefault(str(profile).split("/")[0], []).append(f"profile {profile} left out: {message}")
     property_profiles, property_errors = ({}, {})
-    if properties is not None and property_cols:
+    if properties is not None:
         property_profiles, property_errors = _property_profiles(
             properties, property_site_col or site_col, property_top_col, property_bottom_col,
             list(property_cols))

@@ -97,3 +97,20 @@ def test_deju_is_classified(shared_data):
     if row["modality"] == "unimodal":
         assert np.isnan(row["phi_roots"]) and "90 cm" in row["message"]
     assert np.isfinite(row["rel_nitrogenTot_exponent"])
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"bandwidth": 0.0}, "bandwidth must be positive"),
+    ({"bandwidth": float("nan")}, "bandwidth must be positive"),
+    ({"min_ratio": 1.5}, "min_ratio must be between 0 and 1"),
+    ({"properties": pd.DataFrame({"site": ["X"]})}, "property columns"),
+])
+def test_bad_parameters_stop_the_call_instead_of_failing_every_site(options, message):
+    with pytest.raises(InputError, match=message):
+        detect_bimodality(increments("X", [5.0] * 15), "site", "top", "bottom", "roots", **options)
+
+
+def test_thickness_must_be_positive():
+    table = increments("X", [5.0] * 15).drop(columns="bottom")
+    with pytest.raises(InputError, match="positive increment thickness"):
+        detect_bimodality(table, "site", "top", None, "roots", thickness=-10.0)

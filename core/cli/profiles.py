@@ -233,8 +233,6 @@ def run_root_bimodality(args):
 
     table = _read(args)
     properties = read_table(args.properties) if args.properties else None
-    if properties is not None and not args.property_cols:
-        raise InputError("--properties needs --property-cols")
     result = detect_bimodality(
         table, args.site_col, args.top_col, args.bottom_col, args.value_col, args.profile_col, args.value_kind,
         args.bandwidth, args.min_ratio, properties, args.property_site_col, args.property_top_col,
