@@ -12,6 +12,8 @@ SOC and BD cover all of it (``min_coverage=1``): a stock scaled up from part of 
 would be an extrapolation. Lower ``min_coverage`` to accept partly covered layers.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -49,7 +51,7 @@ def _carbon_per_cm(horizons, soc_col, bd_col, coarse_col, coarse_unit):
             check_soc_units(soc[i], bd[i], None, None if coarse is None else coarse[i])
         except InputError as error:
             bad[i] = True
-            reasons[horizons.rows[i]] = str(error).split(" (")[0]
+            reasons[horizons.rows[i]] = re.sub(r" \(\d+ value\(s\)\)", "", str(error))  # keep the unit hint
     horizons = horizons.reject(bad, lambda rows: f"{reasons[rows[0]]} in {describe_rows(rows)}")
     soc, bd = horizons.column(soc_col), horizons.column(bd_col)
     coarse = horizons.column(coarse_col) / COARSE_UNITS[coarse_unit] if coarse_col else None

@@ -66,3 +66,18 @@ def test_neon_stocks(shared_data):
     overlap = horizons["horizonBottomDepth"].clip(upper=100) - horizons["horizonTopDepth"].clip(upper=100)
     carbon = (horizons["estimatedOC"] * horizons["bulkDen"] / 10 * overlap).groupby(horizons["siteID"]).sum()
     np.testing.assert_allclose(totals, carbon[totals.index], rtol=1e-12)
+
+
+def test_unit_slip_messages_name_the_likely_unit():
+    table = simple()
+    table.loc[3, "bd"] = 1200.0  # kg m-3
+    table.loc[0, "oc"] = 3000.0  # not g kg-1
+    with pytest.raises(InputError) as error:  # both profiles are bad
+        soc_stocks(table, *COLUMNS, coarse_col="cf")
+    assert "a: organic carbon above 1000 g kg-1: give it in g kg-1 (1 % = 10 g kg-1) in row 1" in str(error.value)
+    assert "b: bulk density above 2.65 g cm-3 (it looks like kg m-3; divide by 1000)" in str(error.value)
+    table = simple()
+    table["cf"] = [0, 10, 20, 0, 0]
+    result = soc_stocks(table, *COLUMNS, coarse_col="cf")
+    assert "it looks like %; divide by 100" in result.profiles.set_index("id").loc["a", "message"]
+    assert "value(s)" not in result.profiles.set_index("id").loc["a", "message"]
