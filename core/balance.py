@@ -483,6 +483,14 @@ def two_box_monte_carlo(years, npp, tau_veg_sim, tau_soil_sim, reference=(1982, 
     return out, notes
 
 
+def two_box_table(table, year_col="year", npp_col="npp", tau_veg_col="tau_veg", tau_soil_col="tau_soil", **options):
+    """:func:`two_box_monte_carlo` on the columns of a yearly table; options: its keyword arguments."""
+    columns = [year_col, npp_col, tau_veg_col, tau_soil_col]
+    require_columns(table, columns)
+    data = numeric_columns(table, columns)
+    return two_box_monte_carlo(*(data[c].to_numpy() for c in columns), **options)
+
+
 def two_box_figure(result, title="2-box model"):
     """Vegetation, soil and total C against year: uncorrected (dashed) and ensemble mean ± sd."""
     from .plots import COLOURS, new_figure

@@ -60,6 +60,10 @@ def test_bulk_inputs_raster_and_two_box_in_process(wholesoil_processing, tmp_pat
                                                                 "OUTPUT": str(tmp_path / "stocks.gpkg")})
     stocks = read_table(result["OUTPUT"])
     assert len(stocks) == years.size and (stocks["ctotal_sd"] > 0).all()
+    renamed = tmp_path / "renamed.gpkg"
+    write_table(pd.DataFrame({"yr": years, "npp": 60.0, "tau_veg": 9.0, "tau_soil": 30.0}), renamed)
+    with pytest.raises(QgsProcessingException, match="no column 'year'"):
+        wholesoil_processing.run("wholesoil:twoboxmodel", {"INPUT": str(renamed), "OUTPUT": str(tmp_path / "no.gpkg")})
 
 
 @pytest.mark.qgis_process

@@ -192,18 +192,15 @@ def run_turnover(args):
 
 
 def run_two_box_model(args):
-    from ..balance import two_box_monte_carlo
-    from ..tables import numeric_columns, require_columns
+    from ..balance import two_box_table
 
     if args.plot:
         check_output_suffix("--plot", args.plot, (".png",))
-    table = _read_input(args)
-    columns = [args.year_col, args.npp_col, args.tau_veg_col, args.tau_soil_col]
-    require_columns(table, columns)
-    data = numeric_columns(table, columns)
-    out, notes = two_box_monte_carlo(*(data[c].to_numpy() for c in columns), _pair("--reference", args.reference),
-                                     _pair("--tau-veg-obs", args.tau_veg_obs), _pair("--tau-soil-obs", args.tau_soil_obs),
-                                     args.draws, args.seed)
+    out, notes = two_box_table(_read_input(args), args.year_col, args.npp_col, args.tau_veg_col, args.tau_soil_col,
+                               reference=_pair("--reference", args.reference),
+                               tau_veg_obs=_pair("--tau-veg-obs", args.tau_veg_obs),
+                               tau_soil_obs=_pair("--tau-soil-obs", args.tau_soil_obs), draws=args.draws,
+                               seed=args.seed)
     _write(out, args.output)
     _print_notes(notes)
     if args.plot:

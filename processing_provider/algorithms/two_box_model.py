@@ -3,9 +3,8 @@
 from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterNumber)
 
-from ...core.balance import two_box_figure, two_box_monte_carlo
+from ...core.balance import two_box_figure, two_box_table
 from ...core.plots import html_image, html_table, write_html_report
-from ...core.tables import numeric_columns
 from ..algorithm import WholesoilAlgorithm, core_callbacks
 from ..balance_base import BALANCE_GROUP, add_field, field, push_notes
 from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output
@@ -43,12 +42,13 @@ Output per year: npp, cveg_sim, csoil_sim, ctotal_sim (uncorrected) and the ense
 
     def compute(self, parameters, context, feedback):
         columns = [field(self, parameters, context, name) for name, _, _ in FIELDS]
-        data = numeric_columns(source_to_table(self.parameterAsSource(parameters, INPUT, context), feedback), columns)
         value = {name: self.parameterAsDouble(parameters, name, context) for name, _, _ in NUMBERS}
-        out, notes = two_box_monte_carlo(
-            *(data[c].to_numpy() for c in columns), (value["REFERENCE_FIRST"], value["REFERENCE_LAST"]),
-            (value["TAU_VEG_MEAN"], value["TAU_VEG_SD"]), (value["TAU_SOIL_MEAN"], value["TAU_SOIL_SD"]),
-            int(value["DRAWS"]), int(value["SEED"]), **core_callbacks(feedback))
+        out, notes = two_box_table(
+            source_to_table(self.parameterAsSource(parameters, INPUT, context), feedback), *columns,
+            reference=(value["REFERENCE_FIRST"], value["REFERENCE_LAST"]),
+            tau_veg_obs=(value["TAU_VEG_MEAN"], value["TAU_VEG_SD"]),
+            tau_soil_obs=(value["TAU_SOIL_MEAN"], value["TAU_SOIL_SD"]), draws=int(value["DRAWS"]),
+            seed=int(value["SEED"]), **core_callbacks(feedback))
         push_notes(feedback, notes)
         results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out)}
         html = html_output(self, parameters, context)
