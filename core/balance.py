@@ -188,8 +188,10 @@ def root_inputs(bnpp=None, fraction=1.0, npp=None, fbnpp=None):
             raise InputError("Iroot needs BNPP, or NPP and fBNPP")
         fbnpp = np.asarray(fbnpp, dtype=float)
         with np.errstate(invalid="ignore"):
-            if np.any((fbnpp < 0) | (fbnpp > 1)):
-                raise InputError("fBNPP (belowground share of NPP) must be between 0 and 1")
+            bad = (fbnpp < 0) | (fbnpp > 1)
+        if bad.any():
+            where = f" in {describe_rows(row_numbers(bad))}" if bad.ndim else ""
+            raise InputError(f"fBNPP (belowground share of NPP) must be between 0 and 1{where}")
         bnpp = np.asarray(npp, dtype=float) * fbnpp
     return np.asarray(bnpp, dtype=float) * np.asarray(fraction, dtype=float)
 

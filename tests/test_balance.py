@@ -56,8 +56,8 @@ def test_carbon_balance_by_layer_and_profile():
     np.testing.assert_allclose(out["iloss_fraction_profile"], [2.3 / 3.0, 2.3 / 3.0, -0.25])
     via_npp = b.carbon_balance_table(table.assign(npp=[6.0, 6.0, 4.0], f=0.5), "ibulk", npp="npp", fbnpp="f", fraction="frac")
     np.testing.assert_allclose(via_npp[b.IROOT], out[b.IROOT])
-    with pytest.raises(InputError, match="fBNPP"):
-        b.carbon_balance_table(table.assign(npp=6.0, f=1.5), "ibulk", npp="npp", fbnpp="f")
+    with pytest.raises(InputError, match="fBNPP .* in row 3$"):
+        b.carbon_balance_table(table.assign(npp=6.0, f=[0.5, 0.5, 1.5]), "ibulk", npp="npp", fbnpp="f")
 
 
 def test_six_estimates_use_whatever_inputs_are_given():
