@@ -175,10 +175,13 @@ class SplineFit:
         return total
 
     def layer_means(self, tops, bottoms):
-        """Mean of the clamped curve over each layer [tops, bottoms] (cm): (profiles, layers)."""
-        tops, bottoms = np.asarray(tops, dtype=float), np.asarray(bottoms, dtype=float)
-        cumulative = self.cumulative(np.concatenate([tops, bottoms]))
-        n = len(tops)
+        """Mean of the clamped curve over each layer [tops, bottoms] (cm): (profiles, layers).
+
+        tops, bottoms: (layers,) for every profile, or (profiles, layers).
+        """
+        tops, bottoms = np.broadcast_arrays(np.asarray(tops, dtype=float), np.asarray(bottoms, dtype=float))
+        cumulative = self.cumulative(np.concatenate([tops, bottoms], axis=-1))
+        n = tops.shape[-1]
         return (cumulative[:, n:] - cumulative[:, :n]) / (bottoms - tops)
 
     def evaluate(self, depths):

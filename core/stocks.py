@@ -89,6 +89,22 @@ def _horizon_stocks(table, horizons, per_cm, id_col, area):
     return out
 
 
+def _spline_layer_means(horizons, scheme, per_cm, lam):
+    """(means over the covered part, covered fractions) of the splined carbon per cm, (profiles, layers).
+
+    A layer is covered where it lies within the depths of the horizons with values (gaps
+    between them are bridged by the curve), as the depth-weighted method takes the mean of
+    the covered part.
+    """
+    fit = fit_splines(horizons.profile, horizons.top, horizons.bottom, per_cm, horizons.n_profiles, lam)
+    top = np.maximum(fit.top[:, None], scheme.tops)
+    bottom = np.minimum(fit.bottom[:, None], scheme.bottoms)
+    contrib = np.nan_to_num(np.clip((bottom - top) / scheme.thickness, 0.0, 1.0))
+    covered = contrib > 0
+    means = fit.layer_means(np.where(covered, top, scheme.tops), np.where(covered, bottom, scheme.bottoms))
+    return np.where(covered, means, np.nan), contrib
+
+
 def soc_stocks(table, id_col, top_col, bottom_col, soc_col, bd_col, coarse_col=None, coarse_unit="fraction",
                layers=None, method="depth-weighted", lam=DEFAULT_LAMBDA, min_coverage=1.0, area=None,
                progress=None, is_cancelled=None):
@@ -130,11 +146,7 @@ def soc_stocks(table, id_col, top_col, bottom_col, soc_col, bd_col, coarse_col=N
                              horizons=horizons)
     scheme = layer_scheme(layers)
     if method == "spline":
-        fit = fit_splines(horizons.profile, horizons.top, horizons.bottom, per_cm, horizons.n_profiles, lam)
-        means = fit.layer_means(scheme.tops, scheme.bottoms)
-        contrib = np.clip((np.minimum(fit.bottom[:, None], scheme.bottoms)
-                           - np.maximum(fit.top[:, None], scheme.tops)) / scheme.thickness, 0.0, 1.0)
-        contrib = np.nan_to_num(contrib)
+        means, contrib = _spline_layer_means(horizons, scheme, per_cm, lam)
     else:
         means, contrib = weighted_layer_means(horizons, scheme, per_cm)
     density = np.where(contrib >= min_coverage, means * scheme.thickness, np.nan)

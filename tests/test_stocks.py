@@ -81,3 +81,14 @@ def test_unit_slip_messages_name_the_likely_unit():
     result = soc_stocks(table, *COLUMNS, coarse_col="cf")
     assert "it looks like %; divide by 100" in result.profiles.set_index("id").loc["a", "message"]
     assert "value(s)" not in result.profiles.set_index("id").loc["a", "message"]
+
+
+@pytest.mark.parametrize("method", ["depth-weighted", "spline"])
+def test_min_coverage_below_1_accepts_partly_covered_layers_with_either_method(method):
+    # 1 Mg C ha-1 per cm from 0 to 50 cm; the layer 40-60 is half covered
+    table = pd.DataFrame({"id": "a", "top": [0, 25], "bottom": [25, 50], "oc": [10.0, 10.0], "bd": [1.0, 1.0]})
+    full = soc_stocks(table, *COLUMNS, layers="0,40,60", method=method)
+    assert np.isnan(full.layers["soc_mg_ha"].iloc[1]) and full.layers["soc_contrib"].iloc[1] == 0.5
+    half = soc_stocks(table, *COLUMNS, layers="0,40,60", method=method, min_coverage=0.5)
+    np.testing.assert_allclose(half.layers["soc_mg_ha"], [40.0, 20.0])  # the covered part's mean x 20 cm
+    assert half.profiles.loc[0, "status"] == "ok"
