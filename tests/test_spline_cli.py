@@ -120,3 +120,13 @@ def test_bad_extra_output_exits_2_before_writing_anything(command, extra, horizo
     assert code == 2 and not out.exists()
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["horizons.csv"]
+
+
+def test_help_states_the_real_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["soc-stocks", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "150-200, default" not in text and "default: none, one row per horizon" in text
+    with pytest.raises(SystemExit):
+        main(["spline", "--help"])
+    assert "--vlow=-inf" in " ".join(capsys.readouterr().out.split())

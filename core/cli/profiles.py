@@ -148,7 +148,8 @@ def _write_harmonised(args, result, what):
     figure = profile = None
     if args.plot:
         ids = list(result.horizons.ids)
-        profile = ids[0] if args.plot_profile is None else _find_id(ids, args.plot_profile, "--plot-profile", "harmonised profile")
+        profile = ids[0] if args.plot_profile is None else \
+            _find_id(ids, args.plot_profile, "--plot-profile", "harmonised profile")
         figure = profile_figure(result, profile)
     write_table(result.layers, args.output)
     print(f"wrote {args.output} ({len(result.layers)} rows, layers {result.scheme} cm)", file=sys.stderr)
@@ -279,7 +280,8 @@ def _io_options(parser):
 def _layers_option(parser, default="standard7"):
     parser.add_argument("--layers", default=default,
                         help="target layers: depth breaks in cm ('0,20,40'), intervals ('0-20,20-40') or "
-                             "standard7 (0-20 ... 150-200, default), standard5, globalsoilmap")
+                             "standard7 (0-20 ... 150-200), standard5, globalsoilmap; default: "
+                             + (default or "none, one row per horizon"))
 
 
 def _plot_options(parser):
@@ -295,7 +297,8 @@ def register(commands):
     parser.add_argument("--value-cols", required=True, help="properties to spline, comma-separated")
     _layers_option(parser)
     parser.add_argument("--lam", type=float, default=0.1, help="smoothing parameter lambda (default 0.1)")
-    parser.add_argument("--vlow", type=float, default=0.0, help="lowest allowed value (default 0)")
+    parser.add_argument("--vlow", type=float, default=0.0,
+                        help="lowest allowed value (default 0; --vlow=-inf for no lower bound)")
     parser.add_argument("--vhigh", type=float, default=float("inf"), help="highest allowed value (default none)")
     parser.add_argument("--extrapolate", action="store_true",
                         help="carry the curve's end values to layers beyond the horizons")
