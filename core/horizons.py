@@ -100,10 +100,6 @@ class ProfileLayers:
     horizons: object
     fits: dict = None
 
-    def bad_profiles(self):
-        """The ``profiles`` rows whose status is not ok."""
-        return self.profiles[self.profiles["status"].ne("ok")]
-
 
 def select_rows(table, conditions):
     """Rows of ``table`` matching every ``'column=value'`` condition (as numbers in numeric
