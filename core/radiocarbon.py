@@ -366,11 +366,12 @@ def _grid_values(grid_k, n_read, frac, forcing):
 
 
 def _zone_array(curve, zone, shape):
-    """Zone indices broadcast to ``shape`` from names or integer indices."""
+    """Zone indices broadcast to ``shape`` from names or integer indices (-1 or a blank name: unknown)."""
     zone = np.asarray(zone)
     if zone.dtype.kind in "iu":
-        if np.any((zone < 0) | (zone >= len(curve.zones))):
-            raise InputError(f"zone index out of range for the {curve.name} curve ({len(curve.zones)} zones)")
+        if np.any((zone < -1) | (zone >= len(curve.zones))):
+            raise InputError(f"zone index out of range for the {curve.name} curve ({len(curve.zones)} zones; "
+                             "-1 = unknown)")
         return np.broadcast_to(zone, shape).astype(int)
     return np.broadcast_to(curve.zone_indices(zone.reshape(-1)).reshape(zone.shape), shape)
 
@@ -378,12 +379,16 @@ def _zone_array(curve, zone, shape):
 def forward_d14c(k, year, zone=0, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0):
     """Modelled bulk-soil Δ14C (‰) for decay rate k (yr-1) sampled in ``year`` (AD) in ``zone``.
 
-    zone: zone names or indices of ``curve``; arguments broadcast. Years after the record use
-    the extrapolated atmosphere (see :func:`model_extrapolated`). NaN in gives NaN out.
+    zone: zone names or indices of ``curve`` (-1: unknown); arguments broadcast, and the result
+    has their shape. Years after the record use the extrapolated atmosphere (see
+    :func:`model_extrapolated`). NaN in (or an unknown zone) gives NaN out.
     """
     curve = load_curve(curve)
     k, year = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(year, dtype=float))
-    zone = _zone_array(curve, zone, k.shape)
+    zone = np.asarray(zone)
+    shape = np.broadcast_shapes(k.shape, zone.shape)
+    k, year = np.broadcast_to(k, shape), np.broadcast_to(year, shape)
+    zone = _zone_array(curve, zone, shape)
     k, year, zone = k.reshape(-1), year.reshape(-1), zone.reshape(-1)
     with np.errstate(invalid="ignore"):
         if np.any(k <= 0):
@@ -397,7 +402,7 @@ def forward_d14c(k, year, zone=0, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0
     run = valid & post
     if run.any():
         out[run] = _evaluate(k[run], zone[run], n_full[run], _lag_fraction(lag), forcing)
-    return ratio_to_d14c(out).reshape(np.shape(year) if np.ndim(year) else ())
+    return ratio_to_d14c(out).reshape(shape)
 
 
 def _lag_fraction(lag):
@@ -557,9 +562,7 @@ def radiocarbon_ages(d14c, year, zone, curve="hua2021", pre_d14c=PRE_BOMB_D14C, 
     steps = as_progress(progress, is_cancelled)
     d14c = np.asarray(d14c, dtype=float).reshape(-1)
     year = np.broadcast_to(np.asarray(year, dtype=float), d14c.shape).reshape(-1)
-    zone = np.asarray(zone)
-    zone = (np.broadcast_to(zone, d14c.shape).astype(int) if zone.dtype.kind in "iu"
-            else _zone_array(curve, zone, d14c.shape)).reshape(-1)
+    zone = _zone_array(curve, zone, d14c.shape).reshape(-1)
     labels = np.arange(1, d14c.size + 1) if rows is None else np.asarray(rows)
     with np.errstate(invalid="ignore"):
         impossible = d14c < -1000.0

@@ -151,3 +151,13 @@ def test_israd_every_layer_gets_an_age_or_a_status(shared_data):
     mean_200 = out.loc[mineral & (out["lyr_bot"] <= 200), "age_slow_yr"].mean()
     print(f"ISRaD mean age 0-30 cm {mean_30:.0f} yr, 0-200 cm {mean_200:.0f} yr")
     assert 300 < mean_30 < 3000 and 1000 < mean_200 < 12000 and mean_30 < mean_200
+
+
+def test_forward_keeps_the_broadcast_shape_and_zone_indices_are_checked():
+    assert np.shape(rc.forward_d14c(0.01, 2000, "NH1")) == ()
+    assert rc.forward_d14c(np.full((3, 4), 0.01), 2000, 0).shape == (3, 4)
+    both = rc.forward_d14c([0.01, 0.1], [[2000], [1990]], 0)
+    assert both.shape == (2, 2) and both[1, 0] == rc.forward_d14c(0.01, 1990, 0)
+    assert np.isnan(rc.forward_d14c(0.01, 2000, -1))  # -1: unknown zone, as from zone_for_latitude
+    with pytest.raises(InputError, match="zone index out of range"):
+        rc.radiocarbon_ages([-50.0], [2000], [7])
