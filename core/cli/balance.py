@@ -228,9 +228,12 @@ def register(commands):
                                 ("bd", "lyr_bd_samp", "bulk density, g cm-3"), ("oc", "lyr_c_org", "organic C"),
                                 ("stock", "lyr_soc", "C stock"), ("coarse", "lyr_coarse_tot", "coarse fragments")):
         columns.add_argument(f"--{name}-col", default=default, help=f"{text} column (default {default})")
-    columns.add_argument("--oc-unit", default="percent", choices=["percent", "g_kg"])
-    columns.add_argument("--stock-unit", default="g_cm2", choices=["g_cm2", "Mg_ha", "kg_m2"])
-    columns.add_argument("--coarse-unit", default="percent", choices=["percent", "fraction"])
+    columns.add_argument("--oc-unit", default="percent", choices=["percent", "g_kg"],
+                         help="organic C: weight %% (ISRaD lyr_c_org; default) or g kg-1")
+    columns.add_argument("--stock-unit", default="g_cm2", choices=["g_cm2", "Mg_ha", "kg_m2"],
+                         help="C stock: g C cm-2 (ISRaD lyr_soc; default), Mg C ha-1 or kg C m-2")
+    columns.add_argument("--coarse-unit", default="percent", choices=["percent", "fraction"],
+                         help="coarse fragments: volume %% (ISRaD lyr_coarse_tot; default) or fraction 0-1")
     columns.add_argument("--layers", help="harmonise to these layers per profile (e.g. standard7 or 0,30,100)")
     columns.add_argument("--id-col", default="profile_id", help="profile id column for --layers (default profile_id)")
     columns.add_argument("--min-coverage", type=float, default=1.0,
