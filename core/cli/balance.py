@@ -4,7 +4,7 @@ import sys
 
 from ..errors import InputError
 from .common import (TABLE_SUFFIXES, add_command, add_engine_options, check_output_suffix, engine_options,
-                     is_raster_path, print_table, resolve_value)
+                     is_raster_path, print_notes, print_table, resolve_value)
 
 BULK_HELP = """\
 Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age
@@ -94,11 +94,6 @@ def _read_input(args):
     return read_table(args.input, args.layer) if args.input else None
 
 
-def _print_notes(notes):
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-
-
 def _write(table, path):
     from ..tables import write_table
 
@@ -137,7 +132,7 @@ def run_bulk_inputs(args):
                                    args.oc_col, args.stock_col, args.coarse_col, args.oc_unit, args.stock_unit,
                                    args.coarse_unit, args.layers, args.id_col, args.min_coverage)
     _write(out, args.output)
-    _print_notes(notes)
+    print_notes(notes)
     return 0
 
 
@@ -187,7 +182,7 @@ def run_turnover(args):
 
     out, notes = turnover_table(table, stock, flux, args.column)
     _write(out, args.output)
-    _print_notes(notes)
+    print_notes(notes)
     return 0
 
 
@@ -202,7 +197,7 @@ def run_two_box_model(args):
                                tau_soil_obs=_pair("--tau-soil-obs", args.tau_soil_obs), draws=args.draws,
                                seed=args.seed)
     _write(out, args.output)
-    _print_notes(notes)
+    print_notes(notes)
     if args.plot:
         from ..balance import two_box_figure
         from ..plots import save_png

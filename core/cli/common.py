@@ -97,3 +97,9 @@ def print_table(table, stream=None, float_format="%.6g"):
     """Print a small DataFrame as aligned text."""
     stream = stream or sys.stdout
     stream.write(table.to_string(index=False, float_format=lambda v: float_format % v) + "\n")
+
+
+def print_notes(notes):
+    """Print a core function's notes for the user to stderr, one line each."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)

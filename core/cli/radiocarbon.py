@@ -2,7 +2,7 @@
 
 import sys
 
-from .common import TABLE_SUFFIXES, add_command, check_output_suffix
+from .common import TABLE_SUFFIXES, add_command, check_output_suffix, print_notes
 
 AGE_HELP = """\
 Radiocarbon age (turnover time) of bulk soil carbon with the one-pool model of METHODS
@@ -54,11 +54,6 @@ def _model_options(parser):
                        help="years between fixation and input to the soil (default 0)")
 
 
-def _print_notes(notes):
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-
-
 def run_radiocarbon_age(args):
     from ..radiocarbon import radiocarbon_age_table
     from ..tables import read_table, write_table
@@ -80,7 +75,7 @@ def run_radiocarbon_age(args):
     counts = out["status"].value_counts()
     summary = ", ".join(f"{name} {counts.get(name, 0)}" for name in counts.index)
     print(f"{len(out)} samples: {summary}; wrote {args.output}", file=sys.stderr)
-    _print_notes(notes)
+    print_notes(notes)
     return 0
 
 
@@ -103,7 +98,7 @@ def run_radiocarbon_forward(args):
                                            args.zone_col, args.curve, args.pre_bomb, args.lag)
     write_table(out, args.output)
     print(f"{len(out)} rows; wrote {args.output}", file=sys.stderr)
-    _print_notes(notes)
+    print_notes(notes)
     return 0
 
 
