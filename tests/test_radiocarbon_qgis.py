@@ -83,3 +83,44 @@ def test_radiocarbon_age_through_qgis_process(israd_sample, tmp_path):
                              f"OUTPUT={tmp_path / 'worse.csv'}", check=False)
     assert worse.returncode != 0 and "CURVE_FILE" in worse.stdout + worse.stderr
     assert not (tmp_path / "worse.csv").exists()
+
+
+def test_table_and_raster_balance_algorithms_match_the_core(wholesoil_processing, israd_sample, tmp_path):
+    from wholesoil.core import balance as b
+
+    sample, _, _ = israd_sample
+    ages, _ = rc.radiocarbon_age_table(sample)
+    ages["lyr_soc"] = 0.05 * (ages["lyr_bot"] - ages["lyr_top"])  # g C cm-2: these profiles report no stock
+    ages_path = tmp_path / "ages.gpkg"
+    write_table(ages, ages_path)
+
+    def run(name, **parameters):
+        return wholesoil_processing.run(f"wholesoil:{name}", {"INPUT": str(ages_path), **parameters})
+
+    forward = read_table(run("radiocarbonforward", AGE_FIELD="age_slow_yr", OUTPUT=str(tmp_path / "f.gpkg"))["OUTPUT"])
+    aged = ages["age_slow_yr"].notna().to_numpy()
+    np.testing.assert_allclose(forward["d14c_model"].astype(float)[aged], ages["lyr_14c"][aged], atol=1e-6)
+    layers = read_table(run("bulkinputs", LAYERS="0,10,20", OUTPUT=str(tmp_path / "ib.gpkg"))["OUTPUT"])
+    expected, _ = b.bulk_inputs_table(ages, layers="0,10,20")
+    assert expected[b.IBULK].notna().sum() >= 3
+    np.testing.assert_allclose(layers[b.IBULK].astype(float), expected[b.IBULK])
+    write_table(expected.assign(bnpp=3.0, frac=0.5), ages_path)
+    balance = read_table(run("carbonbalance", BNPP_FIELD="bnpp", FRACTION_FIELD="frac", ID_FIELD="profile_id",
+                             OUTPUT=str(tmp_path / "cb.gpkg"))["OUTPUT"])
+    np.testing.assert_allclose(balance[b.ILOSS].astype(float), 1.5 - expected[b.IBULK])
+    result = run("lossestimates", BNPP_OBS="bnpp", PDD_PRED="frac", IBULK_PRED="ibulk_mg_ha_yr",
+                 OUTPUT=str(tmp_path / "le.gpkg"), SUMMARY=str(tmp_path / "summary.gpkg"))
+    summary = read_table(result["SUMMARY"])
+    assert summary["estimate"].tolist() == [1]
+    assert float(summary["ibulk_mean"].iloc[0]) == pytest.approx(expected[b.IBULK].mean())
+    tau = read_table(run("turnovertime", STOCK_FIELD="c_stock_mg_ha", FLUX_FIELD="ibulk_mg_ha_yr",
+                         OUTPUT=str(tmp_path / "tau.gpkg"))["OUTPUT"])
+    np.testing.assert_allclose(tau["tau_yr"].astype(float), expected[b.STOCK] / expected[b.IBULK])
+    iroot, ibulk = (_raster(tmp_path / f"{n}.tif", [np.full((2, 3), v)]) for n, v in (("iroot", 2.0), ("ibulk", 0.5)))
+    loss = wholesoil_processing.run("wholesoil:carbonbalanceraster",
+                                    {"IROOT": iroot, "IBULK": ibulk, "OUTPUT": str(tmp_path / "iloss.tif")})["OUTPUT"]
+    np.testing.assert_allclose(read_raster(loss, 1), 1.5)
+    np.testing.assert_allclose(read_raster(loss, 2), 0.75)
+    tau = wholesoil_processing.run("wholesoil:turnovertime", {"STOCK_RASTER": iroot, "FLUX": 0.5,
+                                                               "OUTPUT_RASTER": str(tmp_path / "tau.tif")})
+    np.testing.assert_allclose(read_raster(tau["OUTPUT_RASTER"]), 4.0)

@@ -13,8 +13,9 @@ FIELDS = (("AGE_FIELD", "C age field (yr)", "age_slow_yr"), ("TOP_FIELD", "Layer
           ("BOTTOM_FIELD", "Layer bottom field (cm)", "lyr_bot"), ("BD_FIELD", "Bulk density field (g cm-3)", "lyr_bd_samp"),
           ("OC_FIELD", "Organic C field", "lyr_c_org"), ("STOCK_FIELD", "C stock field", "lyr_soc"),
           ("COARSE_FIELD", "Coarse fragments field", "lyr_coarse_tot"))
-UNITS = (("OC_UNIT", "Organic C unit", OC_UNITS), ("STOCK_UNIT", "C stock unit", STOCK_UNITS),
-         ("COARSE_UNIT", "Coarse fragments unit", COARSE_UNITS))
+#: (parameter, description, units, default): ISRaD's units, as in the core function.
+UNITS = (("OC_UNIT", "Organic C unit", OC_UNITS, "percent"), ("STOCK_UNIT", "C stock unit", STOCK_UNITS, "g_cm2"),
+         ("COARSE_UNIT", "Coarse fragments unit", COARSE_UNITS, "percent"))
 
 
 class BulkInputs(WholesoilAlgorithm):
@@ -31,8 +32,9 @@ Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): bo
         self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Soil layers with C ages", [QgsProcessing.TypeVector]))
         for name, description, default in FIELDS:
             add_field(self, name, description, default)
-        for name, description, units in UNITS:
-            self.addParameter(QgsProcessingParameterEnum(name, description, options=list(units), defaultValue=0))
+        for name, description, units, default in UNITS:
+            self.addParameter(QgsProcessingParameterEnum(name, description, options=list(units),
+                                                         defaultValue=list(units).index(default)))
         self.addParameter(QgsProcessingParameterString("LAYERS", "Target layers (empty: keep the input layers)",
                                                        optional=True))
         add_field(self, "ID_FIELD", "Profile id field (target layers)", "profile_id", numeric=False)
@@ -46,7 +48,7 @@ Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): bo
     def compute(self, parameters, context, feedback):
         source = self.parameterAsSource(parameters, INPUT, context)
         columns = [field(self, parameters, context, name) for name, _, _ in FIELDS]
-        units = [list(options)[self.parameterAsEnum(parameters, name, context)] for name, _, options in UNITS]
+        units = [list(options)[self.parameterAsEnum(parameters, name, context)] for name, _, options, _ in UNITS]
         layers = self.parameterAsString(parameters, "LAYERS", context).strip() or None
         out, notes = bulk_inputs_table(source_to_table(source, feedback), *columns, *units, layers,
                                        field(self, parameters, context, "ID_FIELD"),
