@@ -15,6 +15,7 @@ from wholesoil.core.errors import InputError
 from wholesoil.core.learn.modelfile import TrainedModel, load_model, save_model
 from wholesoil.core.learn.models import MODEL_KINDS, CovariateModel
 from wholesoil.core.learn.training import train_model
+from wholesoil.core.learn.uncertainty import forest_tree_predictions
 
 FEATURES = ["clim", "soil", "depth", "biome"]
 
@@ -122,3 +123,68 @@ def test_unsupported_objects_are_not_saved_and_nothing_is_left(trained, tmp_path
         save_model(path, TrainedModel(CovariateModel(params={"criterion": lambda: 0}), {}))
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.wsmodel"]
+
+
+def with_nodes(tree, column, value):
+    """A copy of a fitted sklearn Tree with one field of its root node changed."""
+    from sklearn.tree._tree import Tree
+
+    state = tree.__getstate__()
+    nodes = state["nodes"].copy()
+    nodes[column][0] = value
+    copy = Tree(tree.n_features, tree.n_classes, tree.n_outputs)
+    copy.__setstate__({**state, "nodes": nodes})
+    return copy
+
+
+def corrupt_root(column, value):
+    def corrupt(learner):
+        learner.estimators_[0].tree_ = with_nodes(learner.estimators_[0].tree_, column, value)
+    return corrupt
+
+
+def wider_tree(learner):
+    from sklearn.tree import DecisionTreeRegressor
+
+    learner.estimators_[0] = DecisionTreeRegressor(max_depth=2).fit(np.random.default_rng(0).normal(size=(30, 40)),
+                                                                     np.arange(30.0))
+
+
+def two_trees_per_stage(learner):
+    learner.estimators_ = np.repeat(learner.estimators_, 2, axis=1)
+
+
+def more_support_indices(learner):
+    learner.regressor_.support_ = np.arange(10 ** 6, dtype=np.int32)
+
+
+def shorter_coefficients(learner):
+    learner.regressor_._dual_coef_ = learner.regressor_._dual_coef_[:, :1].copy()
+
+
+@pytest.mark.parametrize("kind, corrupt, message", [
+    ("random_forest", corrupt_root("feature", 10 ** 9), "nodes point outside it"),
+    ("random_forest", corrupt_root("left_child", 10 ** 9), "nodes point outside it"),
+    ("random_forest", corrupt_root("right_child", 0), "nodes point outside it"),  # a loop: predict never ends
+    ("quantile_forest", wider_tree, "trees whose number of covariates differs from the forest's"),
+    ("gradient_boosting", two_trees_per_stage, "stages that are not one tree each"),
+    ("svm", more_support_indices, "support-vector arrays that do not fit together"),
+    ("svm", shorter_coefficients, "support-vector arrays that do not fit together"),
+])
+def test_arrays_that_would_send_compiled_code_outside_them_are_refused(kind, corrupt, message, tmp_path):
+    """Trees and libsvm trust their learned arrays: a crafted file could make predict read
+    (or write) outside them, crash the process or loop for ever. The loader checks them."""
+    table = profile_layers(12, seed=4)
+    model = CovariateModel(kind=kind, screen=False, n_trees=3).fit(table[["clim", "soil", "depth"]], table["soc"])
+    learner = model.pipeline_[-1]
+    corrupt(learner[-1] if kind == "svm" else learner)
+    path = save_model(tmp_path / "crafted.wsmodel", TrainedModel(model, {"kind": kind}))
+    with pytest.raises(InputError, match=message):
+        load_model(path)
+
+
+def test_tree_predictions_refuse_a_table_of_another_width():
+    table = profile_layers(12, seed=4)
+    model = CovariateModel(screen=False, n_trees=3).fit(table[["clim", "soil"]], table["soc"])
+    with pytest.raises(InputError, match="takes 2 covariates, not 3"):
+        forest_tree_predictions(model.pipeline_[-1], np.zeros((4, 3)))

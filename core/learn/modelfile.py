@@ -6,7 +6,9 @@ zip archive holding ``manifest.json`` (the description and the object tree) and 
 :data:`SAFE_CLASSES` (the scikit-learn pieces wholesoil uses and wholesoil's own), by
 creating the bare object and setting its attributes; it never calls anything the file
 names. Anything else (a function, an unknown class, an object array needing pickle) is
-refused with an InputError that names it.
+refused with an InputError that names it. The learned arrays that compiled code trusts
+(tree nodes, libsvm arrays) are checked too, so a crafted file cannot make prediction read
+outside them or loop for ever.
 
 (skops, the usual safe format for scikit-learn, was not used: its releases that need no
 huggingface_hub require numpy >= 1.25, which would replace the numpy that Debian's GDAL,
@@ -225,10 +227,14 @@ class _Decoder:
                 or not isinstance(n_classes, np.ndarray) or n_classes.dtype.kind not in "iu":
             self.refuse(where, "a malformed decision tree")
         tree = Tree(body["n_features"], n_classes.astype(np.intp), body["n_outputs"])
+        state = self.decode(body["state"], f"{where}.state")
         try:
-            tree.__setstate__(self.decode(body["state"], f"{where}.state"))
+            tree.__setstate__(state)
         except (KeyError, TypeError, ValueError) as error:
             self.refuse(where, f"a malformed decision tree ({error})")
+        if not _nodes_are_safe(state["nodes"], body["n_features"]):
+            self.refuse(where, "a decision tree whose nodes point outside it (a split on a missing covariate, "
+                               "or a child outside the tree or above its parent)")
         return tree
 
     def _object(self, node, where):
@@ -246,7 +252,72 @@ class _Decoder:
             obj.__setstate__(state)
         else:
             obj.__dict__.update(state)
+        problem = _compiled_state_problem(obj)
+        if problem:
+            self.refuse(where, f"a {name} with {problem}")
         return obj
+
+
+def _nodes_are_safe(nodes, n_features):
+    """True when compiled tree code can walk ``nodes`` without leaving them: every split
+    names a feature below ``n_features`` and both its children lie further down the array
+    (as scikit-learn builds them, so no walk loops), and leaves have no children."""
+    index = np.arange(len(nodes))
+    left, right, feature = nodes["left_child"], nodes["right_child"], nodes["feature"]
+    split = (left > index) & (left < len(nodes)) & (right > index) & (right < len(nodes)) \
+        & (feature >= 0) & (feature < n_features)
+    return len(nodes) > 0 and bool(np.all(np.where(left == -1, right == -1, split)))
+
+
+def _is_count(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_array(value, dtype, shape):
+    return isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == shape \
+        and value.flags.c_contiguous
+
+
+def _compiled_state_problem(obj):
+    """What in a decoded estimator would let compiled scikit-learn code (trees, libsvm) read
+    or write outside its arrays at prediction, or None.
+
+    Compiled code trusts the learned arrays: a tree's feature numbers must be below the
+    number of covariates the estimator checks its input against, gradient boosting needs one
+    tree per stage, and libsvm takes its array lengths from different arrays.
+    """
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
+    from sklearn.svm import SVR
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    from sklearn.tree._tree import Tree
+
+    learned = vars(obj)
+    width = learned.get("n_features_in_")
+    if isinstance(obj, (DecisionTreeRegressor, DecisionTreeClassifier)) and "tree_" in learned:
+        if not isinstance(obj.tree_, Tree) or not _is_count(width) or obj.tree_.n_features != width:
+            return "a tree whose number of covariates differs from the estimator's"
+    trees = learned.get("estimators_")
+    if isinstance(obj, (RandomForestRegressor, RandomForestClassifier, GradientBoostingRegressor)) \
+            and trees is not None:
+        if isinstance(obj, GradientBoostingRegressor):
+            if not isinstance(trees, np.ndarray) or trees.ndim != 2 or trees.shape[1] != 1:
+                return "stages that are not one tree each"
+            trees = trees.ravel()
+        if not _is_count(width) or not all(isinstance(tree, (DecisionTreeRegressor, DecisionTreeClassifier))
+                                           and "tree_" in vars(tree) and tree.n_features_in_ == width
+                                           for tree in trees):
+            return "trees whose number of covariates differs from the forest's"
+    if isinstance(obj, SVR) and "support_vectors_" in learned:
+        vectors = obj.support_vectors_
+        count = vectors.shape[0] if isinstance(vectors, np.ndarray) and vectors.ndim == 2 else -1
+        expected = (("support_vectors_", np.float64, (count, width)), ("support_", np.int32, (count,)),
+                    ("_dual_coef_", np.float64, (1, count)), ("_intercept_", np.float64, (1,)),
+                    ("_n_support", np.int32, (2,)), ("_probA", np.float64, (0,)), ("_probB", np.float64, (0,)))
+        if "_impl" in learned or learned.get("_sparse") is not False or learned.get("probability") \
+                or learned.get("kernel") not in ("linear", "poly", "rbf", "sigmoid") \
+                or not all(_is_array(learned.get(key), dtype, shape) for key, dtype, shape in expected):
+            return "support-vector arrays that do not fit together"
+    return None
 
 
 def load_model(path):

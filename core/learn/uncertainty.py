@@ -20,6 +20,8 @@ from ..errors import InputError
 def forest_tree_predictions(forest, X):
     """Predictions of every tree of a fitted forest (rows x trees), in tree order."""
     values = np.ascontiguousarray(np.asarray(X, dtype=np.float32))
+    if values.ndim != 2 or values.shape[1] != forest.n_features_in_:  # the trees read columns unchecked
+        raise InputError(f"the forest takes {forest.n_features_in_} covariates, not {values.shape[-1]}")
     if values.shape[0] == 0:
         return np.empty((0, len(forest.estimators_)))
     return np.column_stack([tree.predict(values, check_input=False) for tree in forest.estimators_])
