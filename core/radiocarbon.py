@@ -242,16 +242,11 @@ def load_curve(curve="hua2021"):
 
 @dataclass
 class Forcing:
-    """Annual forcing ratios A_atm from 1950 on: ``ratios[zone, j]`` is record year 1950 + j.
+    """Pre-bomb ratio and annual forcing ratios A_atm from 1950 on: ``ratios[zone, j]`` is record
+    year 1950 + j (extrapolated beyond the record, see :func:`model_extrapolated`)."""
 
-    ``extrapolated_from[zone]``: index j of the first extrapolated year (beyond the record).
-    """
-
-    curve: AtmosphericCurve
     pre_ratio: float
-    lag: float
     ratios: np.ndarray
-    extrapolated_from: np.ndarray
 
 
 def _extrapolation(curve, zone, pre_d14c, years):
@@ -279,7 +274,6 @@ def build_forcing(curve, last_year, pre_d14c=PRE_BOMB_D14C, lag=0.0):
                          f"annual values from {BOMB_START}")
     years = np.arange(BOMB_START, max(int(last_year), BOMB_START) + 1)
     ratios = np.empty((len(curve.zones), len(years)))
-    extrapolated_from = np.empty(len(curve.zones), dtype=int)
     for z, zone in enumerate(curve.zones):
         if not np.isfinite(curve.values[:, z]).any():
             raise InputError(f"atmospheric curve {curve.name}: zone {zone} has no values")
@@ -293,8 +287,7 @@ def build_forcing(curve, last_year, pre_d14c=PRE_BOMB_D14C, lag=0.0):
         if after.any():
             recorded[after] = _extrapolation(curve, zone, pre_d14c, years[after])
         ratios[z] = d14c_to_ratio(recorded)
-        extrapolated_from[z] = last + 1 - BOMB_START
-    return Forcing(curve, float(d14c_to_ratio(pre_d14c)), float(lag), ratios, extrapolated_from)
+    return Forcing(float(d14c_to_ratio(pre_d14c)), ratios)
 
 
 def _read_times(year, lag):

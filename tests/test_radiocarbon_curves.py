@@ -82,6 +82,6 @@ def test_extrapolation_continues_an_exponential_decline(tmp_path):
     forcing = rc.build_forcing(str(path), 2015, pre_d14c=-20.0)
     expected = 500 * np.exp(-0.07 * (np.arange(2011, 2016) - 1950)) - 20.0
     np.testing.assert_allclose(rc.ratio_to_d14c(forcing.ratios[0, -5:]), expected, rtol=1e-9)
-    assert forcing.extrapolated_from[0] == 2011 - 1950
+    assert rc.model_extrapolated([2010, 2011], 0, str(path)).tolist() == [False, True]
     with pytest.raises(InputError, match="cannot extrapolate"):
         rc.build_forcing(str(path), 2015, pre_d14c=400.0)
