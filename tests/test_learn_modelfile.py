@@ -188,3 +188,48 @@ def test_tree_predictions_refuse_a_table_of_another_width():
     model = CovariateModel(screen=False, n_trees=3).fit(table[["clim", "soil"]], table["soc"])
     with pytest.raises(InputError, match="takes 2 covariates, not 3"):
         forest_tree_predictions(model.pipeline_[-1], np.zeros((4, 3)))
+
+
+def npy_header(shape):
+    """The header of a version 1.0 .npy file of float64 values with ``shape``."""
+    text = "{'descr': '<f8', 'fortran_order': False, 'shape': %r, }" % (shape,)
+    text += " " * (117 - len(text)) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
+
+
+def test_files_made_to_exhaust_memory_or_the_stack_are_refused(trained, tmp_path, monkeypatch):
+    from wholesoil.core.learn import modelfile
+
+    huge = crafted_archive(tmp_path / "huge.wsmodel", {"__array__": "arrays/0.npy"},
+                           {"arrays/0.npy": npy_header((10 ** 13,)) + bytes(64)})  # 73 TiB claimed, 64 bytes held
+    with pytest.raises(InputError, match="an array whose header does not match its size"):
+        load_model(huge)
+    npz = io.BytesIO()
+    np.savez(npz, a=np.arange(3.0))
+    with pytest.raises(InputError, match="not a plain .npy array"):
+        load_model(crafted_archive(tmp_path / "npz.wsmodel", {"__array__": "arrays/0.npy"},
+                                   {"arrays/0.npy": npz.getvalue()}))
+    deep = tmp_path / "deep.wsmodel"
+    with zipfile.ZipFile(deep, "w") as archive:
+        archive.writestr("manifest.json", '{"format": "wholesoil-model", "format_version": 1, "metadata": {}, '
+                                          '"model": ' + "[" * 100000 + "]" * 100000 + "}")
+    with pytest.raises(InputError, match="unreadable manifest.json"):
+        load_model(deep)
+    nested = crafted_archive(tmp_path / "nested.wsmodel", json.loads('{"__tuple__": [' * 400 + "]}" * 400))
+    with pytest.raises(InputError, match="is malformed .RecursionError"):
+        load_model(nested)
+    path = save_model(tmp_path / "m.wsmodel", trained)
+    monkeypatch.setattr(modelfile, "MAX_MANIFEST_BYTES", 1000)  # a small file may unpack to gigabytes
+    with pytest.raises(InputError, match="manifest.json unpacks to more than"):
+        load_model(path)
+
+
+def test_a_damaged_file_is_an_input_error(trained, tmp_path):
+    path = save_model(tmp_path / "m.wsmodel", trained)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("arrays/0.npy")
+    data[info.header_offset + 30 + len(info.filename) + 5] ^= 0xFF  # a byte of the first array's data
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="is damaged"):
+        load_model(path)

@@ -18,7 +18,9 @@ SciPy and QGIS were built with; this format needs nothing beyond numpy.)
 import importlib
 import io
 import json
+import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +33,9 @@ FORMAT = "wholesoil-model"
 FORMAT_VERSION = 1
 SUFFIX = ".wsmodel"
 MANIFEST = "manifest.json"
+#: Largest manifest loaded (bytes unpacked): the description and the text columns of the
+#: tables; the arrays are separate members. Guards against a small file unpacking to gigabytes.
+MAX_MANIFEST_BYTES = 256 << 20
 
 #: Classes a model file may contain: name in the file -> (module, attribute). Names are the
 #: public import paths where scikit-learn has one; classes a scikit-learn version lacks
@@ -168,12 +173,23 @@ class _Decoder:
                          "the file may have been made to run code, or by another program")
 
     def array(self, name, where):
-        if not isinstance(name, str) or name not in self.archive.namelist():
+        """The .npy member ``name``, once its header agrees with its size (a header may claim
+        any shape, and numpy allocates that before reading)."""
+        from numpy.lib import format as npy
+
+        if not isinstance(name, str) or name not in self.archive.NameToInfo:
             self.refuse(where, f"a reference to a missing array {name!r}")
-        try:
-            return np.load(io.BytesIO(self.archive.read(name)), allow_pickle=False)
-        except ValueError as error:
-            self.refuse(where, f"an array that needs pickle ({error})")
+        headers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
+        with self.archive.open(name) as stream:
+            try:
+                shape, _, dtype = headers[npy.read_magic(stream)](stream)
+            except (KeyError, ValueError):
+                self.refuse(where, f"{name}, which is not a plain .npy array")
+            if dtype.hasobject:
+                self.refuse(where, f"an array that needs pickle ({name})")
+            if stream.tell() + math.prod(shape) * dtype.itemsize != self.archive.getinfo(name).file_size:
+                self.refuse(where, f"an array whose header does not match its size ({name})")
+        return np.load(io.BytesIO(self.archive.read(name)), allow_pickle=False)
 
     def decode(self, node, where):
         if node is None or type(node) in (bool, int, float, str):
@@ -320,6 +336,33 @@ def _compiled_state_problem(obj):
     return None
 
 
+def _read_archive(archive, path):
+    """(manifest, model, tables) of an open model archive; InputError if it is not one."""
+    if MANIFEST not in archive.NameToInfo:
+        raise InputError(f"{path} is a zip archive but not a wholesoil model file (no {MANIFEST})")
+    if archive.getinfo(MANIFEST).file_size > MAX_MANIFEST_BYTES:
+        raise InputError(f"model file {path}: its {MANIFEST} unpacks to more than "
+                         f"{MAX_MANIFEST_BYTES >> 20} MiB; wholesoil does not load it")
+    try:
+        manifest = json.loads(archive.read(MANIFEST))
+    except (ValueError, RecursionError) as error:
+        raise InputError(f"model file {path}: unreadable {MANIFEST} ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"{path} is not a wholesoil model file")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"model file {path} has format version {manifest.get('format_version')!r}; this "
+                         f"wholesoil reads version {FORMAT_VERSION}")
+    decoder = _Decoder(archive, path)
+    try:
+        model = decoder.decode(manifest.get("model"), "model")
+        tables = {name: decoder.decode(node, f"table {name}") for name, node in manifest.get("tables", {}).items()}
+    except InputError:
+        raise
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError, RecursionError, MemoryError) as error:
+        raise InputError(f"model file {path} is malformed ({type(error).__name__}: {error})") from None
+    return manifest, model, tables
+
+
 def load_model(path):
     """Read a .wsmodel file into a TrainedModel without running code from the file."""
     from pathlib import Path
@@ -330,26 +373,11 @@ def load_model(path):
     if not zipfile.is_zipfile(path):
         raise InputError(f"{path} is not a wholesoil model file (.wsmodel); wholesoil does not open pickle "
                          "or joblib files, because loading them can run any code")
-    with zipfile.ZipFile(path) as archive:
-        try:
-            manifest = json.loads(archive.read(MANIFEST))
-        except KeyError:
-            raise InputError(f"{path} is a zip archive but not a wholesoil model file (no {MANIFEST})") from None
-        except ValueError as error:
-            raise InputError(f"model file {path}: unreadable {MANIFEST} ({error})") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise InputError(f"{path} is not a wholesoil model file")
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise InputError(f"model file {path} has format version {manifest.get('format_version')!r}; this "
-                             f"wholesoil reads version {FORMAT_VERSION}")
-        decoder = _Decoder(archive, path)
-        try:
-            model = decoder.decode(manifest.get("model"), "model")
-            tables = {name: decoder.decode(node, f"table {name}") for name, node in manifest.get("tables", {}).items()}
-        except InputError:
-            raise
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
-            raise InputError(f"model file {path} is malformed ({type(error).__name__}: {error})") from None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest, model, tables = _read_archive(archive, path)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise InputError(f"model file {path} is damaged ({error})") from None
     metadata = manifest.get("metadata")
     if not isinstance(metadata, dict):
         raise InputError(f"model file {path} has no description")
