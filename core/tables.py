@@ -174,7 +174,11 @@ def _write_ogr(table, path, driver_name, layer_name):
         first = next((g for g in table[GEOMETRY] if g is not None), None)
         if first is not None:
             geometry_type = ogr.CreateGeometryFromWkb(first).GetGeometryType()
-    lyr = source.CreateLayer(layer_name, srs=srs, geom_type=geometry_type)
+    # A column named like the GeoPackage's own feature id would be taken as that id (and
+    # duplicates refused): keep it as an ordinary field and let the file number its features.
+    options = ["FID=wholesoil_fid"] if driver_name == "GPKG" and "fid" in map(str.lower, map(str, table.columns)) \
+        else []
+    lyr = source.CreateLayer(layer_name, srs=srs, geom_type=geometry_type, options=options)
     columns = [c for c in table.columns if c != GEOMETRY]
     for column in columns:
         lyr.CreateField(ogr.FieldDefn(str(column), _ogr_type(table[column])))

@@ -80,5 +80,6 @@ def table_to_sink(algorithm, parameters, name, context, table, source=None):
             geometry = QgsGeometry()
             geometry.fromWkb(geometries[i])
             feature.setGeometry(geometry)
-        sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+            raise QgsProcessingException(f"could not write feature {i + 1} to {name}: {sink.lastError()}")
     return destination

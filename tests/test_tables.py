@@ -44,3 +44,9 @@ def test_missing_file_and_unknown_format(tmp_path):
     with pytest.raises(InputError, match="use .csv"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_fid_column_is_kept_as_a_field_in_geopackages(tmp_path):
+    table = pd.DataFrame({"fid": [1, 1, 2], "a": [1.0, 2.0, 3.0]})
+    again = read_table(write_table(table, tmp_path / "dup.gpkg"))
+    assert list(again["fid"]) == [1, 1, 2] and list(again["a"]) == [1.0, 2.0, 3.0]
