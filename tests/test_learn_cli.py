@@ -86,6 +86,14 @@ def test_the_whole_chain(capsys, layers_csv, tmp_path):
     (["--target", "soc", "--features", "clim", "--model", "svm", "--param", "depth=3"], "unknown parameter depth"),
     (["--target", "soc", "--features", "clim,biome"], "non-numeric values ('grass', 'savanna', 'forest') in rows 1, 2, 3"),
     (["--target", "soc", "--features", "clim", "--target-transform", "log"], "log transform needs"),
+    (["--target", "soc", "--features", "clim", "--trees", "0"], "number of trees must be at least 1 (got 0)"),
+    (["--target", "soc", "--features", "clim", "--level", "95"], "interval level must be between 0 and 1"),
+    (["--target", "soc", "--features", "clim", "--permutation-repeats", "0"], "permutation repeats must be at least 1"),
+    (["--target", "soc", "--features", "clim", "--interval-repeats", "-1"], "interval repeats must be at least 0"),
+    (["--target", "soc", "--features", "clim", "--param", "min_samples_leaf=-1"],
+     "model 'random_forest': The 'min_samples_leaf' parameter of RandomForestRegressor must be"),
+    (["--target", "soc", "--features", "clim", "--model", "lasso", "--grid", "alpha=0.1,-1"],
+     "The 'alpha' parameter of Lasso must be a float in the range [0, inf)"),
 ])
 def test_bad_training_input_exits_2_and_writes_nothing(capsys, layers_csv, tmp_path, args, message):
     table = pd.read_csv(layers_csv / "layers.csv")

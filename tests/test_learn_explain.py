@@ -92,3 +92,7 @@ def test_explain_model_on_training_or_new_data(trained):
     assert fresh.permutation_source == "the given data" and set(fresh.curves["feature"]) == {"clim"}
     with pytest.raises(InputError, match="has no column 'soil'"):
         explain_model(model, table.drop(columns=["soil"]))
+    with pytest.raises(InputError, match=r"permutation repeats must be at least 1 \(got 0\)"):
+        explain_model(model, table, permutation_repeats=0)
+    with pytest.raises(InputError, match=r"number of trees must be at least 1 \(got 0\)"):
+        explain_model(model, feature_groups={"site": ["clim"]}, n_trees=0)

@@ -56,6 +56,8 @@ def permutation_importances(fitted, tests, n_repeats=5, random_state=0, n_jobs=1
     shuffles of every held-out set. Returns mean, sd (spread over all repeats and folds)
     and the mean as % of the sum of positive means.
     """
+    if n_repeats < 1:
+        raise InputError(f"the permutation repeats must be at least 1 (got {n_repeats})")
     first = fitted[0]
     scoring = "balanced_accuracy" if first.task == "classification" else "neg_root_mean_squared_error"
     arguments = [(model, X, y, n_repeats, random_state, scoring) for model, (X, y) in zip(fitted, tests)]

@@ -16,6 +16,11 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted
 
+try:
+    from sklearn.utils._param_validation import InvalidParameterError
+except ImportError:  # scikit-learn < 1.2 refuses parameter values with a plain ValueError
+    InvalidParameterError = ValueError
+
 from ..errors import CancelledError, InputError, describe_rows
 from ..tables import row_numbers
 from .screening import as_frame, screening_steps
@@ -59,6 +64,8 @@ def make_learner(kind, task="regression", params=None, n_trees=500, class_weight
     from sklearn.svm import SVR
 
     params = dict(params or {})
+    if n_trees < 1:
+        raise InputError(f"the number of trees must be at least 1 (got {n_trees})")
     if task == "classification":
         if kind != "random_forest":
             raise InputError(f"classification is done with a random forest (model {kind!r} is for regression)")
@@ -262,7 +269,10 @@ class CovariateModel(BaseEstimator):
     def _fit_pipeline(self, params, X, y, groups):
         pipeline = self._pipeline(params)
         extra = {"model__groups": groups} if self.kind == "ensemble" else {}
-        return pipeline.fit(X, y, **extra)
+        try:
+            return pipeline.fit(X, y, **extra)
+        except InvalidParameterError as error:  # a value scikit-learn refuses (--param, --grid)
+            raise InputError(f"model {self.kind!r}: {error}") from None
 
     def _checked_target(self, y):
         if self.task not in TASKS:

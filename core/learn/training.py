@@ -179,6 +179,12 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
     holdout: also score one grouped (and stratified) split holding out this fraction
     (0.2 = the 80/20 split of METHODS section 7), fitted on the rest.
     """
+    if not 0 < interval_level < 1:
+        raise InputError(f"the interval level must be between 0 and 1, e.g. 0.95 (got {interval_level:g})")
+    if permutation_repeats < 1:
+        raise InputError(f"the permutation repeats must be at least 1 (got {permutation_repeats})")
+    if interval_repeats < 0:
+        raise InputError(f"the interval repeats must be at least 0 (got {interval_repeats})")
     steps = as_progress(progress, is_cancelled)
     features, categorical = list(features), list(categorical)
     X, y, complete = prepare_data(table, target, features, categorical, task)
