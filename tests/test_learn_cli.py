@@ -112,3 +112,22 @@ def test_evaluate_refuses_a_pickle(capsys, tmp_path):
     (tmp_path / "d.csv").write_text("a\n1\n")
     code, _, err = run(capsys, "evaluate-model", tmp_path / "m.wsmodel", tmp_path / "d.csv")
     assert code == 2 and "does not open pickle" in err
+
+
+def test_columns_named_like_the_added_ones_are_refused_not_overwritten(capsys, layers_csv, tmp_path):
+    """A covariate called 'sd' or 'group' was overwritten in the out-of-fold table (and the
+    model file could not be read back); a data column 'upper' (a layer's upper depth) was
+    silently replaced by the interval's upper bound."""
+    table = pd.read_csv(layers_csv / "layers.csv").assign(sd=1.0, upper=lambda t: t["depth"] - 10)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.wsmodel"
+    code, _, err = run(capsys, "train-model", tmp_path / "t.csv", model, "--target", "soc", "--features", "clim,sd",
+                       "--group", "profile", "--folds", 3, "--trees", 10, "--quiet")
+    assert code == 2 and "column 'sd' has the name of a column wholesoil adds" in err and not model.exists()
+    code, _, err = run(capsys, "train-model", tmp_path / "t.csv", model, "--target", "soc", "--features", "clim",
+                       "--group", "profile", "--folds", 3, "--trees", 10, "--quiet")
+    assert code == 0, err
+    table.drop(columns=["sd"]).to_csv(tmp_path / "new.csv", index=False)
+    code, _, err = run(capsys, "evaluate-model", model, tmp_path / "new.csv", "--output", tmp_path / "p.csv")
+    assert code == 2 and "the data's column 'upper' has the name of a column wholesoil adds" in err
+    assert not (tmp_path / "p.csv").exists()

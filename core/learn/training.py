@@ -33,6 +33,18 @@ from .validation import (cross_validate, fit_and_predict, group_kfold, holdout_s
 #: Partial-dependence curves drawn by default: the most important covariates.
 DEFAULT_PD_FEATURES = 6
 
+#: Columns the out-of-fold table (train_model) and predictions (predict_table) add:
+#: covariates, targets and strata may not take these names.
+ADDED_COLUMNS = ("group", "fold", "tau", "predicted", "sd", "cv", "lower", "upper", "q_lower", "q_upper",
+                 "probability_<class>")
+
+
+def _refuse_clash(clash, where, added):
+    """InputError naming the first column in ``clash`` (columns wholesoil would overwrite)."""
+    if clash:
+        raise InputError(f"{where} {clash[0]!r} has the name of a column wholesoil adds ({', '.join(added)}); "
+                         "rename it")
+
 
 def prepare_data(table, target, features, categorical=(), task="regression", source="the input table",
                  need_target=True):
@@ -187,6 +199,8 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
         raise InputError(f"the interval repeats must be at least 0 (got {interval_repeats})")
     steps = as_progress(progress, is_cancelled)
     features, categorical = list(features), list(categorical)
+    _refuse_clash([c for c in features + [target] + ([strata_col] if strata_col else [])
+                   if c in ADDED_COLUMNS or str(c).startswith("probability_")], "column", ADDED_COLUMNS)
     X, y, complete = prepare_data(table, target, features, categorical, task)
     groups, group_description = resolve_groups(table, group_col, independent_rows, x_col, y_col)
     if task == "regression":
@@ -316,17 +330,18 @@ def predict_table(trained, table, quantiles=None):
     X, _, _ = prepare_data(table, metadata["target"]["name"], metadata["features"], list(metadata["categorical"]),
                            metadata["task"], need_target=False)
     frame = trained.model.predict_frame(X)
-    out = table.copy()
-    for column in frame.columns:
-        out[column] = frame[column].to_numpy()
     interval = metadata.get("interval")
     if interval:
-        out["lower"], out["upper"] = coulston_interval(frame["predicted"], frame["sd"], interval["tau"])
+        frame["lower"], frame["upper"] = coulston_interval(frame["predicted"], frame["sd"], interval["tau"])
     if trained.model.kind == "quantile_forest":
         level = interval["level"] if interval else 0.95
         bounds = quantiles or ((1 - level) / 2, (1 + level) / 2)
         values = trained.model.predict_quantiles(X, bounds)
-        out["q_lower"], out["q_upper"] = values[:, 0], values[:, -1]
+        frame["q_lower"], frame["q_upper"] = values[:, 0], values[:, -1]
+    _refuse_clash([c for c in table.columns if c in frame.columns], "the data's column", frame.columns)
+    out = table.copy()
+    for column in frame.columns:
+        out[column] = frame[column].to_numpy()
     return out
 
 
