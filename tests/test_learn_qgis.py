@@ -46,6 +46,7 @@ def test_sample_train_evaluate_explain_in_process(wholesoil_processing, layers_g
     assert saved.metadata["groups"] == "point location"  # grouped by default, without a group field
     assert trained["R2"] == pytest.approx(saved.metadata["metrics"]["r2"])
     assert 0.0 < trained["COVERAGE"] <= 1.0 and "<img" in html.read_text()
+    assert trained["OUTPUT_HTML"] == str(html)  # a path QGIS can open in the results viewer
     assert trained["OUTPUT"].featureCount() == len(table)
 
     evaluated = wholesoil_processing.run("wholesoil:evaluatemodel", {
@@ -54,12 +55,14 @@ def test_sample_train_evaluate_explain_in_process(wholesoil_processing, layers_g
     predictions = read_table(evaluated["OUTPUT"])
     assert {"predicted", "sd", "lower", "upper"} <= set(predictions.columns) and "geometry" in predictions
     assert evaluated["RMSE"] < saved.metadata["metrics"]["rmse"]  # in-sample
+    assert evaluated["OUTPUT_HTML"] == str(tmp_path / "eval.html")
 
     explained = wholesoil_processing.run("wholesoil:explainmodel", {
         "MODEL": str(model), "GROUPS": "site: clim, soil; depth: depth", "RANDOM_EFFECT": "biome",
         "OUTPUT": "memory:", "OUTPUT_HTML": str(tmp_path / "explain.html")})
     assert explained["OUTPUT"].featureCount() == 6
     assert "Mixed model" in (tmp_path / "explain.html").read_text()
+    assert explained["OUTPUT_HTML"] == str(tmp_path / "explain.html")
 
 
 def test_bad_input_raises_with_the_message(wholesoil_processing, layers_gpkg, tmp_path):

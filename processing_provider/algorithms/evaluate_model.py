@@ -51,5 +51,6 @@ Output: the data with predicted, and for forests sd (of the tree predictions), c
             results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, evaluation.table, source)
         html = html_output(self, parameters, context)
         if html:
-            results[OUTPUT_HTML] = evaluation_report(html, trained, evaluation)
+            evaluation_report(html, trained, evaluation)
+            results[OUTPUT_HTML] = html
         return results

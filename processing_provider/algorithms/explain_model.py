@@ -66,5 +66,6 @@ Drivers (optional): a linear mixed-effects model of the target on the standardis
             results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, explanation.importance)
         html = html_output(self, parameters, context)
         if html:
-            results[OUTPUT_HTML] = explanation_report(html, trained, explanation)
+            explanation_report(html, trained, explanation)
+            results[OUTPUT_HTML] = html
         return results

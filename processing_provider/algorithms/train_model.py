@@ -122,5 +122,6 @@ Outputs: the model file (holding the covariate names and order, categorical leve
             results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, trained.tables["training"])
         html = html_output(self, parameters, context)
         if html:
-            results[OUTPUT_HTML] = training_report(html, trained)
+            training_report(html, trained)
+            results[OUTPUT_HTML] = html
         return results
