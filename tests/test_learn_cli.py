@@ -131,3 +131,23 @@ def test_columns_named_like_the_added_ones_are_refused_not_overwritten(capsys, l
     code, _, err = run(capsys, "evaluate-model", model, tmp_path / "new.csv", "--output", tmp_path / "p.csv")
     assert code == 2 and "the data's column 'upper' has the name of a column wholesoil adds" in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_sample_rasters_checks_every_output_before_writing(capsys, layers_csv, tmp_path):
+    out = tmp_path / "out.csv"
+    code, _, err = run(capsys, "sample-rasters", layers_csv / "sites.csv", out, layers_csv / "relief.tif", "--x-col",
+                       "x", "--y-col", "y", "--problems", tmp_path / "problems.xyz", "--quiet")
+    assert code == 2 and "--problems" in err and not out.exists()  # OUTPUT was written before the check
+
+
+def test_sample_rasters_names_and_paths_holding_equals(capsys, layers_csv, tmp_path):
+    folder = tmp_path / "year=2020"
+    folder.mkdir()
+    raster = folder / "relief.tif"
+    raster.write_bytes((layers_csv / "relief.tif").read_bytes())
+    out = tmp_path / "out.csv"
+    code, _, err = run(capsys, "sample-rasters", layers_csv / "sites.csv", out, raster, f"dem={raster}",
+                       "--x-col", "x", "--y-col", "y", "--quiet")
+    assert code == 0, err
+    sampled = read_table(out)
+    assert sampled["relief"].notna().all() and sampled["relief"].tolist() == sampled["dem"].tolist()

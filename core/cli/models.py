@@ -1,6 +1,7 @@
 """CLI commands for predictive models: sample-rasters, screen-covariates, train-model,
 evaluate-model and explain-model."""
 
+import os
 import sys
 
 from ..errors import InputError
@@ -150,15 +151,16 @@ def run_sample_rasters(args):
     from ..learn.sampling import join_observations, sample_rasters
     from ..tables import read_table, write_table
 
-    check_output_suffix("OUTPUT", args.output, TABLE_SUFFIXES)
+    _check_outputs(("OUTPUT", args.output, TABLE_SUFFIXES), ("--problems", args.problems, TABLE_SUFFIXES))
     if (args.join is None) != (args.on is None):
         raise InputError("--join and --on go together")
-    paths, names = [], {}
+    paths, names = [], []
     for item in args.rasters:
-        name, _, path = item.rpartition("=") if "=" in item else ("", "", item)
+        name, separator, path = item.partition("=")
+        if not separator or os.path.exists(item):  # a path may hold '=' (e.g. year=2020/bio1.tif)
+            name, path = None, item
         paths.append(path)
-        if name:
-            names[path] = name
+        names.append(name)
     points = read_table(args.points, args.layer)
     result = sample_rasters(points, paths, names, args.x_col, args.y_col, args.crs, progress=_progress(args))
     table = result.table
@@ -169,7 +171,6 @@ def run_sample_rasters(args):
         print(f"note: {note}", file=sys.stderr)
     print_table(result.summary[["feature", "valid", "outside", "nodata", "no_location"]])
     if args.problems:
-        check_output_suffix("--problems", args.problems, TABLE_SUFFIXES)
         write_table(result.problems, args.problems)
     print(f"wrote {args.output} ({len(table)} rows, {len(result.summary)} covariates)", file=sys.stderr)
     return 0

@@ -139,20 +139,23 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
                    is_cancelled=None):
     """Add the value of every band of every raster at each point of ``table``.
 
-    rasters: list of paths (any GDAL raster); names: optional dict path -> name or list of
-    names (one per band), see :func:`band_names`. x_col/y_col/crs: see :func:`point_coordinates`.
+    rasters: list of paths (any GDAL raster); names: optional, per raster a name or a list of
+    names (one per band), see :func:`band_names`: a list in the order of ``rasters`` (None =
+    the default), or a dict path -> names. x_col/y_col/crs: see :func:`point_coordinates`.
     Returns a :class:`SampleResult`; nothing is dropped (problem points get NaN).
     """
     if not rasters:
         raise InputError("no raster to sample")
+    if not isinstance(names, (list, tuple)):
+        names = [(names or {}).get(path) for path in rasters]
     steps = as_progress(progress, is_cancelled)
     x, y, points_wkt = point_coordinates(table, x_col, y_col, crs)
     no_location = ~(np.isfinite(x) & np.isfinite(y))
     out = table.copy()
     problems, summary, notes = [], [], []
-    for k, path in enumerate(rasters):
+    for k, (path, name) in enumerate(zip(rasters, names)):
         steps.check()
-        columns = band_names(path, (names or {}).get(path))
+        columns = band_names(path, name)
         clash = [c for c in columns if c in out.columns]
         if clash:
             raise InputError(f"raster {path}: column {clash[0]!r} already exists; give the raster another name")

@@ -48,9 +48,8 @@ Observations: optionally a table of observations (for example the layers of each
         if (observations is None) != (not key):
             raise InputError("observations need the site key field, and the key field needs observations")
         table = source_to_table(source, feedback)
-        paths = [layer.source() for layer in layers]
-        names = {layer.source(): layer.name() for layer in layers}
-        result = sample_rasters(table, paths, names, **core_callbacks(feedback))
+        result = sample_rasters(table, [layer.source() for layer in layers], [layer.name() for layer in layers],
+                                **core_callbacks(feedback))
         for note in result.notes:
             feedback.pushWarning(note)
         for _, row in result.summary.iterrows():
