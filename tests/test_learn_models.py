@@ -104,3 +104,18 @@ def test_same_seed_same_model_with_one_or_two_jobs(backend):
     other = train_model(data, "y", ["x1", "x2", "x3"], group_col="site", n_splits=4, n_trees=40,
                         permutation_repeats=2, random_state=12)
     assert other.metadata["metrics"] != one.metadata["metrics"]
+
+
+def test_tuning_and_stacking_folds_keep_the_layers_of_a_profile_together(layers):
+    """The inner folds of tuning and of the ensemble's choice must be grouped too: layers of
+    one profile are near-duplicates, so ungrouped inner folds score far too well."""
+    X, y = layers[FEATURES], layers["soc"]
+    scores = {}
+    for name, groups in (("grouped", layers["profile"]), ("rows", None)):
+        tuned = CovariateModel(categorical=("biome",), grid={"min_samples_leaf": [1]}, n_trees=30, tuning_folds=4)
+        ensemble = CovariateModel(kind="ensemble", categorical=("biome",), n_trees=30)
+        scores[name] = (tuned.fit(X, y, groups=groups).tuning_[0]["score"],
+                        ensemble.fit(X, y, groups=groups).pipeline_[-1].candidate_rmse_)
+    assert scores["grouped"][0] > 1.4 * scores["rows"][0]
+    for kind in ("random_forest", "gradient_boosting"):
+        assert scores["grouped"][1][kind] > 1.4 * scores["rows"][1][kind]
