@@ -89,6 +89,8 @@ def test_categorical_encoder_levels_and_unknowns():
         CategoricalEncoder(("biome",), handle_unknown="error").fit(train).transform(new)
     with pytest.raises(InputError, match="hold text"):
         CategoricalEncoder().fit(pd.DataFrame({"biome": ["a", "b"]}))
+    units = pd.DataFrame({"mukey": [1234567, 1234568, 1234567.0]})  # map-unit keys are 6-7 digit codes
+    assert CategoricalEncoder(("mukey",)).fit(units).levels_ == {"mukey": ["1234567", "1234568"]}
 
 
 def test_screen_covariates_reports_every_covariate():

@@ -35,10 +35,11 @@ def numeric_names(frame):
 
 
 def level_text(values):
-    """Category labels as text: numbers without a trailing '.0' (7.0 -> '7'), NaN stays NaN."""
+    """Category labels as text: numbers without a trailing '.0' (7.0 -> '7') and with all
+    their digits (1234567 stays 1234567, not 1.23457e+06), NaN stays NaN."""
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.map(lambda v: v if pd.isna(v) else f"{v:g}")
+        return series.map(lambda v: v if pd.isna(v) else f"{v:.15g}")
     return series.map(lambda v: v if pd.isna(v) else str(v).strip())
 
 
