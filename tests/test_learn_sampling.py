@@ -99,3 +99,7 @@ def test_join_observations_to_sites():
         join_observations(layers.assign(profile=["p1", "p9", "p2"]), sites, "profile")
     with pytest.raises(InputError, match="repeats in the sites table"):
         join_observations(layers, pd.concat([sites, sites]), "profile")
+    # integer keys in a GeoPackage, the same keys as floats in a CSV column with a gap
+    numbered = join_observations(pd.DataFrame({"site": [1.0, 2.0, 2.0]}), pd.DataFrame({"site": [1, 2], "v": [5, 6]}),
+                                 "site")
+    assert numbered["v"].tolist() == [5, 6, 6]

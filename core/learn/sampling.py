@@ -18,6 +18,7 @@ from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..rasters import _open
 from ..tables import GEOMETRY, numeric_columns, row_numbers
+from .screening import level_text
 
 DEFAULT_POINT_CRS = "EPSG:4326"
 
@@ -200,13 +201,14 @@ def join_observations(observations, sites, on):
     for name, frame in (("observations", observations), ("sites", sites)):
         if on not in frame.columns:
             raise InputError(f"the {name} table has no column {on!r}")
-    duplicated = sites[on].duplicated(keep=False)
+    site_keys = level_text(sites[on])  # 7.0 and 7 are one key
+    duplicated = site_keys.duplicated(keep=False)
     if duplicated.any():
         raise InputError(f"site key {on!r} repeats in the sites table ({describe_rows(row_numbers(duplicated))}, "
                          f"e.g. {sites.loc[duplicated, on].iloc[0]!r})")
     added = [c for c in sites.columns if c not in observations.columns and c != GEOMETRY]
-    lookup = sites.set_index(sites[on].astype(str))[added]
-    keys = observations[on].astype(str)
+    lookup = sites.set_index(site_keys)[added]
+    keys = level_text(observations[on])
     unmatched = ~keys.isin(lookup.index)
     if unmatched.any():
         raise InputError(f"no site for key {on!r} = {keys[unmatched].iloc[0]!r} in "
