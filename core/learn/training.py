@@ -186,8 +186,9 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
     data. **Decision** (METHODS: "on hold-out data, over bootstraps"): by default the
     hold-out sets are the CV test folds, so every row is held out once at no extra cost,
     and the coverage is checked fold by fold with tau from the other folds only.
-    ``interval_repeats`` > 0 calibrates tau as seed 001 did instead, over that many grouped
-    80/20 splits; the coverage is then that tau's on the CV out-of-fold predictions.
+    ``interval_repeats`` > 0 calibrates tau over that many grouped 80/20 splits instead (seed
+    001 drew bootstrap resamples of profiles and split each 80/20; the profiles are not
+    resampled here); the coverage is then that tau's on the CV out-of-fold predictions.
     holdout: also score one grouped (and stratified) split holding out this fraction
     (0.2 = the 80/20 split of METHODS section 7), fitted on the rest.
     """
