@@ -278,6 +278,8 @@ class CovariateModel(BaseEstimator):
         if self.task not in TASKS:
             raise InputError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
         if self.task == "classification":
+            if self.target_transform != "none":
+                raise InputError(f"a {self.target_transform} target transform is for regression, not classes")
             return np.asarray(pd.Series(np.asarray(y)).astype(str))
         y = np.asarray(y, dtype=float)
         check_target_transform(y, self.target_transform)
