@@ -46,7 +46,7 @@ def test_round_trip_keeps_model_description_and_tables(trained, tmp_path):
 
 
 @pytest.mark.parametrize("kind", [k for k in MODEL_KINDS if k != "random_forest"] + ["classification"])
-def test_every_learner_round_trips(kind, tmp_path):
+def test_every_learner_round_trips(kind, trained, tmp_path):
     table = profile_layers(20, seed=3)
     if kind == "classification":
         model = CovariateModel(task="classification", categorical=("biome",), n_trees=10)
@@ -55,7 +55,8 @@ def test_every_learner_round_trips(kind, tmp_path):
         model = CovariateModel(kind=kind, categorical=("biome",), n_trees=10)
         target = table["soc"]
     model.fit(table[FEATURES], target, groups=table["profile"])
-    loaded = load_model(save_model(tmp_path / "m.wsmodel", TrainedModel(model, {"kind": kind}))).model
+    description = {**trained.metadata, "kind": model.kind, "task": model.task}
+    loaded = load_model(save_model(tmp_path / "m.wsmodel", TrainedModel(model, description, trained.tables))).model
     np.testing.assert_array_equal(loaded.predict(table), model.predict(table))
 
 
@@ -233,3 +234,23 @@ def test_a_damaged_file_is_an_input_error(trained, tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match="is damaged"):
         load_model(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.pop("target"), "no target name, units and transform"),
+    (lambda d: d.update(features=["clim", "soil", "depth"]), "covariates or categorical levels other than the model's"),
+    (lambda d: d.update(categorical={"biome": ["forest"]}), "covariates or categorical levels other than the model's"),
+    (lambda d: d.update(task="classification"), "a task or model kind other than the model's"),
+    (lambda d: d.update(folds="ten"), "no count of rows, groups and folds"),
+    (lambda d: d["interval"].pop("tau"), "a malformed interval"),
+])
+def test_a_description_that_does_not_fit_the_model_is_refused(trained, tmp_path, change, message):
+    """evaluate-model and explain-model read the description: a changed one ended in a KeyError."""
+    description = json.loads(json.dumps(trained.metadata))
+    change(description)
+    path = save_model(tmp_path / "m.wsmodel", TrainedModel(trained.model, description, trained.tables))
+    with pytest.raises(InputError, match=message):
+        load_model(path)
+    tables = {k: v for k, v in trained.tables.items() if k != "importance"}
+    with pytest.raises(InputError, match="not every table"):
+        load_model(save_model(tmp_path / "t.wsmodel", TrainedModel(trained.model, trained.metadata, tables)))

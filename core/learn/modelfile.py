@@ -385,4 +385,39 @@ def load_model(path):
 
     if not isinstance(model, CovariateModel) or not all(isinstance(t, pd.DataFrame) for t in tables.values()):
         raise InputError(f"model file {path} does not hold a wholesoil model")
+    problem = _description_problem(metadata, model, tables)
+    if problem:
+        raise InputError(f"model file {path}: the description has {problem}; it was not written by train-model "
+                         "or was changed since")
     return TrainedModel(model, metadata, tables)
+
+
+#: Tables of a trained model and the columns that explaining it and its reports read.
+TABLE_COLUMNS = {"training": [], "importance": ["feature", "impurity_importance", "permutation_importance",
+                                                "permutation_sd"],
+                 "partial_dependence": ["feature", "value", "level", "mean_prediction"]}
+
+
+def _description_problem(metadata, model, tables):
+    """What in a loaded model's description or tables evaluation, explanation and the
+    reports could not use, or that disagrees with the fitted model; None if all is well."""
+    target, interval = metadata.get("target"), metadata.get("interval")
+    checks = (
+        (isinstance(target, dict) and all(isinstance(target.get(k), str) for k in ("name", "units", "transform")),
+         "no target name, units and transform"),
+        (metadata.get("task") == model.task and metadata.get("kind") == model.kind,
+         "a task or model kind other than the model's"),
+        (metadata.get("features") == [str(f) for f in getattr(model, "feature_names_in_", [None])]
+         and metadata.get("categorical") == getattr(model, "categories_", None),
+         "covariates or categorical levels other than the model's"),
+        (all(_is_count(metadata.get(k)) for k in ("folds", "random_state", "n_rows", "n_groups"))
+         and isinstance(metadata.get("groups"), str)
+         and (not metadata.get("dropped_rows") or isinstance(metadata.get("dropped_row_numbers"), str)),
+         "no count of rows, groups and folds"),
+        (interval is None or isinstance(interval, dict) and all(
+            isinstance(interval.get(k), (int, float)) for k in ("tau", "level", "n_tau", "coverage_mean", "coverage_sd")),
+         "a malformed interval"),
+        (all(name in tables and set(columns) <= set(tables[name].columns) for name, columns in TABLE_COLUMNS.items()),
+         f"not every table ({', '.join(TABLE_COLUMNS)}) with its columns"),
+    )
+    return next((what for good, what in checks if not good), None)
