@@ -1,11 +1,11 @@
-"""Carbon balance of soil layers (METHODS section 6, seeds 001 and 003).
+"""Carbon balance of soil layers (docs/methods.md section 6; the Iloss and He et al. Rh studies).
 
 * Layer C stock (Mg C ha-1) from a stock column or BD x organic C x thickness (x (1 - coarse));
-  Ibulk = Cstock / C age (Mg C ha-1 yr-1, steady state, seed 001 eq. 6).
+  Ibulk = Cstock / C age (Mg C ha-1 yr-1, steady state, Iloss study eq. 6).
 * Iroot = BNPP (or NPP x fBNPP) x depth fraction; Iloss = Iroot - Ibulk and Iloss / Iroot.
-* The six Iloss estimates of seed 001 (Extended Data Table 1).
+* The six Iloss estimates of the Iloss study (Extended Data Table 1).
 * Turnover time τ = stock / flux (yr), for tables and rasters.
-* The 2-box vegetation-soil model of seed 003 with its bias correction and Monte Carlo.
+* The 2-box vegetation-soil model of the He et al. Rh study with its bias correction and Monte Carlo.
 """
 
 import numpy as np
@@ -385,7 +385,7 @@ def raster_balance(operation, a, b, output, **engine):
 
 
 # ---------------------------------------------------------------------------------------------
-# The 2-box model (seed 003)
+# The 2-box model (the He et al. Rh study)
 
 
 def two_box_model(npp, tau_veg, tau_soil):
@@ -439,7 +439,7 @@ def two_box_monte_carlo(years, npp, tau_veg_sim, tau_soil_sim, reference=(1982, 
 
     years, npp, tau_veg_sim, tau_soil_sim: yearly series (e.g. a DGVM's global means);
     reference: first and last year of the period whose mean τ_sim is replaced by τ_obs;
-    tau_*_obs: (mean, sd) of the observation-based τ (yr), defaults from seed 003.
+    tau_*_obs: (mean, sd) of the observation-based τ (yr), defaults from the He et al. Rh study.
     **Decision**: draws that would make a corrected τ < 1 yr in some year are redrawn
     (a truncated normal); the number is reported. Returns (table, notes): per year npp, the
     uncorrected cveg_sim/csoil_sim/ctotal_sim and the ensemble mean and sd of cveg, csoil, ctotal.

@@ -5,7 +5,7 @@ Thin layer over :mod:`wholesoil.core.depth`: the horizons are checked per profil
 :func:`~wholesoil.core.depth.fit_depth_profiles`, the fractions come from
 :func:`~wholesoil.core.depth.beta_layer_fractions` and the extrapolated stock from
 :func:`~wholesoil.core.depth.beta_extrapolate`. The exponential share model
-(share = a exp(-b mid-depth), seed 000 Table S3) is fitted with
+(share = a exp(-b mid-depth), Luo et al. BNPP study Table S3) is fitted with
 :class:`~wholesoil.core.depth.ExponentialShareModel` to the observed shares of the
 increments (amount in the increment / profile total) of all profiles of a group.
 """

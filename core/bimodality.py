@@ -1,4 +1,4 @@
-"""Root bimodality (METHODS section 8, seed 004).
+"""Root bimodality (METHODS section 8, Lu et al. 2025).
 
 Per site: mean root biomass density of each depth increment over the site's profiles, a
 Gaussian kernel density over depth (bandwidth 15 cm) with the increments' mid-depths as
@@ -33,7 +33,7 @@ from .tables import GEOMETRY, require_columns
 
 DEFAULT_BANDWIDTH = 15.0
 DEFAULT_MIN_RATIO = 0.1
-#: Prescribed antimode and secondary-mode depths (cm) of unimodal sites (seed 004).
+#: Prescribed antimode and secondary-mode depths (cm) of unimodal sites (Lu et al. 2025).
 UNIMODAL_D1 = 70.0
 UNIMODAL_D2 = 100.0
 GRID_STEP = 0.1

@@ -19,7 +19,7 @@ from .tables import read_table, write_table
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "resources" / "sample_data"
 
-#: Global mean BNPP 0-200 cm of the mapped product of seed 000 (Mg C ha-1 yr-1).
+#: Global mean BNPP 0-200 cm of the mapped product of the Luo et al. BNPP study (Mg C ha-1 yr-1).
 GLOBAL_MEAN_BNPP = 2.00
 
 
@@ -109,7 +109,7 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     save_png(figure, output / "americas_root_fractions.png")
     parts += ["<h2>Raster: root fractions over the Americas (0.5°)</h2>",
               f"<p>{fractions_tif.name}: one band per layer; {bnpp_tif.name}: {GLOBAL_MEAN_BNPP} Mg C ha-1 yr-1 "
-              "(the mapped global mean BNPP of seed 000) split with each pixel's fractions.</p>",
+              "(the mapped global mean BNPP of the Luo et al. BNPP study) split with each pixel's fractions.</p>",
               html_image(figure, "Americas fractions")]
     steps.update(0.52)
 
@@ -162,7 +162,7 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     log("7/7 predictive model: random forest of SRDB-V5 heterotrophic respiration, grouped by site")
     records = read_table(sample_data / "srdb_rh_records.csv")
     keep = (records["Manipulation"].isna() | records["Manipulation"].eq("None")) & (records["YearsOfData"] >= 1) \
-        & records["Meas_method"].ne("Alkali absorption")  # seed 003's record filters, as far as SRDB allows
+        & records["Meas_method"].ne("Alkali absorption")  # the He et al. Rh study's record filters, as far as SRDB allows
     records = records[keep]
     rasters = [str(sample_data / f"worldclim_{v}_americas.tif") for v in ("bio1", "bio12")]
     sampled = sample_rasters(records, rasters, dict(zip(rasters, ("bio1", "bio12"))), "Longitude", "Latitude").table

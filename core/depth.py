@@ -3,7 +3,7 @@
 * Schenk & Jackson (2002) logistic model of the cumulative fraction above depth D (cm):
   ``F(D) = 1 / (1 + (D / D50) ** c)`` with ``c = -1.27875 / (log10 D95 - log10 D50)``.
 * Gale & Grigal (1987) / Jackson et al. (1996) beta model: ``Y(d) = 1 - beta ** d``.
-* The exponential share model of seed 000: ``share = a * exp(-b * depth)``.
+* The exponential share model of the Luo et al. BNPP study: ``share = a * exp(-b * depth)``.
 
 Every function broadcasts over numpy arrays (scalars, table columns, raster blocks);
 layer results are returned on the last axis. NaN inputs give NaN outputs (nodata).
@@ -312,7 +312,7 @@ class BetaDepthModel(RegressorMixin, BaseEstimator):
 
 
 class ExponentialShareModel(RegressorMixin, BaseEstimator):
-    """Layer share against layer mid-depth: y = a * exp(-b * depth) (seed 000, Table S3).
+    """Layer share against layer mid-depth: y = a * exp(-b * depth) (the Luo et al. BNPP study, Table S3).
 
     Fitted by non-linear least squares, started from a log-linear fit.
     Learned: ``a_``, ``b_`` (cm-1), ``rmse_``, ``r2_``, ``n_points_``.

@@ -1,4 +1,4 @@
-"""Depth-weighted harmonisation of horizon properties onto target layers (METHODS section 4, seed 004).
+"""Depth-weighted harmonisation of horizon properties onto target layers (METHODS section 4, Lu et al. 2025).
 
 A layer inside one horizon takes that horizon's value; a layer spanning several takes
 their thickness-weighted mean, weighted by the overlap (cm) of each horizon with the

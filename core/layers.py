@@ -8,8 +8,8 @@ import numpy as np
 
 from .errors import InputError
 
-#: Named schemes (depth breaks in cm). ``standard7``: seeds 000/001, 7 layers to 2 m;
-#: ``standard5``: seed 002, five 20 cm layers to 1 m; ``globalsoilmap``: GlobalSoilMap.
+#: Named schemes (depth breaks in cm). ``standard7``: the Luo et al. BNPP and Iloss studies, 7 layers to 2 m;
+#: ``standard5``: Wang et al. 2024, five 20 cm layers to 1 m; ``globalsoilmap``: GlobalSoilMap.
 NAMED_SCHEMES = {
     "standard7": (0, 20, 40, 60, 80, 100, 150, 200),
     "standard5": (0, 20, 40, 60, 80, 100),

@@ -1,4 +1,4 @@
-"""Radiocarbon age of bulk soil carbon with the one-pool model (METHODS section 5, seed 001).
+"""Radiocarbon age of bulk soil carbon with the one-pool model (METHODS section 5, Iloss study).
 
 * Conversions (Stuiver & Polach 1977): ``Δ14C = (Fm exp(λ (1950 - y)) - 1) 1000`` with
   λ = 1/8267 yr-1, and ``A = Δ14C / 1000 + 1`` (the ratio to the absolute standard).
@@ -26,7 +26,7 @@ import numpy as np
 from .errors import InputError, describe_rows
 from .progress import as_progress
 
-#: Radioactive decay constant of 14C, yr-1 (seed 001's γ; mean life 8267 yr).
+#: Radioactive decay constant of 14C, yr-1 (the Iloss study's γ; mean life 8267 yr).
 DECAY = 1.0 / 8267.0
 #: First calendar year of the annual bomb-period forcing (AD).
 BOMB_START = 1950

@@ -1,4 +1,4 @@
-"""Soil organic carbon density of a layer (METHODS section 3, seed 002 eq. 1).
+"""Soil organic carbon density of a layer (METHODS section 3, Wang et al. 2024 eq. 1).
 
 density [Mg C ha-1] = SOC [g kg-1] x BD [g cm-3] x thickness [cm] / 10 x (1 - coarse fragments)
 """

@@ -1,4 +1,4 @@
-"""SOC density and stocks of horizons or target layers (METHODS section 3, seed 002 eq. 1).
+"""SOC density and stocks of horizons or target layers (METHODS section 3, Wang et al. 2024 eq. 1).
 
 Each horizon's carbon per cm of depth, SOC [g kg-1] x BD [g cm-3] / 10 x (1 - coarse
 fraction) [Mg C ha-1 cm-1], comes from :func:`wholesoil.core.soc.soc_density` (which

@@ -8,7 +8,7 @@ from .common import (TABLE_SUFFIXES, add_command, add_engine_options, check_outp
 
 BULK_HELP = """\
 Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age
-(Mg C ha-1 yr-1, steady state, seed 001 eq. 6).
+(Mg C ha-1 yr-1, steady state, Iloss study eq. 6).
 
 Tables (defaults are ISRaD's columns and units; the age comes from radiocarbon-age):
 
@@ -47,7 +47,7 @@ iloss_fraction bands.
 """
 
 ESTIMATES_HELP = """\
-The six independent Iloss estimates of seed 001 (Extended Data Table 1) from whichever
+The six independent Iloss estimates of the Iloss study (Extended Data Table 1) from whichever
 inputs you have, each a column of --input or a number (Mg C ha-1 yr-1; PDD and fBNPP as
 fractions):
   1 observed BNPP x predicted PDD - predicted Ibulk        (NPP sites)
@@ -67,7 +67,7 @@ profile sums with --id-col); --summary writes it to a file.
 
 TURNOVER_HELP = """\
 Turnover time τ = stock / flux (yr for Mg C ha-1 and Mg C ha-1 yr-1), e.g. τ_soil = cSoil /
-Rh or τ_veg = cVeg / litter (seed 003). Stock and flux are numbers, columns of --input
+Rh or τ_veg = cVeg / litter (the He et al. Rh study). Stock and flux are numbers, columns of --input
 or rasters (band by band); τ is empty where the flux is zero or negative.
 
   wholesoil turnover --input sites.csv --stock soc --flux rh --output tau.csv
@@ -75,7 +75,7 @@ or rasters (band by band); τ is empty where the flux is zero or negative.
 """
 
 TWO_BOX_HELP = """\
-The 2-box vegetation-soil model of seed 003 (eq. 3, yearly steps, steady state in the
+The 2-box vegetation-soil model of the He et al. Rh study (eq. 3, yearly steps, steady state in the
 first year) driven by yearly NPP and simulated turnover times (e.g. a DGVM's global
 means), with the bias correction of eqs. 4-5 (the simulated mean over the reference
 years is replaced by an observation-based τ) and a draws x draws Monte Carlo over
@@ -249,7 +249,7 @@ def register(commands):
     add_engine_options(parser)
 
     parser = add_command(commands, "loss-estimates", run_loss_estimates,
-                         "the six Iloss estimates of seed 001 from the inputs you have", ESTIMATES_HELP)
+                         "the six Iloss estimates of the Iloss study from the inputs you have", ESTIMATES_HELP)
     _io_options(parser, "output .csv/.gpkg", input_required=True)
     from ..balance import ESTIMATE_INPUTS
 

@@ -24,7 +24,7 @@ values) are listed there and on stderr, and the others are still processed.
 """
 
 HARMONISE_HELP = """\
-Depth-weighted harmonisation (seed 004, aqp's slab): each layer takes the thickness-
+Depth-weighted harmonisation (Lu et al. 2025, aqp's slab): each layer takes the thickness-
 weighted mean of the horizons it overlaps, and <property>_contrib says which fraction
 of the layer they cover (0-1).
 
@@ -66,7 +66,7 @@ share = a exp(-b mid-depth) fitted per --group-col (or over all profiles).
 """
 
 BIMODALITY_HELP = """\
-Classify site root profiles as unimodal or bimodal (seed 004): site mean of the
+Classify site root profiles as unimodal or bimodal (Lu et al. 2025): site mean of the
 profiles' root density per increment, Gaussian kernel density over depth (--bandwidth,
 default 15 cm), modes with the 10 % secondary-peak rule (--min-ratio), D0/D1/D2 and
 phi = Y(D2) / Y(D1) (unimodal sites: D1 = 70, D2 = 100 cm).

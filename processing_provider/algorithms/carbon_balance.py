@@ -20,7 +20,7 @@ class CarbonBalance(WholesoilAlgorithm):
     DISPLAY_NAME = "Carbon balance (Iroot, Iloss)"
     GROUP, GROUP_ID = BALANCE_GROUP
     HELP = """
-Root-derived carbon inputs and their direct loss by layer and profile (METHODS section 6, seed 001): Iroot = BNPP x depth fraction of the layer (BNPP = NPP x fBNPP when only those are given, or an Iroot field), Iloss = Iroot - Ibulk and Iloss / Iroot. Iloss can be negative (downward transport into a layer).
+Root-derived carbon inputs and their direct loss by layer and profile (METHODS section 6, Iloss study): Iroot = BNPP x depth fraction of the layer (BNPP = NPP x fBNPP when only those are given, or an Iroot field), Iloss = Iroot - Ibulk and Iloss / Iroot. Iloss can be negative (downward transport into a layer).
 One feature per layer. Output fields: iroot_mg_ha_yr, iloss_mg_ha_yr, iloss_fraction; with a profile id field also the profile sums over the layers with both values: iroot_profile, ibulk_profile, iloss_profile, iloss_fraction_profile.
 """
 

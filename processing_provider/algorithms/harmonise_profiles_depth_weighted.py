@@ -13,7 +13,7 @@ class HarmoniseProfilesDepthWeighted(ProfileAlgorithm):
     DISPLAY_NAME = "Harmonise profiles (depth-weighted)"
     OUTPUT_DESCRIPTION = "Harmonised layers"
     HELP = """
-Puts horizon properties on target layers by depth-weighted averaging (seed 004; aqp's slab): a layer inside one horizon takes that horizon's value, a layer spanning several takes their mean weighted by the overlap in cm. Horizons without a value do not contribute.
+Puts horizon properties on target layers by depth-weighted averaging (Lu et al. 2025; aqp's slab): a layer inside one horizon takes that horizon's value, a layer spanning several takes their mean weighted by the overlap in cm. Horizons without a value do not contribute.
 Input: one feature per profile and horizon with a profile id, top and bottom depths (cm, positive down) and the properties. Profiles with overlapping horizons, negative or inverted depths or non-numeric values are left out and listed; the others are processed.
 Output: one row per profile and layer with the id, top, bottom, each property and PROPERTY_contrib, the fraction of the layer (0-1) covered by horizons with a value; then the fields that are constant within each profile. A point input keeps its points.
 Minimum coverage (default 0): a layer covered less than this gets no value. At 0 any overlap gives the mean over the covered part.

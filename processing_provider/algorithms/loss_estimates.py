@@ -14,7 +14,7 @@ class LossEstimates(WholesoilAlgorithm):
     DISPLAY_NAME = "Six Iloss estimates"
     GROUP, GROUP_ID = BALANCE_GROUP
     HELP = """
-The six independent estimates of the direct loss of root-derived carbon of seed 001 (Extended Data Table 1), from whichever inputs you have (fluxes in Mg C ha-1 yr-1, PDD = depth fraction and fBNPP as fractions).
+The six independent estimates of the direct loss of root-derived carbon of the Iloss study (Extended Data Table 1), from whichever inputs you have (fluxes in Mg C ha-1 yr-1, PDD = depth fraction and fBNPP as fractions).
 1: observed BNPP x predicted PDD - predicted Ibulk; 2: NPP x observed fBNPP x predicted PDD - predicted Ibulk (NPP sites). 3: predicted BNPP x observed PDD - observed Ibulk; 4: NPP x predicted fBNPP x observed PDD - observed Ibulk (radiocarbon sites). 5: predicted BNPP x observed PDD - predicted Ibulk; 6: NPP x predicted fBNPP x observed PDD - predicted Ibulk (root sites).
 Every estimate whose inputs are all given is computed: output fields iroot_eN, iloss_eN and iloss_fraction_eN. The cross table (SUMMARY) has one row per estimate: label, n, mean Iroot, Ibulk and Iloss (over the profile sums when a profile id field is given) and Iloss / Iroot of those means.
 """

@@ -17,7 +17,7 @@ class TurnoverTime(WholesoilAlgorithm):
     DISPLAY_NAME = "Turnover time (stock / flux)"
     GROUP, GROUP_ID = BALANCE_GROUP
     HELP = """
-Turnover time τ = stock / flux, in years for a stock in Mg C ha-1 and a flux in Mg C ha-1 yr-1: for example τ_soil = cSoil / Rh or τ_veg = cVeg / litter (seed 003), or a layer's C stock over its Ibulk.
+Turnover time τ = stock / flux, in years for a stock in Mg C ha-1 and a flux in Mg C ha-1 yr-1: for example τ_soil = cSoil / Rh or τ_veg = cVeg / litter (the He et al. Rh study), or a layer's C stock over its Ibulk.
 Stock and flux are each a number, a field of the input table or a raster. With any raster the result is a raster (band by band; one band per layer or single bands); otherwise the input table plus the output field (default tau_yr). τ is empty (nodata) where the flux is zero or negative.
 Rasters must share CRS, extent and pixel size; nodata in any input gives nodata.
 """
