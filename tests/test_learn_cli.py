@@ -87,6 +87,9 @@ def test_the_whole_chain(capsys, layers_csv, tmp_path):
     (["--target", "soc", "--features", "clim,biome"], "non-numeric values ('grass', 'savanna', 'forest') in rows 1, 2, 3"),
     (["--target", "soc", "--features", "clim", "--target-transform", "log"], "log transform needs"),
     (["--target", "soc", "--features", "clim", "--trees", "0"], "number of trees must be at least 1 (got 0)"),
+    (["--target", "soc", "--features", "clim", "--x-col", "x", "--y-col", "y", "--crs", "EPSG:99999"],
+     "unknown CRS 'EPSG:99999'"),  # was ignored: a model without extent and CRS
+    (["--target", "soc", "--features", "clim", "--x-col", "x"], "give both the x and the y column"),
     (["--target", "biome", "--features", "clim", "--task", "classification", "--target-transform", "log"],
      "a log target transform is for regression"),
     (["--target", "soc", "--features", "clim", "--level", "95"], "interval level must be between 0 and 1"),

@@ -139,10 +139,13 @@ def library_versions():
 
 
 def _extent(table, keep, x_col, y_col, crs):
-    """([xmin, ymin, xmax, ymax], crs_wkt) of the training points, or (None, None)."""
+    """([xmin, ymin, xmax, ymax], crs_wkt) of the training points, or (None, None) for a
+    table without located points. Coordinate columns or a CRS that are given must work."""
     try:
         x, y, wkt = point_coordinates(table, x_col, y_col, crs)
     except InputError:
+        if x_col is not None or y_col is not None or crs is not None:
+            raise
         return None, None
     x, y = x[keep], y[keep]
     located = np.isfinite(x) & np.isfinite(y)
@@ -204,6 +207,7 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
                    if c in ADDED_COLUMNS or str(c).startswith("probability_")], "column", ADDED_COLUMNS)
     X, y, complete = prepare_data(table, target, features, categorical, task)
     groups, group_description = resolve_groups(table, group_col, independent_rows, x_col, y_col)
+    extent, crs_wkt = _extent(table, complete, x_col, y_col, crs)
     if task == "regression":
         check_target_transform(np.where(complete, y.to_numpy(), np.nan), target_transform, f"the target {target!r}")
     if strata_col is not None:
@@ -286,7 +290,6 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
         tables["candidates"]["chosen"] = tables["candidates"]["model"].isin(learner.chosen_)
         tables["candidates"]["weight"] = [dict(zip(learner.chosen_, learner.weights_)).get(m, 0.0)
                                           for m in tables["candidates"]["model"]]
-    extent, crs_wkt = _extent(table, complete, x_col, y_col, crs)
     dropped = ~complete
     metadata = _plain({
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
