@@ -131,3 +131,13 @@ def test_rasters_in_different_crs_on_the_cli(capsys, tmp_path):
     out = tmp_path / "f.tif"
     code, _, err = run(capsys, "depth-fractions", "--d50", d50, "--d95", d95, "--output", out)
     assert code == 2 and "different CRSs" in err and "EPSG:3035" in err and not out.exists()
+
+
+def test_an_error_after_progress_starts_on_its_own_line(capsys, tmp_path):
+    d50 = np.full((40, 40), 20.0)
+    d50[39, 39] = 90.0  # impossible pixel in the last block
+    path = write_raster(tmp_path / "d50.tif", d50)
+    code, _, err = run(capsys, "depth-fractions", "--d50", path, "--d95", 80, "--output", tmp_path / "f.tif",
+                       "--block", 8)
+    assert code == 2 and "0..." in err
+    assert err.splitlines()[-1].startswith("wholesoil depth-fractions: error: D95 must be greater than D50")

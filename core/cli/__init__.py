@@ -9,7 +9,7 @@ import importlib
 import sys
 
 from ..errors import CancelledError, InputError
-from .common import OneLineParser
+from .common import OneLineParser, end_progress_line
 
 COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance", "models"]
 
@@ -37,9 +37,11 @@ def main(argv=None):
     try:
         return args.run(args) or 0
     except InputError as error:
+        end_progress_line()
         print(f"wholesoil {args.command}: error: {error}", file=sys.stderr)
         return 2
     except (CancelledError, KeyboardInterrupt):
+        end_progress_line()
         print(f"wholesoil {args.command}: cancelled; nothing was written", file=sys.stderr)
         return 130
 

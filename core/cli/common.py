@@ -73,6 +73,9 @@ def engine_options(args, quiet=False):
 class ProgressPrinter:
     """Print progress to stderr as qgis_process does: 0...10...20...100."""
 
+    #: True while a progress line is unfinished (a message must then start on a new line).
+    line_open = False
+
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.last = -10
@@ -82,6 +85,14 @@ class ProgressPrinter:
             self.last += 10
             self.stream.write(f"{self.last}" + ("\n" if self.last >= 100 else "..."))
             self.stream.flush()
+            ProgressPrinter.line_open = self.last < 100
+
+
+def end_progress_line(stream=None):
+    """End an unfinished progress line so that the next message starts on its own line."""
+    if ProgressPrinter.line_open:
+        (stream or sys.stderr).write("\n")
+        ProgressPrinter.line_open = False
 
 
 def check_output_suffix(option, path, suffixes):
