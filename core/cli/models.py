@@ -362,7 +362,7 @@ def register(commands):
     group.add_argument("--folds", type=int, default=10, help="number of folds (default 10)")
     group.add_argument("--level", type=float, default=0.95, help="level of the Coulston interval (default 0.95)")
     group.add_argument("--interval-repeats", type=int, default=0, metavar="N",
-                       help="calibrate the interval over N grouped 80/20 hold-out repeats as seed 001 did "
+                       help="calibrate the interval over N grouped 80/20 hold-out repeats as the Iloss study did "
                             "(default 0: on the CV folds)")
     group.add_argument("--holdout", type=float, metavar="FRACTION",
                        help="also score a grouped hold-out split of this fraction (0.2 = the 80/20 split)")

@@ -2,13 +2,13 @@
 
 * impurity importance (for classification forests: Gini importance), as a share (%);
 * permutation importance on held-out data with its spread over repeats;
-* group importance via per-group PCA (seed 003): each group of covariates (climate, soil,
+* group importance via per-group PCA (the He et al. Rh study): each group of covariates (climate, soil,
   topography...) is standardised and reduced to its first principal components, a new
   random forest is fitted on all components and a group's importance is the sum of its
   components' impurity importance;
 * partial dependence curves;
 * drivers analysis: a linear mixed-effects model with a random intercept per class
-  (biome; seeds 000, 001) and partial correlations controlling for depth.
+  (biome; the Luo et al. BNPP and Iloss studies) and partial correlations controlling for depth.
 """
 
 import warnings
@@ -120,7 +120,7 @@ def parse_feature_groups(text):
 
 def group_importance(X, y, feature_groups, task="regression", n_components=2, n_trees=500,
                      random_state=0, n_jobs=1):
-    """Importance (%) of groups of covariates via per-group PCA (seed 003).
+    """Importance (%) of groups of covariates via per-group PCA (the He et al. Rh study).
 
     Each group's numeric covariates are standardised and reduced to their first
     ``n_components`` principal components (fewer if the group is smaller), a random forest

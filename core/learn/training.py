@@ -156,7 +156,7 @@ def _extent(table, keep, x_col, y_col, crs):
 
 def holdout_tau(model, X, y, groups, strata=None, n_repeats=20, test_size=0.2, random_state=0, n_jobs=1,
                 backend="threading", progress=None, is_cancelled=None):
-    """Coulston tau of the held-out rows over ``n_repeats`` grouped 80/20 splits (seed 001).
+    """Coulston tau of the held-out rows over ``n_repeats`` grouped 80/20 splits (the Iloss study).
 
     Each repeat draws a new grouped (and stratified) split, fits a fresh copy of the forest
     on the 80 % and computes tau = |y - y_hat| / sd(trees) on the 20 %; the tau of all

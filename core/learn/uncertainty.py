@@ -1,7 +1,7 @@
 """Prediction uncertainty of forests (METHODS section 7).
 
 * Spread of the per-tree predictions: sd and CV = sd / mean for every prediction.
-* The Coulston et al. (2016) interval (seed 001, eqs. 9-10): on hold-out data
+* The Coulston et al. (2016) interval (the Iloss study, eqs. 9-10): on hold-out data
   tau = |y - y_hat| / sd(trees); tau95 is the 95th percentile of tau pooled over the
   hold-out sets; the interval is y_hat +- tau95 * sd(trees).
 * Quantile regression forests (Meinshausen 2006) as an alternative: the conditional
@@ -74,7 +74,7 @@ class QuantileForestRegressor(RandomForestRegressor):
 
 
 def coulston_tau(observed, predicted, sd):
-    """tau = |observed - predicted| / sd (seed 001 eq. 9); inf where sd is 0 and the error is not."""
+    """tau = |observed - predicted| / sd (the Iloss study eq. 9); inf where sd is 0 and the error is not."""
     observed, predicted, sd = (np.asarray(a, dtype=float) for a in (observed, predicted, sd))
     error = np.abs(observed - predicted)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -91,7 +91,7 @@ def tau_quantile(tau, level=0.95):
 
 
 def coulston_interval(predicted, sd, tau_level):
-    """(lower, upper) = predicted -+ tau_level * sd (seed 001 eq. 10)."""
+    """(lower, upper) = predicted -+ tau_level * sd (the Iloss study eq. 10)."""
     predicted = np.asarray(predicted, dtype=float)
     margin = tau_level * np.asarray(sd, dtype=float)
     return predicted - margin, predicted + margin

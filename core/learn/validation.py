@@ -3,7 +3,7 @@
 All layers of a profile, or all records of a site, share a *group* and always fall in the
 same fold, so a model is never tested on a near-copy of a training row. Folds can also be
 stratified by a class (climate zone, biome) so that each class is about equally represented
-in every fold (seed 003). Metrics: R2, NSE, RMSE and bias, per fold and pooled.
+in every fold (the He et al. Rh study). Metrics: R2, NSE, RMSE and bias, per fold and pooled.
 """
 
 import os
@@ -114,7 +114,7 @@ def regression_metrics(observed, predicted):
     """R2 (squared Pearson correlation), NSE, RMSE and bias (mean predicted - observed).
 
     NSE (Nash-Sutcliffe) = 1 - sum((y - p)^2) / sum((y - mean y)^2), which is what
-    scikit-learn calls R2; R2 here is the squared correlation, as seed 003 reports both.
+    scikit-learn calls R2; R2 here is the squared correlation, as the He et al. Rh study reports both.
     RMSE and bias are in the target's units.
     """
     observed = np.asarray(observed, dtype=float)
