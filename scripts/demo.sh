@@ -12,6 +12,6 @@ echo "QGIS: the same partitioning through qgis_process (wholesoil:depthfractions
 "$ROOT/scripts/qgis-process" run wholesoil:depthfractionsbeta -- \
   INPUT="$ROOT/resources/sample_data/srdb_bnpp_sites.gpkg" BETA_FIELD=beta \
   OUTPUT="$OUT/qgis_srdb_root_fractions.gpkg" OUTPUT_HTML="$OUT/qgis_srdb_root_fractions.html" 2>&1 \
-  | grep -E '^(OUTPUT|ERROR)' || true
+  | grep -E '^(OUTPUT|ERROR)' | sort -u || true
 test -s "$OUT/qgis_srdb_root_fractions.gpkg"
 echo "demo finished: outputs in $OUT (open $OUT/index.html)"
