@@ -102,9 +102,9 @@ def raster_fractions(model, params, output, layers=None, normalize=True, **engin
 
 def raster_layer_scheme(path):
     """The layer scheme recorded in a wholesoil raster, or None."""
-    from .rasters import _open
+    from .rasters import open_raster
 
-    dataset = _open(path)
+    dataset = open_raster(path)
     recorded = dataset.GetMetadataItem(LAYERS_METADATA_KEY)
     bands = dataset.RasterCount
     dataset = None

@@ -36,7 +36,8 @@ class RasterInfo:
     nodata: object
 
 
-def _open(path):
+def open_raster(path):
+    """Open a raster read-only with GDAL; an InputError names the file if that fails."""
     from osgeo import gdal
 
     gdal.UseExceptions()
@@ -53,7 +54,7 @@ def raster_info(path):
     """Read the grid description of a raster file."""
     if not os.path.exists(str(path)) and not str(path).startswith(("/vsi", "NETCDF:", "HDF")):
         raise InputError(f"raster {path} does not exist")
-    dataset = _open(path)
+    dataset = open_raster(path)
     info = RasterInfo(str(path), dataset.RasterXSize, dataset.RasterYSize, tuple(dataset.GetGeoTransform()),
                       dataset.GetProjection() or "", dataset.RasterCount,
                       dataset.GetRasterBand(1).GetNoDataValue())
@@ -127,7 +128,7 @@ def _dataset(path, run):
     if getattr(_handles, "run", None) != run:
         _handles.run, _handles.datasets = run, {}
     if path not in _handles.datasets:
-        _handles.datasets[path] = _open(path)
+        _handles.datasets[path] = open_raster(path)
     return _handles.datasets[path]
 
 
@@ -232,7 +233,7 @@ def map_blocks(func, inputs, output, band_names, params=None, block=DEFAULT_BLOC
 
 def read_raster(path, band=1):
     """A whole band as float64 with NaN for nodata (small rasters, tests and plots)."""
-    dataset = _open(path)
+    dataset = open_raster(path)
     if band > dataset.RasterCount:
         raise InputError(f"raster {path} has no band {band}")
     values = read_window(dataset, (0, 0, dataset.RasterXSize, dataset.RasterYSize), band)
@@ -242,7 +243,7 @@ def read_raster(path, band=1):
 
 def band_means(path, block=DEFAULT_BLOCK):
     """Mean of each band over its valid pixels, read window by window (any raster size)."""
-    dataset = _open(path)
+    dataset = open_raster(path)
     sums = np.zeros(dataset.RasterCount)
     counts = np.zeros(dataset.RasterCount)
     for window in windows(dataset.RasterXSize, dataset.RasterYSize, block):

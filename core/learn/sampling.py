@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
-from ..rasters import _open
+from ..rasters import open_raster
 from ..tables import GEOMETRY, numeric_columns, row_numbers
 from .screening import level_text
 
@@ -77,7 +77,7 @@ def band_names(path, names=None):
     stem, unless a single band has a description) names a single-band raster, and
     multi-band rasters take their band descriptions, else ``<name>_b<band>``.
     """
-    dataset = _open(path)
+    dataset = open_raster(path)
     count = dataset.RasterCount
     descriptions = [dataset.GetRasterBand(i + 1).GetDescription().strip() for i in range(count)]
     dataset = None
@@ -160,7 +160,7 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
         clash = [c for c in columns if c in out.columns]
         if clash:
             raise InputError(f"raster {path}: column {clash[0]!r} already exists; give the raster another name")
-        dataset = _open(path)
+        dataset = open_raster(path)
         col, row, has_crs = _pixel_indices(dataset, np.where(no_location, 0.0, x), np.where(no_location, 0.0, y),
                                            points_wkt)
         if not has_crs:
