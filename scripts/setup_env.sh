@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 QGIS_PKGS=(qgis python3-qgis qgis-providers)
 PY_PKGS=(gdal-bin python3-gdal python3-numpy python3-scipy python3-sklearn python3-pandas
          python3-joblib python3-shapely python3-pyproj python3-matplotlib python3-statsmodels
-         python3-pytest python3-venv python3-pip make)
+         python3-numba python3-distributed python3-pytest python3-venv python3-pip make)
 APT_OPTS=(-y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 
 if [ "$QGIS_SUITE" = bookworm-backports ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
