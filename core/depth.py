@@ -290,10 +290,11 @@ class LogisticDepthModel(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, top=0.0):
         depths, cum = _depths_and_targets(X, y, top)
-        needed = 3 if self.truncated else 2
+        needed = (3 if self.truncated else 2) + int(top > 0)
         if len(depths) < needed:
             raise InputError(f"the logistic model needs at least {needed} depth increments to fit D50 and D95"
-                             + (" of a truncated profile" if self.truncated else ""))
+                             + (" of a truncated profile" if self.truncated else "")
+                             + (" below a missing surface" if top > 0 else ""))
         d50 = self.d50 if self.d50 is not None else _interpolated_depth(depths, cum, 0.5)
         d95 = self.d95 if self.d95 is not None else max(_interpolated_depth(depths, cum, 0.95), d50 * 1.5)
         check_logistic_parameters(d50, d95)
@@ -346,10 +347,11 @@ class BetaDepthModel(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, top=0.0):
         depths, cum = _depths_and_targets(X, y, top)
-        needed = 2 if self.truncated else 1
+        needed = (2 if self.truncated else 1) + int(top > 0)
         if len(depths) < needed:
             raise InputError(f"the beta model needs at least {needed} depth increment(s)"
-                             + (" for a truncated profile" if self.truncated else ""))
+                             + (" for a truncated profile" if self.truncated else "")
+                             + (" below a missing surface" if top > 0 else ""))
         beta = self.beta
         if beta is None:
             beta = 0.5 ** (1.0 / _interpolated_depth(depths - top, cum, 0.5))
@@ -564,7 +566,7 @@ def _fit_one_profile(top, bottom, value, model, value_kind, truncated=False, sur
         params = {"beta": fitted.beta_, "d50_cm": fitted.d50_, "d95_cm": fitted.d95_}
     if not fitted.converged_:
         notes.append("the optimiser did not report convergence")
-    if fitted.n_points_ <= (2 if model == "logistic" else 1) + int(truncated):
+    if fitted.n_points_ <= (2 if model == "logistic" else 1) + int(truncated) + int(surface > 0):
         notes.append("as many parameters as increments: the fit is exact, not a test")
     status = "not_converged" if not fitted.converged_ else "conditional" if surface > 0 else "ok"
     params.update(rmse=fitted.rmse_, r2=fitted.r2_, message="; ".join(notes), status=status,

@@ -94,13 +94,15 @@ class Horizons:
 class ProfileLayers:
     """Result of harmonising profiles: ``layers`` (one row per profile and layer: id, top,
     bottom, one column per property, then the kept profile attributes) and ``profiles``
-    (one row per input profile: status ok / incomplete / error, fit errors, repairs, message)."""
+    (one row per input profile: status ok / incomplete / error, fit errors, repairs, message);
+    ``notes``: remarks on the whole table for the user."""
 
     layers: pd.DataFrame
     profiles: pd.DataFrame
     scheme: object
     horizons: object
     fits: dict = None
+    notes: list = field(default_factory=list)
 
 
 def select_rows(table, conditions):
@@ -241,21 +243,21 @@ def _organic_horizons(organic, keep, codes, uniques, top, bottom, row, errors, r
     for code in np.unique(codes[above]):
         rows = keep & (codes == code)
         organic_rows = rows & above
-        span = _span(top[organic_rows].min(), bottom[organic_rows].max())
+        span = f"{_span(top[organic_rows].min(), bottom[organic_rows].max())}, {describe_rows(row[organic_rows])}"
         if organic == "keep":
             shift = -top[rows].min()
             top[rows] += shift
             bottom[rows] += shift
             repairs.setdefault(uniques[code], []).append(
-                f"kept the organic horizon(s) above the mineral surface ({span}, {describe_rows(row[organic_rows])}): "
+                f"kept the organic horizon(s) above the mineral surface ({span}): "
                 f"depths measured from the top of the organic layer ({format_depth(shift)} cm deeper)")
         elif organic_rows.sum() == rows.sum():
-            errors[uniques[code]] = (f"every horizon lies above the mineral soil surface ({span}, organic) in "
-                                     f"{describe_rows(row[organic_rows])}; keep them (organic: keep) to use them")
+            errors[uniques[code]] = (f"every horizon lies above the mineral soil surface (organic, {span}); "
+                                     "keep them (organic: keep) to use them")
         else:
             keep &= ~organic_rows
             repairs.setdefault(uniques[code], []).append(
-                f"left out the organic horizon(s) above the mineral surface ({span}, {describe_rows(row[organic_rows])})")
+                f"left out the organic horizon(s) above the mineral surface ({span})")
     return top, bottom
 
 
