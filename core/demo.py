@@ -136,7 +136,8 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     depths = ("siteID", "horizonTopDepth", "horizonBottomDepth")
     splined = spline_profiles(horizons, *depths, ["carbonTot", "nitrogenTot", "bulkDen"], layers="globalsoilmap")
     write_table(splined.layers, output / "neon_spline_globalsoilmap.csv")
-    stocks = soc_stocks(horizons, *depths, "carbonTot", "bulkDen", layers="0,30,100")
+    # organic carbon only: NEON's carbonTot includes carbonate carbon (JORN 30-100 cm: 106 against 6.7 Mg C ha-1)
+    stocks = soc_stocks(horizons, *depths, "estimatedOC", "bulkDen", layers="0,30,100")
     write_table(stocks.layers, output / "neon_soc_stocks.csv")
     figure = profile_figure(splined, "DEJU")
     save_png(figure, output / "neon_DEJU_spline.png")
@@ -154,7 +155,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               f"<p>Mass-preserving spline (λ 0.1) of carbon, nitrogen and bulk density onto the GlobalSoilMap "
               f"layers: {complete} of {len(splined.profiles)} sites complete to 200 cm (the others stop shallower; "
               "see neon_spline_globalsoilmap.csv and each site's message). SOC stocks 0–30 and 30–100 cm in "
-              "neon_soc_stocks.csv.</p>", html_image(figure, "DEJU spline"),
+              "neon_soc_stocks.csv, from NEON's <code>estimatedOC</code> (organic carbon, g kg⁻¹), not "
+              "<code>carbonTot</code>, which includes the carbonate carbon of calcareous soils (at JORN it would "
+              "make the 30–100 cm stock 106 instead of 6.7 Mg C ha⁻¹).</p>", html_image(figure, "DEJU spline"),
               f"<p>DEJU live fine roots: {site['modality']}, primary mode D0 = {site['d0_cm']:.1f} cm.</p>",
               html_image(root_figure, "DEJU roots")]
     steps.update(0.85)

@@ -217,7 +217,7 @@ def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attribute
     order = index[np.lexsort((bottom[index], top[index], codes[index]))]
     _note_sorted(order, index, codes, uniques, repairs)
     order = _drop_duplicates(order, codes, top, bottom, values, row, uniques, repairs)
-    order = _drop_valueless_overlaps(order, codes, top, bottom, values, row, uniques, repairs)
+    order = _drop_valueless_overlaps(order, codes, top, bottom, values, row, uniques, repairs, errors)
     order = _overlaps(order, codes, top, bottom, row, uniques, errors)
     # renumber the surviving profiles 0..n-1 in order of first appearance
     surviving = np.array(sorted(set(codes[order].tolist())), dtype=int)
@@ -271,16 +271,21 @@ def _overlapping(order, codes, top, bottom):
     return after | before
 
 
-def _drop_valueless_overlaps(order, codes, top, bottom, values, row, uniques, repairs):
-    """Drop the horizons without any value that overlap another horizon (they cannot clash)."""
+def _drop_valueless_overlaps(order, codes, top, bottom, values, row, uniques, repairs, errors):
+    """Drop the horizons without any value that overlap another horizon (they cannot clash); a profile
+    that would be left without horizons is an error."""
     if len(order) < 2:
         return order
     drop = _overlapping(order, codes, top, bottom) & np.isnan(values[order]).all(axis=1)
     for code in np.unique(codes[order[drop]]):
-        rows = row[order[drop & (codes[order] == code)]]
+        mine = codes[order] == code
+        rows = row[order[drop & mine]]
+        if drop[mine].all():
+            errors[uniques[code]] = f"no horizon has a value, and the horizons overlap ({describe_rows(rows)})"
+            continue
         repairs.setdefault(uniques[code], []).append(
             f"dropped overlapping horizon(s) without a value ({describe_rows(rows)})")
-    return order[~drop]
+    return order[~drop & ~np.isin(codes[order], [c for c in range(len(uniques)) if uniques[c] in errors])]
 
 
 def _note_sorted(order, index, codes, uniques, repairs):

@@ -15,13 +15,13 @@ TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".gpkg", ".geojson", ".json", ".shp", 
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr and exit code 2.
 
-    A value starting with '-' and a digit (``--layers -10,0,20``, ``--vlow -5``) is a value,
-    not an option: no option of wholesoil looks like a negative number.
+    A value starting with '-' and a digit or 'inf' (``--layers -10,0,20``, ``--vlow -inf``) is a
+    value, not an option: no option of wholesoil looks like a negative number.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._negative_number_matcher = re.compile(r"^-\.?\d")  # argparse's test for "looks like a number"
+        self._negative_number_matcher = re.compile(r"^-(\.?\d|inf)", re.IGNORECASE)  # "looks like a number"
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")

@@ -246,7 +246,8 @@ def run_partition_total(args):
     result = table_partition_total(table, total, columns, args.prefix)
     write_table(result, args.output)
     print(f"wrote {args.output} ({len(result)} rows, {len(columns)} layers)", file=sys.stderr)
-    print_notes(filter(None, [partial_fractions_note(table, columns)]))
+    print_notes(filter(None, [coverage_note(args.layers, True, args.profile_depth) if model is not None
+                              else partial_fractions_note(table, columns)]))
     return 0
 
 
