@@ -243,30 +243,28 @@ def test_profiles_missing_their_surface_are_never_ok(shared_data):
 
 def test_conditional_fit_recovers_beta_of_profiles_cut_at_20_cm(shared_data):
     """Drop the 0-20 cm horizons of the complete NEON profiles: the conditional fit is the independent
-    least-squares β of the covered depths, and lies nearer the full profile's β (median difference) than
-    the old fit, which took the missing top as holding nothing."""
+    least-squares β of the covered depths, and its X100 (1 - β^100) / (β^20 - β^D) x X stays near the full
+    profile's, while the old fit (the missing top taken as holding nothing) loses most of the stock."""
+    from wholesoil.core.beta_profiles import fit_beta_profiles
+
     table = neon_soc_increments(shared_data)
-    full = depth.fit_depth_profiles(table, "site", "top", "bottom", "soc", model="beta").set_index("site")
+    full = fit_beta_profiles(table, "site", "top", "bottom", "soc").profiles.set_index("site")
     cut = table[table["top"] >= 20]
-    fits = depth.fit_depth_profiles(cut, "site", "top", "bottom", "soc", model="beta",
-                                    missing_surface="conditional").set_index("site")
-    compared = 0
-    errors_conditional, errors_naive = [], []
+    fits = fit_beta_profiles(cut, "site", "top", "bottom", "soc", missing_surface="conditional").profiles
+    fits = fits.set_index("site")
+    x100_conditional, x100_naive = [], []
     for site, part in cut.dropna(subset=["soc"]).groupby("site"):
         if full.loc[site, "status"] != "ok" or fits.loc[site, "status"] != "conditional" or len(part) < 3 \
                 or part.sort_values("top")["soc"].iloc[0] > 0.99 * part["soc"].sum():  # no shape left to fit
             continue
         part = part.sort_values("top")
-        surface = part["top"].iloc[0]
-        expected = conditional_beta(part["top"].to_numpy(), part["bottom"].to_numpy(), part["soc"].to_numpy(),
-                                    surface)
-        assert fits.loc[site, "beta"] == pytest.approx(expected, abs=2e-6)
-        naive = conditional_beta(part["top"].to_numpy(), part["bottom"].to_numpy(), part["soc"].to_numpy(), 0.0)
-        errors_conditional.append(abs(fits.loc[site, "beta"] - full.loc[site, "beta"]))
-        errors_naive.append(abs(naive - full.loc[site, "beta"]))
-        compared += 1
-    assert compared >= 30
-    assert np.median(errors_conditional) < np.median(errors_naive)
+        top, bottom, amount = (part[c].to_numpy() for c in ("top", "bottom", "soc"))
+        assert fits.loc[site, "beta"] == pytest.approx(conditional_beta(top, bottom, amount, top[0]), abs=2e-6)
+        naive = conditional_beta(top, bottom, amount, 0.0)
+        x100_naive.append(amount.sum() * (1 - naive ** 100) / (1 - naive ** bottom.max()) / full.loc[site, "x100"])
+        x100_conditional.append(fits.loc[site, "x100"] / full.loc[site, "x100"])
+    assert len(x100_conditional) >= 30
+    assert abs(np.median(x100_conditional) - 1) < 0.1 and np.median(x100_naive) < 0.6
 
 
 def test_conditional_logistic_fit_on_silsoe_profiles_without_their_top_increment(shared_data):
