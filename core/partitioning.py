@@ -106,10 +106,10 @@ def raster_fractions(model, params, output, layers=None, normalize=True, profile
 
     params: model parameter -> number or raster path (at least one raster).
     normalize, profile_depth: see :func:`model_fractions`; both are recorded in the raster.
-    engine: passed to :func:`wholesoil.core.rasters.map_blocks` (n_jobs, backend, block,
+    engine: passed to :func:`wholesoil.core.maps.engine.map_blocks` (n_jobs, backend, block,
     progress, is_cancelled).
     """
-    from .rasters import map_blocks
+    from .maps.engine import map_blocks
 
     scheme = layer_scheme(layers)
     _check_model(model, params)
@@ -174,7 +174,7 @@ def raster_partition_total(total, output, fractions=None, model=None, params=Non
     over 0-``profile_depth`` cm). At least one input must be a raster. engine: see
     :func:`raster_fractions`.
     """
-    from .rasters import map_blocks
+    from .maps.engine import map_blocks
 
     params = params or {}
     constants = _constants({"total": total, **params})

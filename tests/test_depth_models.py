@@ -61,9 +61,9 @@ def test_impossible_beta(beta):
         depth.beta_layer_fractions(beta)
 
 
-def test_jackson_1996_biomes_give_published_cumulative_fractions(shared_data):
+def test_jackson_1996_biomes_give_published_cumulative_fractions(real_data):
     """Jackson et al. (1996): 93 % of roots in the top 30 cm for tundra, 83 % for boreal forest."""
-    biomes = pd.read_csv(shared_data / "roots" / "jackson1996_beta_by_biome.csv").set_index("biome")
+    biomes = pd.read_csv(real_data / "roots" / "jackson1996_beta_by_biome.csv").set_index("biome")
     top30 = depth.beta_cumulative(30.0, biomes["beta"].to_numpy())
     assert round(100 * top30[biomes.index.get_loc("tundra")]) == 93
     assert round(100 * top30[biomes.index.get_loc("boreal forest")]) == 83
@@ -146,8 +146,8 @@ def test_missing_and_non_numeric_columns_are_named():
         depth.fit_depth_profiles(table, "pid", "top", "bottom", "mass")
 
 
-def test_silsoe_fine_root_profiles_fit(shared_data):
-    raw = pd.read_csv(shared_data / "roots" / "silsoe_fine_root_by_depth.csv")
+def test_silsoe_fine_root_profiles_fit(real_data):
+    raw = pd.read_csv(real_data / "roots" / "silsoe_fine_root_by_depth.csv")
     raw["pid"] = raw["year"].astype(str) + raw["id"] + raw["dist_m"].astype(str)
     raw["top"], raw["bottom"] = raw["depth_cm"] - 15, raw["depth_cm"] + 15
     for model in ("logistic", "beta"):
@@ -201,9 +201,9 @@ def test_truncated_fits_remove_the_bias_of_shallow_profiles():
 # Profiles whose surface is missing (issue 11, item 1)
 
 
-def neon_soc_increments(shared_data):
+def neon_soc_increments(real_data):
     """SOC per horizon (Mg C ha-1) of the 47 NEON megapits, computed here from estimatedOC x bulkDen."""
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     horizons["soc"] = (horizons["estimatedOC"] * horizons["bulkDen"] / 10
                        * (horizons["horizonBottomDepth"] - horizons["horizonTopDepth"]))
     return horizons.rename(columns={"siteID": "site", "horizonTopDepth": "top", "horizonBottomDepth": "bottom"})
@@ -221,9 +221,9 @@ def conditional_beta(top, bottom, amount, surface):
     return minimize_scalar(loss, bounds=bounds, method="bounded", options={"xatol": 1e-12}).x
 
 
-def test_profiles_missing_their_surface_are_never_ok(shared_data):
+def test_profiles_missing_their_surface_are_never_ok(real_data):
     """NEON TOOL, BARR and PUUM lack bulk density at the top: their first SOC value starts below 0 cm."""
-    table = neon_soc_increments(shared_data)
+    table = neon_soc_increments(real_data)
     fits = depth.fit_depth_profiles(table, "site", "top", "bottom", "soc", model="beta").set_index("site")
     for site in ("TOOL", "BARR", "PUUM"):
         assert fits.loc[site, "status"] == "not_fitted" and "surface is missing" in fits.loc[site, "message"]
@@ -241,13 +241,13 @@ def test_profiles_missing_their_surface_are_never_ok(shared_data):
         assert fit.loc[0, "status"] == "not_fitted"
 
 
-def test_conditional_fit_recovers_beta_of_profiles_cut_at_20_cm(shared_data):
+def test_conditional_fit_recovers_beta_of_profiles_cut_at_20_cm(real_data):
     """Drop the 0-20 cm horizons of the complete NEON profiles: the conditional fit is the independent
     least-squares β of the covered depths, and its X100 (1 - β^100) / (β^20 - β^D) x X stays near the full
     profile's, while the old fit (the missing top taken as holding nothing) loses most of the stock."""
     from wholesoil.core.beta_profiles import fit_beta_profiles
 
-    table = neon_soc_increments(shared_data)
+    table = neon_soc_increments(real_data)
     full = fit_beta_profiles(table, "site", "top", "bottom", "soc").profiles.set_index("site")
     cut = table[table["top"] >= 20]
     fits = fit_beta_profiles(cut, "site", "top", "bottom", "soc", missing_surface="conditional").profiles
@@ -267,11 +267,11 @@ def test_conditional_fit_recovers_beta_of_profiles_cut_at_20_cm(shared_data):
     assert abs(np.median(x100_conditional) - 1) < 0.1 and np.median(x100_naive) < 0.6
 
 
-def test_conditional_logistic_fit_on_silsoe_profiles_without_their_top_increment(shared_data):
+def test_conditional_logistic_fit_on_silsoe_profiles_without_their_top_increment(real_data):
     """Silsoe fine roots without the 0-30 cm increment: D50/D95 minimise the conditional least squares."""
     from scipy.optimize import least_squares
 
-    raw = pd.read_csv(shared_data / "roots" / "silsoe_fine_root_by_depth.csv")
+    raw = pd.read_csv(real_data / "roots" / "silsoe_fine_root_by_depth.csv")
     raw["pid"] = raw["year"].astype(str) + raw["id"] + raw["dist_m"].astype(str)
     raw["top"], raw["bottom"] = raw["depth_cm"] - 15, raw["depth_cm"] + 15
     cut = raw[raw["top"] >= 30]
@@ -295,8 +295,8 @@ def test_conditional_logistic_fit_on_silsoe_profiles_without_their_top_increment
 # Fractions of layers that cover part of the profile (issue 11, item 4) and finite parameters (issue 10, item 7)
 
 
-def test_fractions_are_shares_of_the_0_200_cm_profile(shared_data):
-    biomes = pd.read_csv(shared_data / "roots" / "jackson1996_beta_by_biome.csv")
+def test_fractions_are_shares_of_the_0_200_cm_profile(real_data):
+    biomes = pd.read_csv(real_data / "roots" / "jackson1996_beta_by_biome.csv")
     beta = biomes["beta"].to_numpy()
     shares = depth.beta_layer_fractions(beta, "30,100")[:, 0]
     np.testing.assert_allclose(shares, (beta ** 30 - beta ** 100) / (1 - beta ** 200), rtol=1e-12)

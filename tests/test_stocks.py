@@ -55,8 +55,8 @@ def test_unit_slips_are_named_with_rows_and_other_profiles_go_on():
         soc_stocks(simple(), *COLUMNS, layers="0,20", method="cubic")
 
 
-def test_neon_stocks(shared_data):
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+def test_neon_stocks(real_data):
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     result = soc_stocks(horizons, "siteID", "horizonTopDepth", "horizonBottomDepth", "estimatedOC", "bulkDen",
                         layers="0,30,100")
     totals = result.profiles.set_index("siteID")["soc_total_mg_ha"].dropna()
@@ -101,8 +101,8 @@ ISRAD = ("profile_id", "lyr_top", "lyr_bot", "lyr_c_org", "lyr_bd_samp")
 
 
 @pytest.fixture(scope="module")
-def israd(shared_data):
-    return pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+def israd(real_data):
+    return pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
 
 
 def test_israd_organic_carbon_in_percent_gives_israd_stocks(israd):
@@ -120,8 +120,8 @@ def test_israd_organic_carbon_in_percent_gives_israd_stocks(israd):
         soc_stocks(israd, *ISRAD, oc_unit="mg_g")
 
 
-def test_neon_organic_carbon_in_g_kg_is_plausible_and_percent_is_noted(shared_data):
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+def test_neon_organic_carbon_in_g_kg_is_plausible_and_percent_is_noted(real_data):
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     columns = ("siteID", "horizonTopDepth", "horizonBottomDepth", "estimatedOC", "bulkDen")
     assert soc_stocks(horizons, *columns).notes == []
     noted = soc_stocks(horizons, *columns, oc_unit="percent").notes
