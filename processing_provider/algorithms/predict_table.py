@@ -17,7 +17,7 @@ class PredictTable(WholesoilAlgorithm):
     GROUP_ID = GROUP_ID
     HELP = """
 Predicts a saved model (from Train model) at features that have its covariates but no observed value (sites, profiles, points), for example BNPP at radiocarbon profiles.
-Output: the input features plus predicted, and for forests sd (spread of the per-tree predictions), cv = sd / predicted, lower and upper (the interval calibrated in training; quantile forests also q_lower and q_upper). Classification: predicted and probability_<class>. Features lacking a covariate get no prediction.
+Output: the input features plus predicted, and for forests sd (spread of the per-tree predictions), cv = sd / predicted, lower and upper (the interval calibrated in training; quantile forests also q_lower and q_upper). Classification: predicted and probability_CLASS (one field per class). Features lacking a covariate get no prediction.
 Evaluate model scores a model on features that do have observed values.
 """
 
