@@ -20,7 +20,7 @@ class PredictRaster(WholesoilAlgorithm):
     GROUP_ID = GROUP_ID
     HELP = """
 Predicts one or more saved models (from Train model) over covariate rasters, window by window on all cores, into one multi-band raster.
-Bands per regression model: <name>_mean (target units), <name>_sd (spread of the per-tree predictions of a forest), <name>_cv = sd / mean, <name>_lower and <name>_upper (the Coulston et al. 2016 interval calibrated in training, or the quantiles of a quantile forest). Classification: <name>_class (class code; the labels are in the band metadata) and <name>_p_<class> (probabilities). <name> is the model's target.
+Bands per regression model: NAME_mean (target units), NAME_sd (spread of the per-tree predictions of a forest), NAME_cv = sd / mean, NAME_lower and NAME_upper (the Coulston et al. 2016 interval calibrated in training, or the quantiles of a quantile forest). Classification: NAME_class (class code; the labels are in the band metadata) and NAME_p_CLASS (probabilities). NAME is the model's target.
 Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name, a multi-band layer by its band descriptions (as Sample rasters at points names them). They must share CRS, size and pixel grid, or choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
 Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets nodata, and the count is reported.
 """
