@@ -21,7 +21,7 @@ def israd_sample(shared_data, tmp_path):
     sample = table[table["profile_id"].isin(ids)].reset_index(drop=True)
     path, bad = tmp_path / "israd.gpkg", tmp_path / "impossible.gpkg"
     write_table(sample, path)
-    write_table(sample.assign(lyr_14c=np.where(sample.index == 1, -1500.0, sample["lyr_14c"])), bad)
+    write_table(sample.assign(lyr_obs_date_y=99999), bad)  # every sampling year impossible: the wrong column
     return sample, path, bad
 
 
@@ -35,7 +35,7 @@ def test_radiocarbon_age_in_process_with_report(wholesoil_processing, israd_samp
     np.testing.assert_allclose(out["k_slow"].astype(float), expected["k_slow"], rtol=1e-12)
     assert out["status"].tolist() == expected["status"].tolist()
     assert "<img" in html.read_text()
-    with pytest.raises(QgsProcessingException, match="below -1000 ‰ .* in row 2$"):
+    with pytest.raises(QgsProcessingException, match="sampling year .* no row has a possible value"):
         wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(bad), "OUTPUT": str(tmp_path / "no.gpkg")})
     assert not (tmp_path / "no.gpkg").exists()
     with pytest.raises(QgsProcessingException, match="no profile 'nope'"):
@@ -77,7 +77,7 @@ def test_radiocarbon_age_through_qgis_process(israd_sample, tmp_path):
     np.testing.assert_allclose(out["age_slow_yr"], expected["age_slow_yr"], rtol=1e-9)
     failed = run_qgis_process("run", "wholesoil:radiocarbonage", "--", f"INPUT={bad}",
                               f"OUTPUT={tmp_path / 'bad.csv'}", check=False)
-    assert failed.returncode != 0 and "in row 2" in failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "no row has a possible value" in failed.stdout + failed.stderr
     assert not (tmp_path / "bad.csv").exists()
     worse = run_qgis_process("run", "wholesoil:radiocarbonage", "--", f"INPUT={path}", "CURVE=2",
                              f"OUTPUT={tmp_path / 'worse.csv'}", check=False)
