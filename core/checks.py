@@ -27,14 +27,15 @@ class Limits:
 
     @property
     def rule(self):
-        """The rule in words, e.g. 'between 0 and 1' or 'above 0'."""
+        """The rule in words, e.g. 'finite and between 0 and 1' or 'finite and above 0'."""
         low = f"{'above' if self.open_low else 'at least'} {self.low:g}"
         high = f"{'below' if self.open_high else 'at most'} {self.high:g}"
         if np.isfinite(self.low) and np.isfinite(self.high):
-            if not (self.open_low or self.open_high):
-                return f"between {self.low:g} and {self.high:g}"
-            return f"{low} and {high}"
-        return low if np.isfinite(self.low) else high if np.isfinite(self.high) else "finite"
+            bounds = f"between {self.low:g} and {self.high:g}" if not (self.open_low or self.open_high) \
+                else f"{low} and {high}"
+        else:
+            bounds = low if np.isfinite(self.low) else high if np.isfinite(self.high) else None
+        return f"finite and {bounds}" if bounds else "finite"
 
     def impossible(self, values):
         """True where a value is infinite or outside the limits (NaN, missing, is not impossible)."""
@@ -53,7 +54,7 @@ class Limits:
         bad = self.impossible(values)
         if not np.any(bad):
             return
-        text = f"{name or self.what} must be finite and {self.rule} (got {values[bad].reshape(-1)[0]:g})"
+        text = f"{name or self.what} must be {self.rule} (got {values[bad].reshape(-1)[0]:g})"
         if values.ndim:
             labels = np.arange(1, values.size + 1) if labels is None else np.asarray(labels)
             text += f" in {describe_rows(labels.reshape(-1)[bad.reshape(-1)])}"
@@ -70,7 +71,7 @@ class Limits:
         if not bad.any():
             return values, bad, []
         labels = np.arange(1, values.size + 1) if labels is None else np.asarray(labels)
-        text = f"column {column!r}: {self.what} must be finite and {self.rule}"
+        text = f"column {column!r}: {self.what} must be {self.rule}"
         if bad.sum() == (~np.isnan(values)).sum():
             raise InputError(f"{text}; no row has a possible value (is it the right column, in the right unit?)")
         values[bad] = np.nan
