@@ -78,11 +78,11 @@ def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, sto
     :func:`soc.soc_density`.
 
     Coarse fragments count only where given. NaN where neither is available, and for the
-    computed stock where the layer has no positive thickness. Impossible values (negative
-    stock or organic C, bulk density outside (0, 2.65] g cm-3, coarse fragments outside
-    [0, 1) as a fraction: :data:`LIMITS`) are not used and named in the notes. Stock values
-    that no soil can hold (:func:`impossible_stocks`, a unit slip) are not used either; if
-    every stock value is impossible the unit is wrong: InputError.
+    computed stock where the layer has no positive thickness. A row with an impossible value
+    in any of these columns (negative stock or organic C, bulk density outside (0, 2.65]
+    g cm-3, coarse fragments outside [0, 1) as a fraction: :data:`LIMITS`) gets no stock and
+    is named in the notes. Stock values that no soil can hold (:func:`impossible_stocks`, a
+    unit slip) are not used; if every stock value is like that the unit is wrong: InputError.
     """
     has_stock = bool(stock_col) and stock_col in table.columns
     present = [c for c in (bd_col, oc_col) if c and c in table.columns]
@@ -93,38 +93,32 @@ def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, sto
     thickness = _values(table, bottom_col) - _values(table, top_col)
     with np.errstate(invalid="ignore"):
         thickness[thickness <= 0] = np.nan  # point samples or inverted depths: no stock from BD and OC
-    notes, oc = [], None
-    if oc_col in present:
-        factor = _unit(OC_UNITS, oc_unit, "organic C")
-        oc, _, notes = _checked(table, oc_col, Limits(f"organic C ({oc_unit})", 0.0, 1000.0 / factor))
-        oc = oc * factor
+    limits = {stock_col: LIMITS["stock"], bd_col: LIMITS["bd"],
+              oc_col: Limits(f"organic C ({oc_unit})", 0.0, 1000.0 / _unit(OC_UNITS, oc_unit, "organic C")),
+              coarse_col: Limits(f"coarse fragments ({coarse_unit})", 0.0,
+                                 _unit(COARSE_UNITS, coarse_unit, "coarse fragment"), open_high=True)}
+    values, impossible, notes = {}, np.zeros(len(table), dtype=bool), []
+    for column in (c for c in (stock_col, oc_col, bd_col, coarse_col) if c and c in table.columns):
+        values[column], bad, more = _checked(table, column, limits[column])
+        impossible, notes = impossible | bad, notes + more
+    oc = values[oc_col] * OC_UNITS[oc_unit] if oc_col in present else None
     stock = np.full(len(table), np.nan)
     if has_stock:
-        stock, _, more = _checked(table, stock_col, LIMITS["stock"])
-        notes += more
-        stock = stock * _unit(STOCK_UNITS, stock_unit, "stock")
-        impossible = impossible_stocks(stock, thickness, oc)
+        stock = values[stock_col] * _unit(STOCK_UNITS, stock_unit, "stock")
+        slip = impossible_stocks(stock, thickness, oc)
         what = (f"column {stock_col!r} ({stock_unit}): C stock impossible for the layer's thickness"
                 f"{' and organic C' if oc is not None else ''} (a bulk density above {MAX_BULK_DENSITY} g cm-3 "
                 "would be needed)")
-        if impossible.any() and impossible.sum() == np.isfinite(stock).sum():
+        if slip.any() and slip.sum() == np.isfinite(stock).sum():
             raise InputError(f"{what} in every row with a value: check the stock unit")
-        if impossible.any():
-            notes.append(f"{what}, not used (a unit slip in the source?): {describe_rows(row_numbers(impossible))}")
-            stock[impossible] = np.nan
-    if len(present) < 2:
-        return stock, notes
-    bd, _, more = _checked(table, bd_col, LIMITS["bd"])
-    notes += more
-    coarse, bad_coarse = None, np.zeros(len(table), dtype=bool)
-    if coarse_col and coarse_col in table.columns:
-        divisor = _unit(COARSE_UNITS, coarse_unit, "coarse fragment")
-        coarse, bad_coarse, more = _checked(table, coarse_col, Limits(f"coarse fragments ({coarse_unit})", 0.0,
-                                                                      divisor, open_high=True))
-        notes += more
-        coarse = np.nan_to_num(coarse / divisor)  # counted only where given
-    computed = np.where(bad_coarse, np.nan, soc_density(oc, bd, thickness, coarse))
-    return np.where(np.isnan(stock), computed, stock), notes
+        if slip.any():
+            notes.append(f"{what}, not used (a unit slip in the source?): {describe_rows(row_numbers(slip))}")
+            stock[slip] = np.nan
+    if len(present) == 2:
+        coarse = values.get(coarse_col)
+        coarse = None if coarse is None else np.nan_to_num(coarse / COARSE_UNITS[coarse_unit])  # only where given
+        stock = np.where(np.isnan(stock), soc_density(oc, values[bd_col], thickness, coarse), stock)
+    return np.where(impossible, np.nan, stock), notes
 
 
 def impossible_stocks(stock, thickness, oc=None):
