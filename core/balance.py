@@ -291,8 +291,8 @@ def _profile_sums(out, table, id_col, root, bulk, top_col, bottom_col):
     out["iroot_profile"], out["ibulk_profile"] = per_row["root"].to_numpy(), per_row["bulk"].to_numpy()
     out["iloss_profile"], out["iloss_fraction_profile"] = root_losses(out["iroot_profile"], out["ibulk_profile"])
     out["profile_top_cm"], out["profile_bottom_cm"] = per_row["top"].to_numpy(), per_row["bottom"].to_numpy()
-    out["profile_layers"] = per_row["n"].to_numpy().astype(int)
-    out["complete"] = complete.reindex(table[id_col].to_numpy()).to_numpy()
+    out["profile_layers"] = per_row["n"].fillna(0).to_numpy().astype(int)  # 0 for rows without a profile id
+    out["complete"] = complete.reindex(table[id_col].to_numpy()).fillna(False).to_numpy().astype(bool)
     notes = []
     if not has_depths:
         notes.append(f"no depth columns ({top_col!r}, {bottom_col!r}): the depths the profile sums cover are unknown")

@@ -286,12 +286,15 @@ HISTORY_ZONES = {
 SPIN_UP_LOG_K = np.linspace(np.log(1e-12), np.log(1e6), 18 * 100 + 1)
 
 
+@functools.lru_cache(maxsize=None)
 def _calibration_record(name):
-    """(calendar years AD, Δ14C ‰) of a shipped calibration record, oldest first."""
+    """(calendar years AD, Δ14C ‰) of a shipped calibration record, oldest first (read-only arrays)."""
     import pandas as pd
 
     table = pd.read_csv(RESOURCES / CALIBRATION_CURVES[name][0]).sort_values("cal_bp", ascending=False)
-    return BOMB_START - table["cal_bp"].to_numpy(dtype=float), table["d14c"].to_numpy(dtype=float)
+    years, d14c = BOMB_START - table["cal_bp"].to_numpy(dtype=float), table["d14c"].to_numpy(dtype=float)
+    years.flags.writeable = d14c.flags.writeable = False
+    return years, d14c
 
 
 @functools.lru_cache(maxsize=None)

@@ -101,7 +101,8 @@ def test_profile_sums_say_what_they_cover(ages, shared_data, tmp_path):
             assert first["profile_bottom_cm"] == summed["lyr_bot"].max()
             assert first["iroot_profile"] == pytest.approx((2.5 * summed["frac"]).sum())
         ordered = summed.sort_values("lyr_top")
-        joined = len(summed) and (ordered["lyr_top"].iloc[1:].to_numpy() == ordered["lyr_bot"].iloc[:-1].to_numpy()).all()
+        tops, bottoms = ordered["lyr_top"].to_numpy(), ordered["lyr_bot"].to_numpy()
+        joined = len(summed) and (tops[1:] == bottoms[:-1]).all()
         assert bool(first["complete"]) == bool(len(summed) == len(rows) and joined and summed["lyr_top"].min() <= 0)
     assert out["complete"].any() and not out["complete"].all()
 
