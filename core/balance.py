@@ -443,9 +443,10 @@ def raster_balance(operation, a, b, output, **engine):
     one single-band) or numbers. Bands are named after the layers recorded in the inputs when
     they have them. "iloss" adds the whole profile (iroot_profile, ibulk_profile,
     iloss_profile, iloss_fraction_profile) from the sums of Iroot and Ibulk over the bands;
-    nodata in any band gives nodata. engine: see :func:`rasters.map_blocks`."""
+    nodata in any band gives nodata. engine: see :func:`maps.engine.map_blocks`."""
     from .partitioning import LAYERS_METADATA_KEY, raster_layer_scheme
-    from .rasters import map_blocks, raster_info
+    from .maps.engine import map_blocks
+    from .rasters import raster_info
 
     if operation not in RASTER_OPERATIONS:
         raise InputError(f"unknown raster operation {operation!r}")

@@ -12,7 +12,6 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputString, QgsProcessingPa
 
 from ..core.errors import InputError
 from ..core.partitioning import FRACTION_PREFIX, model_fractions, raster_fractions, table_fractions
-from ..core.rasters import band_means
 from ..core.plots import depth_fractions_figure, html_image, html_table, write_html_report
 from .algorithm import WholesoilAlgorithm, core_callbacks
 from .parameters import (INPUT, OUTPUT_HTML, add_html_output, add_layers_parameter, add_normalize_parameter,
@@ -70,9 +69,9 @@ class DepthFractionsAlgorithm(WholesoilAlgorithm):
             output = self.parameterAsOutputLayer(parameters, OUTPUT_RASTER, context)
             if not output:
                 raise InputError("raster inputs: set the output 'Fraction raster'")
-            raster_fractions(self.MODEL, values, output, scheme, normalize, **raster_engine(feedback))
+            run = raster_fractions(self.MODEL, values, output, scheme, normalize, **raster_engine(feedback))
             results[OUTPUT_RASTER] = output
-            profiles = (lambda: {"mean over pixels": band_means(output)})  # read again only for the report
+            profiles = (lambda: {"mean over pixels": run.mean})
         elif source is not None or "field" in kinds:
             if source is None:
                 raise InputError("fields were chosen but no input table was given")
