@@ -17,9 +17,9 @@ ISRAD_COLUMNS = ["--oc-col", "lyr_c_org_filled", "--bd-col", "lyr_bd_samp_filled
 
 
 @pytest.fixture(scope="module")
-def ages(shared_data):
+def ages(real_data):
     """Slow-root ages of McFarlane_2013 (21 profiles, organic layers above 0) and 60 other profiles."""
-    israd = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    israd = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     others = israd.loc[israd["entry_name"] != "McFarlane_2013", "profile_id"].drop_duplicates().iloc[:60]
     chosen = israd[(israd["entry_name"] == "McFarlane_2013") | israd["profile_id"].isin(others)]
     return radiocarbon_age_table(chosen.reset_index(drop=True))[0]
@@ -80,9 +80,9 @@ def test_harmonised_layers_keep_profile_attributes_and_the_layer_age(ages):
     assert checked > 20
 
 
-def test_profile_sums_say_what_they_cover(ages, shared_data, tmp_path):
+def test_profile_sums_say_what_they_cover(ages, real_data, tmp_path):
     ibulk, _ = b.bulk_inputs_table(ages, bd_col="lyr_bd_samp_filled", oc_col="lyr_c_org_filled")
-    beta = pd.read_csv(shared_data / "roots" / "jackson1996_beta_by_biome.csv").set_index("biome")["beta"]
+    beta = pd.read_csv(real_data / "roots" / "jackson1996_beta_by_biome.csv").set_index("biome")["beta"]
     top, bottom = ibulk["lyr_top"].clip(lower=0), ibulk["lyr_bot"].clip(lower=0)
     ibulk["frac"] = beta["temperate deciduous forest"] ** top - beta["temperate deciduous forest"] ** bottom
     source, output = tmp_path / "layers.csv", tmp_path / "balance.csv"

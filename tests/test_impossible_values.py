@@ -13,9 +13,9 @@ from conftest import run_qgis_process
 
 
 @pytest.fixture(scope="module")
-def layers(shared_data):
+def layers(real_data):
     """Ages and Ibulk of 20 real ISRaD profiles with a stock."""
-    israd = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    israd = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     with_stock = israd.loc[israd["lyr_soc"].notna(), "profile_id"].drop_duplicates().iloc[:20]
     ages, _ = radiocarbon_age_table(israd[israd["profile_id"].isin(with_stock)].reset_index(drop=True))
     ibulk, _ = b.bulk_inputs_table(ages)

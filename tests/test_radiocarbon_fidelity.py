@@ -12,14 +12,14 @@ from wholesoil.core.cli import main
 
 
 @pytest.fixture(scope="module")
-def israd(shared_data):
-    return pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+def israd(real_data):
+    return pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
 
 
 @pytest.fixture(scope="module")
-def hua_annual(shared_data):
+def hua_annual(real_data):
     """Hua et al. 2021 annual means recomputed from the monthly record (year x zone, ‰)."""
-    monthly = pd.read_csv(shared_data / "atm_14c" / "hua2021_monthly_long.csv")
+    monthly = pd.read_csv(real_data / "atm_14c" / "hua2021_monthly_long.csv")
     monthly["calendar"] = np.floor(monthly["year"]).astype(int)
     means = monthly.groupby(["zone", "calendar"])["d14c"].agg(["mean", "size"]).reset_index()
     return means[means["size"] == 12].pivot(index="calendar", columns="zone", values="mean")
@@ -107,15 +107,17 @@ def test_prefer_option_cli(israd, tmp_path):
     assert not np.allclose(d14c["age_slow_yr"], fm["age_slow_yr"], equal_nan=True)
 
 
-def _history_reference(k, year, zone, share, graven_zone, shared_data, hua_annual):
-    """Δ14C (‰) read at year + 0.5 with the full history, from the shared source files and exact steps."""
-    def calendar(name):
-        table = pd.read_csv(shared_data / "atm_14c" / f"{name}.csv").sort_values("cal_bp", ascending=False)
-        return 1950.0 - table["cal_bp"].to_numpy(), table["d14c"].to_numpy()
+def _calendar(path):
+    """(calendar years AD, Δ14C ‰) of a calibration curve file (cal_bp, d14c), oldest first."""
+    table = pd.read_csv(path).sort_values("cal_bp", ascending=False)
+    return 1950.0 - table["cal_bp"].to_numpy(), table["d14c"].to_numpy()
 
-    (years, north), (_, south) = calendar("intcal20"), calendar("shcal20")
+
+def _history_reference(k, year, zone, share, graven_zone, resources, real_data, hua_annual):
+    """Δ14C (‰) read at year + 0.5 with the full history, built here from the records and solved in exact steps."""
+    (years, north), (_, south) = (_calendar(resources / "atm14c" / f"{name}.csv") for name in ("intcal20", "shcal20"))
     calibration = share * north + (1 - share) * south
-    graven = pd.read_csv(shared_data / "atm_14c" / "graven2017_annual_d14c.csv")
+    graven = pd.read_csv(real_data / "atm_14c" / "graven2017_annual_d14c.csv")
     graven_years = np.floor(graven["year"]).astype(int).to_numpy()
     first_hua = int(hua_annual[zone].first_valid_index())
     starts = list(years[years < 1850]) + list(range(1850, year + 1))
@@ -133,10 +135,10 @@ def _history_reference(k, year, zone, share, graven_zone, shared_data, hua_annua
 
 @pytest.mark.parametrize("zone, share, graven_zone, year", [("NH1", 1.0, "NH", 1998), ("SH3", 0.0, "SH", 1965),
                                                            ("SH12", 0.0, "Tropics", 2012)])
-def test_pre_bomb_history_matches_an_exact_run_from_the_source_records(zone, share, graven_zone, year, shared_data,
-                                                                        hua_annual):
+def test_pre_bomb_history_matches_an_exact_run_from_the_source_records(zone, share, graven_zone, year, resources,
+                                                                        real_data, hua_annual):
     k = np.array([1e-5, 1e-4, 5e-4, 2e-3, 0.01, 0.05, 0.3])
-    expected = _history_reference(k, year, zone, share, graven_zone, shared_data, hua_annual)
+    expected = _history_reference(k, year, zone, share, graven_zone, resources, real_data, hua_annual)
     modelled = rc.forward_d14c(k, year, zone, pre_d14c="history")
     np.testing.assert_allclose(modelled, expected, atol=1e-4)  # the shipped annual means have 4 decimals
     # the default (a constant 0 ‰ before 1950) differs most for slow pools
@@ -146,11 +148,10 @@ def test_pre_bomb_history_matches_an_exact_run_from_the_source_records(zone, sha
     assert np.nanmin(np.abs(ages.roots - k[:, None]) / k[:, None], axis=1).max() < 1e-6
 
 
-def test_spin_up_spline_and_its_ends_against_direct_runs(shared_data):
+def test_spin_up_spline_and_its_ends_against_direct_runs(resources):
     """The effective pre-1750 atmosphere P(k): spline error and the flat extension beyond 1e-12..1e6 yr-1."""
-    table = pd.read_csv(shared_data / "atm_14c" / "intcal20.csv").sort_values("cal_bp", ascending=False)
-    table = table[table["cal_bp"] > 200]
-    years, ratio = 1950.0 - table["cal_bp"].to_numpy(), table["d14c"].to_numpy() / 1000 + 1
+    years, d14c = _calendar(resources / "atm14c" / "intcal20.csv")
+    years, ratio = years[years < 1750], d14c[years < 1750] / 1000 + 1
 
     def direct(k):
         s = k + rc.DECAY

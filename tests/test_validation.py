@@ -105,9 +105,9 @@ def test_israd_fm_d14c_formula_and_example():
     assert rc.d14c_to_fm(-35.86611, 2005) == pytest.approx(0.97057, abs=1e-6)
 
 
-def test_israd_atmosphere_per_layer(shared_data):
+def test_israd_atmosphere_per_layer(real_data):
     """ISRaD.extra's lyr_atm14c (Graven 2017 zones, pro_graven_zone) against wholesoil's atm_d14c."""
-    israd = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    israd = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     out, _ = rc.radiocarbon_age_table(israd, curve="graven2017", zone_col="pro_graven_zone")
     inside = israd["lyr_obs_date_y"].between(1950, 2015) & israd["lyr_atm14c"].notna()
     same = (out["atm_d14c"] - israd["lyr_atm14c"]).abs() <= 0.01
@@ -119,13 +119,13 @@ def test_israd_atmosphere_per_layer(shared_data):
         assert np.min(np.abs(np.array(values) - row["lyr_atm14c"])) <= 0.01
 
 
-def test_one_pool_model_as_soilr_solves_it(shared_data, tmp_path):
+def test_one_pool_model_as_soilr_solves_it(shared_data, real_data, tmp_path):
     """Ages found with SoilR's C14Atm_NH forcing reproduce each observed Δ14C when the model is
     integrated numerically (scipy DOP853; SoilR uses deSolve's lsoda), from steady state at 0 ‰."""
     curve = tmp_path / "c14atm_nh.csv"
     atmosphere = pd.read_csv(shared_data / "atm_14c" / "soilr_c14atm_nh_annual.csv")
     atmosphere.to_csv(curve, index=False)
-    israd = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    israd = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     sample = israd[(israd["pro_lat"] >= 40) & israd["lyr_obs_date_y"].between(1960, 2010)].iloc[::40]
     out, _ = rc.radiocarbon_age_table(sample, curve=str(curve), zone_col=None)
     forcing = atmosphere.set_index("year")["d14c"] / 1000 + 1
