@@ -65,8 +65,11 @@ class CovariateStack:
             self.layers = _warped(self.layers, grid, set(categorical))
             self.grid = raster_info(grid)
         else:
-            self.grid = check_aligned({f"{name} ({self.sources[name]})": raster_info(path)
-                                       for name, (path, _) in self.layers.items()})
+            try:
+                self.grid = check_aligned({f"{name} ({self.sources[name]})": raster_info(path)
+                                           for name, (path, _) in self.layers.items()})
+            except InputError as error:
+                raise InputError(f"{error} (or give a reference grid to warp them to, --grid REF.tif)") from None
 
     def select(self, names):
         """{name: (source, band)} for the covariates ``names``; InputError listing both sides if any is missing."""

@@ -45,7 +45,9 @@ Nodata in any covariate gives nodata. A pixel whose categorical covariate holds 
         covariates = []
         for layer in self.parameterAsLayerList(parameters, "COVARIATES", context):
             covariates.append((layer.name() if layer.bandCount() == 1 else None, layer_file(layer) or layer.source()))
-        chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)] or None
+        chosen = None  # every band the model gives
+        if parameters.get("OUTPUTS") not in (None, "", []):
+            chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
         grid = self.parameterAsRasterLayer(parameters, "GRID", context)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         run = predict_raster(models, covariates, output, outputs=chosen, grid=layer_file(grid) if grid else None,
