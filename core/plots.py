@@ -5,6 +5,8 @@ is safe in QGIS worker threads and on servers without a display. Depth axes poin
 """
 
 import base64
+import contextvars
+import datetime
 import html
 import io
 
@@ -57,12 +59,29 @@ def html_table(table, float_format="{:.4g}", max_rows=200):
 _STYLE = """body{font-family:sans-serif;margin:1.2em;color:#222;max-width:70em}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}
 table.data{border-collapse:collapse;font-size:.9em}table.data td,table.data th{padding:.2em .6em;
-border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}p.note{color:#555}"""
+border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}p.note{color:#555}
+table.run th{text-align:left;padding-right:1em;vertical-align:top}table.run{font-size:.85em;color:#444}"""
+
+
+#: What the caller records about the run (name -> text: algorithm, parameters, versions) at the end of
+#: every report written in this context; the Processing algorithms set it around each run.
+RUN_RECORD = contextvars.ContextVar("wholesoil_run_record", default=None)
+
+
+def run_record_html():
+    """The "About this run" section: the caller's RUN_RECORD, else the wholesoil version and the date."""
+    from .. import __version__
+
+    record = RUN_RECORD.get() or {
+        "wholesoil": __version__,
+        "run at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in record.items())
+    return f"<h2>About this run</h2><table class='run'>{rows}</table>"
 
 
 def write_html_report(path, title, parts):
-    """Write a self-contained HTML page; ``parts`` are HTML fragments (strings)."""
-    body = "\n".join(parts)
+    """Write a self-contained HTML page; ``parts`` are HTML fragments (strings), followed by the run record."""
+    body = "\n".join(list(parts) + [run_record_html()])
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>")
     with atomic_output(path) as tmp:

@@ -81,3 +81,33 @@ def root_density_figure(site, curve, title=None):
     figure.suptitle(title or f"{site}: {modes['modality']}")
     return figure
 
+
+
+def soc_stock_figure(layers, id_col, top_col, bottom_col, stock_col, cumulative_col, max_profiles=12):
+    """SOC per cm of each layer (Mg C ha-1 cm-1, steps) and the cumulative stock (Mg C ha-1) against depth.
+
+    layers: a table of soc_stocks (one row per horizon or layer); the first ``max_profiles``
+    profiles are drawn, each in its own colour.
+    """
+    figure, (density, cumulative) = new_figure(9.0, 5.5, ncols=2, sharey=True)
+    profiles = list(dict.fromkeys(layers[id_col]))[:max_profiles]
+    deepest = 0.0
+    for i, profile in enumerate(profiles):
+        rows = layers[layers[id_col] == profile].sort_values(top_col)
+        top, bottom = rows[top_col].to_numpy(float), rows[bottom_col].to_numpy(float)
+        per_cm = rows[stock_col].to_numpy(float) / (bottom - top)
+        colour = COLOURS[i % len(COLOURS)]
+        density.step(np.repeat(per_cm, 2), np.column_stack([top, bottom]).ravel(), where="post", color=colour)
+        cumulative.plot(np.concatenate(([0.0], rows[cumulative_col].to_numpy(float))),
+                        np.concatenate(([top[0]], bottom)), "-o", markersize=3, color=colour, label=str(profile))
+        deepest = max(deepest, float(np.nanmax(bottom)))
+    density.set_xlabel("SOC per cm of the layer (Mg C ha-1 cm-1)")
+    cumulative.set_xlabel("cumulative SOC stock (Mg C ha-1)")
+    density.set_ylabel("depth (cm)")
+    density.set_ylim(deepest or 1.0, 0)
+    for axes in (density, cumulative):
+        axes.grid(alpha=0.3)
+    if profiles:
+        cumulative.legend(fontsize="small", loc="lower left")
+    figure.suptitle(f"SOC stocks ({len(profiles)} of {layers[id_col].nunique()} profiles)")
+    return figure

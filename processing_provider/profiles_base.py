@@ -4,13 +4,12 @@ Input: a vector layer or table with one feature per profile and horizon (id, top
 fields). Outputs: OUTPUT (the result table, with the point geometry of a point input),
 OUTPUT_PROFILES (one row per profile: status, fit error, repairs, message; optional) and
 OUTPUT_HTML (a report with a plot; optional). Profiles with bad input are reported as
-non-fatal errors in the log and listed in OUTPUT_PROFILES; the others are processed.
+warnings in the log and listed in OUTPUT_PROFILES; the others are processed.
 """
 
 from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterString)
 
-from ..core.plots import html_image, html_table, write_html_report
 from .algorithm import WholesoilAlgorithm
 from .parameters import INPUT, LAYERS, OUTPUT_HTML, add_html_output, html_output
 from .qgis_io import source_to_table, table_to_sink
@@ -22,12 +21,19 @@ VALUE_FIELDS = "VALUE_FIELDS"
 PLOT_PROFILE = "PLOT_PROFILE"
 
 
+def warn_profiles(feedback, rows, id_field):
+    """One warning per profile that was not processed as it is (a note, not a failure of the run)."""
+    for _, row in rows.iterrows():
+        feedback.pushWarning(f"profile {row[id_field]}: {row['status']}: {row['message']}")
+
+
 class ProfileAlgorithm(WholesoilAlgorithm):
     """Base of the profile algorithms: horizon input fields, outputs and the problem report."""
 
     GROUP = "Soil profiles"
     GROUP_ID = "profiles"
     OUTPUT_DESCRIPTION = "Result table"
+    TAGS = ("soil profile", "horizons", "layers", "standard depths", "harmonisation", "GlobalSoilMap")
 
     def add_horizon_inputs(self, description="Horizons (one feature per profile and horizon)"):
         self.addParameter(QgsProcessingParameterFeatureSource(INPUT, description, [QgsProcessing.TypeVector]))
@@ -56,8 +62,11 @@ class ProfileAlgorithm(WholesoilAlgorithm):
     def read_input(self, parameters, context, feedback):
         """(source, table, id field, top field, bottom field)."""
         source = self.parameterAsSource(parameters, INPUT, context)
-        fields = [self.parameterAsFields(parameters, name, context)[0] for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD)]
-        return (source, source_to_table(source, feedback), *fields)
+        return (source, source_to_table(source, feedback), *self.horizon_fields(parameters, context))
+
+    def horizon_fields(self, parameters, context):
+        """(id field, top field, bottom field)."""
+        return tuple(self.parameterAsFields(parameters, name, context)[0] for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD))
 
     def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field):
         """Write OUTPUT (and OUTPUT_PROFILES when asked); report profiles that are not ok."""
@@ -66,8 +75,7 @@ class ProfileAlgorithm(WholesoilAlgorithm):
             not_ok = profiles[profiles["status"].ne("ok")]
             done = int(profiles["status"].ne("error").sum())
             feedback.pushInfo(f"Processed {done} of {len(profiles)} profiles")
-            for _, row in not_ok.iterrows():
-                feedback.reportError(f"profile {row[id_field]}: {row['status']}: {row['message']}", fatalError=False)
+            warn_profiles(feedback, not_ok, id_field)
             if parameters.get(OUTPUT_PROFILES) is not None:
                 results[OUTPUT_PROFILES] = table_to_sink(self, parameters, OUTPUT_PROFILES, context, profiles)
         return results
@@ -95,6 +103,8 @@ class ProfileAlgorithm(WholesoilAlgorithm):
         path = html_output(self, parameters, context)
         if not path:
             return results
+        from ..core.plots import html_image, html_table, write_html_report
+
         parts = ([html_image(figure, self.DISPLAY_NAME)] if figure is not None else []) + \
             [html_table(t) for t in tables]
         write_html_report(path, self.DISPLAY_NAME, parts)

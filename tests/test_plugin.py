@@ -6,9 +6,13 @@ import pytest
 from qgis.core import QgsApplication
 
 import wholesoil
-from wholesoil.processing_provider.provider import ALGORITHMS
+from wholesoil.processing_provider.provider import ALGORITHMS, MODELS_DIR, model_name
 
 from conftest import ROOT
+
+#: Every algorithm id the provider serves: the algorithm classes and the shipped models.
+ALGORITHM_IDS = {f"wholesoil:{cls.NAME}" for cls in ALGORITHMS} | \
+    {f"wholesoil:{model_name(path)}" for path in MODELS_DIR.glob("*.model3")}
 
 
 @pytest.fixture
@@ -35,8 +39,9 @@ def test_initgui_adds_menu_and_provider(plugin, qgis_iface):
     bar = qgis_iface.mainWindow().menuBar()
     menus = [a.menu() for a in bar.actions() if a.menu() is not None and a.menu().objectName() == "wholesoilMenu"]
     assert len(menus) == 1 and menus[0].title() == "wholesoil"
-    ids = {a.objectName() for a in menu_actions(menus[0])}
-    assert ids == {f"wholesoil:{cls.NAME}" for cls in ALGORITHMS}
+    assert menus[0].icon().isNull(), "a menu bar shows a menu's icon instead of its title"
+    ids = {a.objectName() for a in menu_actions(menus[0]) if not a.isSeparator()}
+    assert ids == ALGORITHM_IDS | {"wholesoilLoadSampleData", "wholesoilHelp"}
     assert QgsApplication.processingRegistry().providerById("wholesoil") is plugin.provider
 
 
@@ -78,7 +83,7 @@ def test_init_processing_without_iface_registers_once(qgis_processing):
     plugin.initProcessing()
     plugin.initProcessing()
     assert len([p for p in registry.providers() if p.id() == "wholesoil"]) == 1
-    assert len(registry.providerById("wholesoil").algorithms()) == len(ALGORITHMS)
+    assert {a.id() for a in registry.providerById("wholesoil").algorithms()} == ALGORITHM_IDS
     plugin.unload()
 
 

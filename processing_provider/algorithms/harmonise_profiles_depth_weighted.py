@@ -2,7 +2,6 @@
 
 from qgis.core import QgsProcessingParameterNumber
 
-from ...core.harmonise import depth_weighted
 from ..algorithm import core_callbacks
 from ..parameters import LAYERS
 from ..profiles_base import VALUE_FIELDS, ProfileAlgorithm
@@ -12,6 +11,8 @@ class HarmoniseProfilesDepthWeighted(ProfileAlgorithm):
     NAME = "harmoniseprofilesdepthweighted"
     DISPLAY_NAME = "Harmonise profiles (depth-weighted)"
     OUTPUT_DESCRIPTION = "Harmonised layers"
+    TAGS = ProfileAlgorithm.TAGS + ("depth-weighted", "slab", "aqp")
+    REFERENCES = ("lu2025",)
     HELP = """
 Puts horizon properties on target layers by depth-weighted averaging (Lu et al. 2025; aqp's slab): a layer inside one horizon takes that horizon's value, a layer spanning several takes their mean weighted by the overlap in cm. Horizons without a value do not contribute.
 Input: one feature per profile and horizon with a profile id, top and bottom depths (cm, positive down) and the properties. Profiles with overlapping horizons, negative or inverted depths or non-numeric values are left out and listed; the others are processed.
@@ -32,11 +33,13 @@ Minimum coverage (default 0): a layer covered less than this gets no value. At 0
         self.add_outputs()
 
     def compute(self, parameters, context, feedback):
+        from ...core.harmonise import depth_weighted
+
         source, table, id_field, top_field, bottom_field = self.read_input(parameters, context, feedback)
         result = depth_weighted(table, id_field, top_field, bottom_field,
                                 self.parameterAsFields(parameters, VALUE_FIELDS, context),
                                 self.parameterAsString(parameters, LAYERS, context),
-                                self.parameterAsDouble(parameters, "MIN_COVERAGE", context), **core_callbacks(feedback))
+                                self.parameterAsDouble(parameters, "MIN_COVERAGE", context), **core_callbacks(feedback, end=90))
         figure = self.profile_plot(parameters, context, result)  # an unknown profile fails before writing
         results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field)
         return self.write_report(parameters, context, results, figure, [result.profiles, result.layers])

@@ -2,16 +2,19 @@
 
 from qgis.core import QgsProcessingParameterBoolean, QgsProcessingParameterNumber
 
-from ...core.spline import DEFAULT_LAMBDA, spline_profiles
 from ..algorithm import core_callbacks
 from ..parameters import LAYERS
 from ..profiles_base import VALUE_FIELDS, ProfileAlgorithm
+
+DEFAULT_LAMBDA = 0.1  # core.spline.DEFAULT_LAMBDA
 
 
 class HarmoniseProfilesSpline(ProfileAlgorithm):
     NAME = "harmoniseprofilesspline"
     DISPLAY_NAME = "Harmonise profiles (spline)"
     OUTPUT_DESCRIPTION = "Harmonised layers"
+    TAGS = ProfileAlgorithm.TAGS + ("spline", "equal-area spline", "mpspline", "mass-preserving")
+    REFERENCES = ("bishop1999",)
     HELP = """
 Fits the mass-preserving (equal-area quadratic) smoothing spline of Bishop et al. (1999), as the R package mpspline2 does, to each profile and property, and gives the mean of the fitted curve over each target layer. Layer means are exact integrals of the curve (mpspline2 averages 1-cm values), so with λ = 0 every horizon's own value is reproduced exactly.
 Input: one feature per profile and horizon with a profile id, top and bottom depths (cm, positive down) and the properties to harmonise. Horizons may come in any order; zero-thickness and duplicated horizons are dropped, gaps and horizons without a value are bridged by the curve. Profiles with overlapping horizons, negative or inverted depths or non-numeric values are left out and listed; the others are processed.
@@ -38,6 +41,8 @@ Profile summary (optional): status (ok, incomplete, error), fit error rmse_PROPE
         self.add_outputs()
 
     def compute(self, parameters, context, feedback):
+        from ...core.spline import spline_profiles
+
         source, table, id_field, top_field, bottom_field = self.read_input(parameters, context, feedback)
         vhigh = parameters.get("VHIGH")
         result = spline_profiles(
@@ -45,7 +50,7 @@ Profile summary (optional): status (ok, incomplete, error), fit error rmse_PROPE
             self.parameterAsString(parameters, LAYERS, context),
             self.parameterAsDouble(parameters, "LAMBDA", context), self.parameterAsDouble(parameters, "VLOW", context),
             float("inf") if vhigh in (None, "") else self.parameterAsDouble(parameters, "VHIGH", context),
-            self.parameterAsBoolean(parameters, "EXTRAPOLATE", context), **core_callbacks(feedback))
+            self.parameterAsBoolean(parameters, "EXTRAPOLATE", context), **core_callbacks(feedback, end=90))
         figure = self.profile_plot(parameters, context, result)  # an unknown profile fails before writing
         results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field)
         return self.write_report(parameters, context, results, figure, [result.profiles, result.layers])
