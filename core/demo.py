@@ -162,7 +162,7 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     log("7/7 predictive model: random forest of SRDB-V5 heterotrophic respiration, grouped by site")
     records = read_table(sample_data / "srdb_rh_records.csv")
     keep = (records["Manipulation"].isna() | records["Manipulation"].eq("None")) & (records["YearsOfData"] >= 1) \
-        & records["Meas_method"].ne("Alkali absorption")  # the He et al. Rh study's record filters, as far as SRDB allows
+        & records["Meas_method"].ne("Alkali absorption")  # He et al.'s (Rh) record filters, as far as SRDB allows
     records = records[keep]
     rasters = [str(sample_data / f"worldclim_{v}_americas.tif") for v in ("bio1", "bio12")]
     sampled = sample_rasters(records, rasters, dict(zip(rasters, ("bio1", "bio12"))), "Longitude", "Latitude").table

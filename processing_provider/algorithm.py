@@ -2,7 +2,7 @@
 
 An algorithm module defines a subclass with ``NAME`` (the id part after ``wholesoil:``,
 public API: never renamed once released), ``DISPLAY_NAME``, ``GROUP``/``GROUP_ID`` and
-``HELP`` (plain text, one paragraph per line), plus ``initAlgorithm`` and ``compute``. It may
+``HELP`` (plain text, paragraphs separated by blank lines), plus ``initAlgorithm`` and ``compute``. It may
 set ``REQUIRES`` (import names of the optional packages it needs), ``TAGS`` (search words),
 ``REFERENCES`` (keys of :data:`~.references.REFERENCES`) and ``RASTER_UNITS`` (raster output ->
 unit). Core modules are imported inside ``compute`` so that the plugin loads without them.
@@ -43,6 +43,11 @@ def core_callbacks(feedback, start=0.0, end=100.0):
         return {"progress": None, "is_cancelled": None}
     return {"progress": lambda percent: feedback.setProgress(start + (end - start) * percent / 100.0),
             "is_cancelled": feedback.isCanceled}
+
+
+def help_paragraphs(text):
+    """The paragraphs of a help text (separated by blank lines), each on one line."""
+    return [" ".join(paragraph.split()) for paragraph in text.strip().split("\n\n") if paragraph.strip()]
 
 
 def doc_anchor(title):
@@ -90,11 +95,10 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
 
     def shortDescription(self):  # noqa: N802
         """The help's first sentence (the toolbox's tooltip)."""
-        first = self.HELP.strip().split("\n")[0]
-        return self.tr(first.split(". ")[0].rstrip(".") + ".")
+        return self.tr(re.split(r"(?<!et al)\. (?=[A-Z])", help_paragraphs(self.HELP)[0])[0].rstrip(".") + ".")
 
     def shortHelpString(self):  # noqa: N802
-        paragraphs = [self.tr(self.HELP.strip())]
+        paragraphs = [self.tr(paragraph) for paragraph in help_paragraphs(self.HELP)]
         missing = requirements.missing(self.REQUIRES)
         if missing:
             paragraphs.insert(0, f"Not available: {requirements.missing_message(missing)}.")
@@ -160,7 +164,6 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
         """Name the output layers QGIS loads and style raster outputs (main thread, after the run)."""
         from .styling import RasterStyle
 
-        self._styles = []  # the post-processors must outlive this call
         outputs = {d.name(): d for d in self.destinationParameterDefinitions()}
         for layer_id, details in context.layersToLoadOnCompletion().items():
             definition = outputs.get(details.outputName)
@@ -170,9 +173,7 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
             unit = self.RASTER_UNITS.get(definition.name(), "")
             details.name = self.layer_name(definition) + (f" ({unit})" if unit else "")
             if isinstance(definition, QgsProcessingParameterRasterDestination):
-                style = RasterStyle(unit)
-                self._styles.append(style)
-                details.setPostProcessor(style)
+                details.setPostProcessor(RasterStyle.create(layer_id, unit))
         return {}
 
     def layer_name(self, definition):

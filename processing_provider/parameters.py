@@ -10,7 +10,8 @@ hidden in the dialog, so that existing scripts, models and ``qgis_process`` call
 as before, a raster wins over a field and a field over the number.
 """
 
-from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
+from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterEnum,
                        QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber, QgsProcessingParameters,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,

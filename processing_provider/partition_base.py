@@ -5,7 +5,8 @@ from .algorithm import WholesoilAlgorithm
 from .depth_fractions_base import raster_engine
 
 PARTITION_HELP = """
-Splits a profile total (for example BNPP in Mg C ha-1 yr-1, or a carbon stock in Mg C ha-1) over depth layers: value in layer = total x fraction of the layer. The output has the unit of the total.
+Splits a profile total (for example BNPP in Mg C ha-1 yr-1, or a carbon stock in Mg C ha-1) over depth layers: value
+in layer = total x fraction of the layer. The output has the unit of the total.
 """
 
 

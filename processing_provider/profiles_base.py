@@ -38,7 +38,8 @@ class ProfileAlgorithm(WholesoilAlgorithm):
     def add_horizon_inputs(self, description="Horizons (one feature per profile and horizon)"):
         self.addParameter(QgsProcessingParameterFeatureSource(INPUT, description, [QgsProcessing.TypeVector]))
         self.addParameter(QgsProcessingParameterField(ID_FIELD, "Profile id field", parentLayerParameterName=INPUT))
-        self.addParameter(QgsProcessingParameterField(TOP_FIELD, "Top depth field (cm)", parentLayerParameterName=INPUT))
+        self.addParameter(QgsProcessingParameterField(TOP_FIELD, "Top depth field (cm)",
+                                                      parentLayerParameterName=INPUT))
         self.addParameter(QgsProcessingParameterField(BOTTOM_FIELD, "Bottom depth field (cm)",
                                                       parentLayerParameterName=INPUT))
 
@@ -66,7 +67,8 @@ class ProfileAlgorithm(WholesoilAlgorithm):
 
     def horizon_fields(self, parameters, context):
         """(id field, top field, bottom field)."""
-        return tuple(self.parameterAsFields(parameters, name, context)[0] for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD))
+        return tuple(self.parameterAsFields(parameters, name, context)[0]
+                     for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD))
 
     def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field):
         """Write OUTPUT (and OUTPUT_PROFILES when asked); report profiles that are not ok."""

@@ -129,8 +129,9 @@ def unavailable_message(unavailable):
     if not unavailable:
         return ""
     names = sorted({name for names in unavailable.values() for name in names})
-    return (f"{len(names)} wholesoil algorithms are unavailable ({', '.join(names)}): they "
-            f"{requirements.missing_message(list(unavailable))}.")
+    modules = list(unavailable)
+    return (f"{len(names)} wholesoil algorithms are unavailable ({', '.join(names)}): they need "
+            f"{requirements.package_names(modules)}; {requirements.install_hint(modules)}, then restart QGIS.")
 
 
 class WholesoilProvider(QgsProcessingProvider):

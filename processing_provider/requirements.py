@@ -57,8 +57,12 @@ def install_hint(modules, platform=None):
     return f"install into the Python that QGIS uses: python3 -m pip install --user {pip}"
 
 
+def package_names(modules):
+    """The packages' names as pip knows them, e.g. 'scikit-learn, scipy'."""
+    return ", ".join(PACKAGES.get(m, (m, m))[0] for m in modules)
+
+
 def missing_message(modules, platform=None):
-    """One line naming the packages that are not installed and how to install them."""
-    names = ", ".join(PACKAGES.get(m, (m, m))[0] for m in modules)
-    return f"needs {names}, which {'is' if len(modules) == 1 else 'are'} not installed; " \
+    """One line (after an algorithm's name) naming the packages that are not installed and how to install them."""
+    return f"needs {package_names(modules)}, which {'is' if len(modules) == 1 else 'are'} not installed; " \
            f"{install_hint(modules, platform)}, then restart QGIS"

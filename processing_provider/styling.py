@@ -50,11 +50,24 @@ def style_first_band(layer, unit=""):
 
 
 class RasterStyle(QgsProcessingLayerPostProcessorInterface):
-    """Post-processor QGIS calls on a raster output once it is loaded into the project."""
+    """Post-processor QGIS calls on a raster output once it is loaded into the project.
+
+    QGIS keeps only a pointer, and runs an algorithm on a copy that is gone by the time the
+    layer is loaded: the post-processors live in :attr:`live`, one per output (a new run to
+    the same output replaces the previous one).
+    """
+
+    live = {}
 
     def __init__(self, unit=""):
         super().__init__()
         self.unit = unit
+
+    @classmethod
+    def create(cls, output, unit=""):
+        """The post-processor of ``output`` (a layer id or path), kept alive until replaced."""
+        cls.live[output] = cls(unit)
+        return cls.live[output]
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
         if isinstance(layer, QgsRasterLayer) and not style_first_band(layer, self.unit):

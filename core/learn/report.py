@@ -184,8 +184,8 @@ def evaluation_report(path, trained, evaluation, pngs=True):
         {**evaluation.metrics, **({"coverage": evaluation.coverage} if not np.isnan(evaluation.coverage) else {})}))]
     parts += [_paragraph(note) for note in evaluation.notes]
     if metadata["task"] == "regression":
-        parts.append(("observed_predicted", observed_predicted_figure(evaluation.observed, evaluation.table["predicted"],
-                                                                        label=_label(metadata))))
+        figure = observed_predicted_figure(evaluation.observed, evaluation.table["predicted"], label=_label(metadata))
+        parts.append(("observed_predicted", figure))
     return _write(path, f"Model evaluation: {_label(metadata)}", parts, pngs)
 
 

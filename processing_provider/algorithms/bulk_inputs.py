@@ -28,13 +28,25 @@ class BulkInputs(WholesoilAlgorithm):
     TAGS = BALANCE_TAGS + ("14C", "radiocarbon", "carbon stock", "ISRaD")
     REFERENCES = ("luo_iloss",)
     HELP = """
-Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age (Mg C ha-1 yr-1), the steady-state estimate of Luo et al. (Iloss preprint, eq. 6). The C age is typically age_slow_yr from Radiocarbon age.
-The stock is taken from the C stock field where it has a value (ISRaD's lyr_soc is g C cm-2), else computed as bulk density x organic C x thickness x (1 - coarse fragments where given). Fields and units default to ISRaD's (organic C in weight %, coarse fragments in %). A stock value that would need a bulk density above 2.65 g cm-3 for its layer's thickness and organic C is a unit slip (ISRaD's Finstad_2020 entry holds Mg C ha-1 in lyr_soc): it is not used and a warning names the rows; if every value is like that the stock unit is wrong (an error). Output fields: c_stock_mg_ha (Mg C ha-1, megagrams per hectare) and ibulk_mg_ha_yr (Mg C ha-1 yr-1).
-Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): both are harmonised per profile (Profile id field) with depth-weighted amounts per cm times the layer thickness; layers above the mineral surface (negative top) are left out. A target layer covered less than the minimum coverage (default 1, the whole layer) gets no value; the output then has one feature per profile and layer with the covered share (_contrib).
+Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age (Mg C ha-1 yr-1), the steady-state
+estimate of Luo et al. (Iloss preprint, eq. 6). The C age is typically age_slow_yr from Radiocarbon age.
+
+The stock is taken from the C stock field where it has a value (ISRaD's lyr_soc is g C cm-2), else computed as bulk
+density x organic C x thickness x (1 - coarse fragments where given). Fields and units default to ISRaD's (organic C
+in weight %, coarse fragments in %). A stock value that would need a bulk density above 2.65 g cm-3 for its layer's
+thickness and organic C is a unit slip (ISRaD's Finstad_2020 entry holds Mg C ha-1 in lyr_soc): it is not used and a
+warning names the rows; if every value is like that the stock unit is wrong (an error). Output fields: c_stock_mg_ha
+(Mg C ha-1, megagrams per hectare) and ibulk_mg_ha_yr (Mg C ha-1 yr-1).
+
+Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): both are harmonised per profile
+(Profile id field) with depth-weighted amounts per cm times the layer thickness; layers above the mineral surface
+(negative top) are left out. A target layer covered less than the minimum coverage (default 1, the whole layer) gets
+no value; the output then has one feature per profile and layer with the covered share (_contrib).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Soil layers with C ages", [QgsProcessing.TypeVector]))
+        self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Soil layers with C ages",
+                                                              [QgsProcessing.TypeVector]))
         for name, description, default in FIELDS:
             add_field(self, name, description, default)
         for name, description, choices, default in UNITS:

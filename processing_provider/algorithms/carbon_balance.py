@@ -21,8 +21,13 @@ class CarbonBalance(WholesoilAlgorithm):
     TAGS = BALANCE_TAGS
     REFERENCES = ("luo_iloss",)
     HELP = """
-Root-derived carbon inputs and their direct loss by layer and profile, as in Luo et al. (Iloss preprint): Iroot = BNPP x depth fraction of the layer (BNPP = NPP x fBNPP when only those are given, or an Iroot field), Iloss = Iroot - Ibulk and Iloss / Iroot, fluxes in Mg C ha-1 yr-1. Iloss can be negative (downward transport into a layer).
-One feature per layer. Output fields: iroot_mg_ha_yr, iloss_mg_ha_yr (Mg C ha-1 yr-1, megagrams per hectare and year), iloss_fraction; with a profile id field also the profile sums over the layers with both values: iroot_profile, ibulk_profile, iloss_profile, iloss_fraction_profile.
+Root-derived carbon inputs and their direct loss by layer and profile, as in Luo et al. (Iloss preprint): Iroot =
+BNPP x depth fraction of the layer (BNPP = NPP x fBNPP when only those are given, or an Iroot field), Iloss = Iroot
+- Ibulk and Iloss / Iroot, fluxes in Mg C ha-1 yr-1. Iloss can be negative (downward transport into a layer).
+
+One feature per layer. Output fields: iroot_mg_ha_yr, iloss_mg_ha_yr (Mg C ha-1 yr-1, megagrams per hectare and
+year), iloss_fraction; with a profile id field also the profile sums over the layers with both values:
+iroot_profile, ibulk_profile, iloss_profile, iloss_fraction_profile.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

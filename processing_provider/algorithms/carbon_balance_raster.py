@@ -13,6 +13,9 @@ class CarbonBalanceRaster(RasterBalanceAlgorithm):
     RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1 (first bands)"}
     REFERENCES = ("luo_iloss",)
     HELP = """
-Direct loss of root-derived carbon pixel by pixel and band by band, as in Luo et al. (Iloss preprint): Iloss = Iroot - Ibulk (Mg C ha-1 yr-1; it can be negative where carbon moves down into a layer), then Iloss / Iroot.
-The output has the Iloss bands followed by the Iloss / Iroot bands (iloss_top_bottom, iloss_fraction_top_bottom when an input records its layers). Rasters must share CRS, extent and pixel size; nodata in any input gives nodata.
+Direct loss of root-derived carbon pixel by pixel and band by band, as in Luo et al. (Iloss preprint): Iloss = Iroot
+- Ibulk (Mg C ha-1 yr-1; it can be negative where carbon moves down into a layer), then Iloss / Iroot.
+
+The output has the Iloss bands followed by the Iloss / Iroot bands (iloss_top_bottom, iloss_fraction_top_bottom when
+an input records its layers). Rasters must share CRS, extent and pixel size; nodata in any input gives nodata.
 """

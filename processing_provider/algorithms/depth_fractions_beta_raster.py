@@ -11,5 +11,6 @@ class DepthFractionsBetaRaster(DepthFractionsRasterAlgorithm):
     PARAMETERS = BETA_PARAMETERS
     REFERENCES = ("gale1987", "jackson1996")
     HELP = BETA_HELP + """
-The β raster gives one output band per layer, named frac_0_20, ...; the layers are recorded in it, so Partition a total over depth, rasters names its bands after them. Nodata in β gives nodata out.
+The β raster gives one output band per layer, named frac_0_20, ...; the layers are recorded in it, so Partition a
+total over depth, rasters names its bands after them. Nodata in β gives nodata out.
 """

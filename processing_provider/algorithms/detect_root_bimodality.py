@@ -23,10 +23,27 @@ class DetectRootBimodality(ProfileAlgorithm):
             "nitrogen")
     REFERENCES = ("lu2025",)
     HELP = """
-Classifies the root depth distribution of each site as unimodal or bimodal (Lu et al. 2025). The site profile is the mean root biomass density of each depth increment over the site's profiles (an increment missing from a profile counts as 0). A Gaussian kernel density over depth (bandwidth 15 cm by default) is built from the increments' mid-depths weighted by that density; its local maxima are the modes. A secondary mode counts only if its density is at least 10 % of the primary's (minimum ratio); two counted modes make the site bimodal, three or more multimodal.
-Output, one row per site: modality, n_modes, n_counted_modes, d0_cm (primary mode), d1_cm (antimode between), d2_cm (secondary mode), secondary_ratio, phi_roots = root density at D2 / at D1 (unimodal sites use D1 = 70 cm and D2 = 100 cm, as the paper prescribes), message, and the fields constant within each site (a point input keeps its points).
-Filter (optional): keep only rows where a field equals a value, for example rootStatus=live;sizeCategory=VALUE, with VALUE NEON's fine-root size class as written in its table. Values are densities per volume (for example g m-3) or amounts per area (divided by the thickness). Without a bottom depth field every increment is the given thickness thick (NEON's megapit root table: 10 cm).
-Properties (optional): a horizon table with site, top and bottom fields and properties such as nitrogen. For each property the output adds phi_PROPERTY = Y(D2) / Y(D1) and the depth exponent of the relative concentration (property / root density, rescaled to 1 in the top increment): rel_PROPERTY_exponent, the slope of log10(relative) against depth per cm, with rel_PROPERTY_r2.
+Classifies the root depth distribution of each site as unimodal or bimodal (Lu et al. 2025). The site profile is the
+mean root biomass density of each depth increment over the site's profiles (an increment missing from a profile
+counts as 0). A Gaussian kernel density over depth (bandwidth 15 cm by default) is built from the increments'
+mid-depths weighted by that density; its local maxima are the modes. A secondary mode counts only if its density is
+at least 10 % of the primary's (minimum ratio); two counted modes make the site bimodal, three or more multimodal.
+
+Output, one row per site: modality, n_modes, n_counted_modes, d0_cm (primary mode), d1_cm (antimode between), d2_cm
+(secondary mode), secondary_ratio, phi_roots = root density at D2 / at D1 (unimodal sites use D1 = 70 cm and D2 =
+100 cm, as the paper prescribes), message, and the fields constant within each site (a point input keeps its
+points).
+
+Filter (optional): keep only rows where a field equals a value, for example rootStatus=live;sizeCategory=VALUE, with
+VALUE NEON's fine-root size class as written in its table. Values are densities per volume (for example g m-3) or
+amounts per area (divided by the thickness). Without a bottom depth field every increment is the given thickness
+thick (NEON's megapit root table: 10 cm).
+
+Properties (optional): a horizon table with site, top and bottom fields and properties such as nitrogen. For each
+property the output adds phi_PROPERTY = Y(D2) / Y(D1) and the depth exponent of the relative concentration (property
+/ root density, rescaled to 1 in the top increment): rel_PROPERTY_exponent, the slope of log10(relative) against
+depth per cm, with rel_PROPERTY_r2.
+
 The report shows each site's mean densities, kernel density and the modes and antimode.
 """
 
@@ -62,7 +79,8 @@ The report shows each site's mean densities, kernel density and the modes and an
                             ("PROPERTY_BOTTOM_FIELD", "Bottom depth field of the horizons (cm)")):
             self.addParameter(QgsProcessingParameterField(name, label, parentLayerParameterName=PROPERTIES,
                                                           optional=True))
-        self.addParameter(QgsProcessingParameterField("PROPERTY_FIELDS", "Properties for phi and relative concentration",
+        self.addParameter(QgsProcessingParameterField("PROPERTY_FIELDS",
+                                                      "Properties for phi and relative concentration",
                                                       parentLayerParameterName=PROPERTIES, allowMultiple=True,
                                                       optional=True))
         self.add_outputs(profiles=False)

@@ -19,9 +19,16 @@ class EvaluateModel(WholesoilAlgorithm):
     TAGS = LEARN_TAGS + ("validation", "accuracy", "prediction interval")
     REFERENCES = ("coulston2016",)
     HELP = """
-Scores a saved model (from Train model) on new data that hold observed values of its target: R2 (squared correlation), NSE, RMSE and bias, or accuracy, balanced accuracy and kappa for classification. For forests it also reports the share of observations inside the model's Coulston et al. (2016) interval (coverage).
-The data need the model's covariates, by name (their order does not matter). The observed field defaults to the model's target name. Rows lacking a covariate or an observed value are not scored; categorical levels the model never saw are reported.
-Output: the data with predicted, and for forests sd (of the tree predictions), cv = sd / predicted, lower and upper (the interval); quantile forests also q_lower and q_upper.
+Scores a saved model (from Train model) on new data that hold observed values of its target: R2 (squared
+correlation), NSE, RMSE and bias, or accuracy, balanced accuracy and kappa for classification. For forests it also
+reports the share of observations inside the model's Coulston et al. (2016) interval (coverage).
+
+The data need the model's covariates, by name (their order does not matter). The observed field defaults to the
+model's target name. Rows lacking a covariate or an observed value are not scored; categorical levels the model
+never saw are reported.
+
+Output: the data with predicted, and for forests sd (of the tree predictions), cv = sd / predicted, lower and upper
+(the interval); quantile forests also q_lower and q_upper.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

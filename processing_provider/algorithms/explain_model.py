@@ -25,10 +25,20 @@ class ExplainModel(WholesoilAlgorithm):
     REFERENCES = ("he_rh",)
     HELP = """
 Shows what drives a saved model (from Train model). Without data it uses the training data stored in the model file.
-Importance: the impurity importance of each covariate (Gini importance for classification) in %, and the permutation importance: how much the RMSE grows (or the balanced accuracy drops) when a covariate's values are shuffled, with its spread over repeats. It comes from the held-out cross-validation folds, or is computed on the given data.
+
+Importance: the impurity importance of each covariate (Gini importance for classification) in %, and the permutation
+importance: how much the RMSE grows (or the balanced accuracy drops) when a covariate's values are shuffled, with
+its spread over repeats. It comes from the held-out cross-validation folds, or is computed on the given data.
+
 Partial dependence: the mean prediction as one covariate varies, for the most important covariates or those named.
-Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group is reduced to its first two principal components, a random forest is fitted on all components and each group's share of the importance is reported (as in He et al., Rh manuscript).
-Drivers (optional): a linear mixed-effects model of the target on the standardised numeric covariates with a random intercept per class of the random-effect field (for example biome), and partial correlations of each covariate with the target controlling for the control fields (for example depth).
+
+Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group
+is reduced to its first two principal components, a random forest is fitted on all components and each group's share
+of the importance is reported (as in He et al., Rh manuscript).
+
+Drivers (optional): a linear mixed-effects model of the target on the standardised numeric covariates with a random
+intercept per class of the random-effect field (for example biome), and partial correlations of each covariate with
+the target controlling for the control fields (for example depth).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -39,7 +49,8 @@ Drivers (optional): a linear mixed-effects model of the target on the standardis
             "GROUPS", "Covariate groups, e.g. climate: MAT, MAP; soil: clay, sand", optional=True))
         self.addParameter(QgsProcessingParameterString("RANDOM_EFFECT", "Random-effect field (e.g. biome)",
                                                        optional=True))
-        self.addParameter(QgsProcessingParameterString("CONTROL", "Control fields for partial correlations (e.g. depth)",
+        self.addParameter(QgsProcessingParameterString("CONTROL",
+                                                       "Control fields for partial correlations (e.g. depth)",
                                                        optional=True))
         self.addParameter(QgsProcessingParameterString("PD_FEATURES", "Partial dependence of (default: most important)",
                                                        optional=True))

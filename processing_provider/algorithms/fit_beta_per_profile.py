@@ -21,11 +21,26 @@ class FitBetaPerProfile(ProfileAlgorithm):
                                     "depth distribution", "curve fitting")
     REFERENCES = ("gale1987", "jackson1996", "wang2024", "luo_bnpp")
     HELP = """
-Fits the β model Y(d) = 1 - β^d (Gale & Grigal 1987; Jackson et al. 1996) to each profile by non-linear least squares on the cumulative fraction at the increments' bottoms (the profile total counts as 100 %), as Fit depth model does, and derives the layer fractions β^top - β^bottom and the stock extrapolated to the target depth: X100 = (1 - β^100) / (1 - β^d0) x X_d0, with X_d0 the observed total down to d0, the deepest bottom with a value (Wang et al. 2024, eq. 4).
-Values are amounts per increment (for example soc_mg_ha from SOC stocks by layer, or g m-2 of roots) or densities per cm or per volume (multiplied by the thickness).
-Output: one row per profile with beta, d50_cm, d95_cm, rmse, r2, status, message, frac_top_bottom per layer, observed_total, observed_depth_cm and xTARGET (x100 for 100 cm), then the fields constant within each profile (a point input keeps its points). Profiles that cannot be fitted are listed with a message; the others are fitted.
-Exponential share model (optional output): share = a exp(-b mid-depth) fitted to the observed shares of the increments (amount / profile total) of all profiles of a group (Luo et al., BNPP preprint, Table S3), per value of the group field or over all profiles.
-By default the observed total is taken as 100 %, so β fitted to a profile that stops before nearly all of the amount is reached comes out smaller than the β that generated it. Tick "Profiles stop before all of the amount" to fit Y(d)/Y(D) with D the deepest increment instead, which removes that bias.
+Fits the β model Y(d) = 1 - β^d (Gale & Grigal 1987; Jackson et al. 1996) to each profile by non-linear least
+squares on the cumulative fraction at the increments' bottoms (the profile total counts as 100 %), as Fit depth
+model does, and derives the layer fractions β^top - β^bottom and the stock extrapolated to the target depth: X100 =
+(1 - β^100) / (1 - β^d0) x X_d0, with X_d0 the observed total down to d0, the deepest bottom with a value (Wang et
+al. 2024, eq. 4).
+
+Values are amounts per increment (for example soc_mg_ha from SOC stocks by layer, or g m-2 of roots) or densities
+per cm or per volume (multiplied by the thickness).
+
+Output: one row per profile with beta, d50_cm, d95_cm, rmse, r2, status, message, frac_top_bottom per layer,
+observed_total, observed_depth_cm and xTARGET (x100 for 100 cm), then the fields constant within each profile (a
+point input keeps its points). Profiles that cannot be fitted are listed with a message; the others are fitted.
+
+Exponential share model (optional output): share = a exp(-b mid-depth) fitted to the observed shares of the
+increments (amount / profile total) of all profiles of a group (Luo et al., BNPP preprint, Table S3), per value of
+the group field or over all profiles.
+
+By default the observed total is taken as 100 %, so β fitted to a profile that stops before nearly all of the amount
+is reached comes out smaller than the β that generated it. Tick "Profiles stop before all of the amount" to fit
+Y(d)/Y(D) with D the deepest increment instead, which removes that bias.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -24,11 +24,25 @@ class FitDepthModel(WholesoilAlgorithm):
             "logistic")
     REFERENCES = ("schenk2002", "gale1987", "jackson1996", "luo_bnpp")
     HELP = """
-Fits a depth model to every profile of a table of depth increments (one feature per profile and increment) and writes one row per profile.
-logistic: D50 and D95 (cm) of the Schenk & Jackson (2002) model. beta: β of Y = 1 - β^d (Gale & Grigal 1987; Jackson et al. 1996), with the D50 and D95 it implies. Both are fitted by non-linear least squares to the cumulative fraction at the increments' lower depths, taking the profile total as 100 %. exponential: a and b of share = a exp(-b mid-depth), fitted to the values as given (for example layer shares of a biome, Luo et al., BNPP preprint, Table S3).
-Truncated profiles: by default the observed total is taken as the whole profile (Schenk & Jackson). For profiles that stop before all roots are reached, tick "Profiles stop before all roots": the model is then scaled to 1 at the deepest increment, which removes the bias towards shallow D50, D95 and small β.
-Values are amounts per increment (for example g m-2) or densities per volume (for example mg cm-3, multiplied by the increment thickness).
-Output fields: the profile id, model, n_increments, max_depth_cm, the parameters, rmse and r2 of the fit, status (ok, not_converged, not_fitted) and message. Profiles that cannot be fitted (negative or overlapping depths, no positive value, too few increments) are listed with a message; the others are still fitted.
+Fits a depth model to every profile of a table of depth increments (one feature per profile and increment) and
+writes one row per profile.
+
+logistic: D50 and D95 (cm) of the Schenk & Jackson (2002) model. beta: β of Y = 1 - β^d (Gale & Grigal 1987; Jackson
+et al. 1996), with the D50 and D95 it implies. Both are fitted by non-linear least squares to the cumulative
+fraction at the increments' lower depths, taking the profile total as 100 %. exponential: a and b of share = a
+exp(-b mid-depth), fitted to the values as given (for example layer shares of a biome, Luo et al., BNPP preprint,
+Table S3).
+
+Truncated profiles: by default the observed total is taken as the whole profile (Schenk & Jackson). For profiles
+that stop before all roots are reached, tick "Profiles stop before all roots": the model is then scaled to 1 at the
+deepest increment, which removes the bias towards shallow D50, D95 and small β.
+
+Values are amounts per increment (for example g m-2) or densities per volume (for example mg cm-3, multiplied by the
+increment thickness).
+
+Output fields: the profile id, model, n_increments, max_depth_cm, the parameters, rmse and r2 of the fit, status
+(ok, not_converged, not_fitted) and message. Profiles that cannot be fitted (negative or overlapping depths, no
+positive value, too few increments) are listed with a message; the others are still fitted.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

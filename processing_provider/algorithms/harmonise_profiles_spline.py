@@ -16,10 +16,24 @@ class HarmoniseProfilesSpline(ProfileAlgorithm):
     TAGS = ProfileAlgorithm.TAGS + ("spline", "equal-area spline", "mpspline", "mass-preserving")
     REFERENCES = ("bishop1999",)
     HELP = """
-Fits the mass-preserving (equal-area quadratic) smoothing spline of Bishop et al. (1999), as the R package mpspline2 does, to each profile and property, and gives the mean of the fitted curve over each target layer. Layer means are exact integrals of the curve (mpspline2 averages 1-cm values), so with λ = 0 every horizon's own value is reproduced exactly.
-Input: one feature per profile and horizon with a profile id, top and bottom depths (cm, positive down) and the properties to harmonise. Horizons may come in any order; zero-thickness and duplicated horizons are dropped, gaps and horizons without a value are bridged by the curve. Profiles with overlapping horizons, negative or inverted depths or non-numeric values are left out and listed; the others are processed.
-Output: one row per profile and layer with the id, top, bottom and one field per property, then the fields that are constant within each profile; a point input keeps its points. Layers the horizons do not reach stay empty unless Extrapolate is on (the curve's end values are carried on; the spline is flat at both ends). Values are clamped to [lowest, highest].
-Profile summary (optional): status (ok, incomplete, error), fit error rmse_PROPERTY (horizon values against the curve's horizon means), the repairs made and messages.
+Fits the mass-preserving (equal-area quadratic) smoothing spline of Bishop et al. (1999), as the R package mpspline2
+does, to each profile and property, and gives the mean of the fitted curve over each target layer. Layer means are
+exact integrals of the curve (mpspline2 averages 1-cm values), so with λ = 0 every horizon's own value is reproduced
+exactly.
+
+Input: one feature per profile and horizon with a profile id, top and bottom depths (cm, positive down) and the
+properties to harmonise. Horizons may come in any order; zero-thickness and duplicated horizons are dropped, gaps
+and horizons without a value are bridged by the curve. Profiles with overlapping horizons, negative or inverted
+depths or non-numeric values are left out and listed; the others are processed.
+
+Output: one row per profile and layer with the id, top, bottom and one field per property, then the fields that are
+constant within each profile; a point input keeps its points. Layers the horizons do not reach stay empty unless
+Extrapolate is on (the curve's end values are carried on; the spline is flat at both ends). Values are clamped to
+[lowest, highest].
+
+Profile summary (optional): status (ok, incomplete, error), fit error rmse_PROPERTY (horizon values against the
+curve's horizon means), the repairs made and messages.
+
 λ (default 0.1) sets the smoothing; 0 follows the horizon values exactly.
 """
 

@@ -11,7 +11,8 @@ from ..qgis_io import source_to_table, table_to_sink
 ESTIMATE_FIELDS = (("bnpp_obs", "Observed BNPP field (Mg C ha-1 yr-1)"),
                    ("bnpp_pred", "Predicted BNPP field (Mg C ha-1 yr-1)"), ("npp", "NPP field (Mg C ha-1 yr-1)"),
                    ("fbnpp_obs", "Observed fBNPP field (fraction)"), ("fbnpp_pred", "Predicted fBNPP field (fraction)"),
-                   ("pdd_obs", "Observed depth fraction (PDD) field"), ("pdd_pred", "Predicted depth fraction (PDD) field"),
+                   ("pdd_obs", "Observed depth fraction (PDD) field"),
+                   ("pdd_pred", "Predicted depth fraction (PDD) field"),
                    ("ibulk_obs", "Observed Ibulk field (Mg C ha-1 yr-1)"),
                    ("ibulk_pred", "Predicted Ibulk field (Mg C ha-1 yr-1)"))
 
@@ -23,9 +24,17 @@ class LossEstimates(WholesoilAlgorithm):
     TAGS = BALANCE_TAGS + ("fBNPP", "PDD", "uncertainty")
     REFERENCES = ("luo_iloss",)
     HELP = """
-The six independent estimates of the direct loss of root-derived carbon of Luo et al. (Iloss preprint, Extended Data Table 1), from whichever inputs you have (fluxes in Mg C ha-1 yr-1, PDD = depth fraction and fBNPP as fractions).
-1: observed BNPP x predicted PDD - predicted Ibulk; 2: NPP x observed fBNPP x predicted PDD - predicted Ibulk (NPP sites). 3: predicted BNPP x observed PDD - observed Ibulk; 4: NPP x predicted fBNPP x observed PDD - observed Ibulk (radiocarbon sites). 5: predicted BNPP x observed PDD - predicted Ibulk; 6: NPP x predicted fBNPP x observed PDD - predicted Ibulk (root sites).
-Every estimate whose inputs are all given is computed: output fields iroot_eN, iloss_eN and iloss_fraction_eN. The cross table (SUMMARY) has one row per estimate: label, n, mean Iroot, Ibulk and Iloss (over the profile sums when a profile id field is given) and Iloss / Iroot of those means.
+The six independent estimates of the direct loss of root-derived carbon of Luo et al. (Iloss preprint, Extended Data
+Table 1), from whichever inputs you have (fluxes in Mg C ha-1 yr-1, PDD = depth fraction and fBNPP as fractions).
+
+1: observed BNPP x predicted PDD - predicted Ibulk; 2: NPP x observed fBNPP x predicted PDD - predicted Ibulk (NPP
+sites). 3: predicted BNPP x observed PDD - observed Ibulk; 4: NPP x predicted fBNPP x observed PDD - observed Ibulk
+(radiocarbon sites). 5: predicted BNPP x observed PDD - predicted Ibulk; 6: NPP x predicted fBNPP x observed PDD -
+predicted Ibulk (root sites).
+
+Every estimate whose inputs are all given is computed: output fields iroot_eN, iloss_eN and iloss_fraction_eN. The
+cross table (SUMMARY) has one row per estimate: label, n, mean Iroot, Ibulk and Iloss (over the profile sums when a
+profile id field is given) and Iloss / Iroot of those means.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

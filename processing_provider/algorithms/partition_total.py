@@ -15,8 +15,12 @@ class PartitionTotal(PartitionBase):
     NAME = "partitiontotal"
     DISPLAY_NAME = "Partition a total over depth"
     HELP = PARTITION_HELP + """
-The total is a number, data-defined per feature (the button next to it: a field or an expression); the fractions are fields of the input table (by default every field named frac_top_bottom, as Depth fractions writes them). The output is the input table plus PREFIX_top_bottom fields.
-For maps use Partition a total over depth, rasters. The former raster mode (TOTAL_RASTER, FRACTIONS, OUTPUT_RASTER) and TOTAL_FIELD still work from scripts and qgis_process.
+The total is a number, data-defined per feature (the button next to it: a field or an expression); the fractions are
+fields of the input table (by default every field named frac_top_bottom, as Depth fractions writes them). The output
+is the input table plus PREFIX_top_bottom fields.
+
+For maps use Partition a total over depth, rasters. The former raster mode (TOTAL_RASTER, FRACTIONS, OUTPUT_RASTER)
+and TOTAL_FIELD still work from scripts and qgis_process.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

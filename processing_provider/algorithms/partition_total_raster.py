@@ -12,7 +12,10 @@ class PartitionTotalRaster(PartitionBase):
     REQUIRES = ("numpy", "pandas", "joblib")
     TAGS = PartitionBase.TAGS + ("raster", "map")
     HELP = PARTITION_HELP + """
-The total is a raster or, where no raster is given, a constant; the fractions are a raster with one band per layer, such as the output of Depth fractions (logistic) or (β), rasters. The output has one band per layer, named PREFIX_top_bottom when the fraction raster records its layers.
+The total is a raster or, where no raster is given, a constant; the fractions are a raster with one band per layer,
+such as the output of Depth fractions (logistic) or (β), rasters. The output has one band per layer, named
+PREFIX_top_bottom when the fraction raster records its layers.
+
 Rasters must share CRS, extent and pixel size; nodata in any input gives nodata out.
 """
 

@@ -17,11 +17,29 @@ class RadiocarbonAge(WholesoilAlgorithm):
     TAGS = RADIOCARBON_TAGS
     REFERENCES = ("luo_iloss", "hua2022", "graven2017")
     HELP = """
-Radiocarbon age (turnover time) of bulk soil carbon in each layer with the one-pool model dA/dt = k A_atm - (k + λ) A, λ = 1/8267 yr-1, as in Luo et al. (Iloss preprint). Steady state with the pre-bomb atmosphere (default 0 ‰) through 1949; from 1950 each calendar year's atmospheric value of the sample's zone is held constant within the year and the model is solved exactly; it is read at mid-year of the sampling year. Samples taken before 1950 use the steady-state formula.
-Every decay rate k that reproduces the measured Δ14C is found (after the bomb there are often a fast and a slow one). Output fields: k_slow and age_slow_yr (the smallest k: the default age), k_fast and age_fast_yr (the largest k, only when there are two or more roots), n_roots and status: ok, two_roots, extrapolated_curve (sampled after the end of the record: the atmosphere was extrapolated with an exponential decline fitted to its last 10 years), out_of_range (no k reproduces the value: no age) or missing_input.
-The fields default to ISRaD's names (lyr_14c, lyr_fraction_modern, lyr_obs_date_y, pro_lat), so an ISRaD layer table works as it is. Δ14C (‰) is used where given, else the fraction modern converted with the sampling year.
-Zone: from the zone field where given (ISRaD's pro_graven_zone names work with Graven 2017), else from latitude. Hua et al. (2022): NH1 from 40° N, NH2 20-40° N, NH3 0-20° N, SH12 0-40° S, SH3 beyond 40° S. Graven et al. (2017): NH from 30° N, Tropics 30° S-30° N, SH beyond 30° S. An own record is a CSV with a year column and one Δ14C column per zone.
-The optional HTML report plots one profile (the Profile id, or the first profile with an age): Δ14C, age and Ibulk (when ISRaD stock columns are present) against depth, and the forward model Δ14C(k) with the measured values and their roots.
+Radiocarbon age (turnover time) of bulk soil carbon in each layer with the one-pool model dA/dt = k A_atm - (k + λ)
+A, λ = 1/8267 yr-1, as in Luo et al. (Iloss preprint). Steady state with the pre-bomb atmosphere (default 0 ‰)
+through 1949; from 1950 each calendar year's atmospheric value of the sample's zone is held constant within the year
+and the model is solved exactly; it is read at mid-year of the sampling year. Samples taken before 1950 use the
+steady-state formula.
+
+Every decay rate k that reproduces the measured Δ14C is found (after the bomb there are often a fast and a slow
+one). Output fields: k_slow and age_slow_yr (the smallest k: the default age), k_fast and age_fast_yr (the largest
+k, only when there are two or more roots), n_roots and status: ok, two_roots, extrapolated_curve (sampled after the
+end of the record: the atmosphere was extrapolated with an exponential decline fitted to its last 10 years),
+out_of_range (no k reproduces the value: no age) or missing_input.
+
+The fields default to ISRaD's names (lyr_14c, lyr_fraction_modern, lyr_obs_date_y, pro_lat), so an ISRaD layer table
+works as it is. Δ14C (‰) is used where given, else the fraction modern converted with the sampling year.
+
+Zone: from the zone field where given (ISRaD's pro_graven_zone names work with Graven 2017), else from latitude. Hua
+et al. (2022): NH1 from 40° N, NH2 20-40° N, NH3 0-20° N, SH12 0-40° S, SH3 beyond 40° S. Graven et al. (2017): NH
+from 30° N, Tropics 30° S-30° N, SH beyond 30° S. An own record is a CSV with a year column and one Δ14C column per
+zone.
+
+The optional HTML report plots one profile (the Profile id, or the first profile with an age): Δ14C, age and Ibulk
+(when ISRaD stock columns are present) against depth, and the forward model Δ14C(k) with the measured values and
+their roots.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -16,8 +16,11 @@ class RadiocarbonForward(WholesoilAlgorithm):
     TAGS = RADIOCARBON_TAGS
     REFERENCES = ("luo_iloss", "hua2022", "graven2017")
     HELP = """
-Modelled bulk-soil Δ14C (‰) for a decay rate k (yr-1) or a turnover time (yr) given per feature, with the one-pool model of Radiocarbon age (same sampling year, zone, atmospheric record, pre-bomb Δ14C and lag).
-Give either the decay-rate field or the turnover-time field. Output fields: d14c_model and status (ok, extrapolated_curve when the sample is after the end of the record, missing_input).
+Modelled bulk-soil Δ14C (‰) for a decay rate k (yr-1) or a turnover time (yr) given per feature, with the one-pool
+model of Radiocarbon age (same sampling year, zone, atmospheric record, pre-bomb Δ14C and lag).
+
+Give either the decay-rate field or the turnover-time field. Output fields: d14c_model and status (ok,
+extrapolated_curve when the sample is after the end of the record, missing_input).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -19,9 +19,16 @@ class SampleRastersAtPoints(WholesoilAlgorithm):
     TAGS = LEARN_TAGS + ("sample", "extract", "point values", "raster values", "training table", "WorldClim")
     HELP = """
 Adds the value of every band of every covariate raster at each point: the training table of a predictive model.
-Points are reprojected to each raster's own CRS, so the rasters may have different CRSs and grids. A field is named by the raster layer's name; the bands of a multi-band raster by their band descriptions, else name_b1, name_b2... A band's scale and offset are applied.
-Points outside a raster or on its nodata get an empty value; they are listed in the log and, if asked for, in the Problems table.
-Observations: optionally a table of observations (for example the layers of each profile) sharing a site key field with the points. The output is then that table with the covariates of its site added.
+
+Points are reprojected to each raster's own CRS, so the rasters may have different CRSs and grids. A field is named
+by the raster layer's name; the bands of a multi-band raster by their band descriptions, else name_b1, name_b2... A
+band's scale and offset are applied.
+
+Points outside a raster or on its nodata get an empty value; they are listed in the log and, if asked for, in the
+Problems table.
+
+Observations: optionally a table of observations (for example the layers of each profile) sharing a site key field
+with the points. The output is then that table with the covariates of its site added.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -34,7 +41,8 @@ Observations: optionally a table of observations (for example the layers of each
         self.addParameter(QgsProcessingParameterField(
             "KEY_FIELD", "Site key field (in the points and the observations)", parentLayerParameterName=INPUT,
             optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Table with covariates", QgsProcessing.TypeVector))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Table with covariates",
+                                                            QgsProcessing.TypeVector))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "PROBLEMS", "Problems (points outside rasters or on nodata)", QgsProcessing.TypeVector, optional=True,
             createByDefault=False))

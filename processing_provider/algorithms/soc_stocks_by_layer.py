@@ -21,11 +21,26 @@ class SocStocksByLayer(ProfileAlgorithm):
                                     "coarse fragments")
     REFERENCES = ("wang2024", "bishop1999")
     HELP = """
-SOC density (Mg C ha-1) of each horizon or target layer: SOC [g kg-1] x bulk density [g cm-3] x thickness [cm] / 10, times (1 - coarse fragment volume fraction) when a coarse fragment field is given (Wang et al. 2024, eq. 1). Units are checked: bulk density in kg m-3, coarse fragments in % given as a fraction, or organic carbon above 1000 g kg-1 are named with their rows.
-Output fields are in Mg C ha-1 (megagrams per hectare; "mg_ha" in the field names is that unit, not milligrams). Without target layers (empty): the input table plus soc_mg_ha and soc_cum_mg_ha (cumulative from the top of the profile) per horizon.
-With target layers: one row per profile and layer with soc_mg_ha, soc_contrib (covered fraction of the layer) and soc_cum_mg_ha, then the fields constant within each profile (a point input keeps its points). The carbon per cm (SOC x BD / 10) is harmonised depth-weighted or with the mass-preserving spline and multiplied by the layer thickness, so the carbon mass is kept. A layer gets a stock only when SOC and bulk density cover at least the minimum coverage (default 1: all of it).
-Area (ha, optional; a number, or data-defined per feature by a field or an expression): adds soc_stock_mg = soc_mg_ha x area (Mg C). The former AREA_FIELD still works from scripts.
-Profiles with bad input are left out and listed as warnings; the others are processed. The report plots the SOC per cm and the cumulative stock against depth for the first 12 profiles.
+SOC density (Mg C ha-1) of each horizon or target layer: SOC [g kg-1] x bulk density [g cm-3] x thickness [cm] / 10,
+times (1 - coarse fragment volume fraction) when a coarse fragment field is given (Wang et al. 2024, eq. 1). Units
+are checked: bulk density in kg m-3, coarse fragments in % given as a fraction, or organic carbon above 1000 g kg-1
+are named with their rows.
+
+Output fields are in Mg C ha-1 (megagrams per hectare; "mg_ha" in the field names is that unit, not milligrams).
+Without target layers (empty): the input table plus soc_mg_ha and soc_cum_mg_ha (cumulative from the top of the
+profile) per horizon.
+
+With target layers: one row per profile and layer with soc_mg_ha, soc_contrib (covered fraction of the layer) and
+soc_cum_mg_ha, then the fields constant within each profile (a point input keeps its points). The carbon per cm (SOC
+x BD / 10) is harmonised depth-weighted or with the mass-preserving spline and multiplied by the layer thickness, so
+the carbon mass is kept. A layer gets a stock only when SOC and bulk density cover at least the minimum coverage
+(default 1: all of it).
+
+Area (ha, optional; a number, or data-defined per feature by a field or an expression): adds soc_stock_mg =
+soc_mg_ha x area (Mg C). The former AREA_FIELD still works from scripts.
+
+Profiles with bad input are left out and listed as warnings; the others are processed. The report plots the SOC per
+cm and the cumulative stock against depth for the first 12 profiles.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

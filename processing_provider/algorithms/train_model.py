@@ -28,11 +28,31 @@ class TrainModel(WholesoilAlgorithm):
     TAGS = LEARN_TAGS + ("cross-validation", "grouped cross-validation", "training", "prediction interval")
     REFERENCES = ("coulston2016", "kuhn2008", "luo_iloss")
     HELP = """
-Trains a model of a soil-carbon quantity (the target field) from covariate fields, validates it by grouped k-fold cross-validation and saves it as a model file (.wsmodel) for Evaluate model and Explain model.
-Models: random forest (default), quantile forest, gradient boosting, SVM, lasso, and an ensemble that stacks the best three of the first four by grouped cross-validated RMSE. Classification (for example bimodal or unimodal sites) uses a random forest with class weights against imbalance.
-Grouping: all rows of one group stay in one fold, so a model is never tested on a near-copy of a training row (the layers of one profile, the records of one site). Rows are grouped by the group field, else by identical point location; independent rows (naive cross-validation) must be asked for. Folds can be stratified by a class field (for example climate zone). A grouped hold-out split (for example 80/20) can be scored as well.
-Covariates are screened inside every training fold (exact linear combinations, correlation above the cutoff, VIF above the threshold) and categorical covariates are one-hot encoded. Tuning searches a small grid of learner parameters inside every training fold (nested cross-validation). The target can be log-transformed; predictions are back-transformed.
-Outputs: the model file (holding the covariate names and order, categorical levels, target units and transform, training extent and CRS, metrics and library versions; it loads without running code from the file), the out-of-fold predictions, the pooled R2 (squared correlation), NSE, RMSE and bias, and an HTML report with observed against predicted values per fold, importance bars, partial dependence and the metrics per fold. For forests, held-out errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions, tau being the 95th percentile (or the chosen level) of |observed - predicted| / sd on held-out rows. By default the held-out rows are the cross-validation folds and the coverage is checked fold by fold with tau from the other folds; with interval repeats, tau comes from that many grouped 80/20 splits as in Luo et al. (Iloss preprint).
+Trains a model of a soil-carbon quantity (the target field) from covariate fields, validates it by grouped k-fold
+cross-validation and saves it as a model file (.wsmodel) for Evaluate model and Explain model.
+
+Models: random forest (default), quantile forest, gradient boosting, SVM, lasso, and an ensemble that stacks the
+best three of the first four by grouped cross-validated RMSE. Classification (for example bimodal or unimodal sites)
+uses a random forest with class weights against imbalance.
+
+Grouping: all rows of one group stay in one fold, so a model is never tested on a near-copy of a training row (the
+layers of one profile, the records of one site). Rows are grouped by the group field, else by identical point
+location; independent rows (naive cross-validation) must be asked for. Folds can be stratified by a class field (for
+example climate zone). A grouped hold-out split (for example 80/20) can be scored as well.
+
+Covariates are screened inside every training fold (exact linear combinations, correlation above the cutoff, VIF
+above the threshold) and categorical covariates are one-hot encoded. Tuning searches a small grid of learner
+parameters inside every training fold (nested cross-validation). The target can be log-transformed; predictions are
+back-transformed.
+
+Outputs: the model file (holding the covariate names and order, categorical levels, target units and transform,
+training extent and CRS, metrics and library versions; it loads without running code from the file), the out-of-fold
+predictions, the pooled R2 (squared correlation), NSE, RMSE and bias, and an HTML report with observed against
+predicted values per fold, importance bars, partial dependence and the metrics per fold. For forests, held-out
+errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions, tau being
+the 95th percentile (or the chosen level) of |observed - predicted| / sd on held-out rows. By default the held-out
+rows are the cross-validation folds and the coverage is checked fold by fold with tau from the other folds; with
+interval repeats, tau comes from that many grouped 80/20 splits as in Luo et al. (Iloss preprint).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -11,7 +11,9 @@ from ..parameters import INPUT, add_value_parameter, hidden, table_with_values, 
 from ..qgis_io import table_to_sink
 
 TURNOVER_HELP = """
-Turnover time τ = stock / flux, in years for a stock in Mg C ha-1 and a flux in Mg C ha-1 yr-1: for example τ_soil = cSoil / Rh or τ_veg = cVeg / litter (as in He et al., Rh manuscript), or a layer's C stock over its Ibulk. τ is empty (nodata) where the flux is zero or negative.
+Turnover time τ = stock / flux, in years for a stock in Mg C ha-1 and a flux in Mg C ha-1 yr-1: for example τ_soil =
+cSoil / Rh or τ_veg = cVeg / litter (as in He et al., Rh manuscript), or a layer's C stock over its Ibulk. τ is
+empty (nodata) where the flux is zero or negative.
 """
 TURNOVER_TAGS = BALANCE_TAGS + ("residence time", "tau", "heterotrophic respiration", "Rh")
 
@@ -23,8 +25,11 @@ class TurnoverTime(WholesoilAlgorithm):
     TAGS = TURNOVER_TAGS
     REFERENCES = ("he_rh",)
     HELP = TURNOVER_HELP + """
-Stock and flux are numbers, each data-defined per feature of the input table (the button next to it: a field or an expression). The output is the input table plus the output field (default tau_yr).
-For maps use Turnover time, rasters. The former raster mode (STOCK_RASTER, FLUX_RASTER, OUTPUT_RASTER) and STOCK_FIELD, FLUX_FIELD still work from scripts and qgis_process.
+Stock and flux are numbers, each data-defined per feature of the input table (the button next to it: a field or an
+expression). The output is the input table plus the output field (default tau_yr).
+
+For maps use Turnover time, rasters. The former raster mode (STOCK_RASTER, FLUX_RASTER, OUTPUT_RASTER) and
+STOCK_FIELD, FLUX_FIELD still work from scripts and qgis_process.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

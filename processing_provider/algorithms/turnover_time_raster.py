@@ -17,7 +17,9 @@ class TurnoverTimeRaster(WholesoilAlgorithm):
     REFERENCES = ("he_rh",)
     RASTER_UNITS = {"OUTPUT": "yr"}
     HELP = TURNOVER_HELP + """
-Stock and flux are each a raster or, where no raster is given, a constant (at least one must be a raster); band by band (one band per layer, or single bands). Rasters must share CRS, extent and pixel size; nodata in any input gives nodata.
+Stock and flux are each a raster or, where no raster is given, a constant (at least one must be a raster); band by
+band (one band per layer, or single bands). Rasters must share CRS, extent and pixel size; nodata in any input gives
+nodata.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -26,9 +26,17 @@ class TwoBoxModel(WholesoilAlgorithm):
             "Monte Carlo", "heterotrophic respiration", "Rh")
     REFERENCES = ("he_rh",)
     HELP = """
-The 2-box vegetation-soil carbon model of He et al. (Rh manuscript, eq. 3): dcVeg/dt = NPP - cVeg/τ_veg, dcSoil/dt = cVeg/τ_veg - cSoil/τ_soil, in yearly steps from a steady state in the first year (cVeg = NPP τ_veg, cSoil = NPP τ_soil). Input: one feature per consecutive year with NPP and simulated turnover times (for example a DGVM's global means).
-Bias correction (eqs. 4-5): τ(t) = (τ_obs - mean simulated τ over the reference years) + τ_sim(t). Monte Carlo: τ_veg ~ N(10.3, 1.4) and τ_soil ~ N(38.3, 11) yr by default, draws x draws combinations (100 x 100) from a seeded random generator; draws that would make a corrected τ shorter than 1 yr in some year are redrawn.
-Output per year: npp, cveg_sim, csoil_sim, ctotal_sim (uncorrected) and the ensemble mean and sd of cveg, csoil and ctotal. The HTML report plots them.
+The 2-box vegetation-soil carbon model of He et al. (Rh manuscript, eq. 3): dcVeg/dt = NPP - cVeg/τ_veg, dcSoil/dt =
+cVeg/τ_veg - cSoil/τ_soil, in yearly steps from a steady state in the first year (cVeg = NPP τ_veg, cSoil = NPP
+τ_soil). Input: one feature per consecutive year with NPP and simulated turnover times (for example a DGVM's global
+means).
+
+Bias correction (eqs. 4-5): τ(t) = (τ_obs - mean simulated τ over the reference years) + τ_sim(t). Monte Carlo:
+τ_veg ~ N(10.3, 1.4) and τ_soil ~ N(38.3, 11) yr by default, draws x draws combinations (100 x 100) from a seeded
+random generator; draws that would make a corrected τ shorter than 1 yr in some year are redrawn.
+
+Output per year: npp, cveg_sim, csoil_sim, ctotal_sim (uncorrected) and the ensemble mean and sd of cveg, csoil and
+ctotal. The HTML report plots them.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -40,7 +48,8 @@ Output per year: npp, cveg_sim, csoil_sim, ctotal_sim (uncorrected) and the ense
                 QgsProcessingParameterNumber.Double
             number = QgsProcessingParameterNumber(name, description, kind, default)
             self.addParameter(advanced(number) if name in ("DRAWS", "SEED") else number)
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Carbon stocks per year", QgsProcessing.TypeVector))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Carbon stocks per year",
+                                                            QgsProcessing.TypeVector))
         add_html_output(self)
 
     def compute(self, parameters, context, feedback):
