@@ -65,14 +65,14 @@ class DepthFractionsAlgorithm(DepthFractionsBase):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Input table (one feature per site or profile; empty: use the numbers)",
+            INPUT, "Input table (empty: use the numbers)",
             [QgsProcessing.TypeVector], optional=True))
         for name, description, default, minimum, maximum in self.PARAMETERS:
             add_value_parameter(self, name, description, default, minimum, maximum)
         add_layers_parameter(self)
         add_normalize_parameter(self)
         self.addParameter(QgsProcessingParameterField(
-            ID_FIELD, "Id field labelling the report's curves (default: feature number)",
+            ID_FIELD, "Id field naming the report's curves",
             parentLayerParameterName=INPUT, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
             OUTPUT, "Depth fractions (one field per layer)", QgsProcessing.TypeVector, optional=True,

@@ -126,7 +126,7 @@ def raster_value(algorithm, parameters, context, name):
 def add_layers_parameter(algorithm):
     names = ", ".join(NAMED_SCHEMES)
     algorithm.addParameter(QgsProcessingParameterString(
-        LAYERS, f"Depth layers: breaks in cm (0,20,40,...) or a named scheme ({names})",
+        LAYERS, f"Depth layers: cm breaks or {names}",
         defaultValue=",".join(f"{b:g}" for b in NAMED_SCHEMES[DEFAULT_SCHEME])))
 
 
@@ -136,7 +136,7 @@ def layers_parameter(algorithm, parameters, context):
 
 def add_normalize_parameter(algorithm):
     algorithm.addParameter(QgsProcessingParameterBoolean(
-        "NORMALIZE", "Fractions sum to 1 over the layers (else: shares of the infinite-depth total)",
+        "NORMALIZE", "Fractions sum to 1 over the layers (else: of the whole profile)",
         defaultValue=True))
 
 

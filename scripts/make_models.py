@@ -67,9 +67,9 @@ def bnpp_by_depth_model():
         "total": "The profile total to split, in its own unit (2.0 by default).",
         "layers": "Depth breaks in cm or a named scheme (standard7, standard5, globalsoilmap)."})
     add_input(model, QgsProcessingParameterRasterLayer("beta", "Raster of β"), 0, "One band of β (0 to 1)")
-    add_input(model, QgsProcessingParameterNumber("total", "Total to split (e.g. BNPP, Mg C ha-1 yr-1)",
+    add_input(model, QgsProcessingParameterNumber("total", "Total to split, e.g. BNPP",
                                                   QgsProcessingParameterNumber.Double, 2.0), 1,
-              "The profile total to split")
+              "The profile total to split (for BNPP: Mg C ha-1 yr-1)")
     add_input(model, QgsProcessingParameterString("layers", "Depth layers (cm)", "0,20,40,60,80,100,150,200"), 2,
               "Depth breaks in cm")
     fractions = child("wholesoil:depthfractionsbetaraster", "root_fractions", {
