@@ -352,9 +352,10 @@ def raster_balance(operation, a, b, output, **engine):
     """Band-wise Ibulk (a = stock, b = age), Iloss and Iloss/Iroot (a = Iroot, b = Ibulk) or τ
     (a = stock, b = flux) rasters. a, b: raster paths (same grid; equal band counts, or one
     single-band) or numbers. Bands are named after the layers recorded in the inputs when
-    they have them. engine: see :func:`rasters.map_blocks`."""
+    they have them. engine: see :func:`maps.engine.map_blocks`."""
     from .partitioning import LAYERS_METADATA_KEY, raster_layer_scheme
-    from .rasters import map_blocks, raster_info
+    from .maps.engine import map_blocks
+    from .rasters import raster_info
 
     if operation not in RASTER_OPERATIONS:
         raise InputError(f"unknown raster operation {operation!r}")

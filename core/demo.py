@@ -14,7 +14,6 @@ from .partitioning import raster_fractions, raster_partition_total, table_fracti
 from .plots import (depth_fractions_figure, fitted_profiles_figure, html_image, html_table, layer_amounts_figure,
                     raster_maps_figure, save_png, write_html_report)
 from .progress import as_progress
-from .rasters import band_means
 from .tables import read_table, write_table
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "resources" / "sample_data"
@@ -131,10 +130,10 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
 
     log("4/7 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
     fractions_tif = output / "americas_root_fractions.tif"
-    raster_fractions("beta", {"beta": str(sample_data / "americas_root_beta.tif")}, fractions_tif, standard)
+    means = raster_fractions("beta", {"beta": str(sample_data / "americas_root_beta.tif")}, fractions_tif,
+                             standard).mean
     bnpp_tif = output / "americas_bnpp_by_layer.tif"
     raster_partition_total(GLOBAL_MEAN_BNPP, bnpp_tif, str(fractions_tif), prefix="bnpp")
-    means = band_means(fractions_tif)
     figure = raster_maps_figure([(fractions_tif, 1, "share of roots in 0-20 cm", "fraction of 0-200 cm"),
                                  (bnpp_tif, 1, "BNPP in 0-20 cm", "Mg C ha-1 yr-1")],
                                 "Americas, 0.5°: root share and BNPP in 0-20 cm from each biome's β")

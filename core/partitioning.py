@@ -80,10 +80,10 @@ def raster_fractions(model, params, output, layers=None, normalize=True, **engin
     """Write a GeoTIFF with one fraction band per layer from parameter rasters/constants.
 
     params: model parameter -> number or raster path (at least one raster).
-    engine: passed to :func:`wholesoil.core.rasters.map_blocks` (n_jobs, backend, block,
+    engine: passed to :func:`wholesoil.core.maps.engine.map_blocks` (n_jobs, backend, block,
     progress, is_cancelled).
     """
-    from .rasters import map_blocks
+    from .maps.engine import map_blocks
 
     scheme = layer_scheme(layers)
     _check_model(model, params)
@@ -134,7 +134,8 @@ def raster_partition_total(total, output, fractions=None, model=None, params=Non
     or a depth model (``model`` and ``params``, numbers or raster paths, normalised).
     At least one input must be a raster. engine: see :func:`raster_fractions`.
     """
-    from .rasters import map_blocks, raster_info
+    from .maps.engine import map_blocks
+    from .rasters import raster_info
 
     inputs, constants = {}, {}
     (constants if _is_constant(total) else inputs)["total"] = float(total) if _is_constant(total) else total

@@ -45,10 +45,10 @@ class DepthFractionsBase(WholesoilAlgorithm):
     RASTER_UNITS = {OUTPUT: "fraction", OUTPUT_RASTER: "fraction"}
 
     def write_fraction_raster(self, values, output, scheme, normalize, feedback):
-        """The fraction raster of ``values`` (name -> raster path or number)."""
+        """Write the fraction raster of ``values`` (name -> raster path or number); returns the band means."""
         from ..core.partitioning import raster_fractions
 
-        raster_fractions(self.MODEL, values, output, scheme, normalize, **raster_engine(feedback))
+        return raster_fractions(self.MODEL, values, output, scheme, normalize, **raster_engine(feedback)).mean
 
     def write_report(self, path, scheme, profiles):
         import pandas as pd
@@ -136,12 +136,10 @@ class DepthFractionsAlgorithm(DepthFractionsBase):
             raise InputError("raster inputs: set OUTPUT_RASTER, or use the raster algorithm "
                              f"wholesoil:{self.NAME}raster")
         values = {name.lower(): raster_value(self, parameters, context, name) for name in names}
-        self.write_fraction_raster(values, output, scheme, normalize, feedback)
+        means = self.write_fraction_raster(values, output, scheme, normalize, feedback)
         results = {OUTPUT_RASTER: output}
         if html:
-            from ..core.rasters import band_means
-
-            self.write_report(html, scheme, {"mean over pixels": band_means(output)})
+            self.write_report(html, scheme, {"mean over pixels": means})
             results[OUTPUT_HTML] = html
         return results
 
@@ -169,12 +167,10 @@ class DepthFractionsRasterAlgorithm(DepthFractionsBase):
             raise InputError("give at least one parameter as a raster (" +
                              ", ".join(f"{name}_RASTER" for name, *_ in self.PARAMETERS) + ")")
         output = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        self.write_fraction_raster(values, output, scheme, normalize, feedback)
+        means = self.write_fraction_raster(values, output, scheme, normalize, feedback)
         results = {OUTPUT: output}
         html = html_output(self, parameters, context)
         if html:
-            from ..core.rasters import band_means
-
-            self.write_report(html, scheme, {"mean over pixels": band_means(output)})
+            self.write_report(html, scheme, {"mean over pixels": means})
             results[OUTPUT_HTML] = html
         return results

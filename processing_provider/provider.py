@@ -31,6 +31,8 @@ from .algorithms.harmonise_profiles_spline import HarmoniseProfilesSpline
 from .algorithms.loss_estimates import LossEstimates
 from .algorithms.partition_total import PartitionTotal
 from .algorithms.partition_total_raster import PartitionTotalRaster
+from .algorithms.predict_raster import PredictRaster
+from .algorithms.predict_table import PredictTable
 from .algorithms.radiocarbon_age import RadiocarbonAge
 from .algorithms.radiocarbon_forward import RadiocarbonForward
 from .algorithms.sample_rasters_at_points import SampleRastersAtPoints
@@ -70,6 +72,8 @@ ALGORITHMS = [
     TrainModel,
     EvaluateModel,
     ExplainModel,
+    PredictTable,
+    PredictRaster,
 ]
 #: Graphical Modeler models served as algorithms (``wholesoil:<file stem without _>``).
 MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"

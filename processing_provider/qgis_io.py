@@ -28,10 +28,11 @@ def source_to_table(source, feedback=None, expressions=None, context=None):
 
     expressions: column name -> QgsProperty (a data-defined value), evaluated for each
     feature into that column (NaN where it gives no number); needs the processing ``context``.
+    A source without features is an InputError, as in :func:`core.tables.read_table`.
     """
     import pandas as pd
 
-    from ..core.tables import GEOMETRY
+    from ..core.tables import GEOMETRY, require_rows
 
     names = source.fields().names()
     expressions = expressions or {}
@@ -57,7 +58,7 @@ def source_to_table(source, feedback=None, expressions=None, context=None):
     if has_geometry:
         table[GEOMETRY] = geometries
         table.attrs["crs_wkt"] = source.sourceCrs().toWkt()
-    return table
+    return require_rows(table, source.sourceName() or "the input layer")
 
 
 def _evaluated(prop, scope):

@@ -172,12 +172,12 @@ def test_stock_column_values_impossible_for_the_layer_are_not_used():
         b.bulk_inputs_table(table.iloc[[0]])
 
 
-def test_israd_topsoil_ibulk_is_plausible(shared_data):
+def test_israd_topsoil_ibulk_is_plausible(real_data):
     """Seed 001 reports 0.26 Mg C ha-1 yr-1 in 0-20 cm; ISRaD's Finstad_2020 lyr_soc (Mg C ha-1 entered as
     g C cm-2) once made the mean 4.2."""
     from wholesoil.core.radiocarbon import radiocarbon_age_table
 
-    ages, _ = radiocarbon_age_table(pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False))
+    ages, _ = radiocarbon_age_table(pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False))
     out, notes = b.bulk_inputs_table(ages, layers="standard7")
     topsoil = out.loc[out["lyr_top"] == 0, b.IBULK].dropna()
     print(f"ISRaD Ibulk 0-20 cm: mean {topsoil.mean():.3f}, median {topsoil.median():.3f} (n {topsoil.size})")

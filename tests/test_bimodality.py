@@ -85,10 +85,10 @@ def test_bad_input():
     assert sites.loc["W", "modality"] == "unimodal"
 
 
-def test_deju_is_classified(shared_data):
-    roots = pd.read_csv(shared_data / NEON / "neon_deju_megapit_root_samples.csv")
+def test_deju_is_classified(real_data):
+    roots = pd.read_csv(real_data / NEON / "neon_deju_megapit_root_samples.csv")
     live_fine = roots[(roots["rootStatus"] == "live") & (roots["sizeCategory"] == "<=4mm")]
-    horizons = pd.read_csv(shared_data / NEON / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / NEON / "neon_megapit_soil_horizons.csv")
     result = detect_bimodality(live_fine, "siteID", "topDepth_cm_from_id", None, "incrementRootDensity",
                                profile_col="pitProfileID", thickness=10.0, properties=horizons,
                                property_top_col="horizonTopDepth", property_bottom_col="horizonBottomDepth",

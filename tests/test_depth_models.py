@@ -61,9 +61,9 @@ def test_impossible_beta(beta):
         depth.beta_layer_fractions(beta)
 
 
-def test_jackson_1996_biomes_give_published_cumulative_fractions(shared_data):
+def test_jackson_1996_biomes_give_published_cumulative_fractions(real_data):
     """Jackson et al. (1996): 93 % of roots in the top 30 cm for tundra, 83 % for boreal forest."""
-    biomes = pd.read_csv(shared_data / "roots" / "jackson1996_beta_by_biome.csv").set_index("biome")
+    biomes = pd.read_csv(real_data / "roots" / "jackson1996_beta_by_biome.csv").set_index("biome")
     top30 = depth.beta_cumulative(30.0, biomes["beta"].to_numpy())
     assert round(100 * top30[biomes.index.get_loc("tundra")]) == 93
     assert round(100 * top30[biomes.index.get_loc("boreal forest")]) == 83
@@ -146,8 +146,8 @@ def test_missing_and_non_numeric_columns_are_named():
         depth.fit_depth_profiles(table, "pid", "top", "bottom", "mass")
 
 
-def test_silsoe_fine_root_profiles_fit(shared_data):
-    raw = pd.read_csv(shared_data / "roots" / "silsoe_fine_root_by_depth.csv")
+def test_silsoe_fine_root_profiles_fit(real_data):
+    raw = pd.read_csv(real_data / "roots" / "silsoe_fine_root_by_depth.csv")
     raw["pid"] = raw["year"].astype(str) + raw["id"] + raw["dist_m"].astype(str)
     raw["top"], raw["bottom"] = raw["depth_cm"] - 15, raw["depth_cm"] + 15
     for model in ("logistic", "beta"):

@@ -315,6 +315,10 @@ def test_enum_choices_show_labels_over_the_core_codes(wholesoil_processing):
         assert codes(choices) == tuple({"OC_UNIT": balance.OC_UNITS, "STOCK_UNIT": balance.STOCK_UNITS,
                                         "COARSE_UNIT": balance.COARSE_UNITS}[name])
     assert tuple(code for code, _ in loss_estimates.ESTIMATE_FIELDS) == balance.ESTIMATE_INPUTS
+    from wholesoil.core.maps import predict
+    from wholesoil.processing_provider.algorithms import predict_raster
+
+    assert tuple(predict_raster.OUTPUT_CHOICES) == predict.REGRESSION_OUTPUTS + predict.CLASSIFICATION_OUTPUTS
     options = QgsApplication.processingRegistry().algorithmById("wholesoil:trainmodel").parameterDefinition(
         "MODEL").options()
     assert options[0] == "random forest" and not any("_" in option for option in options)

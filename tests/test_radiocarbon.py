@@ -134,8 +134,8 @@ def test_forward_table_round_trip():
     assert np.nanmin(np.abs(1 / back.roots - table["age"].to_numpy()[:, None]), axis=1).max() < 1e-3
 
 
-def test_israd_every_layer_gets_an_age_or_a_status(shared_data):
-    table = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+def test_israd_every_layer_gets_an_age_or_a_status(real_data):
+    table = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     out, _ = rc.radiocarbon_age_table(table)
     aged = out["age_slow_yr"].notna()
     assert set(out["status"]) <= set(rc.STATUSES)

@@ -8,8 +8,8 @@ from wholesoil.core.cli import main
 from wholesoil.core.radiocarbon import AGE_COLUMNS
 
 
-def test_radiocarbon_age_israd_file_as_it_is(shared_data, tmp_path, capsys):
-    israd = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+def test_radiocarbon_age_israd_file_as_it_is(real_data, tmp_path, capsys):
+    israd = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     sample = israd[israd["profile_id"].isin(israd["profile_id"].unique()[:40])]
     source, output, plot = tmp_path / "in.csv", tmp_path / "ages.csv", tmp_path / "profile.png"
     sample.to_csv(source, index=False)

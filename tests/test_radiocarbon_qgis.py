@@ -14,9 +14,9 @@ from test_balance import _raster
 
 
 @pytest.fixture()
-def israd_sample(shared_data, tmp_path):
+def israd_sample(real_data, tmp_path):
     """Three real ISRaD profiles as a GeoPackage table (typed fields)."""
-    table = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    table = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     ids = table["profile_id"].drop_duplicates().iloc[:3]
     sample = table[table["profile_id"].isin(ids)].reset_index(drop=True)
     path, bad = tmp_path / "israd.gpkg", tmp_path / "impossible.gpkg"

@@ -11,12 +11,12 @@ SITES = ["ABBY", "BART", "HEAL", "KONZ"]
 
 
 @pytest.fixture()
-def horizon_points(shared_data, tmp_path):
+def horizon_points(real_data, tmp_path):
     """NEON horizons of four sites as a point GeoPackage (every horizon at its site's location)."""
     from osgeo import osr
     from shapely.geometry import Point
 
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     part = horizons[horizons["siteID"].isin(SITES)].reset_index(drop=True)
     part["geometry"] = [Point(x, y).wkb for x, y in zip(part["decimalLongitude"], part["decimalLatitude"])]
     srs = osr.SpatialReference()
@@ -67,9 +67,9 @@ def test_depth_weighted_bad_profiles_listed_and_all_bad_fails(wholesoil_processi
 
 
 @pytest.mark.qgis_process
-def test_root_bimodality_through_qgis_process(shared_data, tmp_path):
-    roots = shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"
-    horizons = shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv"
+def test_root_bimodality_through_qgis_process(real_data, tmp_path):
+    roots = real_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"
+    horizons = real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv"
     out, html = tmp_path / "sites.csv", tmp_path / "roots.html"
     done = run_qgis_process(
         "run", "wholesoil:detectrootbimodality", "--", f"INPUT={roots}", "SITE_FIELD=siteID",
@@ -85,11 +85,11 @@ def test_root_bimodality_through_qgis_process(shared_data, tmp_path):
 
 
 @pytest.mark.qgis_process
-def test_bad_layers_through_qgis_process(shared_data, tmp_path):
+def test_bad_layers_through_qgis_process(real_data, tmp_path):
     out = tmp_path / "layers.csv"
     done = run_qgis_process(
         "run", "wholesoil:socstocksbylayer", "--",
-        f"INPUT={shared_data / 'neon_megapit' / 'neon_megapit_soil_horizons.csv'}", "ID_FIELD=siteID",
+        f"INPUT={real_data / 'neon_megapit' / 'neon_megapit_soil_horizons.csv'}", "ID_FIELD=siteID",
         "TOP_FIELD=horizonTopDepth", "BOTTOM_FIELD=horizonBottomDepth", "SOC_FIELD=estimatedOC",
         "BD_FIELD=bulkDen", "LAYERS=0,30,20", f"OUTPUT={out}", check=False)
     assert done.returncode != 0

@@ -55,8 +55,8 @@ def test_unit_slips_are_named_with_rows_and_other_profiles_go_on():
         soc_stocks(simple(), *COLUMNS, layers="0,20", method="cubic")
 
 
-def test_neon_stocks(shared_data):
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+def test_neon_stocks(real_data):
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     result = soc_stocks(horizons, "siteID", "horizonTopDepth", "horizonBottomDepth", "estimatedOC", "bulkDen",
                         layers="0,30,100")
     totals = result.profiles.set_index("siteID")["soc_total_mg_ha"].dropna()

@@ -3,8 +3,9 @@
 import sys
 
 from ..errors import InputError
-from .common import (TABLE_SUFFIXES, add_command, add_engine_options, check_output_suffix, engine_options,
-                     is_raster_path, print_notes, print_table, resolve_value)
+from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+                     check_output_suffix, engine_options, is_raster_path, print_notes, print_table,
+                     resolve_value)
 
 BULK_HELP = """\
 Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age
@@ -210,7 +211,8 @@ def run_two_box_model(args):
 def _io_options(parser, output_help, input_required=False):
     parser.add_argument("--input", required=input_required, help="input table (CSV, GeoPackage...)")
     parser.add_argument("--layer", help="layer name inside a multi-layer --input file")
-    parser.add_argument("--output", required=True, help=output_help)
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES + RASTER_OUTPUT, layer_option=True, required=True,
+               help=output_help)
 
 
 def register(commands):
@@ -256,7 +258,7 @@ def register(commands):
     for name in ESTIMATE_INPUTS:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help="column or number")
     parser.add_argument("--id-col", help="profile/site id column: the cross table averages profile sums")
-    parser.add_argument("--summary", help="write the cross table to this .csv")
+    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES, help="write the cross table to this .csv")
 
     parser = add_command(commands, "turnover", run_turnover, "turnover time τ = stock / flux (tables or rasters)",
                          TURNOVER_HELP)
@@ -276,4 +278,4 @@ def register(commands):
     parser.add_argument("--tau-soil-obs", default="38.3,11", help="mean,sd of observed τ_soil, yr (default 38.3,11)")
     parser.add_argument("--draws", type=int, default=100, help="draws of each τ (default 100: 100 x 100 runs)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--plot", help="write a PNG of the stocks (ensemble mean ± sd)")
+    add_output(parser, "--plot", suffixes=PNG, help="write a PNG of the stocks (ensemble mean ± sd)")

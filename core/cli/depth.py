@@ -3,8 +3,8 @@
 import sys
 
 from ..errors import InputError
-from .common import (TABLE_SUFFIXES, add_command, add_engine_options, check_output_suffix,
-                     engine_options, is_raster_path, print_table, resolve_value)
+from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+                     check_output_suffix, engine_options, is_raster_path, print_notes, print_table, resolve_value)
 
 FRACTIONS_HELP = """\
 Fraction of roots, BNPP or carbon in each depth layer.
@@ -75,8 +75,10 @@ def run_depth_fractions(args):
         if not args.output:
             raise InputError("raster inputs need --output FILE.tif")
         check_output_suffix("--output", args.output, (".tif", ".tiff"))
-        raster_fractions(model, params, args.output, scheme, normalize, **engine_options(args))
-        _plot_raster_mean(args, scheme)
+        run = raster_fractions(model, params, args.output, scheme, normalize, **engine_options(args))
+        print_notes(run.notes)
+        if args.plot:
+            _plot(args.plot, scheme, {"mean over pixels": run.mean}, "raster")
         print(f"wrote {args.output} ({len(scheme)} bands: {', '.join(scheme.labels)} cm)", file=sys.stderr)
         return 0
     if table is not None:
@@ -119,15 +121,6 @@ def _plot(path, scheme, profiles, model):
     check_output_suffix("--plot", path, (".png",))
     save_png(depth_fractions_figure(scheme, profiles, f"Depth fractions ({model} model)"), path)
     print(f"wrote {path}", file=sys.stderr)
-
-
-def _plot_raster_mean(args, scheme):
-    """Plot the mean fraction of each band over the valid pixels."""
-    if not args.plot:
-        return
-    from ..rasters import band_means
-
-    _plot(args.plot, scheme, {"mean over pixels": band_means(args.output)}, "raster")
 
 
 def run_fit_depth_model(args):
@@ -220,8 +213,9 @@ def register(commands):
     parser.add_argument("--input", help="table (CSV, GeoPackage...) whose columns hold the parameters")
     parser.add_argument("--layer", help="layer name inside a multi-layer --input file")
     parser.add_argument("--id-col", help="column naming the rows in --plot (table mode)")
-    parser.add_argument("--output", help="output file: .csv/.gpkg (numbers or a table) or .tif (rasters)")
-    parser.add_argument("--plot", help="write a depth-profile plot (PNG)")
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES + RASTER_OUTPUT, layer_option=True,
+               help="output file: .csv/.gpkg (numbers or a table) or .tif (rasters)")
+    add_output(parser, "--plot", suffixes=PNG, help="write a depth-profile plot (PNG)")
     add_engine_options(parser)
 
     parser = add_command(commands, "fit-depth-model", run_fit_depth_model,
@@ -242,7 +236,7 @@ share = a exp(-b mid-depth) to the values as given (e.g. layer shares per biome)
 Profiles that cannot be fitted get a status and a message; the others are still fitted.
 """)
     parser.add_argument("input", help="table of increments (CSV, GeoPackage...)")
-    parser.add_argument("output", help="output table (.csv or .gpkg)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv or .gpkg)")
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     parser.add_argument("--id-col", required=True, help="profile identifier column")
     parser.add_argument("--top-col", required=True, help="increment top depth column (cm)")
@@ -255,7 +249,7 @@ Profiles that cannot be fitted get a status and a message; the others are still 
     parser.add_argument("--truncated", action="store_true",
                         help="profiles stop before all roots: fit F(d)/F(deepest depth) instead of taking "
                              "the observed total as 100 %% (logistic and beta)")
-    parser.add_argument("--plot", help="write observed vs fitted cumulative fractions (PNG)")
+    add_output(parser, "--plot", suffixes=PNG, help="write observed vs fitted cumulative fractions (PNG)")
 
     parser = add_command(commands, "partition-total", run_partition_total,
                          "split a total over depth layers with depth fractions", PARTITION_HELP)
@@ -268,5 +262,6 @@ Profiles that cannot be fitted get a status and a message; the others are still 
     parser.add_argument("--input", help="table (CSV, GeoPackage...)")
     parser.add_argument("--layer", help="layer name inside a multi-layer --input file")
     parser.add_argument("--prefix", default="part", help="prefix of the output columns/bands (default part)")
-    parser.add_argument("--output", required=True, help="output .csv/.gpkg (tables) or .tif (rasters)")
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES + RASTER_OUTPUT, layer_option=True, required=True,
+               help="output .csv/.gpkg (tables) or .tif (rasters)")
     add_engine_options(parser)

@@ -3,7 +3,7 @@
 import sys
 
 from ..errors import InputError
-from .common import TABLE_SUFFIXES, add_command, check_output_suffix, print_table
+from .common import PNG, TABLE_SUFFIXES, add_command, add_output, check_output_suffix, print_table
 
 SPLINE_HELP = """\
 Harmonise horizon data onto depth layers with the mass-preserving (equal-area quadratic)
@@ -264,7 +264,7 @@ def run_root_bimodality(args):
 def _file_options(parser, input_help="horizon table (CSV, GeoPackage...): one row per profile and horizon",
                   output_help="output table (.csv or .gpkg)"):
     parser.add_argument("input", help=input_help)
-    parser.add_argument("output", help=output_help)
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help=output_help)
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
                         help="keep only rows where COLUMN equals VALUE (repeatable), e.g. rootStatus=live")
@@ -285,8 +285,9 @@ def _layers_option(parser, default="standard7"):
 
 
 def _plot_options(parser):
-    parser.add_argument("--summary", help="write one row per profile (status, fit error, repairs, message)")
-    parser.add_argument("--plot", help="write a profile plot (PNG)")
+    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES,
+               help="write one row per profile (status, fit error, repairs, message)")
+    add_output(parser, "--plot", suffixes=PNG, help="write a profile plot (PNG)")
     parser.add_argument("--plot-profile", help="profile to plot (default: the first)")
 
 
@@ -327,7 +328,8 @@ def register(commands):
     parser.add_argument("--min-coverage", type=float, default=1.0,
                         help="least covered fraction of a layer for a stock (default 1)")
     parser.add_argument("--area", help="area in ha (a number or a column) for soc_stock_mg")
-    parser.add_argument("--summary", help="write one row per profile (total, status, repairs, message)")
+    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES,
+               help="write one row per profile (total, status, repairs, message)")
 
     parser = add_command(commands, "fit-beta", run_fit_beta, "fit beta per profile, fractions and X100", BETA_HELP)
     _io_options(parser)
@@ -341,8 +343,8 @@ def register(commands):
                         help="profiles stop before all of the amount: fit Y(d)/Y(deepest depth) (no bias "
                              "towards small beta)")
     parser.add_argument("--group-col", help="profile-level column grouping the exponential share model")
-    parser.add_argument("--groups", help="write the exponential share model per group (table)")
-    parser.add_argument("--plot", help="observed and fitted cumulative fractions (PNG)")
+    add_output(parser, "--groups", suffixes=TABLE_SUFFIXES, help="write the exponential share model per group (table)")
+    add_output(parser, "--plot", suffixes=PNG, help="observed and fitted cumulative fractions (PNG)")
 
     parser = add_command(commands, "root-bimodality", run_root_bimodality,
                          "detect root bimodality per site (modes, D0/D1/D2, phi)", BIMODALITY_HELP)
@@ -363,6 +365,6 @@ def register(commands):
     parser.add_argument("--property-site-col", help="site column of --properties (default --site-col)")
     parser.add_argument("--property-top-col", help="top depth column of --properties (default --top-col)")
     parser.add_argument("--property-bottom-col", help="bottom depth column of --properties (default --bottom-col)")
-    parser.add_argument("--increments", help="write the site-mean root increments (table)")
-    parser.add_argument("--plot", help="root density with its modes (PNG)")
+    add_output(parser, "--increments", suffixes=TABLE_SUFFIXES, help="write the site-mean root increments (table)")
+    add_output(parser, "--plot", suffixes=PNG, help="root density with its modes (PNG)")
     parser.add_argument("--plot-site", help="site to plot (default: the first)")

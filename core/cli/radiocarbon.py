@@ -2,7 +2,7 @@
 
 import sys
 
-from .common import TABLE_SUFFIXES, add_command, check_output_suffix, print_notes
+from .common import PNG, TABLE_SUFFIXES, add_command, add_output, check_output_suffix, print_notes
 
 AGE_HELP = """\
 Radiocarbon age (turnover time) of bulk soil carbon with the one-pool model of METHODS
@@ -106,14 +106,15 @@ def register(commands):
     parser = add_command(commands, "radiocarbon-age", run_radiocarbon_age,
                          "radiocarbon age of soil layers: every root of the one-pool model", AGE_HELP)
     parser.add_argument("input", help="table of samples (CSV, GeoPackage...)")
-    parser.add_argument("output", help="output table (.csv or .gpkg)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv or .gpkg)")
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     parser.add_argument("--d14c-col", default="lyr_14c", help="Δ14C column, ‰ (default lyr_14c; '' for none)")
     parser.add_argument("--fm-col", default="lyr_fraction_modern",
                         help="fraction modern column, used where Δ14C is empty (default lyr_fraction_modern)")
     _model_options(parser)
     plot = parser.add_argument_group("profile plot")
-    plot.add_argument("--plot", help="write a PNG: Δ14C, age and Ibulk against depth and the forward curves")
+    add_output(plot, "--plot", suffixes=PNG,
+               help="write a PNG: Δ14C, age and Ibulk against depth and the forward curves")
     plot.add_argument("--profile", help="profile to plot (default: the first with an age)")
     plot.add_argument("--id-col", default="profile_id", help="profile id column (default profile_id)")
     plot.add_argument("--top-col", default="lyr_top", help="layer top column, cm (default lyr_top)")
@@ -122,7 +123,7 @@ def register(commands):
     parser = add_command(commands, "radiocarbon-forward", run_radiocarbon_forward,
                          "modelled Δ14C for a decay rate or turnover time per row", FORWARD_HELP)
     parser.add_argument("input", help="table (CSV, GeoPackage...)")
-    parser.add_argument("output", help="output table (.csv or .gpkg)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv or .gpkg)")
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     rate = parser.add_mutually_exclusive_group(required=True)
     rate.add_argument("--k-col", help="decay rate column (yr-1)")
