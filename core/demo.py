@@ -178,7 +178,8 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     depths = ("siteID", "horizonTopDepth", "horizonBottomDepth")
     splined = spline_profiles(horizons, *depths, ["carbonTot", "nitrogenTot", "bulkDen"], layers="globalsoilmap")
     write_table(splined.layers, output / "neon_spline_globalsoilmap.csv")
-    stocks = soc_stocks(horizons, *depths, "carbonTot", "bulkDen", layers="0,30,100")
+    # organic carbon only: NEON's carbonTot includes carbonate carbon (JORN 30-100 cm: 106 against 6.7 Mg C ha-1)
+    stocks = soc_stocks(horizons, *depths, "estimatedOC", "bulkDen", layers="0,30,100")
     write_table(stocks.layers, output / "neon_soc_stocks.csv")
     figure = profile_figure(splined, "DEJU", units=NEON_UNITS)
     save_png(figure, output / "neon_DEJU_spline.png")
@@ -196,7 +197,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               f"<p>Mass-preserving spline (λ 0.1) of carbon, nitrogen and bulk density onto the GlobalSoilMap "
               f"layers: {complete} of {len(splined.profiles)} sites complete to 200 cm (the others stop shallower; "
               "see neon_spline_globalsoilmap.csv and each site's message). SOC stocks 0–30 and 30–100 cm in "
-              "neon_soc_stocks.csv.</p>", html_image(figure, "DEJU spline"),
+              "neon_soc_stocks.csv, from NEON's <code>estimatedOC</code> (organic carbon, g kg⁻¹), not "
+              "<code>carbonTot</code>, which includes the carbonate carbon of calcareous soils (at JORN it would "
+              "make the 30–100 cm stock 106 instead of 6.7 Mg C ha⁻¹).</p>", html_image(figure, "DEJU spline"),
               caption("Horizon values (bars), the spline (line) and its means over the GlobalSoilMap layers (steps) "
                       "of total carbon and nitrogen (g kg-1) and bulk density (g cm-3) at NEON's Delta Junction "
                       "megapit (Alaska): carbon and nitrogen concentrate in the organic top, as NEON's horizon "

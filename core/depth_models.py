@@ -9,8 +9,9 @@ from scipy.optimize import least_squares
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .depth import (LOGISTIC_CONSTANT, beta_cumulative, beta_layer_fractions, check_beta, check_logistic_parameters,
-                    logistic_cumulative, logistic_layer_fractions, logistic_shape)
+from .depth import (LOGISTIC_CONSTANT, _logistic_at, beta_cumulative, beta_layer_fractions, check_beta,
+                    check_logistic_parameters, check_scalar, logistic_cumulative, logistic_layer_fractions,
+                    logistic_shape)
 from .errors import InputError
 
 
@@ -23,15 +24,18 @@ def _fit_statistics(residuals, observed):
     return rmse, r2
 
 
-def _depths_and_targets(X, y):
+def _depths_and_targets(X, y, top=0.0):
+    check_scalar("top", top)
+    if top < 0:
+        raise InputError("the top of the observed depths must not be above the surface (cm)")
     depths = np.asarray(X, dtype=float).reshape(-1)
     cum = np.asarray(y, dtype=float).reshape(-1)
     if depths.shape != cum.shape:
         raise InputError("depths and cumulative fractions differ in length")
     keep = np.isfinite(depths) & np.isfinite(cum)
     depths, cum = depths[keep], cum[keep]
-    if np.any(depths <= 0):
-        raise InputError("depths for fitting must be positive (cm)")
+    if np.any(depths <= top):
+        raise InputError("depths for fitting must be below the surface and the top of the observed depths (cm)")
     if np.any((cum < 0) | (cum > 1)):
         raise InputError("cumulative fractions must lie in [0, 1]")
     return depths, cum
@@ -55,8 +59,10 @@ class LogisticDepthModel(RegressorMixin, BaseEstimator):
     truncated: False (default) fits F(d) itself, taking the observed total as the whole
     profile (Schenk & Jackson); True fits F(d) / F(D), D = the deepest depth in X, for
     profiles that stop before all roots are reached.
-    ``fit(X, y)``: X = depths (cm, the increments' lower depths), y = cumulative fraction.
-    Learned: ``d50_``, ``d95_`` (cm), ``c_``, ``rmse_``, ``r2_``, ``converged_``, ``n_points_``.
+    ``fit(X, y, top=0)``: X = depths (cm, the increments' lower depths), y = cumulative fraction
+    of the observed amount. ``top`` > 0 (cm): the observations start below the surface and y is
+    fitted with the conditional distribution (F(d) - F(top)) / (F(D or infinity) - F(top)).
+    Learned: ``d50_``, ``d95_`` (cm), ``c_``, ``rmse_``, ``r2_``, ``converged_``, ``n_points_``, ``top_``.
     """
 
     def __init__(self, d50=None, d95=None, truncated=False):
@@ -64,23 +70,23 @@ class LogisticDepthModel(RegressorMixin, BaseEstimator):
         self.d95 = d95
         self.truncated = truncated
 
-    def fit(self, X, y):
-        depths, cum = _depths_and_targets(X, y)
-        needed = 3 if self.truncated else 2
+    def fit(self, X, y, top=0.0):
+        depths, cum = _depths_and_targets(X, y, top)
+        needed = (3 if self.truncated else 2) + int(top > 0)
         if len(depths) < needed:
             raise InputError(f"the logistic model needs at least {needed} depth increments to fit D50 and D95"
-                             + (" of a truncated profile" if self.truncated else ""))
+                             + (" of a truncated profile" if self.truncated else "")
+                             + (" below a missing surface" if top > 0 else ""))
         d50 = self.d50 if self.d50 is not None else _interpolated_depth(depths, cum, 0.5)
         d95 = self.d95 if self.d95 is not None else max(_interpolated_depth(depths, cum, 0.95), d50 * 1.5)
         check_logistic_parameters(d50, d95)
-        log_depths = np.log(depths)
-        deepest = int(np.argmax(depths))
+        depths_with_top = np.concatenate(([top], depths))
+        end = np.inf if not self.truncated else depths.max()
 
         def residuals(p):  # p = [log D50, log(D95 - D50)]
-            log_d50 = p[0]
-            c = -LOGISTIC_CONSTANT * np.log(10.0) / (np.log(np.exp(p[0]) + np.exp(p[1])) - log_d50)
-            model = 1.0 / (1.0 + np.exp(np.clip(c * (log_depths - log_d50), -700, 700)))
-            return (model / model[deepest] if self.truncated else model) - cum
+            c = -LOGISTIC_CONSTANT * np.log(10.0) / (np.log(np.exp(p[0]) + np.exp(p[1])) - p[0])
+            at_top, model, at_end = np.split(_logistic_at(np.append(depths_with_top, end), p[0], c), [1, -1])
+            return (model - at_top) / (at_end - at_top) - cum
 
         start = np.array([np.log(d50), np.log(d95 - d50)])
         result = least_squares(residuals, start, method="lm" if len(depths) > needed else "trf",
@@ -91,6 +97,7 @@ class LogisticDepthModel(RegressorMixin, BaseEstimator):
         self.rmse_, self.r2_ = _fit_statistics(result.fun, cum)
         self.converged_ = bool(result.success)
         self.n_points_ = len(depths)
+        self.top_ = float(top)
         return self
 
     def predict(self, X):
@@ -111,28 +118,31 @@ class BetaDepthModel(RegressorMixin, BaseEstimator):
     truncated: False (default) fits Y(d), taking the observed total as the whole profile;
     True fits Y(d) / Y(D), D = the deepest depth in X, which removes the bias towards small
     beta of profiles that stop early.
-    Learned: ``beta_``, ``d50_`` and ``d95_`` (derived, cm), ``rmse_``, ``r2_``, ``converged_``.
+    ``fit(X, y, top=0)``: as :class:`LogisticDepthModel`; the conditional distribution of the beta
+    model below ``top`` is the model itself shifted down by ``top`` (beta**top cancels).
+    Learned: ``beta_``, ``d50_`` and ``d95_`` (derived, cm), ``rmse_``, ``r2_``, ``converged_``, ``top_``.
     """
 
     def __init__(self, beta=None, truncated=False):
         self.beta = beta
         self.truncated = truncated
 
-    def fit(self, X, y):
-        depths, cum = _depths_and_targets(X, y)
-        needed = 2 if self.truncated else 1
+    def fit(self, X, y, top=0.0):
+        depths, cum = _depths_and_targets(X, y, top)
+        needed = (2 if self.truncated else 1) + int(top > 0)
         if len(depths) < needed:
             raise InputError(f"the beta model needs at least {needed} depth increment(s)"
-                             + (" for a truncated profile" if self.truncated else ""))
+                             + (" for a truncated profile" if self.truncated else "")
+                             + (" below a missing surface" if top > 0 else ""))
         beta = self.beta
         if beta is None:
-            beta = 0.5 ** (1.0 / _interpolated_depth(depths, cum, 0.5))
+            beta = 0.5 ** (1.0 / _interpolated_depth(depths - top, cum, 0.5))
         check_beta(beta)
 
         deepest = int(np.argmax(depths))
 
         def residuals(p):  # p = [log(-log beta)] keeps 0 < beta < 1
-            model = -np.expm1(-np.exp(p[0]) * depths)
+            model = -np.expm1(-np.exp(p[0]) * (depths - top))
             return (model / model[deepest] if self.truncated else model) - cum
 
         result = least_squares(residuals, [np.log(-np.log(beta))], method="trf",
@@ -143,6 +153,7 @@ class BetaDepthModel(RegressorMixin, BaseEstimator):
         self.rmse_, self.r2_ = _fit_statistics(result.fun, cum)
         self.converged_ = bool(result.success)
         self.n_points_ = len(depths)
+        self.top_ = float(top)
         return self
 
     def predict(self, X):

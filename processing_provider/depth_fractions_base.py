@@ -17,8 +17,9 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputString, QgsProcessingPa
 from ..core.errors import InputError
 from .algorithm import WholesoilAlgorithm, core_callbacks
 from .parameters import (INPUT, OUTPUT_HTML, add_html_output, add_layers_parameter, add_normalize_parameter,
-                         add_raster_value, add_value_parameter, hidden, html_output, layers_parameter,
-                         raster_output, raster_value, table_with_values, value_parameter)
+                         add_profile_depth_parameter, add_raster_value, add_value_parameter, hidden, html_output,
+                         layers_parameter, push_notes, raster_output, raster_value, table_with_values,
+                         value_parameter)
 
 OUTPUT = "OUTPUT"
 OUTPUT_RASTER = "OUTPUT_RASTER"
@@ -44,11 +45,19 @@ class DepthFractionsBase(WholesoilAlgorithm):
             "partitioning", "layers")
     RASTER_UNITS = {OUTPUT: "fraction", OUTPUT_RASTER: "fraction"}
 
-    def write_fraction_raster(self, values, output, scheme, normalize, feedback):
+    def layer_options(self, parameters, context):
+        """(layer scheme, normalize, profile depth in cm) of the run."""
+        return (layers_parameter(self, parameters, context), self.parameterAsBoolean(parameters, "NORMALIZE", context),
+                self.parameterAsDouble(parameters, "PROFILE_DEPTH", context))
+
+    def write_fraction_raster(self, values, output, options, feedback):
         """Write the fraction raster of ``values`` (name -> raster path or number); returns the band means."""
+        from ..core.depth import coverage_note
         from ..core.partitioning import raster_fractions
 
-        return raster_fractions(self.MODEL, values, output, scheme, normalize, **raster_engine(feedback)).mean
+        run = raster_fractions(self.MODEL, values, output, *options, **raster_engine(feedback))
+        push_notes(feedback, [coverage_note(*options)])
+        return run.mean
 
     def write_report(self, path, scheme, profiles):
         import pandas as pd
@@ -71,6 +80,7 @@ class DepthFractionsAlgorithm(DepthFractionsBase):
             add_value_parameter(self, name, description, default, minimum, maximum)
         add_layers_parameter(self)
         add_normalize_parameter(self)
+        add_profile_depth_parameter(self)
         self.addParameter(QgsProcessingParameterField(
             ID_FIELD, "Id field naming the report's curves",
             parentLayerParameterName=INPUT, optional=True))
@@ -83,21 +93,24 @@ class DepthFractionsAlgorithm(DepthFractionsBase):
         self.addOutput(QgsProcessingOutputString(FRACTIONS, "Fractions per layer (numbers mode)"))
 
     def compute(self, parameters, context, feedback):
-        scheme = layers_parameter(self, parameters, context)
-        normalize = self.parameterAsBoolean(parameters, "NORMALIZE", context)
+        options = self.layer_options(parameters, context)
+        scheme = options[0]
         names = [name for name, *_ in self.PARAMETERS]
         html = html_output(self, parameters, context)
         if any(value_parameter(self, parameters, context, name)[0] == "raster" for name in names):
-            return self._former_raster_mode(parameters, context, feedback, names, scheme, normalize, html)
+            return self._former_raster_mode(parameters, context, feedback, names, options, html)
         source = self.parameterAsSource(parameters, INPUT, context)
         if source is None:
-            return self._numbers(parameters, context, feedback, names, scheme, normalize, html)
+            return self._numbers(parameters, context, feedback, names, options, html)
+        from ..core.depth import coverage_note
         from ..core.partitioning import FRACTION_PREFIX, table_fractions
 
         if parameters.get(OUTPUT) is None:
             raise InputError("table input: set the output 'Depth fractions'")
         table, values, added = table_with_values(self, parameters, context, names, source, feedback)
-        fractions = table_fractions(table, self.MODEL, values, scheme, normalize).drop(columns=added)
+        fractions = table_fractions(table, self.MODEL, values, *options[:2], profile_depth=options[2]).drop(
+            columns=added)
+        push_notes(feedback, [coverage_note(*options)])
         results = {OUTPUT: self.table_output(parameters, context, fractions, source)}
         if html:
             ids = self.parameterAsFields(parameters, ID_FIELD, context)
@@ -113,14 +126,17 @@ class DepthFractionsAlgorithm(DepthFractionsBase):
 
         return table_to_sink(self, parameters, OUTPUT, context, table, source)
 
-    def _numbers(self, parameters, context, feedback, names, scheme, normalize, html):
+    def _numbers(self, parameters, context, feedback, names, options, html):
+        from ..core.depth import coverage_note
         from ..core.partitioning import model_fractions
 
+        scheme = options[0]
         given = {name: value_parameter(self, parameters, context, name) for name in names}
         if any(kind not in ("number",) for kind, _ in given.values()):
             raise InputError("fields and expressions need an input table")
         values = {name.lower(): value for name, (_, value) in given.items()}
-        fractions = model_fractions(self.MODEL, values, scheme, normalize)
+        fractions = model_fractions(self.MODEL, values, *options[:2], profile_depth=options[2])
+        push_notes(feedback, [coverage_note(*options, fractions)])
         text = "; ".join(f"{label} cm: {value:.4f}" for label, value in zip(scheme.labels, fractions))
         feedback.pushInfo(f"Fractions ({self.MODEL} model): {text}")
         results = {FRACTIONS: text}
@@ -130,16 +146,16 @@ class DepthFractionsAlgorithm(DepthFractionsBase):
             results[OUTPUT_HTML] = html
         return results
 
-    def _former_raster_mode(self, parameters, context, feedback, names, scheme, normalize, html):
+    def _former_raster_mode(self, parameters, context, feedback, names, options, html):
         output = self.parameterAsOutputLayer(parameters, OUTPUT_RASTER, context)
         if not output:
             raise InputError("raster inputs: set OUTPUT_RASTER, or use the raster algorithm "
                              f"wholesoil:{self.NAME}raster")
         values = {name.lower(): raster_value(self, parameters, context, name) for name in names}
-        means = self.write_fraction_raster(values, output, scheme, normalize, feedback)
+        means = self.write_fraction_raster(values, output, options, feedback)
         results = {OUTPUT_RASTER: output}
         if html:
-            self.write_report(html, scheme, {"mean over pixels": means})
+            self.write_report(html, options[0], {"mean over pixels": means})
             results[OUTPUT_HTML] = html
         return results
 
@@ -156,21 +172,21 @@ class DepthFractionsRasterAlgorithm(DepthFractionsBase):
             add_raster_value(self, name, description, default, minimum, maximum, constant=several)
         add_layers_parameter(self)
         add_normalize_parameter(self)
+        add_profile_depth_parameter(self)
         self.addParameter(raster_output(OUTPUT, "Depth fractions (one band per layer)"))
         add_html_output(self)
 
     def compute(self, parameters, context, feedback):
-        scheme = layers_parameter(self, parameters, context)
-        normalize = self.parameterAsBoolean(parameters, "NORMALIZE", context)
+        options = self.layer_options(parameters, context)
         values = {name.lower(): raster_value(self, parameters, context, name) for name, *_ in self.PARAMETERS}
         if all(isinstance(v, float) for v in values.values()):
             raise InputError("give at least one parameter as a raster (" +
                              ", ".join(f"{name}_RASTER" for name, *_ in self.PARAMETERS) + ")")
         output = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        means = self.write_fraction_raster(values, output, scheme, normalize, feedback)
+        means = self.write_fraction_raster(values, output, options, feedback)
         results = {OUTPUT: output}
         html = html_output(self, parameters, context)
         if html:
-            self.write_report(html, scheme, {"mean over pixels": means})
+            self.write_report(html, options[0], {"mean over pixels": means})
             results[OUTPUT_HTML] = html
         return results

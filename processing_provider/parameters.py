@@ -18,12 +18,16 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessi
                        QgsProcessingParameterString, QgsProperty,
                        QgsPropertyDefinition)
 
+from ..core.depth import PROFILE_DEPTH
 from ..core.errors import InputError
 from ..core.layers import DEFAULT_SCHEME, NAMED_SCHEMES, layer_scheme
 
 INPUT = "INPUT"
 LAYERS = "LAYERS"
 OUTPUT_HTML = "OUTPUT_HTML"
+#: core.depth.MISSING_SURFACE with its labels.
+MISSING_SURFACE_CHOICES = (("refuse", "refuse (not fitted, with the reason)"),
+                           ("conditional", "fit the covered depths conditionally"))
 
 
 def _number(name, description, default, minimum, maximum, optional=False):
@@ -138,6 +142,38 @@ def add_normalize_parameter(algorithm):
     algorithm.addParameter(QgsProcessingParameterBoolean(
         "NORMALIZE", "Fractions sum to 1 over the layers (else: of the whole profile)",
         defaultValue=True))
+
+
+def add_profile_depth_parameter(algorithm):
+    depth = QgsProcessingParameterNumber(
+        "PROFILE_DEPTH", "Profile depth (cm): normalised fractions are shares of 0 cm to it",
+        QgsProcessingParameterNumber.Double, PROFILE_DEPTH)
+    depth.setMinimum(0.0)
+    algorithm.addParameter(depth)
+
+
+def add_surface_parameters(algorithm):
+    """SURFACE_TOLERANCE and MISSING_SURFACE of the depth-model fits."""
+    tolerance = QgsProcessingParameterNumber(
+        "SURFACE_TOLERANCE", "Surface tolerance (cm): a profile starting deeper misses its surface",
+        QgsProcessingParameterNumber.Double, 0.0)
+    tolerance.setMinimum(0.0)
+    algorithm.addParameter(advanced(tolerance))
+    algorithm.addParameter(advanced(enum_parameter("MISSING_SURFACE", "Profiles missing their surface",
+                                                   MISSING_SURFACE_CHOICES)))
+
+
+def surface_parameters(algorithm, parameters, context):
+    """(surface tolerance in cm, missing-surface rule) from the parameters."""
+    return (algorithm.parameterAsDouble(parameters, "SURFACE_TOLERANCE", context),
+            enum_code(algorithm, parameters, context, "MISSING_SURFACE", MISSING_SURFACE_CHOICES))
+
+
+def push_notes(feedback, notes):
+    """Show a core function's notes for the user as warnings in the Processing log."""
+    for note in notes:
+        if note:
+            feedback.pushWarning(note)
 
 
 def add_html_output(algorithm, description=None):

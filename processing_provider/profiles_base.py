@@ -11,7 +11,8 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
                        QgsProcessingParameterField, QgsProcessingParameterString)
 
 from .algorithm import WholesoilAlgorithm
-from .parameters import INPUT, LAYERS, OUTPUT_HTML, add_html_output, html_output
+from .parameters import (INPUT, LAYERS, OUTPUT_HTML, add_html_output, enum_code, enum_parameter, html_output,
+                         push_notes)
 from .qgis_io import source_to_table, table_to_sink
 
 OUTPUT = "OUTPUT"
@@ -19,6 +20,8 @@ OUTPUT_PROFILES = "OUTPUT_PROFILES"
 ID_FIELD, TOP_FIELD, BOTTOM_FIELD = "ID_FIELD", "TOP_FIELD", "BOTTOM_FIELD"
 VALUE_FIELDS = "VALUE_FIELDS"
 PLOT_PROFILE = "PLOT_PROFILE"
+#: core.horizons.ORGANIC with its labels.
+ORGANIC = (("exclude", "leave them out"), ("keep", "keep them (depths from the top of the organic layer)"))
 
 
 def warn_profiles(feedback, rows, id_field):
@@ -42,6 +45,11 @@ class ProfileAlgorithm(WholesoilAlgorithm):
                                                       parentLayerParameterName=INPUT))
         self.addParameter(QgsProcessingParameterField(BOTTOM_FIELD, "Bottom depth field (cm)",
                                                       parentLayerParameterName=INPUT))
+        self.addParameter(enum_parameter("ORGANIC", "Horizons above the mineral surface (negative depths)", ORGANIC))
+
+    def organic(self, parameters, context):
+        """The organic-horizon rule chosen (see core.horizons.read_horizons)."""
+        return enum_code(self, parameters, context, "ORGANIC", ORGANIC)
 
     def add_value_fields(self, name, description, multiple=True):
         self.addParameter(QgsProcessingParameterField(name, description, parentLayerParameterName=INPUT,
@@ -70,9 +78,10 @@ class ProfileAlgorithm(WholesoilAlgorithm):
         return tuple(self.parameterAsFields(parameters, name, context)[0]
                      for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD))
 
-    def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field):
-        """Write OUTPUT (and OUTPUT_PROFILES when asked); report profiles that are not ok."""
+    def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field, notes=()):
+        """Write OUTPUT (and OUTPUT_PROFILES when asked); report the notes and the profiles that are not ok."""
         results = {OUTPUT: table_to_sink(self, parameters, OUTPUT, context, table, source)}
+        push_notes(feedback, notes)
         if profiles is not None:
             not_ok = profiles[profiles["status"].ne("ok")]
             done = int(profiles["status"].ne("error").sum())

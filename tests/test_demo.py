@@ -3,30 +3,63 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from wholesoil.core.demo import run_demo
 from wholesoil.core.tables import read_table
 
 
-def test_demo_writes_every_output(tmp_path, monkeypatch):
-    from wholesoil.core import demo
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """(output folder, index path, log lines, figures by PNG name) of one demo run."""
+    from wholesoil.core import demo as module
 
+    folder = tmp_path_factory.mktemp("run") / "demo"
     figures = {}
-    save_png = demo.save_png
-    monkeypatch.setattr(demo, "save_png", lambda figure, path: figures.setdefault(Path(path).name, figure)
-                        and save_png(figure, path))
+    save_png = module.save_png
     lines = []
-    index = run_demo(tmp_path / "demo", log=lines.append)
-    names = {p.name for p in (tmp_path / "demo").iterdir()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "save_png", lambda figure, path: figures.setdefault(Path(path).name, figure)
+                      and save_png(figure, path))
+        index = run_demo(folder, log=lines.append)
+    return folder, index, lines, figures
+
+
+def test_demo_writes_every_output(demo):
+    folder, index, lines, _ = demo
+    names = {p.name for p in folder.iterdir()}
     for expected in ("index.html", "jackson_biome_fractions.csv", "silsoe_beta_fits.csv", "srdb_bnpp_by_layer.gpkg",
                      "americas_root_fractions.tif", "americas_bnpp_by_layer.tif", "israd_ages.csv",
                      "neon_spline_globalsoilmap.csv", "neon_DEJU_roots.png", "srdb_rh_forest.wsmodel",
                      "srdb_rh_forest.html"):
         assert expected in names
-    assert str(tmp_path / "demo") in lines[-1]
+    assert str(folder) in lines[-1]
     assert open(index).read().count("<img") >= 6
-    ages = read_table(tmp_path / "demo" / "israd_ages.csv")
+    ages = read_table(folder / "israd_ages.csv")
     assert ages["status"].isin(["ok", "two_roots", "out_of_range", "extrapolated_curve", "missing_input"]).all()
-    assert not any(p.name.startswith(".") for p in (tmp_path / "demo").iterdir())
+    assert not any(p.name.startswith(".") for p in folder.iterdir())
+
+
+def test_demo_soc_stocks_are_organic_carbon_only(demo, resources):
+    """The demo's NEON stocks come from estimatedOC, not carbonTot (which holds carbonate carbon): each layer
+    stock is the overlap-weighted sum of estimatedOC x bulkDen / 10 over the horizons, computed here."""
+    folder, index, _, _ = demo
+    horizons = read_table(resources / "sample_data" / "neon_megapit_horizons.csv")
+    stocks = read_table(folder / "neon_soc_stocks.csv").dropna(subset=["soc_mg_ha"])
+    assert len(stocks) >= 80
+    for _, row in stocks.iterrows():
+        top, bottom = row["horizonTopDepth"], row["horizonBottomDepth"]
+        part = horizons[horizons["siteID"] == row["siteID"]]
+        overlap = part["horizonBottomDepth"].clip(top, bottom) - part["horizonTopDepth"].clip(top, bottom)
+        assert row["soc_mg_ha"] == pytest.approx((part["estimatedOC"] * part["bulkDen"] / 10 * overlap).sum(),
+                                                 rel=1e-9)
+    jorn = stocks[(stocks["siteID"] == "JORN") & (stocks["horizonTopDepth"] == 30)]["soc_mg_ha"].iloc[0]
+    assert jorn == pytest.approx(6.71, abs=0.01)  # carbonTot, with carbonate carbon, gives 106
+    assert "estimatedOC" in open(index).read()
+
+
+def test_demo_page_explains_each_panel_with_units_on_every_axis(demo):
+    _, index, _, figures = demo
     page = open(index).read()
     assert page.count("class='note'") >= page.count("<img"), "one sentence per panel"
     for name, figure in figures.items():  # every axis says its unit (or is a fraction or a share)

@@ -82,7 +82,7 @@ def test_out_of_range_missing_and_impossible_values():
                                     "out_of_range"]
     assert np.isnan(ages.k_slow).all() and ages.n_roots.tolist() == [0] * 5
     assert any("rows 1, 5" in note for note in ages.notes)
-    with pytest.raises(InputError, match="below -1000 .* row 2"):
+    with pytest.raises(InputError, match="Δ14C .* at least -1000 .* row 2"):
         rc.radiocarbon_ages([-10.0, -1001.0], [2000, 2000], [0, 0])
 
 

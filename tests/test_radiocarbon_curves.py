@@ -32,6 +32,16 @@ def test_graven_matches_source_file(real_data):
     np.testing.assert_array_equal(curve.zone_indices(["NHc14", "tropicsc14", "SHc14", ""]), [0, 1, 2, -1])
 
 
+@pytest.mark.parametrize("name", ["intcal20", "shcal20"])
+def test_calibration_extracts_match_the_shared_records(name, resources, shared_data):
+    """resources/atm14c/{intcal20,shcal20}.csv: the shared records' cal_bp and d14c up to AD 1849, unchanged."""
+    original = pd.read_csv(shared_data / "atm_14c" / f"{name}.csv", dtype=str)
+    shipped = pd.read_csv(resources / "atm14c" / f"{name}.csv", dtype=str)
+    expected = original[original["cal_bp"].astype(int) >= 101][["cal_bp", "d14c"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shipped, expected)
+    assert name in rc.CALIBRATION_CURVES and "doi:10.1017/RDC.2020" in rc.CALIBRATION_CURVES[name][1]
+
+
 def test_zone_from_latitude_follows_methods_rule():
     curve = rc.load_curve("hua2021")
     lat = [90, 40, 39.9, 20, 19.9, 0, -0.1, -40, -40.1, -90, np.nan]

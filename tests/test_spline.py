@@ -134,7 +134,7 @@ def test_bad_profiles_are_named_and_the_others_processed():
     assert set(status[status == "error"].index) == {"overlap", "negative", "inverted", "text"}
     first = len(good) + 1
     assert f"0-20 cm (row {first}) and 15-30 cm (row {first + 1}) overlap" in messages["overlap"]
-    assert "negative depth" in messages["negative"] and f"row {first + 2}" in messages["negative"]
+    assert "spans the mineral soil surface" in messages["negative"] and f"row {first + 2}" in messages["negative"]
     assert "inverted horizon 30-20 cm" in messages["inverted"]
     assert "'soc' has non-numeric values ('n.d.')" in messages["text"]
     assert set(result.layers["id"]) == set(good["id"])

@@ -122,3 +122,31 @@ def test_unknown_plot_profile_fails_before_writing(algorithm, wholesoil_processi
             "VALUE_FIELDS": ["c"], "LAYERS": "0,20", "PLOT_PROFILE": "NOPE", "OUTPUT": str(out),
             "OUTPUT_HTML": str(tmp_path / "r.html")})
     assert not out.exists()
+
+
+def test_soc_stocks_in_percent_and_organic_horizons_in_qgis(wholesoil_processing, resources, tmp_path):
+    """ISRaD sample profiles in QGIS: lyr_c_org in % (OC_UNIT 0) gives ISRaD's own lyr_soc; the organic
+    horizons above 0 cm are left out (ORGANIC 0) or kept (ORGANIC 1) instead of rejecting the profile."""
+    source = resources / "sample_data" / "israd_sample_profiles.csv"
+    params = {"INPUT": str(source), "ID_FIELD": "profile_id", "TOP_FIELD": "lyr_top", "BOTTOM_FIELD": "lyr_bot",
+              "SOC_FIELD": "lyr_c_org", "BD_FIELD": "lyr_bd_samp_filled", "OC_UNIT": 0, "LAYERS": ""}
+    for organic in (0, 1):
+        out, summary = tmp_path / f"s{organic}.csv", tmp_path / f"p{organic}.csv"
+        wholesoil_processing.run("wholesoil:socstocksbylayer", {**params, "ORGANIC": organic, "OUTPUT": str(out),
+                                                                "OUTPUT_PROFILES": str(summary)})
+        stocks, profiles = read_table(out), read_table(summary)
+        assert profiles["status"].ne("error").all()
+        both = stocks["soc_mg_ha"].notna() & stocks["lyr_soc"].notna()
+        ratio = stocks.loc[both, "soc_mg_ha"] / (100 * stocks.loc[both, "lyr_soc"])
+        assert both.sum() >= 20 and abs(ratio.median() - 1) < 0.02
+    raw = read_table(source)
+    organic_profiles = raw.loc[raw["lyr_top"] < 0, "profile_id"].unique()
+    assert len(organic_profiles) and profiles.set_index("profile_id").loc[organic_profiles, "repairs"].str.contains(
+        "kept the organic horizon").all()
+
+
+def test_nan_parameter_through_qgis_process(tmp_path):
+    out = tmp_path / "f.csv"
+    done = run_qgis_process("run", "wholesoil:depthfractionslogistic", "--", "D50=nan", "D95=80", f"OUTPUT={out}",
+                            check=False)
+    assert done.returncode != 0 and "D50 must be a finite number, not nan" in done.stderr and not out.exists()

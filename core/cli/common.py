@@ -1,7 +1,9 @@
 """Helpers shared by the CLI commands: parsing, value resolution, progress and output."""
 
 import argparse
+import math
 import os
+import re
 import sys
 
 from ..errors import InputError
@@ -14,7 +16,15 @@ PNG = (".png",)
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on stderr and exit code 2."""
+    """An ArgumentParser whose usage errors are one line on stderr and exit code 2.
+
+    A value starting with '-' and a digit or 'inf' (``--layers -10,0,20``, ``--vlow -inf``) is a
+    value, not an option: no option of wholesoil looks like a negative number.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(\.?\d|inf)", re.IGNORECASE)  # "looks like a number"
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -35,15 +45,20 @@ def is_raster_path(text):
 def resolve_value(option, text, table=None):
     """A number, a raster path or a column name, from the text of an option.
 
-    Numbers are constants; an existing file with a raster extension is a raster; any other
-    text is a column of ``table`` (an error when there is no table).
+    Numbers are constants and must be finite ('nan' and 'inf' are refused); an existing file
+    with a raster extension is a raster; any other text is a column of ``table`` (an error when
+    there is no table).
     """
     if text is None:
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        pass
+        number = None
+    if number is not None:
+        if not math.isfinite(number):
+            raise InputError(f"{option}: {text} is not a finite number")
+        return number
     if is_raster_path(text):
         if not os.path.exists(text):
             raise InputError(f"{option}: raster {text} does not exist")

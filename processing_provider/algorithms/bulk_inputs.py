@@ -4,8 +4,8 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
                        QgsProcessingParameterNumber, QgsProcessingParameterString)
 
 from ..algorithm import WholesoilAlgorithm, core_callbacks
-from ..balance_base import BALANCE_GROUP, BALANCE_TAGS, add_field, field, push_notes
-from ..parameters import INPUT, enum_parameter, enum_code
+from ..balance_base import BALANCE_GROUP, BALANCE_TAGS, add_field, field
+from ..parameters import INPUT, enum_code, enum_parameter, push_notes
 from ..qgis_io import source_to_table, table_to_sink
 
 FIELDS = (("AGE_FIELD", "C age field (yr)", "age_slow_yr"), ("TOP_FIELD", "Layer top field (cm)", "lyr_top"),
@@ -38,10 +38,16 @@ thickness and organic C is a unit slip (ISRaD's Finstad_2020 entry holds Mg C ha
 warning names the rows; if every value is like that the stock unit is wrong (an error). Output fields: c_stock_mg_ha
 (Mg C ha-1, megagrams per hectare) and ibulk_mg_ha_yr (Mg C ha-1 yr-1).
 
+Impossible values (an age that is not a positive number, negative organic C or stock, bulk density outside 0-2.65 g
+cm-3, coarse fragments outside 0-100 %) leave their feature without a stock or Ibulk and are listed in a warning.
+
 Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): both are harmonised per profile
 (Profile id field) with depth-weighted amounts per cm times the layer thickness; layers above the mineral surface
 (negative top) are left out. A target layer covered less than the minimum coverage (default 1, the whole layer) gets
-no value; the output then has one feature per profile and layer with the covered share (_contrib).
+no value; the output then has one feature per profile and layer with the covered share (_contrib), the layer's age
+(C stock / Ibulk, the stock-weighted harmonic mean of the ages within it, in the C age field's name) and the profile
+attributes (the fields constant within every profile, such as land cover, treatment and coordinates, and the
+geometry).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -73,4 +79,4 @@ no value; the output then has one feature per profile and layer with the covered
                                        self.parameterAsDouble(parameters, "MIN_COVERAGE", context),
                                        **core_callbacks(feedback, end=90))
         push_notes(feedback, notes)
-        return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out, None if layers else source)}
+        return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out, source)}

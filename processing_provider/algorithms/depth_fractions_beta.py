@@ -10,8 +10,10 @@ larger means deeper.
 
 Layers: depth breaks in cm (default 0,20,40,60,80,100,150,200) or standard7, standard5, globalsoilmap.
 
-Normalize (default on): the shares sum to 1 over the layers. Off: shares of the infinite-depth total, as tabulated
-by Jackson et al. (1996), e.g. 93 % in 0-30 cm for tundra (β = 0.914).
+Profile depth (default 200 cm) and Normalize (default on): the fractions are shares of the profile from the surface
+to the profile depth, so layers covering 0-200 cm sum to 1 and layers covering part of it (for example 30,100) sum
+to the share they hold, with a warning in the log; layers deeper than the profile depth are refused. Off: shares of
+the infinite-depth total, as tabulated by Jackson et al. (1996), e.g. 93 % in 0-30 cm for tundra (β = 0.914).
 """
 
 

@@ -13,8 +13,10 @@ than D50).
 Layers: depth breaks in cm (default 0,20,40,60,80,100,150,200) or standard7, standard5, globalsoilmap. They must be
 contiguous, increasing and non-negative.
 
-Normalize (default on): the fractions sum to 1 over the layers, as BNPP totals are reported for the profile. Off:
-shares of the infinite-depth total.
+Profile depth (default 200 cm) and Normalize (default on): the fractions are shares of the profile from the surface
+to the profile depth, so layers covering 0-200 cm sum to 1 and layers covering part of it (for example 30,100) sum
+to the share they hold, with a warning in the log; layers deeper than the profile depth are refused. Off: shares of
+the infinite-depth total. BNPP totals are reported for the 0-200 cm profile.
 """
 
 

@@ -37,7 +37,8 @@ points).
 Filter (optional): keep only rows where a field equals a value, for example rootStatus=live;sizeCategory=VALUE, with
 VALUE NEON's fine-root size class as written in its table. Values are densities per volume (for example g m-3) or
 amounts per area (divided by the thickness). Without a bottom depth field every increment is the given thickness
-thick (NEON's megapit root table: 10 cm).
+thick (NEON's megapit root table: 10 cm to 1 m, 20 cm below); a site whose increment tops lie further apart than the
+thickness in every profile gets a note, since the gaps count as holding no roots (give a bottom depth field then).
 
 Properties (optional): a horizon table with site, top and bottom fields and properties such as nitrogen. For each
 property the output adds phi_PROPERTY = Y(D2) / Y(D1) and the depth exponent of the relative concentration (property

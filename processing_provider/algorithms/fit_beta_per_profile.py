@@ -4,7 +4,8 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterField, QgsProcessingParameterNumber)
 
 from ..algorithm import core_callbacks
-from ..parameters import INPUT, LAYERS, enum_parameter, enum_code, html_output
+from ..parameters import (INPUT, LAYERS, add_profile_depth_parameter, add_surface_parameters, enum_code,
+                          enum_parameter, html_output, surface_parameters)
 from ..profiles_base import ProfileAlgorithm, warn_profiles
 from ..qgis_io import table_to_sink
 
@@ -34,6 +35,14 @@ Output: one row per profile with beta, d50_cm, d95_cm, rmse, r2, status, message
 observed_total, observed_depth_cm and xTARGET (x100 for 100 cm), then the fields constant within each profile (a
 point input keeps its points). Profiles that cannot be fitted are listed with a message; the others are fitted.
 
+A fit needs the profile's surface: a profile whose first increment with a value starts deeper than the surface
+tolerance (default 0 cm) is refused with the reason, or fitted conditionally on the covered depths, (Y(d) - Y(top))
+/ (Y(D) - Y(top)), with status conditional (never ok); its X100 is then (1 - β^100) / (β^top - β^d0) x X.
+
+The fractions are shares of the profile from the surface to the profile depth (default 200 cm): layers covering only
+part of it sum to less than 1. Horizons above the mineral surface (negative depths) are left out or kept, as in SOC
+stocks by layer.
+
 Exponential share model (optional output): share = a exp(-b mid-depth) fitted to the observed shares of the
 increments (amount / profile total) of all profiles of a group (Luo et al., BNPP preprint, Table S3), per value of
 the group field or over all profiles.
@@ -48,8 +57,10 @@ Y(d)/Y(D) with D the deepest increment instead, which removes that bias.
         self.add_value_fields("VALUE_FIELD", "Value field (amount or density)", multiple=False)
         self.addParameter(enum_parameter("VALUE_KIND", "Values are", VALUE_KINDS))
         self.add_layers()
-        self.addParameter(QgsProcessingParameterBoolean("NORMALIZE", "Fractions sum to 1 over the layers",
-                                                        defaultValue=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "NORMALIZE", "Normalise the fractions (shares of the profile to the profile depth)", defaultValue=True))
+        add_profile_depth_parameter(self)
+        add_surface_parameters(self)
         target = QgsProcessingParameterNumber("TARGET_DEPTH", "Depth of the extrapolated stock (cm)",
                                               QgsProcessingParameterNumber.Double, 100.0)
         target.setMinimum(0.0)
@@ -65,6 +76,7 @@ Y(d)/Y(D) with D the deepest increment instead, which removes that bias.
 
     def compute(self, parameters, context, feedback):
         from ...core.beta_profiles import fit_beta_profiles
+        from ...core.depth import FITTED_STATUSES
 
         source, table, id_field, top_field, bottom_field = self.read_input(parameters, context, feedback)
         value = self.parameterAsFields(parameters, "VALUE_FIELD", context)[0]
@@ -75,11 +87,13 @@ Y(d)/Y(D) with D the deepest increment instead, which removes that bias.
                                    self.parameterAsBoolean(parameters, "NORMALIZE", context),
                                    self.parameterAsDouble(parameters, "TARGET_DEPTH", context), group,
                                    self.parameterAsBoolean(parameters, "TRUNCATED", context),
-                                   **core_callbacks(feedback, end=90))
+                                   *surface_parameters(self, parameters, context),
+                                   self.parameterAsDouble(parameters, "PROFILE_DEPTH", context),
+                                   self.organic(parameters, context), **core_callbacks(feedback, end=90))
         profiles = result.profiles
-        fitted = profiles["status"].eq("ok")
+        fitted = profiles["status"].isin(FITTED_STATUSES)
         feedback.pushInfo(f"Fitted β to {int(fitted.sum())} of {len(profiles)} profiles")
-        warn_profiles(feedback, profiles[~fitted], id_field)
+        warn_profiles(feedback, profiles[profiles["status"].ne("ok")], id_field)
         results = self.write_outputs(parameters, context, feedback, source, profiles, None, id_field)
         if parameters.get("OUTPUT_GROUPS") is not None:
             results["OUTPUT_GROUPS"] = table_to_sink(self, parameters, "OUTPUT_GROUPS", context, result.groups)

@@ -4,7 +4,8 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessi
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField)
 
 from ..algorithm import WholesoilAlgorithm, core_callbacks
-from ..parameters import INPUT, OUTPUT_HTML, enum_parameter, add_html_output, enum_code, html_output
+from ..parameters import (INPUT, OUTPUT_HTML, add_html_output, add_surface_parameters, enum_code, enum_parameter,
+                          html_output, surface_parameters)
 from ..profiles_base import warn_profiles
 from ..qgis_io import source_to_table, table_to_sink
 
@@ -40,9 +41,14 @@ deepest increment, which removes the bias towards shallow D50, D95 and small β.
 Values are amounts per increment (for example g m-2) or densities per volume (for example mg cm-3, multiplied by the
 increment thickness).
 
-Output fields: the profile id, model, n_increments, max_depth_cm, the parameters, rmse and r2 of the fit, status
-(ok, not_converged, not_fitted) and message. Profiles that cannot be fitted (negative or overlapping depths, no
-positive value, too few increments) are listed with a message; the others are still fitted.
+A fit needs the profile's surface: a profile whose first increment with a value starts deeper than the surface
+tolerance (default 0 cm) is refused with the reason, or fitted conditionally on the covered depths, (F(d) - F(top))
+/ (F(D) - F(top)), with status conditional (never ok).
+
+Output fields: the profile id, model, n_increments, covered_top_cm (top of the first increment with a value),
+max_depth_cm, the parameters, rmse and r2 of the fit, status (ok, conditional, not_converged, not_fitted) and
+message. Profiles that cannot be fitted (negative or overlapping depths, no positive value, too few increments) are
+listed with a message; the others are still fitted.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -57,11 +63,12 @@ positive value, too few increments) are listed with a message; the others are st
         self.addParameter(QgsProcessingParameterBoolean(
             "TRUNCATED", "Profiles stop before all roots (fit the model scaled to 1 at the deepest increment)",
             defaultValue=False))
+        add_surface_parameters(self)
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Fitted profiles", QgsProcessing.TypeVector))
         add_html_output(self)
 
     def compute(self, parameters, context, feedback):
-        from ...core.depth import fit_depth_profiles, fitted_curves
+        from ...core.depth import FITTED_STATUSES, fit_depth_profiles, fitted_curves
 
         source = self.parameterAsSource(parameters, INPUT, context)
         fields = {name: self.parameterAsFields(parameters, name, context)[0]
@@ -71,10 +78,11 @@ positive value, too few increments) are listed with a message; the others are st
         truncated = self.parameterAsBoolean(parameters, "TRUNCATED", context)
         table = source_to_table(source, feedback)
         result = fit_depth_profiles(table, fields["ID_FIELD"], fields["TOP_FIELD"], fields["BOTTOM_FIELD"],
-                                    fields["VALUE_FIELD"], model, kind, truncated, **core_callbacks(feedback, end=90))
-        fitted = result["status"].eq("ok")
+                                    fields["VALUE_FIELD"], model, kind, truncated,
+                                    *surface_parameters(self, parameters, context), **core_callbacks(feedback, end=90))
+        fitted = result["status"].isin(FITTED_STATUSES)
         feedback.pushInfo(f"Fitted {int(fitted.sum())} of {len(result)} profiles ({model} model)")
-        warn_profiles(feedback, result[~fitted], fields["ID_FIELD"])
+        warn_profiles(feedback, result[result["status"].ne("ok")], fields["ID_FIELD"])
         results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result)}
         html = html_output(self, parameters, context)
         if html:

@@ -26,6 +26,10 @@ properties to harmonise. Horizons may come in any order; zero-thickness and dupl
 and horizons without a value are bridged by the curve. Profiles with overlapping horizons, negative or inverted
 depths or non-numeric values are left out and listed; the others are processed.
 
+Horizons above the mineral soil surface (negative depths, the ISRaD convention for organic horizons) are left out by
+default, or kept by measuring that profile's depths from the top of its organic layer (as aqp's accumulateDepths).
+Rows without any value that overlap another horizon are dropped. Both are listed in the profile's repairs.
+
 Output: one row per profile and layer with the id, top, bottom and one field per property, then the fields that are
 constant within each profile; a point input keeps its points. Layers the horizons do not reach stay empty unless
 Extrapolate is on (the curve's end values are carried on; the spline is flat at both ends). Values are clamped to
@@ -64,7 +68,8 @@ curve's horizon means), the repairs made and messages.
             self.parameterAsString(parameters, LAYERS, context),
             self.parameterAsDouble(parameters, "LAMBDA", context), self.parameterAsDouble(parameters, "VLOW", context),
             float("inf") if vhigh in (None, "") else self.parameterAsDouble(parameters, "VHIGH", context),
-            self.parameterAsBoolean(parameters, "EXTRAPOLATE", context), **core_callbacks(feedback, end=90))
+            self.parameterAsBoolean(parameters, "EXTRAPOLATE", context), self.organic(parameters, context),
+            **core_callbacks(feedback, end=90))
         figure = self.profile_plot(parameters, context, result)  # an unknown profile fails before writing
         results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field)
         return self.write_report(parameters, context, results, figure, [result.profiles, result.layers])

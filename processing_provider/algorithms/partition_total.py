@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
 
 from ...core.errors import InputError
 from ..depth_fractions_base import OUTPUT, OUTPUT_RASTER
-from ..parameters import INPUT, add_value_parameter, hidden, table_with_values, value_parameter
+from ..parameters import INPUT, add_value_parameter, hidden, push_notes, table_with_values, value_parameter
 from ..partition_base import PARTITION_HELP, PartitionBase
 from ..qgis_io import table_to_sink
 
@@ -52,7 +52,7 @@ and TOTAL_FIELD still work from scripts and qgis_process.
                 raise InputError("raster inputs: set OUTPUT_RASTER, or use wholesoil:partitiontotalraster")
             return {OUTPUT_RASTER: self.write_partition_raster(total, fractions and fractions.source(), prefix,
                                                                output, feedback)}
-        from ...core.partitioning import fraction_columns, table_partition_total
+        from ...core.partitioning import fraction_columns, partial_fractions_note, table_partition_total
 
         source = self.parameterAsSource(parameters, INPUT, context)
         if source is None:
@@ -64,4 +64,5 @@ and TOTAL_FIELD still work from scripts and qgis_process.
         if not columns:
             raise InputError("the input table has no frac_top_bottom fields; choose the fraction fields")
         result = table_partition_total(table, values["total"], columns, prefix).drop(columns=added)
+        push_notes(feedback, [partial_fractions_note(table, columns)])
         return {OUTPUT: table_to_sink(self, parameters, OUTPUT, context, result, source)}

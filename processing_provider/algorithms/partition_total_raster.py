@@ -14,7 +14,8 @@ class PartitionTotalRaster(PartitionBase):
     HELP = PARTITION_HELP + """
 The total is a raster or, where no raster is given, a constant; the fractions are a raster with one band per layer,
 such as the output of Depth fractions (logistic) or (β), rasters. The output has one band per layer, named
-PREFIX_top_bottom when the fraction raster records its layers.
+PREFIX_top_bottom when the fraction raster records its layers. A single-band raster that records no layers (such as a
+β map) is refused: turn it into fractions first.
 
 Rasters must share CRS, extent and pixel size; nodata in any input gives nodata out.
 """

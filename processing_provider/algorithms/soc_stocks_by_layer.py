@@ -8,7 +8,8 @@ from ..parameters import (INPUT, LAYERS, enum_parameter, add_value_parameter, ad
 from ..profiles_base import ProfileAlgorithm
 from .harmonise_profiles_spline import DEFAULT_LAMBDA
 
-#: core.stocks.COARSE_UNITS and METHODS with their labels.
+#: core.soc.OC_UNITS, core.stocks.COARSE_UNITS and METHODS with their labels.
+OC_UNITS = (("percent", "percent (weight %)"), ("g_kg", "g kg-1"))
 COARSE_UNITS = (("fraction", "fraction (0-1)"), ("percent", "percent"))
 METHODS = (("depth-weighted", "depth-weighted"), ("spline", "mass-preserving spline (Bishop et al. 1999)"))
 
@@ -25,6 +26,15 @@ SOC density (Mg C ha-1) of each horizon or target layer: SOC [g kg-1] x bulk den
 times (1 - coarse fragment volume fraction) when a coarse fragment field is given (Wang et al. 2024, eq. 1). Units
 are checked: bulk density in kg m-3, coarse fragments in % given as a fraction, or organic carbon above 1000 g kg-1
 are named with their rows.
+
+Organic carbon unit: g kg-1 (default) or percent (weight %, multiplied by 10; for example ISRaD's lyr_c_org). Values
+that look like the other unit are noted in the log: in g kg-1 when the median of the profiles' highest values is
+below 10 g kg-1 (topsoils hold about 10-100 g kg-1), in percent when values exceed 58 % (more carbon than organic
+matter holds).
+
+Horizons above the mineral soil surface (negative depths, the ISRaD convention for organic horizons) are left out by
+default, or kept by measuring that profile's depths from the top of its organic layer (as aqp's accumulateDepths).
+Either is listed in the profile's repairs.
 
 Output fields are in Mg C ha-1 (megagrams per hectare; "mg_ha" in the field names is that unit, not milligrams).
 Without target layers (empty): the input table plus soc_mg_ha and soc_cum_mg_ha (cumulative from the top of the
@@ -45,7 +55,8 @@ cm and the cumulative stock against depth for the first 12 profiles.
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add_horizon_inputs()
-        self.add_value_fields("SOC_FIELD", "Organic carbon field (g kg-1)", multiple=False)
+        self.add_value_fields("SOC_FIELD", "Organic carbon field", multiple=False)
+        self.addParameter(enum_parameter("OC_UNIT", "Organic carbon unit", OC_UNITS, default=1))
         self.add_value_fields("BD_FIELD", "Fine-earth bulk density field (g cm-3)", multiple=False)
         self.addParameter(QgsProcessingParameterField("COARSE_FIELD", "Coarse fragment volume field (optional)",
                                                       parentLayerParameterName=INPUT, optional=True))
@@ -80,9 +91,11 @@ cm and the cumulative stock against depth for the first 12 profiles.
             enum_code(self, parameters, context, "METHOD", METHODS),
             self.parameterAsDouble(parameters, "LAMBDA", context),
             self.parameterAsDouble(parameters, "MIN_COVERAGE", context), values["area"],
+            enum_code(self, parameters, context, "OC_UNIT", OC_UNITS), self.organic(parameters, context),
             **core_callbacks(feedback, end=90))
         layers = result.layers.drop(columns=[c for c in added if c in result.layers.columns])
-        results = self.write_outputs(parameters, context, feedback, source, layers, result.profiles, id_field)
+        results = self.write_outputs(parameters, context, feedback, source, layers, result.profiles, id_field,
+                                     result.notes)
         figure = None
         if html_output(self, parameters, context):
             from ...core.profile_plots import soc_stock_figure

@@ -5,9 +5,9 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
 
 from ...core.errors import InputError
 from ..algorithm import WholesoilAlgorithm
-from ..balance_base import BALANCE_GROUP, BALANCE_TAGS, push_notes
+from ..balance_base import BALANCE_GROUP, BALANCE_TAGS
 from ..depth_fractions_base import OUTPUT, OUTPUT_RASTER, raster_engine
-from ..parameters import INPUT, add_value_parameter, hidden, table_with_values, value_parameter
+from ..parameters import INPUT, add_value_parameter, hidden, push_notes, table_with_values, value_parameter
 from ..qgis_io import table_to_sink
 
 TURNOVER_HELP = """

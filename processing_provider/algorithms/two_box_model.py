@@ -4,8 +4,8 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
                        QgsProcessingParameterNumber)
 
 from ..algorithm import WholesoilAlgorithm, core_callbacks
-from ..balance_base import BALANCE_GROUP, add_field, field, push_notes
-from ..parameters import INPUT, OUTPUT_HTML, add_html_output, advanced, html_output
+from ..balance_base import BALANCE_GROUP, add_field, field
+from ..parameters import INPUT, OUTPUT_HTML, add_html_output, advanced, html_output, push_notes
 from ..qgis_io import source_to_table, table_to_sink
 
 FIELDS = (("YEAR_FIELD", "Year field", "year"), ("NPP_FIELD", "NPP field", "npp"),
