@@ -196,7 +196,8 @@ def test_value_parameter_is_one_dynamic_number_and_the_former_ways_are_hidden(wh
 
 
 def test_data_defined_field_and_expression_give_the_beta_fractions_of_each_site(wholesoil_processing, tmp_path):
-    """On the SRDB BNPP sites: fractions from β per feature, checked against 1 - β^30 over 1 - β^100."""
+    """On the SRDB BNPP sites: fractions from β per feature, checked against 1 - β^30 over 1 - β^200 (the
+    0-200 cm profile the normalised fractions are shares of)."""
     from wholesoil.core.tables import read_table
 
     source = SAMPLE / "srdb_bnpp_sites.gpkg"
@@ -212,7 +213,7 @@ def test_data_defined_field_and_expression_give_the_beta_fractions_of_each_site(
         assert "BETA (expression)" not in table.columns
         results[kind] = table["frac_0_30"].to_numpy(dtype=float)
     beta = sites["beta"].to_numpy(dtype=float)
-    expected = (1 - beta ** 30) / (1 - beta ** 100)
+    expected = (1 - beta ** 30) / (1 - beta ** 200)
     for kind, fractions in results.items():
         np.testing.assert_allclose(fractions, expected, rtol=1e-9, err_msg=kind)
     assert np.isnan(results["field"][np.isnan(beta)]).all()
@@ -319,6 +320,14 @@ def test_enum_choices_show_labels_over_the_core_codes(wholesoil_processing):
     from wholesoil.processing_provider.algorithms import predict_raster
 
     assert tuple(predict_raster.OUTPUT_CHOICES) == predict.REGRESSION_OUTPUTS + predict.CLASSIFICATION_OUTPUTS
+    from wholesoil.core import horizons, radiocarbon, soc
+    from wholesoil.processing_provider import parameters, profiles_base
+    from wholesoil.processing_provider.algorithms import radiocarbon_age
+
+    assert codes(profiles_base.ORGANIC) == horizons.ORGANIC
+    assert codes(parameters.MISSING_SURFACE_CHOICES) == depth.MISSING_SURFACE
+    assert codes(soc_stocks_by_layer.OC_UNITS) == tuple(soc.OC_UNITS)
+    assert codes(radiocarbon_age.PREFER) == radiocarbon.PREFER
     options = QgsApplication.processingRegistry().algorithmById("wholesoil:trainmodel").parameterDefinition(
         "MODEL").options()
     assert options[0] == "random forest" and not any("_" in option for option in options)
@@ -350,7 +359,7 @@ def test_raster_output_loads_as_single_band_pseudocolour_with_its_unit(wholesoil
         assert shader.legendSettings().suffix() == " fraction"
         values = np.array([item.value for item in shader.colorRampItemList()])
         assert values.min() == pytest.approx(renderer.classificationMin()) and values.max() > values.min()
-        assert 0.5 < renderer.classificationMin() < renderer.classificationMax() <= 1.0  # 0-30 cm of 0-100 cm
+        assert 0.5 < renderer.classificationMin() < renderer.classificationMax() <= 1.0  # 0-30 cm of 0-200 cm
     finally:
         QgsProject.instance().removeMapLayers([layer.id() for layer in added])
 
