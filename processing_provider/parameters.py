@@ -140,7 +140,7 @@ def layers_parameter(algorithm, parameters, context):
 
 def add_normalize_parameter(algorithm):
     algorithm.addParameter(QgsProcessingParameterBoolean(
-        "NORMALIZE", "Fractions sum to 1 over the layers (else: of the whole profile)",
+        "NORMALIZE", "Normalise to the profile depth (else: shares of the infinite-depth total)",
         defaultValue=True))
 
 
