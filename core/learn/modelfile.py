@@ -415,7 +415,8 @@ def _description_problem(metadata, model, tables):
          and (not metadata.get("dropped_rows") or isinstance(metadata.get("dropped_row_numbers"), str)),
          "no count of rows, groups and folds"),
         (interval is None or isinstance(interval, dict) and all(
-            isinstance(interval.get(k), (int, float)) for k in ("tau", "level", "n_tau", "coverage_mean", "coverage_sd")),
+            isinstance(interval.get(k), (int, float))
+            for k in ("tau", "level", "n_tau", "coverage_mean", "coverage_sd")),
          "a malformed interval"),
         (all(name in tables and set(columns) <= set(tables[name].columns) for name, columns in TABLE_COLUMNS.items()),
          f"not every table ({', '.join(TABLE_COLUMNS)}) with its columns"),

@@ -3,13 +3,9 @@
 from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterString)
 
-from ...core.learn.explain import parse_feature_groups
-from ...core.learn.modelfile import load_model
-from ...core.learn.report import explanation_report
-from ...core.learn.training import explain_model
 from ..algorithm import WholesoilAlgorithm
 from ..depth_fractions_base import raster_engine
-from ..learn_common import GROUP, GROUP_ID, MODEL, add_model_file_parameter
+from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS, MODEL, add_model_file_parameter
 from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output
 from ..qgis_io import source_to_table, table_to_sink
 
@@ -23,12 +19,26 @@ class ExplainModel(WholesoilAlgorithm):
     DISPLAY_NAME = "Explain model"
     GROUP = GROUP
     GROUP_ID = GROUP_ID
+    REQUIRES = LEARN_REQUIRES
+    TAGS = LEARN_TAGS + ("importance", "permutation importance", "partial dependence", "mixed model", "drivers",
+                         "PCA")
+    REFERENCES = ("he_rh",)
     HELP = """
 Shows what drives a saved model (from Train model). Without data it uses the training data stored in the model file.
-Importance: the impurity importance of each covariate (Gini importance for classification) in %, and the permutation importance: how much the RMSE grows (or the balanced accuracy drops) when a covariate's values are shuffled, with its spread over repeats. It comes from the held-out cross-validation folds, or is computed on the given data.
+
+Importance: the impurity importance of each covariate (Gini importance for classification) in %, and the permutation
+importance: how much the RMSE grows (or the balanced accuracy drops) when a covariate's values are shuffled, with
+its spread over repeats. It comes from the held-out cross-validation folds, or is computed on the given data.
+
 Partial dependence: the mean prediction as one covariate varies, for the most important covariates or those named.
-Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group is reduced to its first two principal components, a random forest is fitted on all components and each group's share of the importance is reported (as in the He et al. Rh study).
-Drivers (optional): a linear mixed-effects model of the target on the standardised numeric covariates with a random intercept per class of the random-effect field (for example biome), and partial correlations of each covariate with the target controlling for the control fields (for example depth).
+
+Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group
+is reduced to its first two principal components, a random forest is fitted on all components and each group's share
+of the importance is reported (as in He et al., Rh manuscript).
+
+Drivers (optional): a linear mixed-effects model of the target on the standardised numeric covariates with a random
+intercept per class of the random-effect field (for example biome), and partial correlations of each covariate with
+the target controlling for the control fields (for example depth).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -39,15 +49,25 @@ Drivers (optional): a linear mixed-effects model of the target on the standardis
             "GROUPS", "Covariate groups, e.g. climate: MAT, MAP; soil: clay, sand", optional=True))
         self.addParameter(QgsProcessingParameterString("RANDOM_EFFECT", "Random-effect field (e.g. biome)",
                                                        optional=True))
-        self.addParameter(QgsProcessingParameterString("CONTROL", "Control fields for partial correlations (e.g. depth)",
+        self.addParameter(QgsProcessingParameterString("CONTROL",
+                                                       "Control fields for partial correlations (e.g. depth)",
                                                        optional=True))
         self.addParameter(QgsProcessingParameterString("PD_FEATURES", "Partial dependence of (default: most important)",
                                                        optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Importance", QgsProcessing.TypeVector,
                                                             optional=True, createByDefault=False))
-        add_html_output(self, "Report (HTML)")
+        add_html_output(self)
+
+    def requirements(self, parameters):
+        """A random-effect field needs statsmodels (the mixed-effects model)."""
+        return super().requirements(parameters) + (("statsmodels",) if parameters.get("RANDOM_EFFECT") else ())
 
     def compute(self, parameters, context, feedback):
+        from ...core.learn.explain import parse_feature_groups
+        from ...core.learn.modelfile import load_model
+        from ...core.learn.report import explanation_report
+        from ...core.learn.training import explain_model
+
         trained = load_model(self.parameterAsFile(parameters, MODEL, context))
         source = self.parameterAsSource(parameters, INPUT, context)
         table = source_to_table(source, feedback) if source is not None else None
@@ -66,6 +86,6 @@ Drivers (optional): a linear mixed-effects model of the target on the standardis
             results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, explanation.importance)
         html = html_output(self, parameters, context)
         if html:
-            explanation_report(html, trained, explanation)
+            explanation_report(html, trained, explanation, pngs=False)
             results[OUTPUT_HTML] = html
         return results
