@@ -13,6 +13,7 @@ from qgis.PyQt.QtGui import QIcon
 from .. import __version__
 from . import requirements
 from .algorithm import ICON
+from .algorithms.aggregate_raster import AggregateRaster
 from .algorithms.bulk_inputs import BulkInputs
 from .algorithms.bulk_inputs_raster import BulkInputsRaster
 from .algorithms.carbon_balance import CarbonBalance
@@ -74,6 +75,7 @@ ALGORITHMS = [
     ExplainModel,
     PredictTable,
     PredictRaster,
+    AggregateRaster,
 ]
 #: Graphical Modeler models served as algorithms (``wholesoil:<file stem without _>``).
 MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
