@@ -360,6 +360,9 @@ def test_predicted_map_pairs_mean_and_sd_bands_and_reads_their_units(tmp_path):
     figure = aggregation_figure(table)
     assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == ["all"]
     assert "g C m-2 yr-1" in figure.axes[0].get_xlabel()
+    profile, _ = aggregate_raster(path, bands=["rh_mean"], latitude_bands=1.0)
+    shading = aggregation_figure(profile).axes[2].collections[0].get_paths()[0].vertices[:, 0]
+    assert (shading.min(), shading.max()) == (pytest.approx(270.0), pytest.approx(330.0))  # mean ± mean sd
 
 
 @pytest.mark.parametrize("extra, message", [

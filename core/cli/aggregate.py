@@ -1,5 +1,6 @@
 """CLI command aggregate: totals, area-weighted means, zones and latitude profiles of a map."""
 
+import os
 import sys
 
 from ..errors import InputError
@@ -64,7 +65,7 @@ def run_aggregate(args):
         progress=None if args.quiet else ProgressPrinter())
     write_table(table, args.output)
     if args.plot:
-        save_png(aggregation_figure(table, f"Aggregation of {args.raster}"), args.plot)
+        save_png(aggregation_figure(table, f"Aggregation of {os.path.basename(args.raster)}"), args.plot)
     print_notes(notes)
     shown = [c for c in ("band", "count", "area_ha", "mean", "sd", "total", "total_unit", "total_pg",
                          "total_pg_sd_independent", "total_pg_sd_correlated") if c in table]

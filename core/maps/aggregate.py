@@ -645,16 +645,20 @@ def aggregation_figure(table, title="Aggregation"):
                 band_rows = rows[rows["band"] == band]
                 centre = (band_rows["lat_min"] + band_rows["lat_max"]) / 2
                 mean_axes.plot(band_rows["mean"], centre, "-", color=colours[band], label=labels[band])
-                if spread in band_rows:
-                    half = band_rows[spread] / band_rows["area_ha"]
+                total_axes.plot(band_rows[total], centre, "-", color=colours[band], label=total_labels[band])
+                if spread in band_rows:  # the area-weighted mean of the sd band, and the total's correlated sd
+                    half = band_rows["total_sd_correlated"] / band_rows["area_ha"]
                     mean_axes.fill_betweenx(centre, band_rows["mean"] - half, band_rows["mean"] + half,
                                             color=colours[band], alpha=0.2, linewidth=0)
-                total_axes.plot(band_rows[total], centre, "-", color=colours[band], label=total_labels[band])
+                    total_axes.fill_betweenx(centre, band_rows[total] - band_rows[spread],
+                                             band_rows[total] + band_rows[spread], color=colours[band], alpha=0.2,
+                                             linewidth=0)
             for ax in (mean_axes, total_axes):
                 ax.set_ylabel("latitude (degrees, band centre)")
                 ax.axhline(0.0, color="#999", linewidth=0.6)
             mean_axes.set_xlabel(f"area-weighted mean ({unit})" + (" ± mean sd" if spread in rows else ""))
-            total_axes.set_xlabel(f"total per latitude band ({total_unit_text})")
+            total_axes.set_xlabel(f"total per latitude band ({total_unit_text})" + (" ± sd, correlated errors"
+                                                                                    if spread in rows else ""))
             mean_axes.set_title("Latitude profile")
         else:
             zones = list(dict.fromkeys(rows["zone"]))
