@@ -394,11 +394,13 @@ def test_zones_that_are_not_polygons_are_refused_and_missing_labels_noted(tmp_pa
            ("POLYGON((0 0,2 0,2 2,0 2,0 0))", "POLYGON((2 2,4 2,4 4,2 4,2 2))", "POINT(1 1)")]
     zones = pd.DataFrame({"zone": ["A", None, "B"], "geometry": [bytes(g) for g in wkb]})
     zones.attrs["crs_wkt"] = pyproj.CRS.from_epsg(4326).to_wkt()
-    with pytest.raises(InputError, match=r"zones must be polygons; features that are not: row 3"):
+    with pytest.raises(InputError, match=r"zones must be polygons; features that are not \(or unreadable\): row 3"):
         aggregate_raster(path, zones=zones, zone_field="zone")
     table, notes = aggregate_raster(path, zones=zones.iloc[:2], zone_field="zone", units="1")
     assert "zone polygons without a zone value or a geometry are left out: row 2" in notes
     assert list(rows_of(table, "zones")["zone"]) == ["A"] and rows_of(table, "zones")["count"].iloc[0] == 4
+    as_wkt = zones.iloc[:2].assign(geometry=["POLYGON((0 0,2 0,2 2,0 2,0 0))", None])  # a CSV's geometry
+    assert aggregate_raster(path, zones=as_wkt, zone_field="zone", units="1")[0].equals(table)
 
 
 # 5. QGIS

@@ -30,7 +30,7 @@ M2_PER_HA = 1e4
 DISTORTION_TOLERANCE = 1e-4
 #: Cells checked for the distortion of a projected grid (a SAMPLES × SAMPLES lattice).
 SAMPLES = 9
-#: Bands drawn in the plots at most (the others are listed in a note).
+#: Bands drawn in the pictures at most (the title says how many were left out).
 MAX_PLOT_BANDS = 12
 
 
@@ -108,11 +108,11 @@ class GridCells:
     def _distortion(self, info):
         """A note when planar areas differ from the ellipsoidal areas of a lattice of cells."""
         ratios = []
+        steps = np.linspace(0.0, 1.0, 5)[:-1]  # 4 points per cell edge
+        edge_x = np.concatenate([steps, np.ones(4), 1.0 - steps, np.zeros(4)])
+        edge_y = np.concatenate([np.zeros(4), steps, np.ones(4), 1.0 - steps])
         for col in np.linspace(0, info.width - 1, SAMPLES).round():
             for row in np.linspace(0, info.height - 1, SAMPLES).round():
-                steps = np.linspace(0.0, 1.0, 5)[:-1]  # 4 points per edge
-                edge_x = np.concatenate([steps, np.ones(4), 1.0 - steps, np.zeros(4)])
-                edge_y = np.concatenate([np.zeros(4), steps, np.ones(4), 1.0 - steps])
                 lon, lat = self.transformer.transform(*self._corners(col + edge_x, row + edge_y))
                 if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
                     continue
@@ -216,17 +216,16 @@ def total_unit(unit):
 
 
 class _Sums:
-    """Per (zone, band) sums, merged window by window (Chan et al.'s pairwise update).
+    """Per (zone, band) sums, merged window by window (the pairwise update of Chan, Golub & LeVeque, 1979).
 
     count; area (ha); value_area = Σ area·x; m2 = Σ area·(x − mean)²; var_independent =
-    Σ (area·sd)²; sd_correlated = Σ area·sd (sd from the band's sd band).
+    Σ (area·sd)²; sd_correlated = Σ area·sd (sd from the band's sd band). ``index``: zone key -> row.
     """
 
     FIELDS = ("count", "area", "value_area", "m2", "var_independent", "sd_correlated")
 
     def __init__(self, n_bands):
         self.n_bands = n_bands
-        self.keys = []
         self.index = {}
         self.data = {name: np.zeros((0, n_bands)) for name in self.FIELDS}
 
@@ -234,8 +233,7 @@ class _Sums:
         """Row numbers of ``keys`` (new zones get new rows)."""
         new = [k for k in keys if k not in self.index]
         for key in new:
-            self.index[key] = len(self.keys)
-            self.keys.append(key)
+            self.index[key] = len(self.index)
         if new:
             for name in self.FIELDS:
                 self.data[name] = np.vstack([self.data[name], np.zeros((len(new), self.n_bands))])
@@ -245,10 +243,8 @@ class _Sums:
         """Merge one window's sums of ``band`` for the zones at ``rows``."""
         d = self.data
         old_area, old_mean = d["area"][rows, band], _ratio(d["value_area"][rows, band], d["area"][rows, band])
-        new_mean = _ratio(value_area, area)
         total = old_area + area
-        shift = np.where(total > 0, (new_mean - old_mean) ** 2 * old_area * area / np.where(total > 0, total, 1), 0)
-        d["m2"][rows, band] += m2 + shift
+        d["m2"][rows, band] += m2 + (_ratio(value_area, area) - old_mean) ** 2 * _ratio(old_area * area, total)
         d["count"][rows, band] += count
         d["area"][rows, band] = total
         d["value_area"][rows, band] += value_area
@@ -375,8 +371,8 @@ class _PolygonZones:
             notes.append("the zone polygons have no CRS: taken to be in the raster's CRS")
         labels = [None if pd.isna(v) else _class_label(v) if isinstance(v, (float, np.floating)) else str(v)
                   for v in table[field]]
-        unusable = [row for row, (label, wkb) in enumerate(zip(labels, table["geometry"]), start=1)
-                    if label is None or wkb is None]
+        unusable = [row for row, (label, shape) in enumerate(zip(labels, table["geometry"]), start=1)
+                    if label is None or shape is None]
         if unusable:
             notes.append(f"zone polygons without a {field} value or a geometry are left out: "
                          f"{describe_rows(unusable)}")
@@ -386,11 +382,16 @@ class _PolygonZones:
         self.layer = self.source.CreateLayer("zones", target, ogr.wkbMultiPolygon)
         self.layer.CreateField(ogr.FieldDefn("code", ogr.OFTInteger))
         not_polygons = []
-        for row, (wkb, label) in enumerate(zip(table["geometry"], labels), start=1):
-            if label is None or wkb is None:
+        for row, (shape, label) in enumerate(zip(table["geometry"], labels), start=1):
+            if label is None or shape is None:
                 continue
-            geometry = ogr.CreateGeometryFromWkb(bytes(wkb))
-            if ogr.GT_Flatten(geometry.GetGeometryType()) not in (ogr.wkbPolygon, ogr.wkbMultiPolygon):
+            try:  # WKB from a vector file, WKT from a CSV that write_table wrote
+                geometry = ogr.CreateGeometryFromWkt(shape) if isinstance(shape, str) else \
+                    ogr.CreateGeometryFromWkb(bytes(shape))
+            except RuntimeError:
+                geometry = None
+            if geometry is None or ogr.GT_Flatten(geometry.GetGeometryType()) not in (ogr.wkbPolygon,
+                                                                                      ogr.wkbMultiPolygon):
                 not_polygons.append(row)
                 continue
             if transform is not None:
@@ -400,7 +401,8 @@ class _PolygonZones:
             feature.SetGeometry(geometry)
             self.layer.CreateFeature(feature)
         if not_polygons:
-            raise InputError(f"zones must be polygons; features that are not: {describe_rows(not_polygons)}")
+            raise InputError(f"zones must be polygons; features that are not (or unreadable): "
+                             f"{describe_rows(not_polygons)}")
 
     def label(self, key):
         return self.labels[int(key) - 1]
@@ -554,7 +556,7 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
             notes.append(f"band {names[b - 1]}: {count} cells have a value but no sd ({names[pairs[b] - 1]}); "
                          "the uncertainty of its totals leaves them out")
     if polygons is not None:
-        found = {polygons.label(key) for key in zoning[ZONES][0].keys}
+        found = {polygons.label(key) for key in zoning[ZONES][0].index}
         empty = [label for label in polygons.labels if label not in found]
         if empty:
             notes.append(f"zones that hold no cell centre of the raster: {', '.join(empty)}")
@@ -573,7 +575,7 @@ def _table(zoning, bands):
     """The output rows (see :func:`aggregate_raster`); bands: (name, TotalUnit, has an sd band)."""
     records = []
     for name, (sums, describe) in zoning.items():
-        for key in sorted(sums.keys):
+        for key in sorted(sums.index):
             row = sums.index[key]
             for band, (label, kind, has_sd) in enumerate(bands):
                 d = {field: sums.data[field][row, band] for field in _Sums.FIELDS}
