@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import InputError
 from ..learn.models import FOREST_KINDS, inverse_target
 from ..learn.screening import level_text
+from ..outputs import note
 from .engine import map_blocks
 from .kernels import PackedForest, forest_statistics
 from .stack import CovariateStack
@@ -244,7 +245,9 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
-    run.notes += _unseen_notes(run.counts)
+    for text in _unseen_notes(run.counts):
+        run.notes.append(text)
+        note(text)
     return run
 
 
