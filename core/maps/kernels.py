@@ -44,13 +44,13 @@ class PackedForest:
     Layout: each tree's nodes are renumbered breadth first so that a node's two children
     are neighbours, ``left`` and ``left + 1``; the next node is ``left + (x > threshold)``.
     A leaf points to itself with an infinite threshold, so a pixel that reached its leaf
-    stays there. ``value`` is (nodes × 1) for regression, (nodes × classes) for
-    classification; ``back`` is empty for classification. For the compiled kernel, ``code`` packs left child and feature into one
-    integer and ``threshold32`` holds each threshold rounded down to float32: features are
-    float32 (as scikit-learn casts them), and for a float32 x, x <= t exactly when x <= the
-    largest float32 not above t, so every decision is scikit-learn's. ``value`` holds each
-    node's regression value (model scale) or class probabilities; ``back`` the
-    back-transformed regression value.
+    stays there. ``value`` holds each node's regression value (model scale; nodes × 1) or
+    class probabilities (nodes × classes); ``back`` the back-transformed regression value
+    (empty for classification). For the compiled kernel, ``code`` packs left child and
+    feature into one integer and ``threshold32`` holds each threshold rounded down to
+    float32: features are float32 (as scikit-learn casts them), and for a float32 x,
+    x <= t exactly when x <= the largest float32 not above t, so every decision is
+    scikit-learn's.
     """
 
     def __init__(self, forest, back_transform=None):
