@@ -65,6 +65,27 @@ def test_sample_train_evaluate_explain_in_process(wholesoil_processing, layers_g
     assert explained["OUTPUT_HTML"] == str(tmp_path / "explain.html")
 
 
+def test_a_csv_trains_on_the_same_rows_in_qgis_and_the_cli(wholesoil_processing, resources, tmp_path):
+    """Issue 11 items 11 and 13: QGIS reads a CSV through OGR, which gives '' for an empty
+    text cell (the same records trained on 480 rows in QGIS and 474 in the CLI), and a
+    table without geometry had no extent or CRS: the x and y fields give them."""
+    csv = resources / "sample_data" / "srdb_rh_records.csv"
+    features, categorical = ["MAT", "MAP", "Latitude", "Biome", "Ecosystem_type", "Leaf_habit"], ["Biome", "Leaf_habit"]
+    model = tmp_path / "rh.wsmodel"
+    wholesoil_processing.run("wholesoil:trainmodel", {
+        "INPUT": str(csv), "TARGET": "Rh_annual", "FEATURES": features, "CATEGORICAL": categorical + ["Ecosystem_type"],
+        "GROUP_FIELD": "site_key", "X_FIELD": "Longitude", "Y_FIELD": "Latitude", "FOLDS": 3, "TREES": 10,
+        "OUTPUT_MODEL": str(model)})
+    metadata = load_model(model).metadata
+    records = read_table(csv)  # as the command line reads it (pandas)
+    used = records[records[features + ["Rh_annual"]].notna().all(axis=1)]
+    assert metadata["n_rows"] == len(used)
+    assert "" not in metadata["categorical"]["Leaf_habit"]
+    assert metadata["extent"] == [used["Longitude"].min(), used["Latitude"].min(), used["Longitude"].max(),
+                                  used["Latitude"].max()]
+    assert "WGS 84" in metadata["crs_wkt"]
+
+
 def test_bad_input_raises_with_the_message(wholesoil_processing, layers_gpkg, tmp_path):
     from qgis.core import QgsProcessingException
 

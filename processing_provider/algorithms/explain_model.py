@@ -1,7 +1,7 @@
 """Processing algorithm wholesoil:explainmodel."""
 
 from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterString)
+                       QgsProcessingParameterField, QgsProcessingParameterString)
 
 from ...core.learn.explain import parse_feature_groups
 from ...core.learn.modelfile import load_model
@@ -27,14 +27,18 @@ class ExplainModel(WholesoilAlgorithm):
 Shows what drives a saved model (from Train model). Without data it uses the training data stored in the model file.
 Importance: the impurity importance of each covariate (Gini importance for classification) in %, and the permutation importance: how much the RMSE grows (or the balanced accuracy drops) when a covariate's values are shuffled, with its spread over repeats. It comes from the held-out cross-validation folds, or is computed on the given data.
 Partial dependence: the mean prediction as one covariate varies, for the most important covariates or those named.
-Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group is reduced to its first two principal components, a random forest is fitted on all components and each group's share of the importance is reported (as in the He et al. Rh study).
+Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group is reduced to its first two principal components, a random forest is fitted on all components and each group's share of the importance is reported (as in the He et al. Rh study), with the forest's grouped cross-validated R2, and per component where groups have different numbers of components.
 Drivers (optional): a linear mixed-effects model of the target on the standardised numeric covariates with a random intercept per class of the random-effect field (for example biome), and partial correlations of each covariate with the target controlling for the control fields (for example depth).
+Repeated records: records of one site (the model's groups, or the group field of the given data) are not independent. The mixed model adds a random intercept per site, nested in the random-effect class, and the partial correlations take cluster-robust p values by site; the outputs say which.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
         add_model_file_parameter(self)
         self.addParameter(QgsProcessingParameterFeatureSource(
             INPUT, "Data (default: the training data in the model)", [QgsProcessing.TypeVector], optional=True))
+        self.addParameter(QgsProcessingParameterField("GROUP_FIELD", "Site or profile field of the data (default: the "
+                                                      "model's group field)", parentLayerParameterName=INPUT,
+                                                      optional=True))
         self.addParameter(QgsProcessingParameterString(
             "GROUPS", "Covariate groups, e.g. climate: MAT, MAP; soil: clay, sand", optional=True))
         self.addParameter(QgsProcessingParameterString("RANDOM_EFFECT", "Random-effect field (e.g. biome)",
@@ -52,12 +56,21 @@ Drivers (optional): a linear mixed-effects model of the target on the standardis
         source = self.parameterAsSource(parameters, INPUT, context)
         table = source_to_table(source, feedback) if source is not None else None
         groups = self.parameterAsString(parameters, "GROUPS", context)
+        group_field = self.parameterAsFields(parameters, "GROUP_FIELD", context) if table is not None else []
         explanation = explain_model(
             trained, table, parse_feature_groups(groups) if groups.strip() else None,
             self.parameterAsString(parameters, "RANDOM_EFFECT", context).strip() or None,
             _names(self.parameterAsString(parameters, "CONTROL", context)) or None,
             _names(self.parameterAsString(parameters, "PD_FEATURES", context)) or None,
-            random_state=trained.metadata["random_state"], **raster_engine(feedback))
+            random_state=trained.metadata["random_state"], group_col=group_field[0] if group_field else None,
+            **raster_engine(feedback))
+        for note in explanation.notes:
+            feedback.pushWarning(note)
+        if explanation.groups_fit:
+            feedback.pushInfo("Group importance forest: " + ", ".join(
+                f"{k} {v:.4g}" for k, v in explanation.groups_fit.items() if isinstance(v, float)))
+        if explanation.mixed_summary:
+            feedback.pushInfo(f"Mixed model, repeated records: {explanation.mixed_summary['repeated_records']}")
         for _, row in explanation.importance.iterrows():
             feedback.pushInfo(f"{row['feature']}: impurity {row['impurity_importance']:.3g} %, permutation "
                               f"{row['permutation_importance']:.4g}")

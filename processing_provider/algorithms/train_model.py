@@ -1,13 +1,13 @@
 """Processing algorithm wholesoil:trainmodel."""
 
 from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterCrs, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
 from ...core.learn.modelfile import save_model
-from ...core.learn.models import MODEL_KINDS, TARGET_TRANSFORMS, TASKS
+from ...core.learn.models import BIAS_CORRECTIONS, MODEL_KINDS, TARGET_TRANSFORMS, TASKS
 from ...core.learn.report import training_report
 from ...core.learn.training import train_model
 from ..algorithm import WholesoilAlgorithm
@@ -25,9 +25,9 @@ class TrainModel(WholesoilAlgorithm):
     HELP = """
 Trains a model of a soil-carbon quantity (the target field) from covariate fields, validates it by grouped k-fold cross-validation and saves it as a model file (.wsmodel) for Evaluate model and Explain model.
 Models: random forest (default), quantile forest, gradient boosting, SVM, lasso, and an ensemble that stacks the best three of the first four by grouped cross-validated RMSE. Classification (for example bimodal or unimodal sites) uses a random forest with class weights against imbalance.
-Grouping: all rows of one group stay in one fold, so a model is never tested on a near-copy of a training row (the layers of one profile, the records of one site). Rows are grouped by the group field, else by identical point location; independent rows (naive cross-validation) must be asked for. Folds can be stratified by a class field (for example climate zone). A grouped hold-out split (for example 80/20) can be scored as well.
-Covariates are screened inside every training fold (exact linear combinations, correlation above the cutoff, VIF above the threshold) and categorical covariates are one-hot encoded. Tuning searches a small grid of learner parameters inside every training fold (nested cross-validation). The target can be log-transformed; predictions are back-transformed.
-Outputs: the model file (holding the covariate names and order, categorical levels, target units and transform, training extent and CRS, metrics and library versions; it loads without running code from the file), the out-of-fold predictions, the pooled R2 (squared correlation), NSE, RMSE and bias, and an HTML report with observed against predicted values per fold, importance bars, partial dependence and the metrics per fold. For forests, held-out errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions, tau being the 95th percentile (or the chosen level) of |observed - predicted| / sd on held-out rows. By default the held-out rows are the cross-validation folds and the coverage is checked fold by fold with tau from the other folds; with interval repeats, tau comes from that many grouped 80/20 splits as in the Iloss study.
+Grouping: all rows of one group stay in one fold, so a model is never tested on a near-copy of a training row (the layers of one profile, the records of one site). Rows are grouped by the group field, else by identical point location (the geometry, or the x and y fields of a table without geometry, in the given CRS, default WGS 84); independent rows (naive cross-validation) must be asked for. The located points also give the model's training extent and CRS; the model keeps the range of every covariate (and the levels of categorical ones) for later applicability checks. Empty text in a categorical field is a missing value, as in the command line. Folds can be stratified by a class field (for example climate zone). A grouped hold-out split (for example 80/20) can be scored as well.
+Covariates are screened inside every training fold (exact linear combinations, correlation above the cutoff, VIF above the threshold) and categorical covariates are one-hot encoded. Tuning searches a small grid of learner parameters inside every training fold (nested cross-validation). The target can be log-transformed; predictions are back-transformed with a bias correction estimated on grouped out-of-fold predictions (ratio: the ratio estimator of Snowdon 1991, the default; duan: the smearing estimate of Duan 1983), since exp of a prediction on the log scale estimates the median, below the mean.
+Outputs: the model file (holding the covariate names and order, categorical levels, target units and transform, training extent and CRS, metrics and library versions; it loads without running code from the file), the out-of-fold predictions, the pooled R2 (squared correlation), NSE, RMSE and bias, and an HTML report with observed against predicted values per fold, importance bars, partial dependence and the metrics per fold. For forests, held-out errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions, tau being the 95th percentile (or the chosen level) of |observed - predicted| / sd on held-out rows. By default the held-out rows are the cross-validation folds and the coverage is checked fold by fold with tau from the other folds; with interval repeats, tau comes from that many grouped 80/20 splits as in the Iloss study. The report scores every interval on the held-out rows (coverage, mean width and interval score, pooled and by bins of sd) next to a no-model baseline, the training values' quantiles. Lower bounds are truncated at the lower limit: auto (0 when every training value is at least 0), none, or a number.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -44,6 +44,11 @@ Outputs: the model file (holding the covariate names and order, categorical leve
             "INDEPENDENT_ROWS", "Rows are independent (naive cross-validation, no grouping)", defaultValue=False))
         self.addParameter(QgsProcessingParameterField("STRATA_FIELD", "Stratify folds by (class field)",
                                                       parentLayerParameterName=INPUT, optional=True))
+        self.addParameter(QgsProcessingParameterField("X_FIELD", "X (longitude) field, for a table without geometry",
+                                                      parentLayerParameterName=INPUT, optional=True))
+        self.addParameter(QgsProcessingParameterField("Y_FIELD", "Y (latitude) field", parentLayerParameterName=INPUT,
+                                                      optional=True))
+        self.addParameter(QgsProcessingParameterCrs("CRS", "CRS of the x and y fields (default WGS 84)", optional=True))
         self.addParameter(QgsProcessingParameterEnum("MODEL", "Model", options=list(MODEL_KINDS), defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum("TASK", "Task", options=list(TASKS), defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber("FOLDS", "Folds", QgsProcessingParameterNumber.Integer, 10,
@@ -54,6 +59,10 @@ Outputs: the model file (holding the covariate names and order, categorical leve
                                                         defaultValue=False))
         self.addParameter(QgsProcessingParameterEnum("TARGET_TRANSFORM", "Target transform",
                                                      options=list(TARGET_TRANSFORMS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum("BIAS_CORRECTION", "Bias correction of the back-transform",
+                                                     options=list(BIAS_CORRECTIONS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterString("LOWER_LIMIT", "Lower limit of interval bounds (auto, none or "
+                                                       "a number)", defaultValue="auto"))
         self.addParameter(QgsProcessingParameterString("UNITS", "Target units (stored in the model)", optional=True))
         self.addParameter(QgsProcessingParameterBoolean("SCREEN", "Screen covariates", defaultValue=True))
         self.addParameter(QgsProcessingParameterNumber("VIF", "VIF threshold", QgsProcessingParameterNumber.Double,
@@ -78,12 +87,18 @@ Outputs: the model file (holding the covariate names and order, categorical leve
         add_metric_outputs(self)
         self.addOutput(QgsProcessingOutputNumber("TAU", "Coulston tau (forests)"))
         self.addOutput(QgsProcessingOutputNumber("COVERAGE", "Held-out coverage of the interval (forests)"))
+        self.addOutput(QgsProcessingOutputNumber("QUANTILE_COVERAGE",
+                                                 "Held-out coverage of the quantile interval (quantile forests)"))
 
     def compute(self, parameters, context, feedback):
         source = self.parameterAsSource(parameters, INPUT, context)
         table = source_to_table(source, feedback)
         group = self.parameterAsFields(parameters, "GROUP_FIELD", context)
         strata = self.parameterAsFields(parameters, "STRATA_FIELD", context)
+        x_field = self.parameterAsFields(parameters, "X_FIELD", context)
+        y_field = self.parameterAsFields(parameters, "Y_FIELD", context)
+        crs = self.parameterAsCrs(parameters, "CRS", context)
+        lower_limit = self.parameterAsString(parameters, "LOWER_LIMIT", context).strip() or "auto"
         trained = train_model(
             table, self.parameterAsFields(parameters, "TARGET", context)[0],
             self.parameterAsFields(parameters, "FEATURES", context),
@@ -92,10 +107,13 @@ Outputs: the model file (holding the covariate names and order, categorical leve
             task=TASKS[self.parameterAsEnum(parameters, "TASK", context)],
             group_col=group[0] if group else None,
             independent_rows=self.parameterAsBoolean(parameters, "INDEPENDENT_ROWS", context),
-            strata_col=strata[0] if strata else None,
+            strata_col=strata[0] if strata else None, x_col=x_field[0] if x_field else None,
+            y_col=y_field[0] if y_field else None, crs=crs.toWkt() if crs.isValid() else None,
             n_splits=self.parameterAsInt(parameters, "FOLDS", context),
             grid="default" if self.parameterAsBoolean(parameters, "TUNE", context) else None,
             target_transform=TARGET_TRANSFORMS[self.parameterAsEnum(parameters, "TARGET_TRANSFORM", context)],
+            bias_correction=BIAS_CORRECTIONS[self.parameterAsEnum(parameters, "BIAS_CORRECTION", context)],
+            lower_limit=None if lower_limit.lower() == "none" else lower_limit,
             units=self.parameterAsString(parameters, "UNITS", context),
             n_trees=self.parameterAsInt(parameters, "TREES", context),
             screen=self.parameterAsBoolean(parameters, "SCREEN", context),
@@ -108,6 +126,8 @@ Outputs: the model file (holding the covariate names and order, categorical leve
         metadata = trained.metadata
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         save_model(model_path, trained)
+        for note in trained.notes:
+            feedback.pushWarning(note)
         feedback.pushInfo(f"{metadata['n_rows']} rows in {metadata['n_groups']} groups ({metadata['groups']}), "
                           f"{metadata['folds']} folds; left out {metadata['dropped_rows']} incomplete rows")
         feedback.pushInfo("Cross-validated: " + ", ".join(f"{k} {v:.4g}" for k, v in metadata["metrics"].items()))
@@ -118,6 +138,11 @@ Outputs: the model file (holding the covariate names and order, categorical leve
         if metadata["interval"]:
             results["TAU"] = metadata["interval"]["tau"]
             results["COVERAGE"] = metadata["interval"]["coverage_mean"]
+            if "quantile_coverage" in metadata["interval"]:
+                results["QUANTILE_COVERAGE"] = metadata["interval"]["quantile_coverage"]
+            for _, row in trained.tables["intervals"].query("sd_bin == 'all'").iterrows():
+                feedback.pushInfo(f"{row['method']} interval on held-out rows: coverage {row['coverage']:.3f}, mean "
+                                  f"width {row['mean_width']:.4g}, interval score {row['interval_score']:.4g}")
         if parameters.get("OUTPUT") is not None:
             results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, trained.tables["training"])
         html = html_output(self, parameters, context)
