@@ -129,3 +129,29 @@ def test_a_model_file_made_to_run_code_fails_in_qgis_process(layers_gpkg, tmp_pa
                             f"OUTPUT={out}", check=False)
     assert done.returncode != 0 and "does not open pickle or joblib files" in done.stderr
     assert not out.exists() and not marker.exists()
+
+
+@pytest.mark.qgis_process
+def test_a_model_file_that_would_crash_on_use_fails_in_qgis_process(layers_gpkg, tmp_path):
+    """Issue 10 item 6: a crafted tree with 2^62 outputs loaded and then crashed; now the
+    algorithm fails with the loader's message and writes nothing."""
+    from test_learn_modelfile import edit_model_file, find, set_learned, trees
+
+    model = tmp_path / "m.wsmodel"
+    train_model_file(layers_gpkg, model)
+    edit_model_file(model, lambda manifest, arrays: set_learned("n_outputs_", 2 ** 62)(
+        find(manifest["model"], trees), manifest, arrays))
+    out = tmp_path / "pred.gpkg"
+    done = run_qgis_process("run", "wholesoil:evaluatemodel", "--", f"MODEL={model}", f"INPUT={layers_gpkg}",
+                            f"OUTPUT={out}", check=False)
+    assert done.returncode != 0 and "a malformed set of trees" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def train_model_file(table_path, model):
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.training import train_model
+
+    table = read_table(table_path)
+    save_model(model, train_model(table, "soc", ["clim", "soil", "depth"], group_col="profile", n_splits=3,
+                                  n_trees=5, permutation_repeats=1))
