@@ -11,6 +11,7 @@
 import numpy as np
 import pandas as pd
 
+from .checks import Limits
 from .errors import InputError, describe_rows
 from .progress import as_progress
 from .soc import MAX_BULK_DENSITY, soc_density
@@ -25,6 +26,22 @@ COARSE_UNITS = {"percent": 100.0, "fraction": 1.0}
 
 STOCK, IBULK, IROOT, ILOSS, ILOSS_FRACTION = "c_stock_mg_ha", "ibulk_mg_ha_yr", "iroot_mg_ha_yr", \
     "iloss_mg_ha_yr", "iloss_fraction"
+#: Physical limits of the inputs (core.checks): a table row with an impossible value gets no
+#: result and is named in the notes; an impossible number given as a parameter is an error.
+#: Organic C and coarse fragments depend on their unit (:func:`_unit_limits`).
+LIMITS = {
+    "iroot": Limits("Iroot (Mg C ha-1 yr-1)", 0.0),
+    "ibulk": Limits("Ibulk (Mg C ha-1 yr-1)", 0.0),
+    "bnpp": Limits("BNPP (Mg C ha-1 yr-1)", 0.0),
+    "npp": Limits("NPP (Mg C ha-1 yr-1)", 0.0),
+    "fbnpp": Limits("fBNPP (belowground share of NPP)", 0.0, 1.0),
+    "fraction": Limits("depth fraction of the layer", 0.0, 1.0),
+    "pdd": Limits("PDD (depth fraction of the layer)", 0.0, 1.0),
+    "age": Limits("C age (yr)", 0.0, open_low=True),
+    "stock": Limits("C stock", 0.0),
+    "bd": Limits("bulk density (g cm-3)", 0.0, MAX_BULK_DENSITY, open_low=True),
+    "flux": Limits("flux"),
+}
 
 
 def _unit(units, unit, what):
@@ -45,6 +62,15 @@ def _values(table, value):
     return numeric_columns(table, [value])[value].to_numpy()
 
 
+def _checked(table, value, limits):
+    """(values, impossible, notes): :func:`_values` within ``limits`` (core.checks): an impossible
+    number is an InputError; a column's impossible values become NaN and are named in the notes."""
+    if _is_number(value):
+        limits.require(value)
+        return np.full(len(table), float(value)), np.zeros(len(table), dtype=bool), []
+    return limits.screen(_values(table, value), value)
+
+
 def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, stock_col=None, coarse_col=None,
                        oc_unit="percent", stock_unit="g_cm2", coarse_unit="percent"):
     """C stock of each row's layer (Mg C ha-1) and notes: the stock column where it has a
@@ -52,9 +78,11 @@ def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, sto
     :func:`soc.soc_density`.
 
     Coarse fragments count only where given. NaN where neither is available, and for the
-    computed stock where the layer has no positive thickness. Stock values that no soil can
-    hold (:func:`impossible_stocks`, a unit slip) are not used and named in the notes; if every
-    stock value is impossible the unit is wrong: InputError.
+    computed stock where the layer has no positive thickness. A row with an impossible value
+    in any of these columns (negative stock or organic C, bulk density outside (0, 2.65]
+    g cm-3, coarse fragments outside [0, 1) as a fraction: :data:`LIMITS`) gets no stock and
+    is named in the notes. Stock values that no soil can hold (:func:`impossible_stocks`, a
+    unit slip) are not used; if every stock value is like that the unit is wrong: InputError.
     """
     has_stock = bool(stock_col) and stock_col in table.columns
     present = [c for c in (bd_col, oc_col) if c and c in table.columns]
@@ -65,35 +93,32 @@ def layer_carbon_stock(table, top_col, bottom_col, bd_col=None, oc_col=None, sto
     thickness = _values(table, bottom_col) - _values(table, top_col)
     with np.errstate(invalid="ignore"):
         thickness[thickness <= 0] = np.nan  # point samples or inverted depths: no stock from BD and OC
-    oc = _values(table, oc_col) * _unit(OC_UNITS, oc_unit, "organic C") if oc_col in present else None
-    stock, notes = np.full(len(table), np.nan), []
+    limits = {stock_col: LIMITS["stock"], bd_col: LIMITS["bd"],
+              oc_col: Limits(f"organic C ({oc_unit})", 0.0, 1000.0 / _unit(OC_UNITS, oc_unit, "organic C")),
+              coarse_col: Limits(f"coarse fragments ({coarse_unit})", 0.0,
+                                 _unit(COARSE_UNITS, coarse_unit, "coarse fragment"), open_high=True)}
+    values, impossible, notes = {}, np.zeros(len(table), dtype=bool), []
+    for column in (c for c in (stock_col, oc_col, bd_col, coarse_col) if c and c in table.columns):
+        values[column], bad, more = _checked(table, column, limits[column])
+        impossible, notes = impossible | bad, notes + more
+    oc = values[oc_col] * OC_UNITS[oc_unit] if oc_col in present else None
+    stock = np.full(len(table), np.nan)
     if has_stock:
-        stock = _values(table, stock_col) * _unit(STOCK_UNITS, stock_unit, "stock")
-        with np.errstate(invalid="ignore"):
-            if np.any(stock < 0):
-                raise InputError(f"column {stock_col!r}: negative C stock in "
-                                 f"{describe_rows(row_numbers(stock < 0))}")
-        impossible = impossible_stocks(stock, thickness, oc)
+        stock = values[stock_col] * _unit(STOCK_UNITS, stock_unit, "stock")
+        slip = impossible_stocks(stock, thickness, oc)
         what = (f"column {stock_col!r} ({stock_unit}): C stock impossible for the layer's thickness"
                 f"{' and organic C' if oc is not None else ''} (a bulk density above {MAX_BULK_DENSITY} g cm-3 "
                 "would be needed)")
-        if impossible.any() and impossible.sum() == np.isfinite(stock).sum():
+        if slip.any() and slip.sum() == np.isfinite(stock).sum():
             raise InputError(f"{what} in every row with a value: check the stock unit")
-        if impossible.any():
-            notes.append(f"{what}, not used (a unit slip in the source?): {describe_rows(row_numbers(impossible))}")
-            stock[impossible] = np.nan
-    if len(present) < 2:
-        return stock, notes
-    bd = _values(table, bd_col)
-    coarse = None
-    if coarse_col and coarse_col in table.columns:
-        coarse = np.nan_to_num(_values(table, coarse_col) / _unit(COARSE_UNITS, coarse_unit, "coarse fragment"))
-    try:
-        computed = soc_density(oc, bd, thickness, coarse)
-    except InputError as error:
-        bad = [i + 1 for i in range(len(oc)) if _fails_unit_check(oc[i], bd[i], None if coarse is None else coarse[i])]
-        raise InputError(f"{error} ({oc_col!r} in {oc_unit}, {bd_col!r} in g cm-3) in {describe_rows(bad)}") from None
-    return np.where(np.isnan(stock), computed, stock), notes
+        if slip.any():
+            notes.append(f"{what}, not used (a unit slip in the source?): {describe_rows(row_numbers(slip))}")
+            stock[slip] = np.nan
+    if len(present) == 2:
+        coarse = values.get(coarse_col)
+        coarse = None if coarse is None else np.nan_to_num(coarse / COARSE_UNITS[coarse_unit])  # only where given
+        stock = np.where(np.isnan(stock), soc_density(oc, values[bd_col], thickness, coarse), stock)
+    return np.where(impossible, np.nan, stock), notes
 
 
 def impossible_stocks(stock, thickness, oc=None):
@@ -104,17 +129,6 @@ def impossible_stocks(stock, thickness, oc=None):
     carbon = np.ones(len(stock)) if oc is None else np.where(oc > 0, np.asarray(oc, dtype=float) / 1000.0, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return stock / 100.0 / (thickness * carbon) > MAX_BULK_DENSITY
-
-
-def _fails_unit_check(oc, bd, coarse):
-    """True if one row's organic C (g kg-1), BD or coarse fraction is outside its physical range."""
-    from .soc import check_soc_units
-
-    try:
-        check_soc_units(oc, bd, None, coarse)
-    except InputError:
-        return True
-    return False
 
 
 def bulk_inputs(stock, age):
@@ -131,18 +145,23 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
     """C stock and Ibulk per layer; returns (table, notes).
 
     Defaults are ISRaD's columns and units, with ``age_slow_yr`` from :func:`radiocarbon_age_table`.
+    Rows with an impossible value (:data:`LIMITS`: an age that is not a positive number,
+    negative organic C...) get no stock or Ibulk and are named in the notes.
     layers None: the input table plus ``c_stock_mg_ha`` and ``ibulk_mg_ha_yr``. Otherwise
     both are harmonised per profile (``id_col``) to the target layers with
     :func:`harmonise.depth_weighted` applied to the amount per cm, times the layer thickness:
-    one row per profile and layer with ``*_contrib`` (covered share). Layers above the
-    mineral surface (negative top) are left out there. Layers covered less than
-    ``min_coverage`` get NaN (default 1: the whole layer must be covered).
+    one row per profile and layer with ``*_contrib`` (covered share), the layer's age
+    (``age_col``: C stock / Ibulk, yr, the stock-weighted harmonic mean of the ages within
+    it) and the profile attributes (the columns constant within every profile, and the
+    geometry). Layers above the mineral surface (negative top) are left out there. Layers
+    covered less than ``min_coverage`` get NaN (default 1: the whole layer must be covered).
     """
     steps = as_progress(progress, is_cancelled)
     require_columns(table, [age_col, top_col, bottom_col])
     stock, notes = layer_carbon_stock(table, top_col, bottom_col, bd_col, oc_col, stock_col, coarse_col, oc_unit,
                                       stock_unit, coarse_unit)
-    age = _values(table, age_col)
+    age, _, more = _checked(table, age_col, LIMITS["age"])
+    notes += more
     out = table.copy()
     out[STOCK] = stock
     out[IBULK] = bulk_inputs(stock, age)
@@ -162,7 +181,7 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
         notes.append(f"{int((~mineral).sum())} layer(s) above the mineral surface (negative top) left out of "
                      "the harmonised layers")
     thickness = (depths[bottom_col] - depths[top_col]).to_numpy()
-    per_cm = out.loc[mineral, [id_col, top_col, bottom_col]].copy()
+    per_cm = out.loc[mineral].drop(columns=[age_col])
     with np.errstate(invalid="ignore", divide="ignore"):
         per_cm[STOCK] = stock[mineral] / thickness[mineral]
         per_cm[IBULK] = out[IBULK].to_numpy()[mineral] / thickness[mineral]
@@ -172,6 +191,8 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
     layer_thickness = (result[bottom_col] - result[top_col]).to_numpy()
     for column in (STOCK, IBULK):
         result[column] = result[column].to_numpy() * layer_thickness
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result[age_col] = turnover_time(result[STOCK].to_numpy(), result[IBULK].to_numpy())
     failed = harmonised.profiles[harmonised.profiles["status"] == "error"]
     notes += [f"profile {row[id_col]}: {row['message']}" for _, row in failed.head(20).iterrows()]
     return result, notes
@@ -182,17 +203,15 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
 
 
 def root_inputs(bnpp=None, fraction=1.0, npp=None, fbnpp=None):
-    """Iroot (Mg C ha-1 yr-1) = BNPP x depth fraction, with BNPP = NPP x fBNPP when BNPP is not given."""
+    """Iroot (Mg C ha-1 yr-1) = BNPP x depth fraction, with BNPP = NPP x fBNPP when BNPP is not given.
+
+    fBNPP must lie in [0, 1] (InputError naming the positions otherwise).
+    """
     if bnpp is None:
         if npp is None or fbnpp is None:
             raise InputError("Iroot needs BNPP, or NPP and fBNPP")
-        fbnpp = np.asarray(fbnpp, dtype=float)
-        with np.errstate(invalid="ignore"):
-            bad = (fbnpp < 0) | (fbnpp > 1)
-        if bad.any():
-            where = f" in {describe_rows(row_numbers(bad))}" if bad.ndim else ""
-            raise InputError(f"fBNPP (belowground share of NPP) must be between 0 and 1{where}")
-        bnpp = np.asarray(npp, dtype=float) * fbnpp
+        LIMITS["fbnpp"].require(fbnpp)
+        bnpp = np.asarray(npp, dtype=float) * np.asarray(fbnpp, dtype=float)
     return np.asarray(bnpp, dtype=float) * np.asarray(fraction, dtype=float)
 
 
@@ -207,35 +226,82 @@ def root_losses(iroot, ibulk):
         return loss, np.where(iroot > 0, loss / iroot, np.nan)
 
 
-def carbon_balance_table(table, ibulk, iroot=None, bnpp=None, npp=None, fbnpp=None, fraction=None, id_col=None):
-    """Iroot, Iloss and Iloss/Iroot per row (layer) and, with ``id_col``, per profile.
+#: Profile columns of :func:`carbon_balance_table` besides the sums: covered depths (cm), layers summed, completeness.
+PROFILE_COVERAGE = ("profile_top_cm", "profile_bottom_cm", "profile_layers", "complete")
+
+
+def carbon_balance_table(table, ibulk, iroot=None, bnpp=None, npp=None, fbnpp=None, fraction=None, id_col=None,
+                         top_col="lyr_top", bottom_col="lyr_bot"):
+    """Iroot, Iloss and Iloss/Iroot per row (layer) and, with ``id_col``, per profile; returns (table, notes).
 
     Each input is a column name or a number: ``ibulk``; and ``iroot``, or ``bnpp`` (or
     ``npp`` and ``fbnpp``) times ``fraction`` (the layer's depth fraction, default 1).
-    Adds iroot_mg_ha_yr, iloss_mg_ha_yr, iloss_fraction and, per profile (sums of the rows
-    with both values), iroot_profile, ibulk_profile, iloss_profile, iloss_fraction_profile.
+    Impossible values (:data:`LIMITS`: negative or infinite fluxes, fractions outside
+    [0, 1]) leave their row without a result and are named in the notes.
+    Adds iroot_mg_ha_yr, iloss_mg_ha_yr, iloss_fraction and, per profile, the sums over the
+    layers having both Iroot and Ibulk (iroot_profile, ibulk_profile, iloss_profile,
+    iloss_fraction_profile) with what they cover (:data:`PROFILE_COVERAGE`): the depths
+    from the shallowest top to the deepest bottom of those layers (``top_col``,
+    ``bottom_col``, cm, when the table has them), their number, and ``complete``: every
+    layer of the profile is summed and, with depths, they join without gaps from the
+    surface (top at or above 0) down.
     """
+    notes = []
+
+    def checked(name, value):
+        if value is None:
+            return None
+        values, _, more = _checked(table, value, LIMITS[name])
+        notes.extend(more)
+        return values
+
     if iroot is not None:
-        root = _values(table, iroot)
+        root = checked("iroot", iroot)
     else:
-        given = {name: None if value is None else _values(table, value)
-                 for name, value in (("bnpp", bnpp), ("npp", npp), ("fbnpp", fbnpp))}
-        root = root_inputs(given["bnpp"], 1.0 if fraction is None else _values(table, fraction),
-                           given["npp"], given["fbnpp"])
-    bulk = _values(table, ibulk)
+        root = root_inputs(checked("bnpp", bnpp), 1.0 if fraction is None else checked("fraction", fraction),
+                           checked("npp", npp), checked("fbnpp", fbnpp))
+    bulk = checked("ibulk", ibulk)
     out = table.copy()
     out[IROOT] = root
     out[ILOSS], out[ILOSS_FRACTION] = root_losses(root, bulk)
     if id_col:
-        require_columns(table, [id_col])
-        both = np.isfinite(root) & np.isfinite(bulk)
-        sums = pd.DataFrame({"id": table[id_col].to_numpy(), "root": np.where(both, root, 0.0),
-                             "bulk": np.where(both, bulk, 0.0), "n": both}).groupby("id", sort=False).sum()
-        sums.loc[sums["n"] == 0, ["root", "bulk"]] = np.nan
-        per_row = sums.reindex(table[id_col].to_numpy())
-        out["iroot_profile"], out["ibulk_profile"] = per_row["root"].to_numpy(), per_row["bulk"].to_numpy()
-        out["iloss_profile"], out["iloss_fraction_profile"] = root_losses(out["iroot_profile"], out["ibulk_profile"])
-    return out
+        notes += _profile_sums(out, table, id_col, root, bulk, top_col, bottom_col)
+    return out, notes
+
+
+def _profile_sums(out, table, id_col, root, bulk, top_col, bottom_col):
+    """Add the profile sums of :func:`carbon_balance_table` and their coverage to ``out``; returns notes."""
+    require_columns(table, [id_col])
+    both = np.isfinite(root) & np.isfinite(bulk)
+    has_depths = all(c and c in table.columns for c in (top_col, bottom_col))
+    top, bottom = (_values(table, c) if has_depths else np.full(len(table), np.nan) for c in (top_col, bottom_col))
+    frame = pd.DataFrame({"id": table[id_col].to_numpy(), "root": np.where(both, root, 0.0),
+                          "bulk": np.where(both, bulk, 0.0), "n": both, "rows": 1,
+                          "top": np.where(both, top, np.nan), "bottom": np.where(both, bottom, np.nan),
+                          "thickness": np.where(both, bottom - top, 0.0)})
+    grouped = frame.groupby("id", sort=False)
+    sums = grouped[["root", "bulk", "n", "rows", "thickness"]].sum()
+    sums["top"], sums["bottom"] = grouped["top"].min(), grouped["bottom"].max()
+    sums.loc[sums["n"] == 0, ["root", "bulk"]] = np.nan
+    complete = (sums["n"] == sums["rows"]) & (sums["n"] > 0)
+    if has_depths:
+        joined = np.isclose(sums["thickness"], sums["bottom"] - sums["top"], rtol=0.0, atol=1e-9)
+        complete &= joined & (sums["top"] <= 0)
+    per_row = sums.reindex(table[id_col].to_numpy())
+    out["iroot_profile"], out["ibulk_profile"] = per_row["root"].to_numpy(), per_row["bulk"].to_numpy()
+    out["iloss_profile"], out["iloss_fraction_profile"] = root_losses(out["iroot_profile"], out["ibulk_profile"])
+    out["profile_top_cm"], out["profile_bottom_cm"] = per_row["top"].to_numpy(), per_row["bottom"].to_numpy()
+    out["profile_layers"] = per_row["n"].fillna(0).to_numpy().astype(int)  # 0 for rows without a profile id
+    out["complete"] = complete.reindex(table[id_col].to_numpy()).fillna(False).to_numpy().astype(bool)
+    notes = []
+    if not has_depths:
+        notes.append(f"no depth columns ({top_col!r}, {bottom_col!r}): the depths the profile sums cover are unknown")
+    if not complete.all():
+        ids = [str(i) for i in sums.index[~complete.to_numpy()]]
+        notes.append(f"{len(ids)} profile(s) incomplete (complete = false: a layer lacks Iroot or Ibulk"
+                     f"{', or the summed layers leave a gap or miss the surface' if has_depths else ''}): "
+                     f"{', '.join(ids[:5])}{f' (and {len(ids) - 5} more)' if len(ids) > 5 else ''}")
+    return notes
 
 
 #: Seed 001 Extended Data Table 1: estimate -> (label, inputs of Iroot, Ibulk input).
@@ -277,14 +343,20 @@ def loss_estimates(inputs):
 
 
 def loss_estimates_table(table, columns, id_col=None):
-    """Per-row Iroot/Iloss of each available estimate and the cross table; returns (table, summary).
+    """Per-row Iroot/Iloss of each available estimate and the cross table; returns (table, summary, notes).
 
-    columns: estimate input (:data:`ESTIMATE_INPUTS`) -> column name or number. Adds
-    iroot_e<n>, iloss_e<n>, iloss_fraction_e<n>. The summary has one row per estimate:
-    label, rows, mean Iroot, Ibulk, Iloss (over profiles' sums when ``id_col`` is given,
-    else over rows with every input) and Iloss/Iroot of those means.
+    columns: estimate input (:data:`ESTIMATE_INPUTS`) -> column name or number. Impossible
+    values (:data:`LIMITS`: negative or infinite fluxes, fBNPP or PDD outside [0, 1]) leave
+    their row without a result and are named in the notes. Adds iroot_e<n>, iloss_e<n>,
+    iloss_fraction_e<n>. The summary has one row per estimate: label, rows, mean Iroot,
+    Ibulk, Iloss (over profiles' sums when ``id_col`` is given, else over rows with every
+    input) and Iloss/Iroot of those means.
     """
-    values = {name: _values(table, value) for name, value in columns.items() if value is not None}
+    values, notes = {}, []
+    for name, value in columns.items():
+        if value is not None:
+            values[name], _, more = _checked(table, value, LIMITS[name.rsplit("_", 1)[0]])
+            notes += more
     estimates = loss_estimates(values)
     if not estimates:
         needs = "; ".join(f"{n}: {', '.join(inputs + (bulk,))}" for n, (_, inputs, bulk) in SIX_ESTIMATES.items())
@@ -303,7 +375,7 @@ def loss_estimates_table(table, columns, id_col=None):
         rows.append({"estimate": number, "label": SIX_ESTIMATES[number][0], "n": len(frame),
                      "iroot_mean": means["iroot"], "ibulk_mean": means["ibulk"], "iloss_mean": means["iloss"],
                      "iloss_fraction": means["iloss"] / means["iroot"] if means["iroot"] > 0 else np.nan})
-    return out, pd.DataFrame(rows)
+    return out, pd.DataFrame(rows), notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,43 +390,63 @@ def turnover_time(stock, flux):
 
 
 def turnover_table(table, stock, flux, column="tau_yr"):
-    """The table plus ``column`` = stock / flux (columns or numbers); returns (table, notes)."""
-    stock_values, flux_values = _values(table, stock), _values(table, flux)
+    """The table plus ``column`` = stock / flux (columns or numbers); returns (table, notes).
+
+    A negative or infinite stock and an infinite flux are impossible (:data:`LIMITS`): no τ, noted.
+    """
+    stock_values, _, notes = _checked(table, stock, LIMITS["stock"])
+    flux_values, _, more = _checked(table, flux, LIMITS["flux"])
     out = table.copy()
     out[column] = turnover_time(stock_values, flux_values)
     with np.errstate(invalid="ignore"):
         bad = np.isfinite(flux_values) & (flux_values <= 0)
-    notes = [f"flux zero or negative (no turnover time): {describe_rows(row_numbers(bad))}"] if bad.any() else []
+    notes += more + ([f"flux zero or negative (no turnover time): {describe_rows(row_numbers(bad))}"]
+                     if bad.any() else [])
     return out, notes
 
 
-#: Band-wise raster operations: name -> (function of (a, b) returning bands, output band prefixes).
+def _profile_losses(iroot, ibulk):
+    """Whole-profile bands from the sums of the layer bands: Iroot, Ibulk, Iloss and Iloss / Iroot."""
+    return [iroot, ibulk, *root_losses(iroot, ibulk)]
+
+
+#: Band-wise raster operations: name -> (function of (a, b) returning bands, output band prefixes,
+#: function of the sums of a and b over the layer bands returning whole-profile bands or None, their names).
 RASTER_OPERATIONS = {
-    "ibulk": (lambda stock, age: [bulk_inputs(stock, age)], ("ibulk",)),
-    "iloss": (lambda iroot, ibulk: list(root_losses(iroot, ibulk)), ("iloss", "iloss_fraction")),
-    "turnover": (lambda stock, flux: [turnover_time(stock, flux)], ("tau",)),
+    "ibulk": (lambda stock, age: [bulk_inputs(stock, age)], ("ibulk",), None, ()),
+    "iloss": (lambda iroot, ibulk: [*root_losses(iroot, ibulk), iroot], ("iloss", "iloss_fraction", "iroot"),
+              _profile_losses, ("iroot_profile", "ibulk_profile", "iloss_profile", "iloss_fraction_profile")),
+    "turnover": (lambda stock, flux: [turnover_time(stock, flux)], ("tau",), None, ()),
 }
 
 
 def _bandwise_block(blocks, operation, n_bands, counts, constants):
-    """Block function: the operation on band i of ``a`` and ``b`` for every band, grouped by output kind."""
-    function = RASTER_OPERATIONS[operation][0]
+    """Block function: the operation on band i of ``a`` and ``b`` for every band, grouped by output kind,
+    then the whole-profile bands of the operation (from the sums of ``a`` and ``b`` over the bands)."""
+    function, _, profile, _ = RASTER_OPERATIONS[operation]
     shape = next(iter(blocks.values())).shape
 
     def band(name, i):
         return constants[name] if name in constants else blocks[f"{name}{i if counts[name] > 1 else 1}"]
 
     results = [function(band("a", i), band("b", i)) for i in range(1, n_bands + 1)]
-    return np.stack([np.broadcast_to(r[kind], shape) for kind in range(len(results[0])) for r in results])
+    bands = [np.broadcast_to(r[kind], shape) for kind in range(len(results[0])) for r in results]
+    if profile is not None:
+        sums = (sum(np.broadcast_to(band(name, i), shape) for i in range(1, n_bands + 1)) for name in ("a", "b"))
+        bands += [np.broadcast_to(value, shape) for value in profile(*sums)]
+    return np.stack(bands)
 
 
 def raster_balance(operation, a, b, output, **engine):
-    """Band-wise Ibulk (a = stock, b = age), Iloss and Iloss/Iroot (a = Iroot, b = Ibulk) or τ
-    (a = stock, b = flux) rasters. a, b: raster paths (same grid; equal band counts, or one
-    single-band) or numbers. Bands are named after the layers recorded in the inputs when
-    they have them. engine: see :func:`rasters.map_blocks`."""
+    """Band-wise Ibulk (a = stock, b = age), Iloss, Iloss/Iroot and Iroot (a = Iroot, b = Ibulk)
+    or τ (a = stock, b = flux) rasters. a, b: raster paths (same grid; equal band counts, or
+    one single-band) or numbers. Bands are named after the layers recorded in the inputs when
+    they have them. "iloss" adds the whole profile (iroot_profile, ibulk_profile,
+    iloss_profile, iloss_fraction_profile) from the sums of Iroot and Ibulk over the bands;
+    nodata in any band gives nodata. engine: see :func:`maps.engine.map_blocks`."""
     from .partitioning import LAYERS_METADATA_KEY, raster_layer_scheme
-    from .rasters import map_blocks, raster_info
+    from .maps.engine import map_blocks
+    from .rasters import raster_info
 
     if operation not in RASTER_OPERATIONS:
         raise InputError(f"unknown raster operation {operation!r}")
@@ -373,11 +465,12 @@ def raster_balance(operation, a, b, output, **engine):
                          "give equal band counts, or one single-band raster")
     n_bands = max(counts.values())
     scheme = scheme if scheme is not None and len(scheme) == n_bands else None
-    prefixes = RASTER_OPERATIONS[operation][1]
+    _, prefixes, _, profile_names = RASTER_OPERATIONS[operation]
     if scheme is not None:
         names = [name for prefix in prefixes for name in scheme.column_names(prefix)]
     else:
         names = [f"{prefix}_band{i}" if n_bands > 1 else prefix for prefix in prefixes for i in range(1, n_bands + 1)]
+    names += list(profile_names)
     metadata = {LAYERS_METADATA_KEY: str(scheme)} if scheme is not None else None
     return map_blocks(_bandwise_block, inputs, output, names,
                       params={"operation": operation, "n_bands": n_bands, "counts": counts, "constants": constants},

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .depth import (ExponentialShareModel, beta_extrapolate, beta_layer_fractions, fit_depth_profiles,
-                    fitted_curves)
+from .depth import (FITTED_STATUSES, PROFILE_DEPTH, ExponentialShareModel, beta_extrapolate, beta_layer_fractions,
+                    fit_depth_profiles, fitted_curves)
 from .errors import InputError
 from .horizons import missing_geometry_as_none, read_horizons, require_some_profiles
 from .layers import format_depth, layer_scheme
@@ -73,20 +73,24 @@ def _share_models(horizons, amounts, totals, groups):
 
 
 def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind="amount", layers=None,
-                      normalize=True, target_depth=100.0, group_col=None, truncated=False, progress=None,
+                      normalize=True, target_depth=100.0, group_col=None, truncated=False, surface_tolerance=0.0,
+                      missing_surface="refuse", profile_depth=PROFILE_DEPTH, organic="exclude", progress=None,
                       is_cancelled=None):
     """Fit Y(d) = 1 - β^d to every profile and derive its layer fractions and X at ``target_depth``.
 
     value_col: amount per increment (e.g. Mg C ha-1, g m-2) or, with value_kind='density',
     per cm or per volume (multiplied by the thickness in cm). layers: the fraction layers
-    (default 0-20 ... 150-200 cm); normalize: fractions sum to 1 over them.
+    (default 0-20 ... 150-200 cm); normalize, profile_depth: the fractions are shares of the
+    profile 0-profile_depth cm (see :func:`~wholesoil.core.depth.beta_layer_fractions`).
     Output columns besides the fit (beta, d50_cm, d95_cm, rmse, r2, status, message):
     ``frac_<top>_<bottom>``, ``observed_total`` (sum of the amounts), ``observed_depth_cm``
     (deepest bottom with a value), ``x<target>`` = beta_extrapolate(observed_total,
-    observed_depth_cm, beta, target_depth). group_col: profile-level column grouping the
-    exponential share model (None: one group 'all'). truncated: fit beta to profiles cut at
-    their deepest increment (Y(d)/Y(D), see BetaDepthModel) instead of taking the observed
-    total as the whole profile.
+    observed_depth_cm, beta, target_depth, top) with top = 0, or the covered top
+    (``covered_top_cm``) of a profile whose surface is missing and was fitted conditionally.
+    group_col: profile-level column grouping the exponential share model (None: one group
+    'all'). truncated, surface_tolerance, missing_surface: see
+    :func:`~wholesoil.core.depth.fit_depth_profiles`. organic: negative depths (organic
+    horizons above the mineral surface), see :func:`~wholesoil.core.horizons.read_horizons`.
     """
     if value_kind not in VALUE_KINDS:
         raise InputError(f"value_kind must be 'amount' or 'density', not {value_kind!r}")
@@ -94,14 +98,14 @@ def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind=
         raise InputError("target_depth must be a positive depth (cm)")
     scheme = layer_scheme(layers)
     steps = as_progress(progress, is_cancelled)
-    horizons = read_horizons(table, id_col, top_col, bottom_col, [value_col])
+    horizons = read_horizons(table, id_col, top_col, bottom_col, [value_col], organic=organic)
     require_some_profiles(horizons, "fitted")
     if group_col is not None and group_col not in horizons.attributes.columns:
         raise InputError(f"group column {group_col!r} is missing or not constant within each profile")
     clean = pd.DataFrame({id_col: horizons.ids[horizons.profile], top_col: horizons.top,
                           bottom_col: horizons.bottom, value_col: horizons.values[:, 0]})
     fits = fit_depth_profiles(clean, id_col, top_col, bottom_col, value_col, "beta", value_kind, truncated,
-                              progress=steps.sub(0.0, 0.8))
+                              surface_tolerance, missing_surface, progress=steps.sub(0.0, 0.8))
     amounts = _amounts(horizons, value_kind)
     present = np.isfinite(amounts)
     starts = horizons.starts[:-1]
@@ -110,14 +114,16 @@ def fit_beta_profiles(table, id_col, top_col, bottom_col, value_col, value_kind=
     fits["observed_total"] = totals
     fits["observed_depth_cm"] = np.where(np.isfinite(deepest), deepest, np.nan)
     beta = fits["beta"].to_numpy(dtype=float)
-    fitted = fits["status"].eq("ok").to_numpy() & np.isfinite(beta)
+    fitted = fits["status"].isin(FITTED_STATUSES).to_numpy() & np.isfinite(beta)
+    top = np.where(fits["status"].eq("conditional"), fits["covered_top_cm"], 0.0)
     extrapolated = np.full(len(fits), np.nan)
     if fitted.any():
-        extrapolated[fitted] = beta_extrapolate(totals[fitted], deepest[fitted], beta[fitted], target_depth)
+        extrapolated[fitted] = beta_extrapolate(totals[fitted], deepest[fitted], beta[fitted], target_depth,
+                                                top[fitted])
     fits[f"x{format_depth(target_depth)}".replace(".", "p")] = extrapolated
     fractions = np.full((len(fits), len(scheme)), np.nan)
     if fitted.any():
-        fractions[fitted] = beta_layer_fractions(beta[fitted], scheme, normalize)
+        fractions[fitted] = beta_layer_fractions(beta[fitted], scheme, normalize, profile_depth)
     for column, values in zip(scheme.column_names(FRACTION_PREFIX), fractions.T):
         fits[column] = values
     fits["repairs"] = ["; ".join(horizons.repairs.get(i, [])) for i in horizons.ids]

@@ -212,7 +212,7 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
         raise InputError("properties: give the property columns (e.g. nitrogenTot) to use from the horizon table")
     property_top_col, property_bottom_col = property_top_col or top_col, property_bottom_col or bottom_col
     if bottom_col is None:
-        if thickness is None or not thickness > 0:
+        if thickness is None or not thickness > 0 or not np.isfinite(thickness):
             raise InputError("without a bottom depth column give a positive increment thickness (cm)")
         require_columns(table, [top_col])
         bottom_col = "__bottom__"
@@ -229,6 +229,9 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
     sites_of_profiles = horizons.attributes[site_col].to_numpy() if key != site_col else horizons.ids
     increments, errors = site_mean_increments(horizons, sites_of_profiles, value_kind)
     left_out = {}
+    if bottom_col == "__bottom__":
+        for site, note in _thickness_gaps(increments, thickness).items():
+            left_out.setdefault(str(site), []).append(note)
     for profile, message in horizons.errors.items():
         left_out.setdefault(str(profile).split("/")[0], []).append(f"profile {profile} left out: {message}")
     property_profiles, property_errors = ({}, {})
@@ -255,6 +258,22 @@ def detect_bimodality(table, site_col, top_col, bottom_col, value_col, profile_c
                                                  on=site_col, how="left"))
     sites.attrs = dict(horizons.attributes.attrs)
     return Bimodality(sites=sites, increments=increments.rename(columns={"site": site_col}), curves=curves)
+
+
+def _thickness_gaps(increments, thickness):
+    """Notes for sites whose increments (tops in any of their profiles) lie further apart than
+    ``thickness`` (cm): the increments are probably thicker, and the gaps count as holding no roots."""
+    notes = {}
+    for site, part in increments.groupby("site", sort=False):
+        tops = np.unique(part["top"].to_numpy(dtype=float))
+        spacing = np.diff(tops)
+        wide = spacing > thickness * (1 + 1e-9)
+        if wide.any():
+            notes[site] = (f"increment tops lie up to {format_depth(spacing.max())} cm apart below "
+                           f"{format_depth(tops[:-1][wide][0])} cm in every profile, but the thickness is "
+                           f"{format_depth(thickness)} cm: {int(wide.sum())} gap(s) count as holding no roots; if the "
+                           "increments are thicker there, give a bottom depth column")
+    return notes
 
 
 def _site_attributes(attributes, site_col, key):

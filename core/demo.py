@@ -14,7 +14,6 @@ from .partitioning import raster_fractions, raster_partition_total, table_fracti
 from .plots import (depth_fractions_figure, fitted_profiles_figure, html_image, html_table, save_png,
                     write_html_report)
 from .progress import as_progress
-from .rasters import band_means
 from .tables import read_table, write_table
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "resources" / "sample_data"
@@ -101,10 +100,10 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
 
     log("4/7 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
     fractions_tif = output / "americas_root_fractions.tif"
-    raster_fractions("beta", {"beta": str(sample_data / "americas_root_beta.tif")}, fractions_tif, standard)
+    means = raster_fractions("beta", {"beta": str(sample_data / "americas_root_beta.tif")}, fractions_tif,
+                             standard).mean
     bnpp_tif = output / "americas_bnpp_by_layer.tif"
     raster_partition_total(GLOBAL_MEAN_BNPP, bnpp_tif, str(fractions_tif), prefix="bnpp")
-    means = band_means(fractions_tif)
     figure = depth_fractions_figure(standard, {"mean over land pixels": means}, "Americas: root fractions")
     save_png(figure, output / "americas_root_fractions.png")
     parts += ["<h2>Raster: root fractions over the Americas (0.5°)</h2>",
@@ -136,7 +135,8 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     depths = ("siteID", "horizonTopDepth", "horizonBottomDepth")
     splined = spline_profiles(horizons, *depths, ["carbonTot", "nitrogenTot", "bulkDen"], layers="globalsoilmap")
     write_table(splined.layers, output / "neon_spline_globalsoilmap.csv")
-    stocks = soc_stocks(horizons, *depths, "carbonTot", "bulkDen", layers="0,30,100")
+    # organic carbon only: NEON's carbonTot includes carbonate carbon (JORN 30-100 cm: 106 against 6.7 Mg C ha-1)
+    stocks = soc_stocks(horizons, *depths, "estimatedOC", "bulkDen", layers="0,30,100")
     write_table(stocks.layers, output / "neon_soc_stocks.csv")
     figure = profile_figure(splined, "DEJU")
     save_png(figure, output / "neon_DEJU_spline.png")
@@ -154,7 +154,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               f"<p>Mass-preserving spline (λ 0.1) of carbon, nitrogen and bulk density onto the GlobalSoilMap "
               f"layers: {complete} of {len(splined.profiles)} sites complete to 200 cm (the others stop shallower; "
               "see neon_spline_globalsoilmap.csv and each site's message). SOC stocks 0–30 and 30–100 cm in "
-              "neon_soc_stocks.csv.</p>", html_image(figure, "DEJU spline"),
+              "neon_soc_stocks.csv, from NEON's <code>estimatedOC</code> (organic carbon, g kg⁻¹), not "
+              "<code>carbonTot</code>, which includes the carbonate carbon of calcareous soils (at JORN it would "
+              "make the 30–100 cm stock 106 instead of 6.7 Mg C ha⁻¹).</p>", html_image(figure, "DEJU spline"),
               f"<p>DEJU live fine roots: {site['modality']}, primary mode D0 = {site['d0_cm']:.1f} cm.</p>",
               html_image(root_figure, "DEJU roots")]
     steps.update(0.85)

@@ -53,20 +53,21 @@ def weighted_layer_means(horizons, scheme, values):
     return means, covered / scheme.thickness
 
 
-def depth_weighted(table, id_col, top_col, bottom_col, value_cols, layers=None, min_coverage=0.0,
+def depth_weighted(table, id_col, top_col, bottom_col, value_cols, layers=None, min_coverage=0.0, organic="exclude",
                    progress=None, is_cancelled=None):
     """Thickness-weighted means of horizon properties over target layers, per profile.
 
     table: one row per profile and horizon, depths in cm (positive down). layers: anything
     :func:`~wholesoil.core.layers.layer_scheme` accepts (default 0-20 ... 150-200 cm).
-    min_coverage: a layer whose contributing fraction is below it gets NaN.
+    min_coverage: a layer whose contributing fraction is below it gets NaN. organic: negative
+    depths (organic horizons), see :func:`~wholesoil.core.horizons.read_horizons`.
     Returns :class:`~wholesoil.core.horizons.ProfileLayers`: ``layers`` has id, top,
     bottom, one column per property and ``<property>_contrib``, then the profile attributes.
     """
     scheme = layer_scheme(layers)
     min_coverage = check_min_coverage(min_coverage)
     steps = as_progress(progress, is_cancelled)
-    horizons = read_horizons(table, id_col, top_col, bottom_col, value_cols)
+    horizons = read_horizons(table, id_col, top_col, bottom_col, value_cols, organic=organic)
     require_some_profiles(horizons, "harmonised")
     steps.update(0.2)
     out = layer_rows(horizons, scheme, top_col, bottom_col)

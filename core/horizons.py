@@ -24,6 +24,8 @@ STATUS_INCOMPLETE = "incomplete"
 STATUS_ERROR = "error"
 #: Feature id column of GeoPackages, never copied to output rows.
 FID = "fid"
+#: What to do with horizons above the mineral soil surface (negative depths, the ISRaD convention).
+ORGANIC = ("exclude", "keep")
 
 
 @dataclass
@@ -92,13 +94,15 @@ class Horizons:
 class ProfileLayers:
     """Result of harmonising profiles: ``layers`` (one row per profile and layer: id, top,
     bottom, one column per property, then the kept profile attributes) and ``profiles``
-    (one row per input profile: status ok / incomplete / error, fit errors, repairs, message)."""
+    (one row per input profile: status ok / incomplete / error, fit errors, repairs, message);
+    ``notes``: remarks on the whole table for the user."""
 
     layers: pd.DataFrame
     profiles: pd.DataFrame
     scheme: object
     horizons: object
     fits: dict = None
+    notes: list = field(default_factory=list)
 
 
 def select_rows(table, conditions):
@@ -135,13 +139,22 @@ def _span(top, bottom):
     return f"{format_depth(top)}-{format_depth(bottom)} cm"
 
 
-def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attributes=True):
+def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attributes=True, organic="exclude"):
     """Check a horizon table per profile; returns :class:`Horizons`.
 
-    table: DataFrame with one row per profile and horizon; depths in cm below the
-    surface (positive down). Raises InputError only for whole-table problems (missing
-    columns, no rows); bad profiles are listed in ``errors``.
+    table: DataFrame with one row per profile and horizon; depths in cm below the mineral
+    soil surface (positive down); negative depths are organic horizons above it (ISRaD).
+    organic: 'exclude' (default) drops the horizons above 0 cm, so every profile starts at the
+    mineral surface; 'keep' measures the depths of a profile with organic horizons from the top
+    of its uppermost horizon instead (aqp's accumulateDepths), so they become its first
+    horizons. Either is listed in the profile's repairs; with 'exclude' a horizon across 0 cm
+    (it cannot be split) or a profile of organic horizons only is an error of that profile.
+    Rows without any value that overlap another horizon are dropped (and listed) before the
+    overlap check. Raises InputError only for whole-table problems (missing columns, no rows,
+    an unknown ``organic``); bad profiles are listed in ``errors``.
     """
+    if organic not in ORGANIC:
+        raise InputError(f"organic must be one of {', '.join(ORGANIC)}, not {organic!r}")
     value_cols = list(dict.fromkeys(value_cols))
     if not value_cols:
         raise InputError("give at least one value column")
@@ -177,14 +190,17 @@ def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attribute
     reject(np.isnan(top) | np.isnan(bottom),
            lambda m: f"missing top or bottom depth in {describe_rows(row[m])}")
     with np.errstate(invalid="ignore"):
-        reject((top < 0) | (bottom < 0), lambda m: (
-            f"negative depth ({_span(top[m][0], bottom[m][0])}) in {describe_rows(row[m])}; "
-            "depths are cm below the mineral soil surface, positive down"))
         reject(bottom < top, lambda m: (
             f"inverted horizon {_span(top[m][0], bottom[m][0])} (bottom above top) in {describe_rows(row[m])}"))
+        if organic == "exclude":
+            reject((top < 0) & (bottom > 0), lambda m: (
+                f"horizon {_span(top[m][0], bottom[m][0])} in {describe_rows(row[m])} spans the mineral soil "
+                "surface (0 cm) and cannot be split; keep the organic horizons (organic: keep) instead"))
     valid_codes = np.array([c for c in range(len(uniques)) if uniques[c] not in errors], dtype=int)
     keep = np.isin(codes, valid_codes)
     repairs = {}
+    top, bottom = _organic_horizons(organic, keep, codes, uniques, top, bottom, row, errors, repairs)
+    keep &= ~np.isin(codes, [c for c in range(len(uniques)) if uniques[c] in errors])
     # zero-thickness horizons are dropped (a repair, not an error, unless nothing is left)
     with np.errstate(invalid="ignore"):
         zero = keep & (bottom == top)
@@ -201,6 +217,7 @@ def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attribute
     order = index[np.lexsort((bottom[index], top[index], codes[index]))]
     _note_sorted(order, index, codes, uniques, repairs)
     order = _drop_duplicates(order, codes, top, bottom, values, row, uniques, repairs)
+    order = _drop_valueless_overlaps(order, codes, top, bottom, values, row, uniques, repairs, errors)
     order = _overlaps(order, codes, top, bottom, row, uniques, errors)
     # renumber the surviving profiles 0..n-1 in order of first appearance
     surviving = np.array(sorted(set(codes[order].tolist())), dtype=int)
@@ -213,6 +230,62 @@ def read_horizons(table, id_col, top_col, bottom_col, value_cols, keep_attribute
                     top=top[order], bottom=bottom[order], values=values[order], rows=row[order],
                     attributes=attributes, errors=errors,
                     repairs={k: v for k, v in repairs.items() if k not in errors})
+
+
+def _organic_horizons(organic, keep, codes, uniques, top, bottom, row, errors, repairs):
+    """Depths (top, bottom) after applying the ``organic`` rule to the kept rows of profiles with
+    horizons above 0 cm; adds the repairs, and an error for a profile left without horizons."""
+    with np.errstate(invalid="ignore"):
+        above = keep & (top < 0)
+    if not above.any():
+        return top, bottom
+    top, bottom = top.copy(), bottom.copy()
+    for code in np.unique(codes[above]):
+        rows = keep & (codes == code)
+        organic_rows = rows & above
+        span = f"{_span(top[organic_rows].min(), bottom[organic_rows].max())}, {describe_rows(row[organic_rows])}"
+        if organic == "keep":
+            shift = -top[rows].min()
+            top[rows] += shift
+            bottom[rows] += shift
+            repairs.setdefault(uniques[code], []).append(
+                f"kept the organic horizon(s) above the mineral surface ({span}): "
+                f"depths measured from the top of the organic layer ({format_depth(shift)} cm deeper)")
+        elif organic_rows.sum() == rows.sum():
+            errors[uniques[code]] = (f"every horizon lies above the mineral soil surface (organic, {span}); "
+                                     "keep them (organic: keep) to use them")
+        else:
+            keep &= ~organic_rows
+            repairs.setdefault(uniques[code], []).append(
+                f"left out the organic horizon(s) above the mineral surface ({span})")
+    return top, bottom
+
+
+def _overlapping(order, codes, top, bottom):
+    """True for each horizon (in ``order``, sorted by profile and depth) that overlaps another of its profile."""
+    c, t, b = codes[order], top[order], bottom[order]
+    running_bottom = pd.Series(b).groupby(c).cummax().to_numpy()
+    same = c[1:] == c[:-1]
+    after = np.concatenate(([False], same & (t[1:] < running_bottom[:-1])))  # starts above a previous bottom
+    before = np.concatenate((same & (t[1:] < b[:-1]), [False]))              # ends below the next top
+    return after | before
+
+
+def _drop_valueless_overlaps(order, codes, top, bottom, values, row, uniques, repairs, errors):
+    """Drop the horizons without any value that overlap another horizon (they cannot clash); a profile
+    that would be left without horizons is an error."""
+    if len(order) < 2:
+        return order
+    drop = _overlapping(order, codes, top, bottom) & np.isnan(values[order]).all(axis=1)
+    for code in np.unique(codes[order[drop]]):
+        mine = codes[order] == code
+        rows = row[order[drop & mine]]
+        if drop[mine].all():
+            errors[uniques[code]] = f"no horizon has a value, and the horizons overlap ({describe_rows(rows)})"
+            continue
+        repairs.setdefault(uniques[code], []).append(
+            f"dropped overlapping horizon(s) without a value ({describe_rows(rows)})")
+    return order[~drop & ~np.isin(codes[order], [c for c in range(len(uniques)) if uniques[c] in errors])]
 
 
 def _note_sorted(order, index, codes, uniques, repairs):

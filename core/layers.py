@@ -38,8 +38,9 @@ class LayerScheme:
             if not math.isfinite(b):
                 raise InputError(f"layers: depth {b} is not a finite number")
             if b < 0:
-                raise InputError(f"layers: negative depth {format_depth(b)} cm "
-                                 "(depths are positive downwards from the surface)")
+                raise InputError(f"layers: negative depth {format_depth(b)} cm (depths are cm below the mineral soil "
+                                 "surface, positive down; to use organic horizons above it, keep them with the "
+                                 "organic option, which measures depths from the top of the organic layer)")
         for upper, lower in zip(breaks[:-1], breaks[1:]):
             if lower <= upper:
                 raise InputError(f"layers: depths must increase, but {format_depth(lower)} cm "

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 
-from .tables import atomic_output
+from .outputs import atomic_output
 
 COLOURS = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#30638e", "#66a182", "#8d6a9f",
            "#e07a5f", "#3d405b", "#81b29a", "#f2cc8f", "#6c757d"]

@@ -12,17 +12,26 @@ exactly within each year; the modelled value is read at mid-year of the sampling
 uses the steady-state formula. An optional input lag L (years) delays the forcing: the
 value of record year Y acts from Y + L to Y + 1 + L.
 
+Option (``pre_d14c="history"``, issue 11): the pre-bomb history instead of a constant. The
+annual forcing then starts in 1750 (IntCal20 / SHCal20 to 1849, Graven et al. 2017 from
+1850, the chosen record wherever it has values); before 1750 the model is spun up from
+steady state 55,000 years ago through IntCal20 / SHCal20, each value held until the next
+(see :func:`spin_up_atmosphere`).
+
 The inverse returns every k that reproduces a measurement: the forward model is evaluated
 on a dense log-k grid for each (zone, sampling year), its local extrema are refined, every
 monotone piece that spans the measured value gives a bracket, and each bracket is solved by
 safeguarded Newton iterations in log k, vectorised over all samples.
 """
 
+import datetime
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .checks import Limits
 from .errors import InputError, describe_rows
 from .progress import as_progress
 
@@ -32,8 +41,23 @@ DECAY = 1.0 / 8267.0
 BOMB_START = 1950
 #: Default pre-bomb atmospheric Δ14C (‰), METHODS §5 Decision.
 PRE_BOMB_D14C = 0.0
+#: ``pre_d14c`` value that selects the pre-bomb history instead of a constant.
+HISTORY = "history"
+#: First calendar year of the annual forcing with the pre-bomb history (AD): sampling years
+#: start in 1800, so input lags below 50 years stay inside it.
+HISTORY_START = 1750
+#: First year of Graven et al. (2017), used from this year on with the pre-bomb history.
+GRAVEN_START = 1850
 #: Per-sample statuses of the inverse, in order of precedence.
-STATUSES = ("missing_input", "out_of_range", "extrapolated_curve", "two_roots", "ok")
+STATUSES = ("impossible_input", "missing_input", "out_of_range", "extrapolated_curve", "two_roots", "ok")
+#: Possible sampling years (AD): archived soils from 1800 to the current year.
+YEAR_LIMITS = Limits("sampling year (AD)", 1800, datetime.date.today().year)
+#: Possible Δ14C (‰): -1000 ‰ is carbon without 14C.
+D14C_LIMITS = Limits("Δ14C (‰)", -1000.0)
+#: Possible fraction modern.
+FM_LIMITS = Limits("fraction modern", 0.0)
+#: Δ14C and Δ14C converted from Fm that differ by more than this (‰) are noted.
+FM_TOLERANCE = 1.0
 #: Years at the end of a record used to fit the extrapolation (METHODS §5 Decision).
 EXTRAPOLATION_YEARS = 10
 #: Range of decay rates searched by the inverse (yr-1): ages from 1e-4 to 1e9 years.
@@ -121,6 +145,11 @@ class AtmosphericCurve:
         """Last calendar year with a value for ``zone``."""
         column = self.values[:, self.zones.index(zone)]
         return int(self.years[np.flatnonzero(np.isfinite(column))[-1]])
+
+    def first_year_of(self, zone):
+        """First calendar year with a value for ``zone``."""
+        column = self.values[:, self.zones.index(zone)]
+        return int(self.years[np.flatnonzero(np.isfinite(column))[0]])
 
     def zone_indices(self, names, rows=None):
         """Indices into ``zones`` of zone names (case-insensitive, aliases accepted); -1 for blank.
@@ -237,16 +266,111 @@ def load_curve(curve="hua2021"):
 
 
 # ---------------------------------------------------------------------------------------------
+# The pre-bomb history (option)
+
+#: Calibration records of the pre-bomb history (resources/atm14c): name -> (file, citation).
+CALIBRATION_CURVES = {
+    "intcal20": ("intcal20.csv", "Reimer et al. (2020) Radiocarbon 62(4):725-757, doi:10.1017/RDC.2020.41"),
+    "shcal20": ("shcal20.csv", "Hogg et al. (2020) Radiocarbon 62(4):759-778, doi:10.1017/RDC.2020.59"),
+}
+#: Pre-bomb history of each zone of the shipped curves: (share of IntCal20, the rest SHCal20; Graven 2017 zone).
+#: Decision (zones): northern zones follow IntCal20, southern zones SHCal20, and Graven's Tropics
+#: (30° S-30° N) their mean; Hua's NH3 and SH12 lie mainly within 30° of the equator (Graven's Tropics).
+HISTORY_ZONES = {
+    "hua2021": {"NH1": (1.0, "NH"), "NH2": (1.0, "NH"), "NH3": (1.0, "Tropics"), "SH12": (0.0, "Tropics"),
+                "SH3": (0.0, "SH")},
+    "graven2017": {"NH": (1.0, "NH"), "Tropics": (0.5, "Tropics"), "SH": (0.0, "SH")},
+}
+#: ln k (k in yr-1) of the spin-up grid: 1e-12 to 1e6 yr-1, 100 points per decade. Between the
+#: points the effective atmosphere is a cubic spline in ln k; beyond them it is flat.
+SPIN_UP_LOG_K = np.linspace(np.log(1e-12), np.log(1e6), 18 * 100 + 1)
+
+
+@functools.lru_cache(maxsize=None)
+def _calibration_record(name):
+    """(calendar years AD, Δ14C ‰) of a shipped calibration record, oldest first (read-only arrays)."""
+    import pandas as pd
+
+    table = pd.read_csv(RESOURCES / CALIBRATION_CURVES[name][0]).sort_values("cal_bp", ascending=False)
+    years, d14c = BOMB_START - table["cal_bp"].to_numpy(dtype=float), table["d14c"].to_numpy(dtype=float)
+    years.flags.writeable = d14c.flags.writeable = False
+    return years, d14c
+
+
+@functools.lru_cache(maxsize=None)
+def spin_up_atmosphere(name):
+    """Effective atmosphere P (ratio A) before :data:`HISTORY_START` of a calibration record, on
+    :data:`SPIN_UP_LOG_K`: the soil ratio at the start of 1750 is k / (k + λ) P(k).
+
+    The model starts at steady state with the record's oldest value (55,000 years earlier:
+    that start weighs less than exp(-55,000 λ) = 0.13 % at any k) and is solved exactly
+    through each value, held from its calendar year (1950 - cal BP) until the next one.
+    """
+    years, d14c = _calibration_record(name)
+    before = years < HISTORY_START
+    years, ratio = years[before], d14c_to_ratio(d14c[before])
+    spans = np.diff(np.append(years, HISTORY_START))
+    s = np.exp(SPIN_UP_LOG_K) + DECAY
+    decay = {span: np.exp(-s * span) for span in np.unique(spans)}
+    effective = np.full(s.shape, ratio[0])  # A / (k / (k + λ)): the factor is constant in time
+    for value, span in zip(ratio, spans):
+        effective = value + (effective - value) * decay[span]
+    effective.flags.writeable = False
+    return effective
+
+
+def _history_zone(curve, zone):
+    """(share of IntCal20, Graven 2017 zone) of a zone of a shipped curve."""
+    if curve.name not in HISTORY_ZONES:
+        raise InputError(f"the pre-bomb history is available with the shipped curves ({', '.join(HISTORY_ZONES)}), "
+                         f"not with {curve.name}: give a constant pre-bomb Δ14C")
+    return HISTORY_ZONES[curve.name][zone]
+
+
+def _history_d14c(curve, zone, years):
+    """Δ14C (‰) of ``zone`` in calendar ``years`` before the first value of the record: Graven 2017
+    from 1850, before that IntCal20 and SHCal20 (annual from 1750) mixed by the zone's share."""
+    share, graven_zone = _history_zone(curve, zone)
+    graven = load_curve("graven2017").d14c(years, graven_zone)
+    (north_years, north), (south_years, south) = (_calibration_record(name) for name in CALIBRATION_CURVES)
+    calibration = share * np.interp(years, north_years, north) + (1.0 - share) * np.interp(years, south_years, south)
+    return np.where(np.asarray(years) >= GRAVEN_START, graven, calibration)
+
+
+def _history_spline(curve):
+    """Cubic spline in ln k of each zone's effective pre-1750 atmosphere: values shaped (points, zones)."""
+    from scipy.interpolate import CubicSpline
+
+    north, south = (spin_up_atmosphere(name) for name in CALIBRATION_CURVES)
+    shares = np.array([_history_zone(curve, zone)[0] for zone in curve.zones])
+    return CubicSpline(SPIN_UP_LOG_K, north[:, None] * shares + south[:, None] * (1.0 - shares))
+
+
+def is_history(pre_d14c):
+    """True when ``pre_d14c`` selects the pre-bomb history rather than a constant Δ14C (‰)."""
+    return isinstance(pre_d14c, str) and pre_d14c.strip().lower() == HISTORY
+
+
+def forcing_start(pre_d14c):
+    """First calendar year of the annual forcing: 1950, or 1750 with the pre-bomb history."""
+    return HISTORY_START if is_history(pre_d14c) else BOMB_START
+
+
+# ---------------------------------------------------------------------------------------------
 # Forcing and the forward model
 
 
 @dataclass
 class Forcing:
-    """Pre-bomb ratio and annual forcing ratios A_atm from 1950 on: ``ratios[zone, j]`` is record
-    year 1950 + j (extrapolated beyond the record, see :func:`model_extrapolated`)."""
+    """Annual forcing ratios A_atm: ``ratios[zone, j]`` is calendar year ``start`` + j (extrapolated
+    beyond the record, see :func:`model_extrapolated`). Before ``start`` the atmosphere is the
+    constant ``pre_ratio``, or with the pre-bomb history the ``history`` spline of each zone's
+    effective atmosphere in ln k (:func:`spin_up_atmosphere`; ``pre_ratio`` is then NaN)."""
 
+    start: int
     pre_ratio: float
     ratios: np.ndarray
+    history: object = None
 
 
 def _extrapolation(curve, zone, pre_d14c, years):
@@ -263,36 +387,62 @@ def _extrapolation(curve, zone, pre_d14c, years):
 
 
 def build_forcing(curve, last_year, pre_d14c=PRE_BOMB_D14C, lag=0.0):
-    """Forcing ratios for every zone of ``curve`` from 1950 to ``last_year`` (extrapolated beyond the record)."""
+    """Forcing ratios for every zone of ``curve`` from :func:`forcing_start` to ``last_year``.
+
+    pre_d14c: the constant pre-bomb Δ14C (‰), or :data:`HISTORY`. Years after the record are
+    extrapolated towards the pre-bomb level (with the history: the zone's 1949 value).
+    """
     curve = load_curve(curve)
-    if not np.isfinite(pre_d14c) or pre_d14c <= -1000:
-        raise InputError(f"pre-bomb Δ14C must be a number above -1000 ‰ (got {pre_d14c})")
+    history = is_history(pre_d14c)
+    if not history and (isinstance(pre_d14c, str) or not np.isfinite(pre_d14c) or pre_d14c <= -1000):
+        raise InputError(f"pre-bomb Δ14C must be a number above -1000 ‰ or {HISTORY!r} (got {pre_d14c})")
     if not np.isfinite(lag) or lag < 0:
         raise InputError(f"lag must be zero or a positive number of years (got {lag})")
+    if history and lag >= YEAR_LIMITS.low - HISTORY_START:
+        raise InputError(f"with the pre-bomb history the lag must be below {YEAR_LIMITS.low - HISTORY_START:g} years "
+                         f"(got {lag})")
     if curve.first_year > BOMB_START:
         raise InputError(f"atmospheric curve {curve.name} starts in {curve.first_year}; the model needs "
                          f"annual values from {BOMB_START}")
-    years = np.arange(BOMB_START, max(int(last_year), BOMB_START) + 1)
+    start = forcing_start(pre_d14c)
+    years = np.arange(start, max(int(last_year), start) + 1)
     ratios = np.empty((len(curve.zones), len(years)))
     for z, zone in enumerate(curve.zones):
         if not np.isfinite(curve.values[:, z]).any():
             raise InputError(f"atmospheric curve {curve.name}: zone {zone} has no values")
         last = curve.last_year(zone)
         recorded = curve.d14c(years, zone)
+        if history:
+            first = curve.first_year_of(zone)
+            recorded[years < first] = _history_d14c(curve, zone, years[years < first])
         gaps = (years <= last) & np.isnan(recorded)
         if gaps.any():
             raise InputError(f"atmospheric curve {curve.name}: zone {zone} has no value for "
                              f"{', '.join(str(y) for y in years[gaps][:5])}")
         after = years > last
         if after.any():
-            recorded[after] = _extrapolation(curve, zone, pre_d14c, years[after])
+            baseline = recorded[years == BOMB_START - 1][0] if history else pre_d14c
+            recorded[after] = _extrapolation(curve, zone, baseline, years[after])
         ratios[z] = d14c_to_ratio(recorded)
-    return Forcing(float(d14c_to_ratio(pre_d14c)), ratios)
+    if history:
+        return Forcing(start, np.nan, ratios, _history_spline(curve))
+    return Forcing(start, float(d14c_to_ratio(pre_d14c)), ratios)
 
 
-def _read_times(year, lag):
-    """(post_bomb, n_full, frac): read time floor(y) + 0.5 as whole forcing years elapsed and a fraction."""
-    elapsed = np.floor(year) + 0.5 - (BOMB_START + lag)
+def _pre_start(forcing, k, zone):
+    """(P, dP/dln k): the atmosphere before the annual forcing, constant or the history spline at k."""
+    if forcing.history is None:
+        return forcing.pre_ratio, 0.0
+    x = np.log(k)
+    inside = (x > SPIN_UP_LOG_K[0]) & (x < SPIN_UP_LOG_K[-1])
+    x = np.clip(x, SPIN_UP_LOG_K[0], SPIN_UP_LOG_K[-1])
+    rows = np.arange(x.size)
+    return forcing.history(x)[rows, zone], np.where(inside, forcing.history(x, 1)[rows, zone], 0.0)
+
+
+def _read_times(year, lag, start=BOMB_START):
+    """(post, n_full, frac): read time floor(y) + 0.5 as whole forcing years elapsed since ``start`` and a fraction."""
+    elapsed = np.floor(year) + 0.5 - (start + lag)
     post = elapsed > 0
     n_full = np.where(post, np.floor(elapsed), 0).astype(int)
     frac = np.where(post, elapsed - np.floor(elapsed), 0.0)
@@ -308,7 +458,8 @@ def _step(a, slope, k, eq, d_eq, decay, dt):
 
 
 def _evaluate(k, zone, n_full, frac, forcing, with_slope=False):
-    """Modelled A_soil at the read time of post-bomb elements (and dA/dln k if ``with_slope``).
+    """Modelled A_soil at the read time of elements read after the start of the forcing (and dA/dln k
+    if ``with_slope``).
 
     k, zone, n_full: 1-D arrays of equal length; frac: the part of a year read after the
     n_full whole forcing years (one value, set by the lag). Elements are processed sorted by
@@ -319,8 +470,9 @@ def _evaluate(k, zone, n_full, frac, forcing, with_slope=False):
     s = k + DECAY
     r = k / s
     dr = k * DECAY / s ** 2  # d r / d ln k
-    a = r * forcing.pre_ratio
-    slope = dr * forcing.pre_ratio if with_slope else None
+    pre, d_pre = _pre_start(forcing, k, zone)
+    a = r * pre
+    slope = dr * pre + r * d_pre if with_slope else None
     year_decay, part_decay = np.exp(-s), np.exp(-s * frac)
     out = np.empty_like(k)
     out_slope = np.empty_like(k)
@@ -348,7 +500,8 @@ def _grid_values(grid_k, n_read, frac, forcing):
     k = np.broadcast_to(grid_k, (zones, len(grid_k)))
     s = k + DECAY
     r = k / s
-    a = r * forcing.pre_ratio
+    pre = _pre_start(forcing, k.reshape(-1), np.repeat(np.arange(zones), len(grid_k)))[0]
+    a = r * np.reshape(pre, (zones, -1)) if np.ndim(pre) else r * pre
     year_decay, part_decay = np.exp(-s), np.exp(-s * frac)
     out = np.empty((zones, n_read + 1, len(grid_k)))
     for j in range(n_read + 1):
@@ -369,12 +522,27 @@ def _zone_array(curve, zone, shape):
     return np.broadcast_to(curve.zone_indices(zone.reshape(-1)).reshape(zone.shape), shape)
 
 
+def _model_setup(curve, year, valid, pre_d14c, lag):
+    """(post, n_full, frac, forcing) for samples of ``year`` (``valid``: year and zone known).
+
+    With the pre-bomb history every valid sample must be read after 1750 (an InputError otherwise).
+    """
+    start = forcing_start(pre_d14c)
+    post, n_full, _ = _read_times(np.where(valid, year, 0.0), lag, start)
+    if is_history(pre_d14c) and np.any(valid & ~post):
+        raise InputError(f"with the pre-bomb history the model starts in {start}: sampling years before "
+                         f"{start + lag:g} cannot be modelled")
+    forcing = build_forcing(curve, start + (n_full[valid].max() if valid.any() else 0), pre_d14c, lag)
+    return post, n_full, _lag_fraction(lag), forcing
+
+
 def forward_d14c(k, year, zone=0, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0):
     """Modelled bulk-soil Δ14C (‰) for decay rate k (yr-1) sampled in ``year`` (AD) in ``zone``.
 
     zone: zone names or indices of ``curve`` (-1: unknown); arguments broadcast, and the result
-    has their shape. Years after the record use the extrapolated atmosphere (see
-    :func:`model_extrapolated`). NaN in (or an unknown zone) gives NaN out.
+    has their shape. pre_d14c: constant pre-bomb Δ14C (‰) or :data:`HISTORY`. Years after
+    the record use the extrapolated atmosphere (see :func:`model_extrapolated`). NaN in (or
+    an unknown zone) gives NaN out.
     """
     curve = load_curve(curve)
     k, year = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(year, dtype=float))
@@ -388,14 +556,29 @@ def forward_d14c(k, year, zone=0, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0
             raise InputError("decay rate k must be positive (yr-1)")
     valid = np.isfinite(k) & np.isfinite(year) & (zone >= 0)
     out = np.full(k.shape, np.nan)
-    post, n_full, frac = _read_times(np.where(valid, year, 0.0), lag)
+    post, n_full, frac, forcing = _model_setup(curve, year, valid, pre_d14c, lag)
     steady = valid & ~post
-    forcing = build_forcing(curve, BOMB_START + (n_full[valid].max() if valid.any() else 0), pre_d14c, lag)
     out[steady] = steady_state_ratio(k[steady], forcing.pre_ratio)
     run = valid & post
     if run.any():
-        out[run] = _evaluate(k[run], zone[run], n_full[run], _lag_fraction(lag), forcing)
+        out[run] = _evaluate(k[run], zone[run], n_full[run], frac, forcing)
     return ratio_to_d14c(out).reshape(shape)
+
+
+def atmosphere_d14c(year, zone, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0):
+    """Atmospheric Δ14C (‰) forcing the model at the read time of each sample (mid-year of the
+    sampling year): that forcing year's value of the zone (extrapolated after the record), or
+    the constant pre-bomb value for samples read before 1950. NaN where year or zone is unknown.
+    """
+    curve = load_curve(curve)
+    year = np.asarray(year, dtype=float)
+    shape = year.shape
+    zone = _zone_array(curve, zone, shape).reshape(-1)
+    year = year.reshape(-1)
+    valid = np.isfinite(year) & (zone >= 0)
+    post, n_full, _, forcing = _model_setup(curve, year, valid, pre_d14c, lag)
+    ratio = np.where(post, forcing.ratios[np.maximum(zone, 0), n_full], forcing.pre_ratio)
+    return np.where(valid, ratio_to_d14c(ratio), np.nan).reshape(shape)
 
 
 def _lag_fraction(lag):
@@ -544,12 +727,14 @@ def _solve_brackets(target, xa, xb, va, vb, zone, n_full, frac, forcing, steps, 
 
 
 def radiocarbon_ages(d14c, year, zone, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0, rows=None,
-                     progress=None, is_cancelled=None):
+                     impossible=None, progress=None, is_cancelled=None):
     """Every decay rate k (yr-1) for which the one-pool model reproduces each measured Δ14C (‰).
 
     year: sampling year (AD); zone: zone indices of ``curve`` (-1 = unknown, as from
-    :meth:`AtmosphericCurve.zone_for_latitude`) or names; rows: labels for messages
-    (default 1-based positions). Returns :class:`Ages`. Δ14C below -1000 ‰ is an InputError.
+    :meth:`AtmosphericCurve.zone_for_latitude`) or names; pre_d14c: constant pre-bomb Δ14C
+    (‰) or :data:`HISTORY`; rows: labels for messages (default 1-based positions);
+    impossible: samples a table found impossible (no age, status impossible_input). Returns
+    :class:`Ages`. Any other Δ14C below -1000 ‰ or year outside :data:`YEAR_LIMITS` is an InputError.
     """
     curve = load_curve(curve)
     steps = as_progress(progress, is_cancelled)
@@ -557,16 +742,13 @@ def radiocarbon_ages(d14c, year, zone, curve="hua2021", pre_d14c=PRE_BOMB_D14C, 
     year = np.broadcast_to(np.asarray(year, dtype=float), d14c.shape).reshape(-1)
     zone = _zone_array(curve, zone, d14c.shape).reshape(-1)
     labels = np.arange(1, d14c.size + 1) if rows is None else np.asarray(rows)
-    with np.errstate(invalid="ignore"):
-        impossible = d14c < -1000.0
-    if impossible.any():
-        raise InputError(f"Δ14C below -1000 ‰ (impossible) in {describe_rows(labels[impossible])}")
-    missing = ~np.isfinite(d14c) | ~np.isfinite(year) | (zone < 0)
+    impossible = np.zeros(d14c.size, dtype=bool) if impossible is None else np.asarray(impossible, dtype=bool)
+    D14C_LIMITS.require(np.where(impossible, np.nan, d14c), labels=labels)
+    YEAR_LIMITS.require(np.where(impossible, np.nan, year), labels=labels)
+    missing = impossible | ~np.isfinite(d14c) | ~np.isfinite(year) | (zone < 0)
     target = d14c_to_ratio(d14c)
-    post, n_full, _ = _read_times(np.where(missing, 0.0, year), lag)
-    frac = _lag_fraction(lag)
+    post, n_full, frac, forcing = _model_setup(curve, year, ~missing, pre_d14c, lag)
     run = ~missing & post
-    forcing = build_forcing(curve, BOMB_START + (n_full[run].max() if run.any() else 0), pre_d14c, lag)
 
     found_sample, found_x = [], []
     steady = np.flatnonzero(~missing & ~post)
@@ -599,8 +781,13 @@ def radiocarbon_ages(d14c, year, zone, curve="hua2021", pre_d14c=PRE_BOMB_D14C, 
             found_x.append(roots)
     ages = _collect(d14c.size, np.concatenate(found_sample), np.concatenate(found_x))
     extrapolated = run & model_extrapolated(np.where(missing, 0.0, year), np.maximum(zone, 0), curve, lag)
-    ages.status = _statuses(missing, ages.n_roots, extrapolated)
+    ages.status = _statuses(missing, ages.n_roots, extrapolated, impossible)
     ages.notes = _notes(curve, ages.status, extrapolated, zone, labels)
+    before = ~missing & ~post
+    if before.any():
+        ages.notes.append(f"{int(before.sum())} sample(s) were taken before {BOMB_START}, before the bomb-period "
+                          f"record: steady state with the constant pre-bomb atmosphere ({pre_d14c:g} ‰), "
+                          f"in {describe_rows(labels[before])}")
     steps.update(1.0)
     return ages
 
@@ -619,10 +806,10 @@ def _collect(n, sample, x, same=1e-9):
     return Ages(roots, counts, None, [])
 
 
-def _statuses(missing, n_roots, extrapolated):
+def _statuses(missing, n_roots, extrapolated, impossible):
     """Per-sample status by precedence (see :data:`STATUSES`)."""
-    return np.select([missing, n_roots == 0, extrapolated, n_roots >= 2],
-                     ["missing_input", "out_of_range", "extrapolated_curve", "two_roots"], "ok").astype(object)
+    return np.select([impossible, missing, n_roots == 0, extrapolated, n_roots >= 2],
+                     list(STATUSES[:-1]), "ok").astype(object)
 
 
 def _notes(curve, status, extrapolated, zone, labels):
@@ -647,32 +834,70 @@ def _notes(curve, status, extrapolated, zone, labels):
 #: ISRaD column names used as defaults (lyr_14c: Δ14C ‰; lyr_fraction_modern: Fm).
 ISRAD_COLUMNS = {"d14c": "lyr_14c", "fm": "lyr_fraction_modern", "year": "lyr_obs_date_y", "lat": "pro_lat"}
 #: Columns :func:`radiocarbon_age_table` adds.
-AGE_COLUMNS = ("k_slow", "age_slow_yr", "k_fast", "age_fast_yr", "n_roots", "status")
+AGE_COLUMNS = ("k_slow", "age_slow_yr", "k_fast", "age_fast_yr", "n_roots", "status", "zone", "atm_d14c",
+               "d14c_fm_diff")
+#: What the ages use where a row has both Δ14C and fraction modern.
+PREFER = ("d14c", "fm")
+#: Possible latitudes (decimal degrees).
+LAT_LIMITS = Limits("latitude (decimal degrees)", -90.0, 90.0)
 
 
 def table_zones(table, curve, lat_col=ISRAD_COLUMNS["lat"], zone_col=None):
-    """Zone index per row: from ``zone_col`` where given, else from latitude; -1 where unknown."""
+    """(zone index per row, impossible latitude per row, notes): the zone from ``zone_col`` where
+    given, else from latitude; -1 where unknown."""
     from .tables import numeric_columns, require_columns
 
     curve = load_curve(curve)
+    none = np.zeros(len(table), dtype=bool)
     if zone_col:
         require_columns(table, [zone_col])
         zone = curve.zone_indices(table[zone_col].to_numpy(dtype=object))
         if (zone >= 0).all() or not lat_col or lat_col not in table.columns:
-            return zone
+            return zone, none, []
     elif len(curve.zones) == 1:
-        return np.zeros(len(table), dtype=int)
+        return np.zeros(len(table), dtype=int), none, []
     else:
         require_columns(table, [lat_col])
         zone = np.full(len(table), -1)
-    from_lat = curve.zone_for_latitude(numeric_columns(table, [lat_col])[lat_col].to_numpy())
-    return np.where(zone >= 0, zone, from_lat)
+    latitude = np.where(zone >= 0, np.nan, numeric_columns(table, [lat_col])[lat_col].to_numpy())
+    latitude, impossible, notes = LAT_LIMITS.screen(latitude, lat_col)
+    return np.where(zone >= 0, zone, curve.zone_for_latitude(latitude)), impossible, notes
 
 
-def table_d14c(table, d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"], year_col=ISRAD_COLUMNS["year"]):
-    """(Δ14C ‰, sampling year) per row: Δ14C where given, else converted from Fm of that year."""
-    from .tables import numeric_columns, require_columns
+def zone_names(curve, zone):
+    """Zone names of zone indices (None where -1, unknown)."""
+    names = np.array(load_curve(curve).zones + (None,), dtype=object)
+    return names[np.where(np.asarray(zone) >= 0, zone, -1)]
 
+
+@dataclass
+class Samples:
+    """Δ14C (‰) and sampling year (AD) per row of a table, as :func:`table_d14c` reads them.
+
+    d14c: the value the model uses; impossible: rows with an impossible Δ14C, fraction
+    modern or year (NaN there); d14c_fm_diff: Δ14C minus Δ14C from Fm (‰) where both are given.
+    """
+
+    d14c: np.ndarray
+    year: np.ndarray
+    impossible: np.ndarray
+    d14c_fm_diff: np.ndarray
+    notes: list
+
+
+def table_d14c(table, d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"], year_col=ISRAD_COLUMNS["year"],
+               prefer="d14c"):
+    """:class:`Samples` of a table: Δ14C where given, else Fm converted with the sampling year
+    (``prefer="fm"``: Fm where given, else Δ14C).
+
+    Impossible values (:data:`D14C_LIMITS`, :data:`FM_LIMITS`, :data:`YEAR_LIMITS`) leave their
+    row without a value and are noted, as are rows whose Δ14C and Fm differ by more than
+    :data:`FM_TOLERANCE` and a Δ14C column whose every value lies between 0 and 2 (like Fm).
+    """
+    from .tables import numeric_columns, require_columns, row_numbers
+
+    if prefer not in PREFER:
+        raise InputError(f"prefer must be {' or '.join(PREFER)}, not {prefer!r}")
     present = [c for c in (d14c_col, fm_col) if c and c in table.columns]
     if not present:
         names = " nor ".join(repr(c) for c in (d14c_col, fm_col) if c)
@@ -680,40 +905,74 @@ def table_d14c(table, d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"]
                          f"it has: {', '.join(map(str, table.columns[:30]))}")
     require_columns(table, [year_col])
     data = numeric_columns(table, present + [year_col])
-    year = data[year_col].to_numpy()
-    d14c = data[d14c_col].to_numpy() if d14c_col in present else np.full(len(table), np.nan)
-    if fm_col in present:
-        fm = data[fm_col].to_numpy()
-        with np.errstate(invalid="ignore"):
-            if np.any(fm < 0):
-                raise InputError(f"column {fm_col!r}: negative fraction modern in "
-                                 f"{describe_rows(np.flatnonzero(fm < 0) + 1)}")
-        d14c = np.where(np.isnan(d14c), fm_to_d14c(fm, year), d14c)
-    return d14c, year
+    year, impossible, notes = YEAR_LIMITS.screen(data[year_col].to_numpy(), year_col)
+    values = {}
+    for column, limits in ((d14c_col, D14C_LIMITS), (fm_col, FM_LIMITS)):
+        values[column] = np.full(len(table), np.nan)
+        if column in present:
+            values[column], bad, more = limits.screen(data[column].to_numpy(), column)
+            impossible, notes = impossible | bad, notes + more
+    d14c, fm = values[d14c_col], values[fm_col]
+    from_fm = fm_to_d14c(fm, year)
+    difference = d14c - from_fm
+    used = np.where(np.isnan(d14c), from_fm, d14c) if prefer == "d14c" else np.where(np.isnan(from_fm), d14c, from_fm)
+    with np.errstate(invalid="ignore"):
+        far = np.abs(difference) > FM_TOLERANCE
+        uncorrected = far & (np.abs(d14c - (fm - 1.0) * 1000.0) <= FM_TOLERANCE)
+    if far.any():
+        notes.append(f"Δ14C and fraction modern differ by more than {FM_TOLERANCE:g} ‰ in {int(far.sum())} row(s) "
+                     f"(up to {np.abs(difference[far]).max():.0f} ‰; {int(uncorrected.sum())} of them have Δ14C = "
+                     "(Fm - 1) x 1000, without the decay correction to the sampling year); the ages use "
+                     f"{'Δ14C' if prefer == 'd14c' else 'fraction modern'} (prefer d14c or fm; column "
+                     f"d14c_fm_diff has each difference): {describe_rows(row_numbers(far))}")
+    given = d14c[np.isfinite(d14c)]
+    if given.size and np.all((given >= 0) & (given <= 2)):
+        notes.append(f"column {d14c_col!r}: every Δ14C value lies between 0 and 2 ‰, as fraction modern values do; "
+                     "if it holds fraction modern, give it as the fraction modern column")
+    return Samples(np.where(impossible, np.nan, used), year, impossible, difference, notes)
 
 
 def radiocarbon_age_table(table, d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"],
                           year_col=ISRAD_COLUMNS["year"], lat_col=ISRAD_COLUMNS["lat"], zone_col=None,
-                          curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0, progress=None, is_cancelled=None):
+                          curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0, prefer="d14c", progress=None,
+                          is_cancelled=None):
     """Radiocarbon ages of every row of an (ISRaD-style) table; returns (table, notes).
 
-    Defaults are ISRaD's column names. The output keeps every input column and adds
-    :data:`AGE_COLUMNS`: k_slow / k_fast (yr-1, smallest / largest root), age_slow_yr /
-    age_fast_yr (1/k), n_roots and status. notes: messages for the user.
+    Defaults are ISRaD's column names; prefer: what the ages use where a row has both Δ14C
+    and Fm (d14c or fm). The output keeps every input column and adds :data:`AGE_COLUMNS`:
+    k_slow / k_fast (yr-1, smallest / largest root), age_slow_yr / age_fast_yr (1/k),
+    n_roots, status, zone and atm_d14c (the zone and the atmospheric Δ14C (‰) forcing the
+    model in the sampling year, see :func:`atmosphere_d14c`) and d14c_fm_diff (‰).
+    Rows with an impossible value get status impossible_input. notes: messages for the user.
     """
     curve = load_curve(curve)
-    d14c, year = table_d14c(table, d14c_col, fm_col, year_col)
-    zone = table_zones(table, curve, lat_col, zone_col)
-    ages = radiocarbon_ages(d14c, year, zone, curve, pre_d14c, lag, progress=progress, is_cancelled=is_cancelled)
+    samples = table_d14c(table, d14c_col, fm_col, year_col, prefer)
+    zone, bad_latitude, zone_notes = table_zones(table, curve, lat_col, zone_col)
+    impossible = samples.impossible | bad_latitude
+    ages = radiocarbon_ages(samples.d14c, samples.year, zone, curve, pre_d14c, lag, impossible=impossible,
+                            progress=progress, is_cancelled=is_cancelled)
     out = table.copy()
     out["k_slow"], out["age_slow_yr"] = ages.k_slow, ages.age_slow
     out["k_fast"], out["age_fast_yr"] = ages.k_fast, ages.age_fast
     out["n_roots"], out["status"] = ages.n_roots.astype(int), ages.status.astype(str)
-    notes = list(ages.notes)
+    _add_atmosphere(out, curve, zone, np.where(impossible, np.nan, samples.year), pre_d14c, lag)
+    out["d14c_fm_diff"] = samples.d14c_fm_diff
+    notes = samples.notes + zone_notes + list(ages.notes)
     if (ages.n_roots > 2).any():
         notes.append(f"{int((ages.n_roots > 2).sum())} sample(s) have more than two roots (see n_roots); "
                      "k_slow and k_fast are the smallest and largest")
     return out, notes
+
+
+def _add_atmosphere(out, curve, zone, year, pre_d14c, lag):
+    """Columns zone and atm_d14c (‰): the zone used and its atmospheric Δ14C in the sampling year."""
+    out["zone"] = zone_names(curve, zone)
+    out["atm_d14c"] = atmosphere_d14c(year, zone, curve, pre_d14c, lag)
+
+
+#: Possible decay rates (yr-1) and turnover times (yr) of the forward model.
+RATE_LIMITS = {"k": Limits("decay rate k (yr-1)", 0.0, open_low=True),
+               "age": Limits("turnover time (yr)", 0.0, open_low=True)}
 
 
 def radiocarbon_forward_table(table, k_col=None, age_col=None, year_col=ISRAD_COLUMNS["year"],
@@ -721,7 +980,8 @@ def radiocarbon_forward_table(table, k_col=None, age_col=None, year_col=ISRAD_CO
                               pre_d14c=PRE_BOMB_D14C, lag=0.0):
     """Modelled Δ14C (‰) for a decay rate (``k_col``, yr-1) or turnover time (``age_col``, yr) per row.
 
-    Adds ``d14c_model`` and ``status`` (ok, extrapolated_curve, missing_input); returns (table, notes).
+    Adds ``d14c_model``, ``status`` (ok, extrapolated_curve, missing_input, impossible_input),
+    ``zone`` and ``atm_d14c`` (as :func:`radiocarbon_age_table`); returns (table, notes).
     """
     from .tables import numeric_columns, require_columns
 
@@ -730,22 +990,21 @@ def radiocarbon_forward_table(table, k_col=None, age_col=None, year_col=ISRAD_CO
     column = k_col or age_col
     require_columns(table, [column, year_col])
     data = numeric_columns(table, [column, year_col])
-    rate = data[column].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        bad = rate <= 0
-        if bad.any():
-            raise InputError(f"column {column!r} must be positive in {describe_rows(np.flatnonzero(bad) + 1)}")
-        k = rate if k_col else 1.0 / rate
-    year = data[year_col].to_numpy()
+    rate, bad_rate, notes = RATE_LIMITS["k" if k_col else "age"].screen(data[column].to_numpy(), column)
+    k = rate if k_col else 1.0 / rate
+    year, bad_year, more = YEAR_LIMITS.screen(data[year_col].to_numpy(), year_col)
     curve = load_curve(curve)
-    zone = table_zones(table, curve, lat_col, zone_col)
-    d14c = forward_d14c(k, year, np.maximum(zone, 0), curve, pre_d14c, lag)
-    missing = ~np.isfinite(k) | ~np.isfinite(year) | (zone < 0)
+    zone, bad_latitude, zone_notes = table_zones(table, curve, lat_col, zone_col)
+    impossible = bad_rate | bad_year | bad_latitude
+    missing = impossible | ~np.isfinite(k) | ~np.isfinite(year) | (zone < 0)
+    d14c = forward_d14c(np.where(missing, np.nan, k), year, np.maximum(zone, 0), curve, pre_d14c, lag)
     extrapolated = ~missing & model_extrapolated(np.nan_to_num(year), np.maximum(zone, 0), curve, lag)
     out = table.copy()
-    out["d14c_model"] = np.where(missing, np.nan, d14c)
-    out["status"] = _statuses(missing, np.ones(len(table), dtype=int), extrapolated).astype(str)
-    notes = _notes(curve, out["status"].to_numpy(), extrapolated, np.maximum(zone, 0), np.arange(1, len(table) + 1))
+    out["d14c_model"] = d14c
+    status = _statuses(missing, np.ones(len(table), dtype=int), extrapolated, impossible)
+    out["status"] = status.astype(str)
+    _add_atmosphere(out, curve, zone, np.where(impossible, np.nan, year), pre_d14c, lag)
+    notes += more + zone_notes + _notes(curve, status, extrapolated, np.maximum(zone, 0), np.arange(1, len(table) + 1))
     return out, notes
 
 
@@ -820,16 +1079,18 @@ def profile_figure(out, rows, top, bottom, d14c, year, zone, curve="hua2021", pr
 
 def profile_plot(table, out, profile=None, id_col="profile_id", top_col="lyr_top", bottom_col="lyr_bot",
                  d14c_col=ISRAD_COLUMNS["d14c"], fm_col=ISRAD_COLUMNS["fm"], year_col=ISRAD_COLUMNS["year"],
-                 lat_col=ISRAD_COLUMNS["lat"], zone_col=None, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0):
+                 lat_col=ISRAD_COLUMNS["lat"], zone_col=None, curve="hua2021", pre_d14c=PRE_BOMB_D14C, lag=0.0,
+                 prefer="d14c"):
     """(figure, row positions, profile id) of :func:`profile_figure` for one profile of ``out``
     (the result of :func:`radiocarbon_age_table` on ``table``); Ibulk is shown when the ISRaD
     stock columns allow it."""
     from .balance import IBULK, bulk_inputs_table
 
     rows, profile = select_profile(out, id_col, profile)
-    d14c, year = table_d14c(table, d14c_col, fm_col, year_col)
+    samples = table_d14c(table, d14c_col, fm_col, year_col, prefer)
+    d14c, year = samples.d14c, samples.year
     curve = load_curve(curve)
-    zone = table_zones(table, curve, lat_col, zone_col)
+    zone = table_zones(table, curve, lat_col, zone_col)[0]
     try:
         ibulk = bulk_inputs_table(out.iloc[rows], top_col=top_col, bottom_col=bottom_col)[0]
         ibulk = ibulk.reindex(out.index)[IBULK].to_numpy()

@@ -286,7 +286,7 @@ def _coverage_notes(fit, scheme, name):
 
 
 def spline_profiles(table, id_col, top_col, bottom_col, value_cols, layers=None, lam=DEFAULT_LAMBDA,
-                    vlow=0.0, vhigh=np.inf, extrapolate=False, progress=None, is_cancelled=None):
+                    vlow=0.0, vhigh=np.inf, extrapolate=False, organic="exclude", progress=None, is_cancelled=None):
     """Harmonise horizon data onto layers with the mass-preserving spline.
 
     table: one row per profile and horizon; depths in cm (positive down); value_cols: the
@@ -294,12 +294,13 @@ def spline_profiles(table, id_col, top_col, bottom_col, value_cols, layers=None,
     layers: anything :func:`~wholesoil.core.layers.layer_scheme` accepts (default
     0-20 ... 150-200 cm). lam: smoothing (0 = exact horizon means). Values are clamped to
     [vlow, vhigh]. Layers not covered by the data get NaN unless ``extrapolate`` (then the
-    end values of the curve are carried beyond the data).
+    end values of the curve are carried beyond the data). organic: negative depths (organic
+    horizons), see :func:`~wholesoil.core.horizons.read_horizons`.
     Returns :class:`ProfileLayers` (with ``fits``: property -> :class:`SplineFit`).
     """
     scheme = layer_scheme(layers)
     steps = as_progress(progress, is_cancelled)
-    horizons = read_horizons(table, id_col, top_col, bottom_col, value_cols)
+    horizons = read_horizons(table, id_col, top_col, bottom_col, value_cols, organic=organic)
     require_some_profiles(horizons, "splined")
     steps.update(0.1)
     _note_gaps(horizons)

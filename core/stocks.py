@@ -23,7 +23,7 @@ from .horizons import (STATUS_INCOMPLETE, ProfileLayers, layer_rows, profiles_su
                        require_some_profiles, with_attributes)
 from .layers import layer_scheme
 from .progress import as_progress
-from .soc import check_soc_units, soc_density
+from .soc import OC_UNITS, check_soc_units, oc_unit_notes, soc_density
 from .spline import DEFAULT_LAMBDA, fit_splines
 
 METHODS = ("depth-weighted", "spline")
@@ -35,9 +35,9 @@ CONTRIB = "soc_contrib"
 STOCK = "soc_stock_mg"
 
 
-def _carbon_per_cm(horizons, soc_col, bd_col, coarse_col, coarse_unit):
+def _carbon_per_cm(horizons, soc_col, bd_col, coarse_col, coarse_unit, oc_unit):
     """Carbon per cm of each horizon (Mg C ha-1 cm-1); profiles with impossible values are rejected."""
-    soc, bd = horizons.column(soc_col), horizons.column(bd_col)
+    soc, bd = horizons.column(soc_col) * OC_UNITS[oc_unit], horizons.column(bd_col)
     coarse = horizons.column(coarse_col) / COARSE_UNITS[coarse_unit] if coarse_col else None
     try:
         return horizons, soc_density(soc, bd, 1.0, coarse)
@@ -53,7 +53,7 @@ def _carbon_per_cm(horizons, soc_col, bd_col, coarse_col, coarse_unit):
             bad[i] = True
             reasons[horizons.rows[i]] = re.sub(r" \(\d+ value\(s\)\)", "", str(error))  # keep the unit hint
     horizons = horizons.reject(bad, lambda rows: f"{reasons[rows[0]]} in {describe_rows(rows)}")
-    soc, bd = horizons.column(soc_col), horizons.column(bd_col)
+    soc, bd = horizons.column(soc_col) * OC_UNITS[oc_unit], horizons.column(bd_col)
     coarse = horizons.column(coarse_col) / COARSE_UNITS[coarse_unit] if coarse_col else None
     return horizons, soc_density(soc, bd, 1.0, coarse)
 
@@ -107,11 +107,15 @@ def _spline_layer_means(horizons, scheme, per_cm, lam):
 
 def soc_stocks(table, id_col, top_col, bottom_col, soc_col, bd_col, coarse_col=None, coarse_unit="fraction",
                layers=None, method="depth-weighted", lam=DEFAULT_LAMBDA, min_coverage=1.0, area=None,
-               progress=None, is_cancelled=None):
+               oc_unit="g_kg", organic="exclude", progress=None, is_cancelled=None):
     """SOC density (Mg C ha-1) per horizon, or per target layer, for every profile.
 
-    soc_col: organic carbon, g kg-1; bd_col: fine-earth bulk density, g cm-3; coarse_col:
+    soc_col: organic carbon in ``oc_unit``, 'g_kg' (g kg-1, default) or 'percent' (weight %,
+    x 10); values that look like the other unit are noted (:func:`~wholesoil.core.soc.oc_unit_notes`,
+    in ``notes`` of the result). bd_col: fine-earth bulk density, g cm-3; coarse_col:
     coarse fragment volume (``coarse_unit`` 'fraction' 0-1 or 'percent'), optional.
+    organic: negative depths (organic horizons above the mineral surface), see
+    :func:`~wholesoil.core.horizons.read_horizons`.
     layers None: the input table plus ``soc_mg_ha`` and ``soc_cum_mg_ha`` per horizon.
     Otherwise one row per profile and layer (id, top, bottom, ``soc_mg_ha``,
     ``soc_contrib``, ``soc_cum_mg_ha``, profile attributes), the carbon per cm harmonised
@@ -122,11 +126,14 @@ def soc_stocks(table, id_col, top_col, bottom_col, soc_col, bd_col, coarse_col=N
         raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if coarse_unit not in COARSE_UNITS:
         raise InputError(f"coarse_unit must be one of {', '.join(COARSE_UNITS)}, not {coarse_unit!r}")
+    if oc_unit not in OC_UNITS:
+        raise InputError(f"oc_unit must be one of {', '.join(OC_UNITS)}, not {oc_unit!r}")
     min_coverage = check_min_coverage(min_coverage)
     steps = as_progress(progress, is_cancelled)
     columns = [soc_col, bd_col] + ([coarse_col] if coarse_col else [])
-    horizons = read_horizons(table, id_col, top_col, bottom_col, columns)
-    horizons, per_cm = _carbon_per_cm(horizons, soc_col, bd_col, coarse_col, coarse_unit)
+    horizons = read_horizons(table, id_col, top_col, bottom_col, columns, organic=organic)
+    notes = oc_unit_notes(horizons.column(soc_col) * OC_UNITS[oc_unit], horizons.profile, oc_unit, horizons.rows)
+    horizons, per_cm = _carbon_per_cm(horizons, soc_col, bd_col, coarse_col, coarse_unit, oc_unit)
     require_some_profiles(horizons, "used for SOC stocks")
     area_values = _area(area, horizons)
     steps.update(0.3)
@@ -143,7 +150,7 @@ def soc_stocks(table, id_col, top_col, bottom_col, soc_col, bd_col, coarse_col=N
                 STATUS_INCOMPLETE, f"SOC or BD missing in {describe_rows(rows)}; the total leaves them out"]
         steps.update(1.0)
         return ProfileLayers(layers=out, profiles=profiles_summary(horizons, extra), scheme=None,
-                             horizons=horizons)
+                             horizons=horizons, notes=notes)
     scheme = layer_scheme(layers)
     if method == "spline":
         means, contrib = _spline_layer_means(horizons, scheme, per_cm, lam)
@@ -165,4 +172,4 @@ def soc_stocks(table, id_col, top_col, bottom_col, soc_col, bd_col, coarse_col=N
                     f"less than {min_coverage:.0%} of the layer)" if row.any() else "" for row in empty]})
     steps.update(1.0)
     return ProfileLayers(layers=with_attributes(out, horizons, len(scheme)),
-                         profiles=profiles_summary(horizons, extra), scheme=scheme, horizons=horizons)
+                         profiles=profiles_summary(horizons, extra), scheme=scheme, horizons=horizons, notes=notes)

@@ -7,40 +7,19 @@ that writing it back to a GeoPackage keeps the points where they were.
 Row numbers in messages are 1-based data rows (the first row after a CSV header is row 1).
 """
 
-import contextlib
 import os
-import tempfile
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError, describe_rows
+from .outputs import atomic_output, note, output_layer, register_input
 
 GEOMETRY = "geometry"
 _VECTOR_SUFFIXES = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile",
                     ".fgb": "FlatGeobuf"}
-
-
-@contextlib.contextmanager
-def atomic_output(path):
-    """Yield a temporary path next to ``path``; rename it to ``path`` only on success.
-
-    On any exception the temporary file is removed and an existing ``path`` is untouched.
-    """
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise InputError(f"output folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent or ".")
-    os.close(fd)
-    os.unlink(tmp)  # drivers want to create the file themselves
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
 
 
 def row_numbers(mask):
@@ -78,18 +57,33 @@ def numeric_columns(table, columns):
 
 
 def read_table(path, layer=None):
-    """Read a CSV or an OGR vector/table file (GeoPackage, GeoJSON, Shapefile...)."""
+    """Read a CSV or an OGR vector/table file (GeoPackage, GeoJSON, Shapefile...).
+
+    A table without data rows is an InputError (no command has anything to do with one).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"input file {path} does not exist")
+    if path.is_dir():
+        raise InputError(f"input {path} is a folder, not a table file")
+    register_input(path)
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         try:
-            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
+            table = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as error:
             raise InputError(f"cannot read {path} as CSV: {error}") from None
         except pd.errors.EmptyDataError:
             raise InputError(f"{path} is empty") from None
-    return _read_ogr(path, layer)
+    else:
+        table = _read_ogr(path, layer)
+    return require_rows(table, str(path))
+
+
+def require_rows(table, source):
+    """Return ``table``; an InputError if it has no data rows."""
+    if len(table) == 0:
+        raise InputError(f"{source} has no data rows" + (" (only a header)" if len(table.columns) else ""))
+    return table
 
 
 def _read_ogr(path, layer):
@@ -130,11 +124,20 @@ def _read_ogr(path, layer):
 def write_table(table, path, layer=None):
     """Write a DataFrame to CSV or to an OGR format chosen by the extension, atomically.
 
-    A ``geometry`` column of WKB bytes is written as geometry (vector formats) or as
-    WKT text (CSV).
+    A ``geometry`` column of WKB bytes is written as geometry (vector formats) or as WKT
+    text (CSV). GeoPackage: the table becomes the layer ``layer`` (default: the file name's
+    stem); in an existing GeoPackage only that layer is written or replaced and the other
+    layers are kept, as GDAL and QGIS do. A Shapefile is written as one set of files and
+    needs geometry.
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt") and suffix not in _VECTOR_SUFFIXES:
+        raise InputError(f"cannot write {path}: use .csv or one of {', '.join(_VECTOR_SUFFIXES)}")
+    if suffix == ".shp" and GEOMETRY not in table.columns:
+        raise InputError(f"cannot write {path}: a Shapefile needs geometry and this table has none; "
+                         "use .csv or .gpkg")
+    layer_name = str(layer or output_layer(path) or path.stem)
     with atomic_output(path) as tmp:
         if suffix in (".csv", ".txt"):
             out = table
@@ -142,10 +145,11 @@ def write_table(table, path, layer=None):
                 out = table.copy()
                 out[GEOMETRY] = [_wkb_to_wkt(g) for g in table[GEOMETRY]]
             out.to_csv(tmp, index=False)
-        elif suffix in _VECTOR_SUFFIXES:
-            _write_ogr(table, tmp, _VECTOR_SUFFIXES[suffix], layer or path.stem)
         else:
-            raise InputError(f"cannot write {path}: use .csv or one of {', '.join(_VECTOR_SUFFIXES)}")
+            update = suffix == ".gpkg" and path.exists()
+            if update:
+                shutil.copyfile(path, tmp)
+            _write_ogr(table, tmp, _VECTOR_SUFFIXES[suffix], layer_name, path, update)
     return path
 
 
@@ -157,12 +161,26 @@ def _wkb_to_wkt(wkb):
     return ogr.CreateGeometryFromWkb(wkb).ExportToWkt()
 
 
-def _write_ogr(table, path, driver_name, layer_name):
+def _write_ogr(table, path, driver_name, layer_name, destination, update=False):
+    """Write ``table`` as layer ``layer_name`` of a new file, or into an existing GeoPackage (update)."""
     from osgeo import ogr, osr
 
     ogr.UseExceptions()
-    driver = ogr.GetDriverByName(driver_name)
-    source = driver.CreateDataSource(path)
+    if update:
+        try:
+            source = ogr.Open(path, 1)
+        except RuntimeError as error:
+            raise InputError(f"cannot add a layer to {destination}: {error}") from None
+        others = [source.GetLayerByIndex(i).GetName() for i in range(source.GetLayerCount())]
+        replaced = layer_name in others
+        if replaced:
+            source.DeleteLayer(others.index(layer_name))
+            others.remove(layer_name)
+        if others:
+            note(f"{destination}: {'replaced' if replaced else 'added'} layer {layer_name!r}; "
+                 f"kept the other layers ({', '.join(others)})")
+    else:
+        source = ogr.GetDriverByName(driver_name).CreateDataSource(path)
     srs = None
     if table.attrs.get("crs_wkt"):
         srs = osr.SpatialReference()
@@ -183,6 +201,10 @@ def _write_ogr(table, path, driver_name, layer_name):
     for column in columns:
         lyr.CreateField(ogr.FieldDefn(str(column), _ogr_type(table[column])))
     definition = lyr.GetLayerDefn()
+    renamed = [f"{c} -> {definition.GetFieldDefn(j).GetName()}" for j, c in enumerate(columns)
+               if definition.GetFieldDefn(j).GetName() != str(c)]
+    if renamed:
+        note(f"{destination}: {driver_name} renamed fields ({', '.join(renamed)})")
     lyr.StartTransaction()
     values = {c: _plain_values(table[c]) for c in columns}
     for i in range(len(table)):

@@ -4,13 +4,13 @@ Field parameters default to ISRaD's column names, so an ISRaD layer export runs 
 band-wise raster algorithms (Ibulk, Iloss, turnover time) share one body.
 """
 
-from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterField, QgsProcessingParameterFile,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer)
+from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum, QgsProcessingParameterField,
+                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..core.balance import raster_balance
 from ..core.errors import InputError
-from ..core.radiocarbon import CURVES
+from ..core.radiocarbon import CURVES, HISTORY
 from .algorithm import WholesoilAlgorithm
 from .depth_fractions_base import raster_engine
 from .parameters import INPUT
@@ -38,7 +38,7 @@ def field(algorithm, parameters, context, name):
 
 
 def add_model_parameters(algorithm):
-    """Sampling year, latitude or zone, atmospheric curve, pre-bomb Δ14C and lag."""
+    """Sampling year, latitude or zone, atmospheric curve, pre-bomb Δ14C (or history) and lag."""
     add_field(algorithm, "YEAR_FIELD", "Sampling year field", "lyr_obs_date_y")
     add_field(algorithm, "LAT_FIELD", "Latitude field (decimal degrees; chooses the zone)", "pro_lat")
     add_field(algorithm, "ZONE_FIELD", "Atmospheric zone field (overrides latitude where given)", numeric=False)
@@ -49,6 +49,9 @@ def add_model_parameters(algorithm):
         optional=True))
     algorithm.addParameter(QgsProcessingParameterNumber(
         "PRE_BOMB", "Pre-bomb atmospheric Δ14C (‰)", QgsProcessingParameterNumber.Double, 0.0))
+    algorithm.addParameter(QgsProcessingParameterBoolean(
+        "PRE_BOMB_HISTORY", "Pre-bomb history instead of the constant (IntCal20/SHCal20, Graven 2017 from 1850)",
+        defaultValue=False))
     lag = QgsProcessingParameterNumber("LAG", "Input lag (years)", QgsProcessingParameterNumber.Double, 0.0)
     lag.setMinimum(0.0)
     algorithm.addParameter(lag)
@@ -64,7 +67,8 @@ def model_parameters(algorithm, parameters, context):
     return {"year_col": field(algorithm, parameters, context, "YEAR_FIELD"),
             "lat_col": field(algorithm, parameters, context, "LAT_FIELD"),
             "zone_col": field(algorithm, parameters, context, "ZONE_FIELD"), "curve": curve,
-            "pre_d14c": algorithm.parameterAsDouble(parameters, "PRE_BOMB", context),
+            "pre_d14c": HISTORY if algorithm.parameterAsBoolean(parameters, "PRE_BOMB_HISTORY", context)
+            else algorithm.parameterAsDouble(parameters, "PRE_BOMB", context),
             "lag": algorithm.parameterAsDouble(parameters, "LAG", context)}
 
 

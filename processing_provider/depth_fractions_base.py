@@ -10,13 +10,14 @@ import os
 from qgis.core import (QgsProcessing, QgsProcessingOutputString, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterRasterDestination)
 
+from ..core.depth import coverage_note
 from ..core.errors import InputError
 from ..core.partitioning import FRACTION_PREFIX, model_fractions, raster_fractions, table_fractions
-from ..core.rasters import band_means
 from ..core.plots import depth_fractions_figure, html_image, html_table, write_html_report
 from .algorithm import WholesoilAlgorithm, core_callbacks
 from .parameters import (INPUT, OUTPUT_HTML, add_html_output, add_layers_parameter, add_normalize_parameter,
-                         add_value_parameter, html_output, layers_parameter, value_parameter)
+                         add_profile_depth_parameter, add_value_parameter, html_output, layers_parameter,
+                         push_notes, value_parameter)
 from .qgis_io import source_to_table, table_to_sink
 
 OUTPUT = "OUTPUT"
@@ -45,6 +46,7 @@ class DepthFractionsAlgorithm(WholesoilAlgorithm):
             add_value_parameter(self, name, description, default, minimum, maximum)
         add_layers_parameter(self)
         add_normalize_parameter(self)
+        add_profile_depth_parameter(self)
         self.addParameter(QgsProcessingParameterFeatureSink(
             OUTPUT, "Table with one fraction field per layer", QgsProcessing.TypeVector,
             optional=True, createByDefault=False))
@@ -56,6 +58,7 @@ class DepthFractionsAlgorithm(WholesoilAlgorithm):
     def compute(self, parameters, context, feedback):
         scheme = layers_parameter(self, parameters, context)
         normalize = self.parameterAsBoolean(parameters, "NORMALIZE", context)
+        profile_depth = self.parameterAsDouble(parameters, "PROFILE_DEPTH", context)
         given = {name.lower(): value_parameter(self, parameters, context, name)
                  for name, *_ in self.PARAMETERS}
         values = {name: value for name, (_, value) in given.items()}
@@ -70,20 +73,25 @@ class DepthFractionsAlgorithm(WholesoilAlgorithm):
             output = self.parameterAsOutputLayer(parameters, OUTPUT_RASTER, context)
             if not output:
                 raise InputError("raster inputs: set the output 'Fraction raster'")
-            raster_fractions(self.MODEL, values, output, scheme, normalize, **raster_engine(feedback))
+            run = raster_fractions(self.MODEL, values, output, scheme, normalize, profile_depth,
+                                   **raster_engine(feedback))
+            push_notes(feedback, [coverage_note(scheme, normalize, profile_depth)])
             results[OUTPUT_RASTER] = output
-            profiles = (lambda: {"mean over pixels": band_means(output)})  # read again only for the report
+            profiles = (lambda: {"mean over pixels": run.mean})
         elif source is not None or "field" in kinds:
             if source is None:
                 raise InputError("fields were chosen but no input table was given")
-            table = table_fractions(source_to_table(source, feedback), self.MODEL, values, scheme, normalize)
+            table = table_fractions(source_to_table(source, feedback), self.MODEL, values, scheme, normalize,
+                                    profile_depth=profile_depth)
+            push_notes(feedback, [coverage_note(scheme, normalize, profile_depth)])
             if parameters.get(OUTPUT) is None:
                 raise InputError("table input: set the output 'Table with one fraction field per layer'")
             results[OUTPUT] = table_to_sink(self, parameters, OUTPUT, context, table, source)
             columns = scheme.column_names(FRACTION_PREFIX)
             profiles = (lambda: {f"feature {i + 1}": row for i, row in enumerate(table[columns].head(12).to_numpy())})
         else:
-            fractions = model_fractions(self.MODEL, values, scheme, normalize)
+            fractions = model_fractions(self.MODEL, values, scheme, normalize, profile_depth=profile_depth)
+            push_notes(feedback, [coverage_note(scheme, normalize, profile_depth, fractions)])
             text = "; ".join(f"{label} cm: {value:.4f}" for label, value in zip(scheme.labels, fractions))
             feedback.pushInfo(f"Fractions ({self.MODEL} model): {text}")
             results[FRACTIONS] = text

@@ -4,10 +4,11 @@ A *value parameter* can be given three ways, as in the CLI: a number (``NAME``),
 of the input table (``NAME_FIELD``) or a raster layer (``NAME_RASTER``).
 """
 
-from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterField,
+from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
+from ..core.depth import MISSING_SURFACE, PROFILE_DEPTH
 from ..core.errors import InputError
 from ..core.layers import DEFAULT_SCHEME, NAMED_SCHEMES, layer_scheme
 
@@ -63,6 +64,39 @@ def add_normalize_parameter(algorithm):
     algorithm.addParameter(QgsProcessingParameterBoolean(
         "NORMALIZE", "Fractions sum to 1 over the layers (else: shares of the infinite-depth total)",
         defaultValue=True))
+
+
+def add_profile_depth_parameter(algorithm):
+    depth = QgsProcessingParameterNumber(
+        "PROFILE_DEPTH", "Profile depth (cm): normalised fractions are shares of the profile from the surface to it",
+        QgsProcessingParameterNumber.Double, PROFILE_DEPTH)
+    depth.setMinimum(0.0)
+    algorithm.addParameter(depth)
+
+
+def add_surface_parameters(algorithm):
+    """SURFACE_TOLERANCE and MISSING_SURFACE of the depth-model fits."""
+    tolerance = QgsProcessingParameterNumber(
+        "SURFACE_TOLERANCE", "Surface tolerance (cm): a profile starting deeper misses its surface",
+        QgsProcessingParameterNumber.Double, 0.0)
+    tolerance.setMinimum(0.0)
+    algorithm.addParameter(tolerance)
+    algorithm.addParameter(QgsProcessingParameterEnum(
+        "MISSING_SURFACE", "Profiles missing their surface",
+        options=["refuse (not fitted, with the reason)", "fit the covered depths conditionally"], defaultValue=0))
+
+
+def surface_parameters(algorithm, parameters, context):
+    """(surface tolerance in cm, missing-surface rule) from the parameters."""
+    return (algorithm.parameterAsDouble(parameters, "SURFACE_TOLERANCE", context),
+            MISSING_SURFACE[algorithm.parameterAsEnum(parameters, "MISSING_SURFACE", context)])
+
+
+def push_notes(feedback, notes):
+    """Show a core function's notes for the user as warnings in the Processing log."""
+    for note in notes:
+        if note:
+            feedback.pushWarning(note)
 
 
 def add_html_output(algorithm, description="Report with plot (HTML)"):

@@ -7,12 +7,15 @@ OUTPUT_HTML (a report with a plot; optional). Profiles with bad input are report
 non-fatal errors in the log and listed in OUTPUT_PROFILES; the others are processed.
 """
 
-from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterField, QgsProcessingParameterString)
+from qgis.core import (QgsProcessing, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterString)
+
+from ..core.horizons import ORGANIC
 
 from ..core.plots import html_image, html_table, write_html_report
 from .algorithm import WholesoilAlgorithm
-from .parameters import INPUT, LAYERS, OUTPUT_HTML, add_html_output, html_output
+from .parameters import INPUT, LAYERS, OUTPUT_HTML, add_html_output, html_output, push_notes
 from .qgis_io import source_to_table, table_to_sink
 
 OUTPUT = "OUTPUT"
@@ -35,6 +38,13 @@ class ProfileAlgorithm(WholesoilAlgorithm):
         self.addParameter(QgsProcessingParameterField(TOP_FIELD, "Top depth field (cm)", parentLayerParameterName=INPUT))
         self.addParameter(QgsProcessingParameterField(BOTTOM_FIELD, "Bottom depth field (cm)",
                                                       parentLayerParameterName=INPUT))
+        self.addParameter(QgsProcessingParameterEnum(
+            "ORGANIC", "Horizons above the mineral surface (negative depths)",
+            options=["leave them out", "keep them (depths from the top of the organic layer)"], defaultValue=0))
+
+    def organic(self, parameters, context):
+        """The organic-horizon rule chosen (see core.horizons.read_horizons)."""
+        return ORGANIC[self.parameterAsEnum(parameters, "ORGANIC", context)]
 
     def add_value_fields(self, name, description, multiple=True):
         self.addParameter(QgsProcessingParameterField(name, description, parentLayerParameterName=INPUT,
@@ -59,9 +69,10 @@ class ProfileAlgorithm(WholesoilAlgorithm):
         fields = [self.parameterAsFields(parameters, name, context)[0] for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD)]
         return (source, source_to_table(source, feedback), *fields)
 
-    def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field):
-        """Write OUTPUT (and OUTPUT_PROFILES when asked); report profiles that are not ok."""
+    def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field, notes=()):
+        """Write OUTPUT (and OUTPUT_PROFILES when asked); report the notes and the profiles that are not ok."""
         results = {OUTPUT: table_to_sink(self, parameters, OUTPUT, context, table, source)}
+        push_notes(feedback, notes)
         if profiles is not None:
             not_ok = profiles[profiles["status"].ne("ok")]
             done = int(profiles["status"].ne("error").sum())

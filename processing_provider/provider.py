@@ -28,6 +28,8 @@ from .algorithms.screen_covariates import ScreenCovariates
 from .algorithms.train_model import TrainModel
 from .algorithms.evaluate_model import EvaluateModel
 from .algorithms.explain_model import ExplainModel
+from .algorithms.predict_raster import PredictRaster
+from .algorithms.predict_table import PredictTable
 
 #: Every algorithm class the provider offers, in menu order.
 ALGORITHMS = [
@@ -54,6 +56,8 @@ ALGORITHMS = [
     TrainModel,
     EvaluateModel,
     ExplainModel,
+    PredictTable,
+    PredictRaster,
 ]
 
 

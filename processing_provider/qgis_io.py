@@ -7,7 +7,7 @@ from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsGeome
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QVariant
 
 from ..core.errors import CancelledError
-from ..core.tables import GEOMETRY, column_kind
+from ..core.tables import GEOMETRY, column_kind, require_rows
 
 
 def _python_value(value):
@@ -20,7 +20,10 @@ def _python_value(value):
 
 
 def source_to_table(source, feedback=None):
-    """All features of a QgsFeatureSource as a DataFrame (geometry as WKB, CRS in attrs)."""
+    """All features of a QgsFeatureSource as a DataFrame (geometry as WKB, CRS in attrs).
+
+    A source without features is an InputError, as in :func:`core.tables.read_table`.
+    """
     names = source.fields().names()
     records, geometries = [], []
     has_geometry = source.wkbType() != QgsWkbTypes.NoGeometry
@@ -34,7 +37,7 @@ def source_to_table(source, feedback=None):
     if has_geometry:
         table[GEOMETRY] = geometries
         table.attrs["crs_wkt"] = source.sourceCrs().toWkt()
-    return table
+    return require_rows(table, source.sourceName() or "the input layer")
 
 
 def _field_type(series):

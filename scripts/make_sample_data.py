@@ -1,6 +1,7 @@
-"""Derive the small sample data in resources/sample_data/ from the shared real data.
+"""Derive the small sample data in resources/sample_data/ from the real data in tests/data/.
 
-Run from the repository root: ``.venv/bin/python scripts/make_sample_data.py [SHARED_DATA]``.
+Run from the repository root: ``.venv/bin/python scripts/make_sample_data.py [DATA]`` (default
+tests/data, whole copies of the shared data folder; ``../shared/data`` gives the same result).
 Every output is described, with its citation and licence, in resources/sample_data/SOURCE.md.
 """
 
@@ -90,13 +91,13 @@ NEON_COLUMNS = ["siteID", "plotID", "decimalLatitude", "decimalLongitude", "soil
                 "carbonTot", "nitrogenTot", "estimatedOC"]
 
 
-def main(shared):
+def main(data):
     OUT.mkdir(parents=True, exist_ok=True)
-    jackson = pd.read_csv(shared / "roots" / "jackson1996_beta_by_biome.csv")
+    jackson = pd.read_csv(data / "roots" / "jackson1996_beta_by_biome.csv")
     jackson.to_csv(OUT / "jackson1996_beta_by_biome.csv", index=False)
     beta_of = dict(zip(jackson["biome"], jackson["beta"]))
 
-    silsoe = pd.read_csv(shared / "roots" / "silsoe_fine_root_by_depth.csv")
+    silsoe = pd.read_csv(data / "roots" / "silsoe_fine_root_by_depth.csv")
     silsoe.insert(0, "profile_id", silsoe["year"].astype(str) + "_" + silsoe["id"] + "_"
                   + silsoe["dist_m"].astype(str))
     silsoe["top_cm"] = silsoe["depth_cm"] - 15
@@ -104,7 +105,7 @@ def main(shared):
     silsoe[["profile_id", "year", "id", "block", "ctrltmt", "treat", "dist_m", "top_cm", "bottom_cm",
             "length_cm_cm3", "mass_mg_cm3"]].to_csv(OUT / "silsoe_fine_roots.csv", index=False)
 
-    srdb = pd.read_csv(shared / "srdb" / "srdb_v5_rh_annual.csv", low_memory=False)
+    srdb = pd.read_csv(data / "srdb" / "srdb_v5_rh_annual.csv", low_memory=False)
     srdb[SRDB_RH_COLUMNS].to_csv(OUT / "srdb_rh_records.csv", index=False)
     srdb = srdb[srdb["BNPP"].notna() & srdb["Latitude"].notna() & srdb["Longitude"].notna()].copy()
     sites = srdb[["site_key", "Record_number", "Study_number", "Site_name", "Latitude", "Longitude",
@@ -116,21 +117,21 @@ def main(shared):
     sites.to_csv(OUT / "srdb_bnpp_sites.csv", index=False)
     write_points(sites, OUT / "srdb_bnpp_sites.gpkg")
 
-    israd = pd.read_csv(shared / "israd" / "israd_layer_14c.csv", low_memory=False)
+    israd = pd.read_csv(data / "israd" / "israd_layer_14c.csv", low_memory=False)
     israd = israd[israd["profile_id"].isin(ISRAD_PROFILES)][ISRAD_COLUMNS]
     israd.sort_values(["profile_id", "lyr_top"]).to_csv(OUT / "israd_sample_profiles.csv", index=False)
 
-    horizons = pd.read_csv(shared / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     horizons[NEON_COLUMNS].to_csv(OUT / "neon_megapit_horizons.csv", index=False)
-    roots = pd.read_csv(shared / "neon_megapit" / "neon_deju_megapit_root_samples.csv")
+    roots = pd.read_csv(data / "neon_megapit" / "neon_deju_megapit_root_samples.csv")
     roots.to_csv(OUT / "neon_deju_roots.csv", index=False)
 
     for variable in ("bio1", "bio12"):
-        source = shared / "covariates" / f"dismo_worldclim14_{variable}_americas_0p5deg.asc"
+        source = data / "covariates" / f"dismo_worldclim14_{variable}_americas_0p5deg.asc"
         gdal.Translate(str(OUT / f"worldclim_{variable}_americas.tif"), str(source),
                        creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2"], outputSRS="EPSG:4326")
 
-    biome = gdal.Open(str(shared / "covariates" / "dismo_biome_americas_0p5deg.asc"))
+    biome = gdal.Open(str(data / "covariates" / "dismo_biome_americas_0p5deg.asc"))
     codes = biome.ReadAsArray()
     beta = np.full(codes.shape, -9999.0, dtype=np.float32)
     for code, name in WWF_TO_JACKSON.items():
@@ -149,4 +150,4 @@ def main(shared):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "data")

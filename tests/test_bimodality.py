@@ -85,10 +85,10 @@ def test_bad_input():
     assert sites.loc["W", "modality"] == "unimodal"
 
 
-def test_deju_is_classified(shared_data):
-    roots = pd.read_csv(shared_data / NEON / "neon_deju_megapit_root_samples.csv")
+def test_deju_is_classified(real_data):
+    roots = pd.read_csv(real_data / NEON / "neon_deju_megapit_root_samples.csv")
     live_fine = roots[(roots["rootStatus"] == "live") & (roots["sizeCategory"] == "<=4mm")]
-    horizons = pd.read_csv(shared_data / NEON / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / NEON / "neon_megapit_soil_horizons.csv")
     result = detect_bimodality(live_fine, "siteID", "topDepth_cm_from_id", None, "incrementRootDensity",
                                profile_col="pitProfileID", thickness=10.0, properties=horizons,
                                property_top_col="horizonTopDepth", property_bottom_col="horizonBottomDepth",
@@ -121,3 +121,32 @@ def test_thickness_must_be_positive():
     table = increments("X", [5.0] * 15).drop(columns="bottom")
     with pytest.raises(InputError, match="positive increment thickness"):
         detect_bimodality(table, "site", "top", None, "roots", thickness=-10.0)
+
+
+def test_thickness_narrower_than_the_increments_is_noted(real_data):
+    """Silsoe fine roots: 30 cm increments; --thickness 10 would leave 20 cm gaps holding no roots and
+    move D0 by 10 cm (the kernel points sit at top + 5 instead of top + 15)."""
+    raw = pd.read_csv(real_data / "roots" / "silsoe_fine_root_by_depth.csv")
+    raw["site"] = raw["year"].astype(str) + raw["treat"]
+    raw["profile"] = raw["id"] + "/" + raw["dist_m"].astype(str)
+    raw["top"], raw["bottom"] = raw["depth_cm"] - 15, raw["depth_cm"] + 15
+    right = detect_bimodality(raw, "site", "top", "bottom", "mass_mg_cm3", "profile").sites.set_index("site")
+    thin = detect_bimodality(raw, "site", "top", None, "mass_mg_cm3", "profile", thickness=10).sites.set_index("site")
+    assert thin["message"].str.contains("increment tops lie up to 30 cm apart below 0 cm in every profile, but the "
+                                        "thickness is 10 cm: 4 gap(s)", regex=False).all()
+    assert not right["message"].str.contains("thickness").any()
+    np.testing.assert_allclose(right["d0_cm"] - thin["d0_cm"], 10.0, atol=0.05)
+    live = _deju_live(real_data)
+    fine = detect_bimodality(live, "siteID", "topDepth_cm_from_id", None, "incrementRootDensity", "pitProfileID",
+                             thickness=10).sites
+    assert "thickness" not in fine.loc[0, "message"]
+    thinner = detect_bimodality(live, "siteID", "topDepth_cm_from_id", None, "incrementRootDensity", "pitProfileID",
+                                thickness=5).sites
+    assert "10 cm apart below 0 cm in every profile, but the thickness is 5 cm" in thinner.loc[0, "message"]
+
+
+def _deju_live(real_data):
+    from wholesoil.core.horizons import select_rows
+
+    roots = pd.read_csv(real_data / NEON / "neon_deju_megapit_root_samples.csv")
+    return select_rows(roots, ["rootStatus=live", "sizeCategory=<=4mm"])

@@ -141,3 +141,67 @@ def test_an_error_after_progress_starts_on_its_own_line(capsys, tmp_path):
                        "--block", 8)
     assert code == 2 and "0..." in err
     assert err.splitlines()[-1].startswith("wholesoil depth-fractions: error: D95 must be greater than D50")
+
+
+# ---------------------------------------------------------------------------------------------
+# Non-finite numbers (issue 10, item 7), negative option values and fraction rasters (item 10),
+# layers covering part of the profile (issue 11, item 4)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["depth-fractions", "--d50", "nan", "--d95", "80"], "--d50: nan is not a finite number"),
+    (["depth-fractions", "--beta", "inf"], "--beta: inf is not a finite number"),
+    (["depth-fractions", "--beta", "0.96", "--profile-depth", "nan"], "profile depth must be a finite number"),
+    (["partition-total", "--total", "-inf", "--beta", "0.96", "--output", "{tmp}/p.csv", "--input", "{jackson}"],
+     "--total: -inf is not a finite number"),
+    (["depth-fractions", "--d50", "20", "--d95", "80", "--layers", "-10,0,20"], "layers: negative depth -10 cm"),
+    (["partition-total", "--total", "2.0", "--fractions", "{beta_tif}", "--output", "{tmp}/p.tif"],
+     "has a single band and records no layers"),
+])
+def test_impossible_numbers_and_rasters_exit_2_and_write_nothing(capsys, resources, tmp_path, args, message):
+    sample = resources / "sample_data"
+    args = [a.format(tmp=tmp_path, jackson=sample / "jackson1996_beta_by_biome.csv",
+                     beta_tif=sample / "americas_root_beta.tif") for a in args]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nan_constant_with_a_raster_parameter_is_refused(capsys, tmp_path):
+    d50 = write_raster(tmp_path / "d50.tif", np.full((3, 3), 20.0))
+    code, _, err = run(capsys, "depth-fractions", "--d50", d50, "--d95", "nan", "--output", tmp_path / "f.tif")
+    assert code == 2 and "--d95: nan is not a finite number" in err and not (tmp_path / "f.tif").exists()
+
+
+def test_partial_layers_hold_their_share_of_the_profile_total(capsys, resources, tmp_path):
+    """SRDB BNPP (0-200 cm totals) split with each site's β over 30-100 cm only: the layer gets the share
+    (β^30 - β^100) / (1 - β^200) of the total, not all of it, and the user is told."""
+    out = tmp_path / "sites.csv"
+    code, _, err = run(capsys, "partition-total", "--input", resources / "sample_data" / "srdb_bnpp_sites.gpkg",
+                       "--total", "bnpp_Mg_ha_yr", "--beta", "beta", "--layers", "30,100", "--output", out)
+    table = pd.read_csv(out)
+    beta = table["beta"]
+    expected = table["bnpp_Mg_ha_yr"] * (beta ** 30 - beta ** 100) / (1 - beta ** 200)
+    assert code == 0 and table["beta"].notna().sum() > 10
+    np.testing.assert_allclose(table["part_30_100"], expected, rtol=1e-9)
+    assert "note: the layers cover 30-100 cm, not the whole 0-200 cm profile" in err
+    code, out_text, err = run(capsys, "depth-fractions", "--d50", 20, "--d95", 80, "--layers", "30,100")
+    assert "sum to the share the layers hold (0.267)" in err and "0.267" in out_text
+    code, _, err = run(capsys, "depth-fractions", "--d50", 20, "--d95", 80, "--layers", "0,50,100",
+                       "--profile-depth", 100)
+    assert code == 0 and "note" not in err
+
+
+def test_soc_stocks_organic_carbon_in_percent(capsys, resources, tmp_path):
+    """ISRaD's lyr_c_org is %: with --oc-unit percent the per-horizon stocks match ISRaD's lyr_soc."""
+    source = resources / "sample_data" / "israd_sample_profiles.csv"
+    args = ["soc-stocks", source, tmp_path / "s.csv", "--id-col", "profile_id", "--top-col", "lyr_top",
+            "--bottom-col", "lyr_bot", "--soc-col", "lyr_c_org", "--bd-col", "lyr_bd_samp_filled"]
+    code, _, err = run(capsys, *args, "--oc-unit", "percent")
+    stocks = pd.read_csv(tmp_path / "s.csv")
+    both = stocks["soc_mg_ha"].notna() & stocks["lyr_soc"].notna()
+    assert code == 0 and both.sum() >= 20 and "looks like %" not in err
+    np.testing.assert_allclose(np.median(stocks.loc[both, "soc_mg_ha"] / (100 * stocks.loc[both, "lyr_soc"])), 1.0,
+                               atol=0.02)
+    code, _, err = run(capsys, *args)
+    assert code == 0 and "note: organic carbon looks like %, not g kg-1" in err

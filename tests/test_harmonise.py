@@ -29,8 +29,8 @@ def test_min_coverage_and_missing_values():
         depth_weighted(table, "id", "top", "bottom", ["c"], min_coverage=1.5)
 
 
-def test_mass_is_kept_and_fractions_lie_in_0_1(shared_data):
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+def test_mass_is_kept_and_fractions_lie_in_0_1(real_data):
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     columns = ["carbonTot", "bulkDen", "clayTotal"]
     result = depth_weighted(horizons, "siteID", "horizonTopDepth", "horizonBottomDepth", columns,
                             layers="globalsoilmap")

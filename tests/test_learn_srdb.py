@@ -4,7 +4,7 @@ The table is prepared as seed 003 filtered its records, as far as the SRDB colum
 at least a year of measurements, coordinates and a study year, no manipulation, no alkali
 absorption, no Rh beyond 6 sd of the mean. Covariates are those present in the table
 (MAT, MAP, latitude, biome, ecosystem type, leaf habit); MAT and MAP gaps are filled from
-the WorldClim rasters in ../shared/data/covariates where they cover the site.
+the WorldClim rasters in tests/data/covariates where they cover the site.
 
 Climate zone (seed 003's three strata): the SRDB Biome column, Tropical -> tropical,
 Boreal and Arctic -> boreal, every other biome -> temperate; a missing biome is taken
@@ -30,9 +30,9 @@ def climate_zone(table):
     return zone.fillna(pd.Series(from_latitude, index=table.index))
 
 
-def prepare_srdb(shared_data):
+def prepare_srdb(real_data):
     """The SRDB Rh records filtered as seed 003 did, with gap-filled MAT/MAP and a climate zone."""
-    table = pd.read_csv(shared_data / "srdb" / "srdb_v5_rh_annual.csv")
+    table = pd.read_csv(real_data / "srdb" / "srdb_v5_rh_annual.csv")
     keep = (table["YearsOfData"] >= 1) & table["Latitude"].notna() & table["Longitude"].notna() \
         & table["Study_midyear"].notna()
     keep &= table["Manipulation"].isna() | table["Manipulation"].astype(str).str.lower().eq("none")
@@ -40,7 +40,7 @@ def prepare_srdb(shared_data):
     rh = table["Rh_annual"]
     keep &= (rh - rh[keep].mean()).abs() <= 6 * rh[keep].std()
     table = table[keep].reset_index(drop=True)
-    covariates = shared_data / "covariates"
+    covariates = real_data / "covariates"
     bio1 = str(covariates / "dismo_worldclim14_bio1_americas_0p5deg.asc")
     bio12 = str(covariates / "dismo_worldclim14_bio12_americas_0p5deg.asc")
     sampled = sample_rasters(table, [bio1, bio12], {bio1: "bio1", bio12: "bio12"}, "Longitude", "Latitude").table
@@ -50,8 +50,8 @@ def prepare_srdb(shared_data):
     return sampled
 
 
-def test_srdb_grouped_stratified_random_forest(shared_data):
-    table = prepare_srdb(shared_data)
+def test_srdb_grouped_stratified_random_forest(real_data):
+    table = prepare_srdb(real_data)
     assert len(table) == 547
     assert set(table["climate_zone"]) == {"tropical", "temperate", "boreal"}
     trained = train_model(table, "Rh_annual", FEATURES, CATEGORICAL, group_col="site_key",

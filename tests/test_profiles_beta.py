@@ -54,11 +54,11 @@ def test_share_model_per_group_and_bad_profiles():
     assert result.profiles.set_index("id").loc["p0", "biome"] == "grass"
 
 
-def test_neon_soc_beta_in_published_range(shared_data):
+def test_neon_soc_beta_in_published_range(real_data):
     """β of NEON SOC density profiles against the published global range (seed 002)."""
     from wholesoil.core.stocks import soc_stocks
 
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     stocks = soc_stocks(horizons, "siteID", "horizonTopDepth", "horizonBottomDepth", "estimatedOC", "bulkDen")
     result = fit_beta_profiles(stocks.layers, "siteID", "horizonTopDepth", "horizonBottomDepth", "soc_mg_ha")
     fitted = result.profiles[result.profiles["status"] == "ok"]

@@ -82,7 +82,7 @@ def test_out_of_range_missing_and_impossible_values():
                                     "out_of_range"]
     assert np.isnan(ages.k_slow).all() and ages.n_roots.tolist() == [0] * 5
     assert any("rows 1, 5" in note for note in ages.notes)
-    with pytest.raises(InputError, match="below -1000 .* row 2"):
+    with pytest.raises(InputError, match="Δ14C .* at least -1000 .* row 2"):
         rc.radiocarbon_ages([-10.0, -1001.0], [2000, 2000], [0, 0])
 
 
@@ -134,8 +134,8 @@ def test_forward_table_round_trip():
     assert np.nanmin(np.abs(1 / back.roots - table["age"].to_numpy()[:, None]), axis=1).max() < 1e-3
 
 
-def test_israd_every_layer_gets_an_age_or_a_status(shared_data):
-    table = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+def test_israd_every_layer_gets_an_age_or_a_status(real_data):
+    table = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     out, _ = rc.radiocarbon_age_table(table)
     aged = out["age_slow_yr"].notna()
     assert set(out["status"]) <= set(rc.STATUSES)

@@ -8,8 +8,8 @@ from wholesoil.core.cli import main
 from wholesoil.core.radiocarbon import AGE_COLUMNS
 
 
-def test_radiocarbon_age_israd_file_as_it_is(shared_data, tmp_path, capsys):
-    israd = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+def test_radiocarbon_age_israd_file_as_it_is(real_data, tmp_path, capsys):
+    israd = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     sample = israd[israd["profile_id"].isin(israd["profile_id"].unique()[:40])]
     source, output, plot = tmp_path / "in.csv", tmp_path / "ages.csv", tmp_path / "profile.png"
     sample.to_csv(source, index=False)
@@ -24,11 +24,14 @@ def test_radiocarbon_age_israd_file_as_it_is(shared_data, tmp_path, capsys):
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
     source, output = tmp_path / "in.csv", tmp_path / "out.csv"
-    pd.DataFrame({"lyr_14c": [-50.0, -1200.0], "lyr_obs_date_y": [2000, 2000], "pro_lat": [10, 10]}).to_csv(source)
+    pd.DataFrame({"lyr_14c": [-50.0, -1200.0], "lyr_obs_date_y": [99999, 99999], "pro_lat": [10, 10]}).to_csv(source)
     assert main(["radiocarbon-age", str(source), str(output)]) == 2
-    assert "below -1000" in capsys.readouterr().err and not output.exists()
+    assert "sampling year" in capsys.readouterr().err and not output.exists()
+    pd.DataFrame({"lyr_14c": [-50.0, -120.0], "lyr_obs_date_y": [2000, 2000], "pro_lat": [10, 10]}).to_csv(source)
     assert main(["radiocarbon-age", str(source), str(output), "--lat-col", "latitude"]) == 2
     assert "no column 'latitude'" in capsys.readouterr().err and not output.exists()
+    assert main(["radiocarbon-age", str(source), str(output), "--pre-bomb", "nan"]) == 2
+    assert "pre-bomb" in capsys.readouterr().err and not output.exists()
 
 
 def test_two_box_model_and_turnover_commands(tmp_path):

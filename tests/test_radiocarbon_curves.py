@@ -8,8 +8,8 @@ from wholesoil.core import radiocarbon as rc
 from wholesoil.core.errors import InputError
 
 
-def test_hua_annual_means_recomputed_from_monthly(shared_data):
-    monthly = pd.read_csv(shared_data / "atm_14c" / "hua2021_monthly_long.csv")
+def test_hua_annual_means_recomputed_from_monthly(real_data):
+    monthly = pd.read_csv(real_data / "atm_14c" / "hua2021_monthly_long.csv")
     monthly["calendar"] = np.floor(monthly["year"]).astype(int)
     grouped = monthly.groupby(["zone", "calendar"])["d14c"].agg(["mean", "size"]).reset_index()
     complete = grouped[grouped["size"] == 12]
@@ -22,14 +22,24 @@ def test_hua_annual_means_recomputed_from_monthly(shared_data):
     assert "10.1017/RDC.2021.95" in curve.source
 
 
-def test_graven_matches_shared_file(shared_data):
-    original = pd.read_csv(shared_data / "atm_14c" / "graven2017_annual_d14c.csv")
+def test_graven_matches_source_file(real_data):
+    original = pd.read_csv(real_data / "atm_14c" / "graven2017_annual_d14c.csv")
     curve = rc.load_curve("graven2017")
     assert curve.zones == ("NH", "Tropics", "SH")
     np.testing.assert_array_equal(curve.years, np.floor(original["year"]).astype(int))
     np.testing.assert_array_equal(curve.values, original[["NH", "Tropics", "SH"]].to_numpy())
     # ISRaD's pro_graven_zone names are accepted
     np.testing.assert_array_equal(curve.zone_indices(["NHc14", "tropicsc14", "SHc14", ""]), [0, 1, 2, -1])
+
+
+@pytest.mark.parametrize("name", ["intcal20", "shcal20"])
+def test_calibration_extracts_match_the_shared_records(name, resources, shared_data):
+    """resources/atm14c/{intcal20,shcal20}.csv: the shared records' cal_bp and d14c up to AD 1849, unchanged."""
+    original = pd.read_csv(shared_data / "atm_14c" / f"{name}.csv", dtype=str)
+    shipped = pd.read_csv(resources / "atm14c" / f"{name}.csv", dtype=str)
+    expected = original[original["cal_bp"].astype(int) >= 101][["cal_bp", "d14c"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shipped, expected)
+    assert name in rc.CALIBRATION_CURVES and "doi:10.1017/RDC.2020" in rc.CALIBRATION_CURVES[name][1]
 
 
 def test_zone_from_latitude_follows_methods_rule():
@@ -65,12 +75,12 @@ def test_user_curve_csv(tmp_path):
         rc.load_curve(str(bad))
 
 
-def test_conversions_round_trip_and_reproduce_hua_f14c(shared_data):
+def test_conversions_round_trip_and_reproduce_hua_f14c(real_data):
     rng = np.random.default_rng(3)
     d14c, year = rng.uniform(-999, 900, 1000), rng.uniform(1900, 2030, 1000)
     np.testing.assert_allclose(rc.fm_to_d14c(rc.d14c_to_fm(d14c, year), year), d14c, rtol=0, atol=1e-9)
     np.testing.assert_allclose(rc.ratio_to_d14c(rc.d14c_to_ratio(d14c)), d14c, atol=1e-9)
-    hua = pd.read_csv(shared_data / "atm_14c" / "hua2021_monthly_long.csv")
+    hua = pd.read_csv(real_data / "atm_14c" / "hua2021_monthly_long.csv")
     np.testing.assert_allclose(rc.d14c_to_fm(hua["d14c"], hua["year"]), hua["f14c"], atol=1.01e-4)
 
 

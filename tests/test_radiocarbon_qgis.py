@@ -14,14 +14,14 @@ from test_balance import _raster
 
 
 @pytest.fixture()
-def israd_sample(shared_data, tmp_path):
+def israd_sample(real_data, tmp_path):
     """Three real ISRaD profiles as a GeoPackage table (typed fields)."""
-    table = pd.read_csv(shared_data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    table = pd.read_csv(real_data / "israd" / "israd_layer_14c.csv", low_memory=False)
     ids = table["profile_id"].drop_duplicates().iloc[:3]
     sample = table[table["profile_id"].isin(ids)].reset_index(drop=True)
     path, bad = tmp_path / "israd.gpkg", tmp_path / "impossible.gpkg"
     write_table(sample, path)
-    write_table(sample.assign(lyr_14c=np.where(sample.index == 1, -1500.0, sample["lyr_14c"])), bad)
+    write_table(sample.assign(lyr_obs_date_y=99999), bad)  # every sampling year impossible: the wrong column
     return sample, path, bad
 
 
@@ -35,7 +35,7 @@ def test_radiocarbon_age_in_process_with_report(wholesoil_processing, israd_samp
     np.testing.assert_allclose(out["k_slow"].astype(float), expected["k_slow"], rtol=1e-12)
     assert out["status"].tolist() == expected["status"].tolist()
     assert "<img" in html.read_text()
-    with pytest.raises(QgsProcessingException, match="below -1000 ‰ .* in row 2$"):
+    with pytest.raises(QgsProcessingException, match="sampling year .* no row has a possible value"):
         wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(bad), "OUTPUT": str(tmp_path / "no.gpkg")})
     assert not (tmp_path / "no.gpkg").exists()
     with pytest.raises(QgsProcessingException, match="no profile 'nope'"):
@@ -77,7 +77,7 @@ def test_radiocarbon_age_through_qgis_process(israd_sample, tmp_path):
     np.testing.assert_allclose(out["age_slow_yr"], expected["age_slow_yr"], rtol=1e-9)
     failed = run_qgis_process("run", "wholesoil:radiocarbonage", "--", f"INPUT={bad}",
                               f"OUTPUT={tmp_path / 'bad.csv'}", check=False)
-    assert failed.returncode != 0 and "in row 2" in failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "no row has a possible value" in failed.stdout + failed.stderr
     assert not (tmp_path / "bad.csv").exists()
     worse = run_qgis_process("run", "wholesoil:radiocarbonage", "--", f"INPUT={path}", "CURVE=2",
                              f"OUTPUT={tmp_path / 'worse.csv'}", check=False)
@@ -124,3 +124,31 @@ def test_table_and_raster_balance_algorithms_match_the_core(wholesoil_processing
     tau = wholesoil_processing.run("wholesoil:turnovertime", {"STOCK_RASTER": iroot, "FLUX": 0.5,
                                                                "OUTPUT_RASTER": str(tmp_path / "tau.tif")})
     np.testing.assert_allclose(read_raster(tau["OUTPUT_RASTER"]), 4.0)
+
+
+def test_history_prefer_coverage_and_attributes_in_process(wholesoil_processing, israd_sample, tmp_path):
+    from wholesoil.core import balance as b
+
+    sample, path, _ = israd_sample
+    result = wholesoil_processing.run("wholesoil:radiocarbonage", {"INPUT": str(path), "PRE_BOMB_HISTORY": True,
+                                                                   "PREFER": 1, "OUTPUT": str(tmp_path / "a.gpkg")})
+    out = read_table(result["OUTPUT"])
+    expected, _ = rc.radiocarbon_age_table(sample, pre_d14c="history", prefer="fm")
+    np.testing.assert_allclose(out["k_slow"].astype(float), expected["k_slow"], rtol=1e-12)
+    assert out["zone"].tolist() == expected["zone"].tolist()
+    np.testing.assert_allclose(out["atm_d14c"].astype(float), expected["atm_d14c"])
+    ages = expected.assign(lyr_soc=0.05 * (expected["lyr_bot"] - expected["lyr_top"]))
+    ages_path = tmp_path / "ages.gpkg"
+    write_table(ages, ages_path)
+    layers = read_table(wholesoil_processing.run("wholesoil:bulkinputs", {
+        "INPUT": str(ages_path), "LAYERS": "0,10,20", "OUTPUT": str(tmp_path / "ib.gpkg")})["OUTPUT"])
+    assert {"pro_land_cover", "pro_lat", "age_slow_yr"} <= set(layers.columns)
+    ibulk, _ = b.bulk_inputs_table(ages)
+    write_table(ibulk.assign(bnpp=3.0, frac=0.1), ages_path)
+    balance = read_table(wholesoil_processing.run("wholesoil:carbonbalance", {
+        "INPUT": str(ages_path), "BNPP_FIELD": "bnpp", "FRACTION_FIELD": "frac", "ID_FIELD": "profile_id",
+        "OUTPUT": str(tmp_path / "cb.gpkg")})["OUTPUT"])
+    expected, _ = b.carbon_balance_table(ibulk.assign(bnpp=3.0, frac=0.1), b.IBULK, bnpp="bnpp", fraction="frac",
+                                         id_col="profile_id")
+    assert balance["complete"].astype(bool).tolist() == expected["complete"].tolist()
+    np.testing.assert_allclose(balance["profile_bottom_cm"].astype(float), expected["profile_bottom_cm"])

@@ -134,7 +134,7 @@ def test_bad_profiles_are_named_and_the_others_processed():
     assert set(status[status == "error"].index) == {"overlap", "negative", "inverted", "text"}
     first = len(good) + 1
     assert f"0-20 cm (row {first}) and 15-30 cm (row {first + 1}) overlap" in messages["overlap"]
-    assert "negative depth" in messages["negative"] and f"row {first + 2}" in messages["negative"]
+    assert "spans the mineral soil surface" in messages["negative"] and f"row {first + 2}" in messages["negative"]
     assert "inverted horizon 30-20 cm" in messages["inverted"]
     assert "'soc' has non-numeric values ('n.d.')" in messages["text"]
     assert set(result.layers["id"]) == set(good["id"])
@@ -147,15 +147,15 @@ def test_missing_column_is_an_error():
         spline_profiles(random_profiles(2, seed=1), "id", "top", "bottom", ["soc"], lam=-1)
 
 
-def test_zero_thickness_horizon_dropped(shared_data):
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+def test_zero_thickness_horizon_dropped(real_data):
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     result = spline_profiles(horizons[horizons["siteID"] == "OAES"], *NEON, ["carbonTot"])
     assert "dropped zero-thickness horizon(s) at 46 cm" in result.profiles.loc[0, "repairs"]
 
 
-def test_all_neon_sites_to_200_cm(shared_data):
+def test_all_neon_sites_to_200_cm(real_data):
     """Every NEON megapit site reaching 200 cm is harmonised to 0-200 cm; the others say why."""
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     result = spline_profiles(horizons, *NEON, ["carbonTot", "nitrogenTot", "bulkDen"], layers="standard7")
     profiles = result.profiles.set_index("siteID")
     assert len(profiles) == 47 and (profiles["status"] != "error").all()

@@ -9,9 +9,9 @@ NEON_COLUMNS = ["--id-col", "siteID", "--top-col", "horizonTopDepth", "--bottom-
 
 
 @pytest.fixture()
-def horizons_csv(shared_data, tmp_path):
+def horizons_csv(real_data, tmp_path):
     """Six NEON sites plus a profile with overlapping horizons."""
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     part = horizons[horizons["siteID"].isin(["ABBY", "BART", "DEJU", "HEAL", "KONZ", "YELL"])]
     bad = part[part["siteID"] == "YELL"].head(2).assign(siteID="BAD", horizonTopDepth=[0, 1])
     path = tmp_path / "horizons.csv"
@@ -58,9 +58,9 @@ def test_harmonise_stocks_and_beta_chain(horizons_csv, tmp_path):
     assert (tmp_path / "b.png").exists() and (tmp_path / "groups.csv").exists()
 
 
-def test_root_bimodality_command(shared_data, tmp_path, capsys):
+def test_root_bimodality_command(real_data, tmp_path, capsys):
     out = tmp_path / "sites.csv"
-    code = main(["root-bimodality", str(shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"),
+    code = main(["root-bimodality", str(real_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"),
                  str(out), "--site-col", "siteID", "--profile-col", "pitProfileID", "--top-col",
                  "topDepth_cm_from_id", "--thickness", "10", "--value-col", "incrementRootDensity",
                  "--where", "rootStatus=live", "--where", "sizeCategory=<=4mm", "--plot", str(tmp_path / "r.png")])
@@ -69,7 +69,7 @@ def test_root_bimodality_command(shared_data, tmp_path, capsys):
     assert sites.loc[0, "siteID"] == "DEJU" and sites.loc[0, "n_profiles"] == 3
     assert "DEJU" in capsys.readouterr().out
     assert (tmp_path / "r.png").exists()
-    code = main(["root-bimodality", str(shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"),
+    code = main(["root-bimodality", str(real_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"),
                  str(out), "--site-col", "siteID", "--top-col", "topDepth_cm_from_id", "--thickness", "10",
                  "--value-col", "incrementRootDensity", "--where", "rootStatus=alive"])
     assert code == 2 and "no row matches" in capsys.readouterr().err
@@ -107,11 +107,11 @@ ROOTS = ["--site-col", "siteID", "--profile-col", "pitProfileID", "--top-col", "
     ("root-bimodality", ["--plot", "{tmp}/r.png", "--plot-site", "NOPE"]),
     ("root-bimodality", ["--increments", "{tmp}/increments.xlsx"]),
 ])
-def test_bad_extra_output_exits_2_before_writing_anything(command, extra, horizons_csv, shared_data, tmp_path,
+def test_bad_extra_output_exits_2_before_writing_anything(command, extra, horizons_csv, real_data, tmp_path,
                                                           capsys):
     out = tmp_path / "out.csv"
     if command == "root-bimodality":
-        args = [str(shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"), str(out), *ROOTS,
+        args = [str(real_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"), str(out), *ROOTS,
                 "--where", "sizeCategory=<=4mm"]
     else:
         args = [str(horizons_csv), str(out), *NEON_COLUMNS,

@@ -20,9 +20,9 @@ PROPERTIES = ["carbonTot", "nitrogenTot", "bulkDen"]
 
 
 @pytest.fixture(scope="module")
-def comparison(shared_data):
+def comparison(real_data):
     logging.getLogger("mpspline").setLevel(logging.ERROR)
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     breaks = ",".join(str(t) for t, _ in LAYERS) + ",200"
     ours = spline_profiles(horizons, "siteID", "horizonTopDepth", "horizonBottomDepth", PROPERTIES, layers=breaks)
     ids = list(ours.horizons.ids)

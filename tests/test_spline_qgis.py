@@ -11,12 +11,12 @@ SITES = ["ABBY", "BART", "HEAL", "KONZ"]
 
 
 @pytest.fixture()
-def horizon_points(shared_data, tmp_path):
+def horizon_points(real_data, tmp_path):
     """NEON horizons of four sites as a point GeoPackage (every horizon at its site's location)."""
     from osgeo import osr
     from shapely.geometry import Point
 
-    horizons = pd.read_csv(shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
+    horizons = pd.read_csv(real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv")
     part = horizons[horizons["siteID"].isin(SITES)].reset_index(drop=True)
     part["geometry"] = [Point(x, y).wkb for x, y in zip(part["decimalLongitude"], part["decimalLatitude"])]
     srs = osr.SpatialReference()
@@ -67,9 +67,9 @@ def test_depth_weighted_bad_profiles_listed_and_all_bad_fails(wholesoil_processi
 
 
 @pytest.mark.qgis_process
-def test_root_bimodality_through_qgis_process(shared_data, tmp_path):
-    roots = shared_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"
-    horizons = shared_data / "neon_megapit" / "neon_megapit_soil_horizons.csv"
+def test_root_bimodality_through_qgis_process(real_data, tmp_path):
+    roots = real_data / "neon_megapit" / "neon_deju_megapit_root_samples.csv"
+    horizons = real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv"
     out, html = tmp_path / "sites.csv", tmp_path / "roots.html"
     done = run_qgis_process(
         "run", "wholesoil:detectrootbimodality", "--", f"INPUT={roots}", "SITE_FIELD=siteID",
@@ -85,11 +85,11 @@ def test_root_bimodality_through_qgis_process(shared_data, tmp_path):
 
 
 @pytest.mark.qgis_process
-def test_bad_layers_through_qgis_process(shared_data, tmp_path):
+def test_bad_layers_through_qgis_process(real_data, tmp_path):
     out = tmp_path / "layers.csv"
     done = run_qgis_process(
         "run", "wholesoil:socstocksbylayer", "--",
-        f"INPUT={shared_data / 'neon_megapit' / 'neon_megapit_soil_horizons.csv'}", "ID_FIELD=siteID",
+        f"INPUT={real_data / 'neon_megapit' / 'neon_megapit_soil_horizons.csv'}", "ID_FIELD=siteID",
         "TOP_FIELD=horizonTopDepth", "BOTTOM_FIELD=horizonBottomDepth", "SOC_FIELD=estimatedOC",
         "BD_FIELD=bulkDen", "LAYERS=0,30,20", f"OUTPUT={out}", check=False)
     assert done.returncode != 0
@@ -122,3 +122,31 @@ def test_unknown_plot_profile_fails_before_writing(algorithm, wholesoil_processi
             "VALUE_FIELDS": ["c"], "LAYERS": "0,20", "PLOT_PROFILE": "NOPE", "OUTPUT": str(out),
             "OUTPUT_HTML": str(tmp_path / "r.html")})
     assert not out.exists()
+
+
+def test_soc_stocks_in_percent_and_organic_horizons_in_qgis(wholesoil_processing, resources, tmp_path):
+    """ISRaD sample profiles in QGIS: lyr_c_org in % (OC_UNIT 0) gives ISRaD's own lyr_soc; the organic
+    horizons above 0 cm are left out (ORGANIC 0) or kept (ORGANIC 1) instead of rejecting the profile."""
+    source = resources / "sample_data" / "israd_sample_profiles.csv"
+    params = {"INPUT": str(source), "ID_FIELD": "profile_id", "TOP_FIELD": "lyr_top", "BOTTOM_FIELD": "lyr_bot",
+              "SOC_FIELD": "lyr_c_org", "BD_FIELD": "lyr_bd_samp_filled", "OC_UNIT": 0, "LAYERS": ""}
+    for organic in (0, 1):
+        out, summary = tmp_path / f"s{organic}.csv", tmp_path / f"p{organic}.csv"
+        wholesoil_processing.run("wholesoil:socstocksbylayer", {**params, "ORGANIC": organic, "OUTPUT": str(out),
+                                                                "OUTPUT_PROFILES": str(summary)})
+        stocks, profiles = read_table(out), read_table(summary)
+        assert profiles["status"].ne("error").all()
+        both = stocks["soc_mg_ha"].notna() & stocks["lyr_soc"].notna()
+        ratio = stocks.loc[both, "soc_mg_ha"] / (100 * stocks.loc[both, "lyr_soc"])
+        assert both.sum() >= 20 and abs(ratio.median() - 1) < 0.02
+    raw = read_table(source)
+    organic_profiles = raw.loc[raw["lyr_top"] < 0, "profile_id"].unique()
+    assert len(organic_profiles) and profiles.set_index("profile_id").loc[organic_profiles, "repairs"].str.contains(
+        "kept the organic horizon").all()
+
+
+def test_nan_parameter_through_qgis_process(tmp_path):
+    out = tmp_path / "f.csv"
+    done = run_qgis_process("run", "wholesoil:depthfractionslogistic", "--", "D50=nan", "D95=80", f"OUTPUT={out}",
+                            check=False)
+    assert done.returncode != 0 and "D50 must be a finite number, not nan" in done.stderr and not out.exists()

@@ -9,9 +9,10 @@ import importlib
 import sys
 
 from ..errors import CancelledError, InputError
-from .common import OneLineParser, end_progress_line
+from ..outputs import OutputTransaction, Terminated, clean_up_on_signals
+from .common import OneLineParser, check_outputs, end_progress_line, print_notes
 
-COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance", "models"]
+COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance", "models", "maps"]
 
 
 def build_parser():
@@ -27,23 +28,37 @@ def build_parser():
     commands.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(commands)
+    parser.commands = commands
     return parser
 
 
 def main(argv=None):
-    """Entry point of the ``wholesoil`` program; returns the exit code."""
+    """Entry point of the ``wholesoil`` program; returns the exit code.
+
+    A command's outputs are checked before it starts and moved into place together when
+    it ends; on an error, a cancel or SIGTERM/SIGHUP none of them is left behind.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    prefix = f"wholesoil {args.command}"
     try:
-        return args.run(args) or 0
+        with clean_up_on_signals(), OutputTransaction() as outputs:
+            check_outputs(parser.commands.choices[args.command], args)
+            code = args.run(args) or 0
     except InputError as error:
         end_progress_line()
-        print(f"wholesoil {args.command}: error: {error}", file=sys.stderr)
+        print(f"{prefix}: error: {error}", file=sys.stderr)
         return 2
+    except Terminated as signal:
+        end_progress_line()
+        print(f"{prefix}: stopped by {signal}; nothing was written", file=sys.stderr)
+        return 128 + signal.signum
     except (CancelledError, KeyboardInterrupt):
         end_progress_line()
-        print(f"wholesoil {args.command}: cancelled; nothing was written", file=sys.stderr)
+        print(f"{prefix}: cancelled; nothing was written", file=sys.stderr)
         return 130
+    print_notes(outputs.notes)
+    return code
 
 
 if __name__ == "__main__":

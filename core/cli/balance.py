@@ -3,8 +3,9 @@
 import sys
 
 from ..errors import InputError
-from .common import (TABLE_SUFFIXES, add_command, add_engine_options, check_output_suffix, engine_options,
-                     is_raster_path, print_notes, print_table, resolve_value)
+from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+                     check_output_suffix, engine_options, is_raster_path, print_notes, print_table,
+                     resolve_value)
 
 BULK_HELP = """\
 Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age
@@ -21,10 +22,15 @@ else BD (g cm-3) x organic C (weight % by default) x thickness x (1 - coarse fra
 % by default, where given). A stock value that would need a bulk density above 2.65 g cm-3
 for its layer's thickness and organic C is a unit slip (ISRaD's Finstad_2020 entry holds
 Mg C ha-1 in lyr_soc): it is not used, and a note names the rows; if every value is like
-that, check --stock-unit. Adds c_stock_mg_ha and ibulk_mg_ha_yr. With --layers both are
-harmonised per profile (--id-col) to the layers (depth-weighted amounts per cm times the
-thickness; layers above the mineral surface are left out); a layer covered less than
---min-coverage (default 1) is left empty.
+that, check --stock-unit. Impossible values (an age that is not a positive number, negative
+organic C or stock, bulk density outside 0-2.65 g cm-3, coarse fragments outside 0-100 %)
+leave their row without a stock or Ibulk and are noted. Adds c_stock_mg_ha and
+ibulk_mg_ha_yr. With --layers both are harmonised per profile (--id-col) to the layers
+(depth-weighted amounts per cm times the thickness; layers above the mineral surface are
+left out); a layer covered less than --min-coverage (default 1) is left empty. Each layer
+row carries the profile attributes (the columns constant within every profile, e.g. land
+cover, treatment, coordinates) and the layer's age (--age-col: C stock / Ibulk, the
+stock-weighted harmonic mean of the ages within the layer).
 
 Rasters (band by band; one band per layer, or single bands):
 
@@ -41,9 +47,16 @@ Each value is a number or a column of --input, or a raster (raster mode: --iroot
       --fraction frac --ibulk ibulk_mg_ha_yr --id-col profile_id
   wholesoil carbon-balance --iroot iroot.tif --ibulk ibulk.tif --output iloss.tif
 
-Table output adds iroot_mg_ha_yr, iloss_mg_ha_yr, iloss_fraction (and iroot_profile,
-ibulk_profile, iloss_profile, iloss_fraction_profile). Raster output: iloss bands, then
-iloss_fraction bands.
+Impossible values (negative or infinite fluxes, fractions outside 0-1) leave their row
+without a result and are noted; given as a number they are an error.
+
+Table output adds iroot_mg_ha_yr, iloss_mg_ha_yr, iloss_fraction and, with --id-col, the
+profile sums over the layers having both Iroot and Ibulk (iroot_profile, ibulk_profile,
+iloss_profile, iloss_fraction_profile) and what they cover: profile_top_cm and
+profile_bottom_cm (from --top-col, --bottom-col), profile_layers and complete (every layer
+summed, joined without gaps from the surface down). Raster output: iloss bands,
+iloss_fraction bands, iroot bands, then the whole profile: iroot_profile, ibulk_profile,
+iloss_profile, iloss_fraction_profile (sums over the bands; nodata in any band gives nodata).
 """
 
 ESTIMATES_HELP = """\
@@ -60,8 +73,9 @@ fractions):
   wholesoil loss-estimates --input sites.csv --output losses.csv --bnpp-obs BNPP \\
       --npp MODIS_NPP --fbnpp-obs fBNPP --pdd-pred pdd --ibulk-pred ibulk --id-col site
 
-Adds iroot_e<n>, iloss_e<n>, iloss_fraction_e<n> for each estimate the inputs allow and
-prints the cross table (mean Iroot, Ibulk, Iloss and Iloss/Iroot per estimate; over
+Impossible values (negative or infinite fluxes, fBNPP or PDD outside 0-1) leave their row
+without a result and are noted. Adds iroot_e<n>, iloss_e<n>, iloss_fraction_e<n> for each
+estimate the inputs allow and prints the cross table (mean Iroot, Ibulk, Iloss and Iloss/Iroot per estimate; over
 profile sums with --id-col); --summary writes it to a file.
 """
 
@@ -150,8 +164,10 @@ def run_carbon_balance(args):
         raise InputError("give --ibulk (a column of --input or a number)")
     from ..balance import carbon_balance_table
 
-    _write(carbon_balance_table(table, values["ibulk"], values["iroot"], values["bnpp"], values["npp"],
-                                values["fbnpp"], values["fraction"], args.id_col), args.output)
+    out, notes = carbon_balance_table(table, values["ibulk"], values["iroot"], values["bnpp"], values["npp"],
+                                      values["fbnpp"], values["fraction"], args.id_col, args.top_col, args.bottom_col)
+    _write(out, args.output)
+    print_notes(notes)
     return 0
 
 
@@ -163,11 +179,12 @@ def run_loss_estimates(args):
     table = _read_input(args)
     columns = {name: resolve_value(f"--{name.replace('_', '-')}", getattr(args, name), table)
                for name in ESTIMATE_INPUTS}
-    out, summary = loss_estimates_table(table, columns, args.id_col)
+    out, summary, notes = loss_estimates_table(table, columns, args.id_col)
     _write(out, args.output)
     print_table(summary)
     if args.summary:
         _write(summary, args.summary)
+    print_notes(notes)
     return 0
 
 
@@ -210,7 +227,8 @@ def run_two_box_model(args):
 def _io_options(parser, output_help, input_required=False):
     parser.add_argument("--input", required=input_required, help="input table (CSV, GeoPackage...)")
     parser.add_argument("--layer", help="layer name inside a multi-layer --input file")
-    parser.add_argument("--output", required=True, help=output_help)
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES + RASTER_OUTPUT, layer_option=True, required=True,
+               help=output_help)
 
 
 def register(commands):
@@ -246,6 +264,9 @@ def register(commands):
                        ("fbnpp", "belowground share of NPP"), ("fraction", "depth fraction of the layer")):
         parser.add_argument(f"--{name}", help=f"{text}: a column, a number or a raster")
     parser.add_argument("--id-col", help="profile id column: adds profile sums")
+    parser.add_argument("--top-col", default="lyr_top", help="layer top column, cm, for the profile sums' depths "
+                        "(default lyr_top)")
+    parser.add_argument("--bottom-col", default="lyr_bot", help="layer bottom column, cm (default lyr_bot)")
     add_engine_options(parser)
 
     parser = add_command(commands, "loss-estimates", run_loss_estimates,
@@ -256,7 +277,7 @@ def register(commands):
     for name in ESTIMATE_INPUTS:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help="column or number")
     parser.add_argument("--id-col", help="profile/site id column: the cross table averages profile sums")
-    parser.add_argument("--summary", help="write the cross table to this .csv")
+    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES, help="write the cross table to this .csv")
 
     parser = add_command(commands, "turnover", run_turnover, "turnover time τ = stock / flux (tables or rasters)",
                          TURNOVER_HELP)
@@ -276,4 +297,4 @@ def register(commands):
     parser.add_argument("--tau-soil-obs", default="38.3,11", help="mean,sd of observed τ_soil, yr (default 38.3,11)")
     parser.add_argument("--draws", type=int, default=100, help="draws of each τ (default 100: 100 x 100 runs)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--plot", help="write a PNG of the stocks (ensemble mean ± sd)")
+    add_output(parser, "--plot", suffixes=PNG, help="write a PNG of the stocks (ensemble mean ± sd)")

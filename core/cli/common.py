@@ -1,17 +1,30 @@
 """Helpers shared by the CLI commands: parsing, value resolution, progress and output."""
 
 import argparse
+import math
 import os
+import re
 import sys
 
 from ..errors import InputError
+from ..outputs import check_output_path, register_input, same_file, set_output_layer
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".asc", ".img", ".nc", ".bil", ".grd")
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".gpkg", ".geojson", ".json", ".shp", ".fgb")
+TABLE_SUFFIXES = (".csv", ".txt", ".gpkg", ".geojson", ".json", ".shp", ".fgb")
+RASTER_OUTPUT = (".tif", ".tiff")
+PNG = (".png",)
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on stderr and exit code 2."""
+    """An ArgumentParser whose usage errors are one line on stderr and exit code 2.
+
+    A value starting with '-' and a digit or 'inf' (``--layers -10,0,20``, ``--vlow -inf``) is a
+    value, not an option: no option of wholesoil looks like a negative number.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(\.?\d|inf)", re.IGNORECASE)  # "looks like a number"
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -32,15 +45,20 @@ def is_raster_path(text):
 def resolve_value(option, text, table=None):
     """A number, a raster path or a column name, from the text of an option.
 
-    Numbers are constants; an existing file with a raster extension is a raster; any other
-    text is a column of ``table`` (an error when there is no table).
+    Numbers are constants and must be finite ('nan' and 'inf' are refused); an existing file
+    with a raster extension is a raster; any other text is a column of ``table`` (an error when
+    there is no table).
     """
     if text is None:
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        pass
+        number = None
+    if number is not None:
+        if not math.isfinite(number):
+            raise InputError(f"{option}: {text} is not a finite number")
+        return number
     if is_raster_path(text):
         if not os.path.exists(text):
             raise InputError(f"{option}: raster {text} does not exist")
@@ -53,20 +71,47 @@ def resolve_value(option, text, table=None):
     return text
 
 
+def worker_count(text):
+    """argparse type of --jobs: a whole number other than 0 (-1 = all cores)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 workers: give 1 or more, or -1 for all cores")
+    return value
+
+
+def positive_int(text):
+    """argparse type of counts and sizes that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small: give 1 or more")
+    return value
+
+
 def add_engine_options(parser):
-    """Options for block-wise raster work."""
+    """Options for block-wise raster work (see :func:`wholesoil.core.maps.engine.map_blocks`)."""
     group = parser.add_argument_group("raster processing")
-    group.add_argument("--jobs", type=int, default=1, metavar="N",
+    group.add_argument("--jobs", type=worker_count, default=1, metavar="N",
                        help="parallel workers for raster blocks (default 1; -1 = all cores)")
-    group.add_argument("--backend", default="loky", choices=["loky", "threading"],
-                       help="joblib backend: processes (loky, default) or threads")
-    group.add_argument("--block", type=int, default=512, metavar="PIXELS",
-                       help="block size in pixels (default 512)")
+    group.add_argument("--backend", default="loky", choices=["loky", "threading", "dask"],
+                       help="workers: processes (loky, default), threads, or a Dask cluster (with --scheduler)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler for --backend dask, e.g. tcp://10.0.0.5:8786 (its workers must see the "
+                            "input files at the same paths; the output is written here)")
+    group.add_argument("--block", type=positive_int, metavar="PIXELS",
+                       help="window size in pixels (default: from a 512 MB memory budget and the inputs' tiling)")
 
 
 def engine_options(args, quiet=False):
     """Keyword arguments for core raster functions from the parsed options."""
-    return {"n_jobs": args.jobs, "backend": args.backend, "block": args.block,
+    if args.scheduler and args.backend != "dask":
+        raise InputError("--scheduler goes with --backend dask")
+    return {"n_jobs": args.jobs, "backend": args.backend, "block": args.block, "scheduler": args.scheduler,
             "progress": None if quiet or getattr(args, "quiet", False) else ProgressPrinter()}
 
 
@@ -96,12 +141,67 @@ def end_progress_line(stream=None):
 
 
 def check_output_suffix(option, path, suffixes):
-    """Raise InputError unless ``path`` ends with one of ``suffixes``."""
+    """Raise InputError unless ``path`` ends with one of ``suffixes`` and can be written safely."""
     if not str(path).lower().endswith(tuple(suffixes)):
         raise InputError(f"{option}: {path} should end with one of {', '.join(suffixes)}")
-    folder = os.path.dirname(os.path.abspath(str(path)))
-    if not os.path.isdir(folder):
-        raise InputError(f"{option}: folder {folder} does not exist")
+    check_output_path(path, option)
+
+
+def add_output(parser, *names, suffixes, layer_option=False, **kwargs):
+    """Add an argument naming an output file with the suffixes it takes.
+
+    The CLI checks every declared output before the command starts (suffix, folder,
+    permissions, not an input, not named twice), so a bad one stops it before any work.
+    ``layer_option`` adds ``--output-layer NAME``: the layer written (or replaced) in a
+    GeoPackage, whose other layers are kept (default: the file name's stem).
+    """
+    action = parser.add_argument(*names, **kwargs)
+    action.output_suffixes = tuple(suffixes)
+    if layer_option:
+        action.layer_dest = "output_layer"
+        parser.add_argument("--output-layer", metavar="NAME",
+                            help="GeoPackage output: the layer to write or replace; other layers of an "
+                                 "existing file are kept (default: the file name without .gpkg)")
+    return action
+
+
+def _label(action):
+    return action.option_strings[-1] if action.option_strings else (action.metavar or action.dest.upper())
+
+
+def _file_values(value):
+    """Existing files named by an argument value ('x.csv', ['a=b.tif', ...])."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    files = []
+    for text in values:
+        if isinstance(text, str):
+            files += [p for p in {text, text.split("=", 1)[-1]} if os.path.isfile(p)]
+    return files
+
+
+def check_outputs(command, args):
+    """Check every output declared with :func:`add_output` against the command's other arguments.
+
+    Every other argument naming an existing file is taken as an input and registered with
+    the current output transaction; an output that resolves to an input is refused.
+    """
+    outputs = [(action, getattr(args, action.dest)) for action in command._actions
+               if hasattr(action, "output_suffixes") and getattr(args, action.dest, None)]
+    declared = {action.dest for action, _ in outputs}
+    inputs = [path for action in command._actions if action.dest not in declared
+              for path in _file_values(getattr(args, action.dest, None))]
+    for path in inputs:
+        register_input(path)
+    for i, (action, path) in enumerate(outputs):
+        check_output_suffix(_label(action), path, action.output_suffixes)
+        layer = getattr(args, getattr(action, "layer_dest", ""), None)
+        if layer:
+            set_output_layer(path, layer)
+        for other, other_path in outputs[:i]:
+            if os.path.abspath(other_path) == os.path.abspath(path) or \
+                    (os.path.exists(path) and os.path.exists(other_path) and same_file(path, other_path)):
+                raise InputError(f"{_label(other)} and {_label(action)} name the same file {path}; "
+                                 "give each output its own file")
 
 
 def print_table(table, stream=None, float_format="%.6g"):

@@ -2,9 +2,10 @@
 
 import sys
 
+from ..depth import PROFILE_DEPTH
 from ..errors import InputError
-from .common import (TABLE_SUFFIXES, add_command, add_engine_options, check_output_suffix,
-                     engine_options, is_raster_path, print_table, resolve_value)
+from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+                     check_output_suffix, engine_options, is_raster_path, print_notes, print_table, resolve_value)
 
 FRACTIONS_HELP = """\
 Fraction of roots, BNPP or carbon in each depth layer.
@@ -19,9 +20,11 @@ profile, a table of sites and a map:
   wholesoil depth-fractions --input sites.csv --d50 D50 --d95 D95 --output fractions.csv
   wholesoil depth-fractions --beta beta.tif --output fractions.tif
 
-Fractions sum to 1 over the layers unless --no-normalize (then they are shares of the
-infinite-depth total). Table outputs keep every input column and add frac_<top>_<bottom>;
-raster outputs have one band per layer, named the same way.
+Fractions are shares of the profile from the surface to --profile-depth (default 200 cm):
+layers covering 0-200 cm sum to 1; layers covering part of it (say 30,100) sum to the share
+they hold, with a note; layers deeper than the profile depth are refused. --no-normalize
+gives shares of the infinite-depth total. Table outputs keep every input column and add
+frac_<top>_<bottom>; raster outputs have one band per layer, named the same way.
 """
 
 
@@ -30,6 +33,23 @@ def _layers_option(parser):
                         help="depth breaks in cm ('0,20,40,60'), intervals ('0-20,20-40') or a "
                              "named scheme: standard7 (7 layers to 2 m, default), standard5, "
                              "globalsoilmap")
+
+
+def add_profile_depth_option(parser):
+    parser.add_argument("--profile-depth", type=float, default=PROFILE_DEPTH, metavar="CM",
+                        help="the fractions are shares of the profile from the surface to this depth "
+                             "(default 200 cm, the standard profile)")
+
+
+def add_surface_options(parser):
+    """--surface-tolerance and --missing-surface of the depth-model fits (fit-depth-model, fit-beta)."""
+    parser.add_argument("--surface-tolerance", type=float, default=0.0, metavar="CM",
+                        help="a profile whose first increment with a value starts deeper than this misses its "
+                             "surface (default 0 cm)")
+    parser.add_argument("--missing-surface", default="refuse", choices=["refuse", "conditional"],
+                        help="profiles missing their surface: refuse them (default; status not_fitted with the "
+                             "reason) or fit the covered depths conditionally, (F(d) - F(top)) / (F(D) - F(top)) "
+                             "(status conditional); never ok")
 
 
 def _model_options(parser, required=True):
@@ -66,17 +86,23 @@ def run_depth_fractions(args):
     from ..layers import layer_scheme
     from ..partitioning import model_fractions, raster_fractions, table_fractions
 
+    from ..depth import coverage_note, profile_depth_of
+
     scheme = layer_scheme(args.layers)
+    normalize = not args.no_normalize
+    profile_depth_of(scheme, normalize, args.profile_depth)
     table = _read_input(args)
     model, params = _model_params(args, table)
-    normalize = not args.no_normalize
     rasters = [v for v in params.values() if isinstance(v, str) and is_raster_path(v)]
     if rasters:
         if not args.output:
             raise InputError("raster inputs need --output FILE.tif")
         check_output_suffix("--output", args.output, (".tif", ".tiff"))
-        raster_fractions(model, params, args.output, scheme, normalize, **engine_options(args))
-        _plot_raster_mean(args, scheme)
+        run = raster_fractions(model, params, args.output, scheme, normalize, args.profile_depth,
+                               **engine_options(args))
+        print_notes(run.notes + list(filter(None, [coverage_note(scheme, normalize, args.profile_depth)])))
+        if args.plot:
+            _plot(args.plot, scheme, {"mean over pixels": run.mean}, "raster")
         print(f"wrote {args.output} ({len(scheme)} bands: {', '.join(scheme.labels)} cm)", file=sys.stderr)
         return 0
     if table is not None:
@@ -85,8 +111,9 @@ def run_depth_fractions(args):
         check_output_suffix("--output", args.output, TABLE_SUFFIXES)
         from ..tables import write_table
 
-        result = table_fractions(table, model, params, scheme, normalize)
+        result = table_fractions(table, model, params, scheme, normalize, profile_depth=args.profile_depth)
         write_table(result, args.output)
+        print_notes(filter(None, [coverage_note(scheme, normalize, args.profile_depth)]))
         if args.plot:
             columns = scheme.column_names("frac")
             label = args.id_col if args.id_col in result.columns else None
@@ -98,7 +125,8 @@ def run_depth_fractions(args):
     import numpy as np
     import pandas as pd
 
-    fractions = model_fractions(model, params, scheme, normalize)
+    fractions = model_fractions(model, params, scheme, normalize, profile_depth=args.profile_depth)
+    print_notes(filter(None, [coverage_note(scheme, normalize, args.profile_depth, fractions)]))
     result = pd.DataFrame({"layer_cm": scheme.labels, "top_cm": scheme.tops, "bottom_cm": scheme.bottoms,
                            "fraction": fractions, "cumulative": np.cumsum(fractions)})
     if args.output:
@@ -121,28 +149,21 @@ def _plot(path, scheme, profiles, model):
     print(f"wrote {path}", file=sys.stderr)
 
 
-def _plot_raster_mean(args, scheme):
-    """Plot the mean fraction of each band over the valid pixels."""
-    if not args.plot:
-        return
-    from ..rasters import band_means
-
-    _plot(args.plot, scheme, {"mean over pixels": band_means(args.output)}, "raster")
-
-
 def run_fit_depth_model(args):
-    from ..depth import fit_depth_profiles
+    from ..depth import FITTED_STATUSES, check_surface_options, fit_depth_profiles
     from ..tables import read_table, write_table
 
     check_output_suffix("OUTPUT", args.output, TABLE_SUFFIXES)
+    check_surface_options(args.surface_tolerance, args.missing_surface)
     table = read_table(args.input, args.layer)
     result = fit_depth_profiles(table, args.id_col, args.top_col, args.bottom_col, args.value_col,
-                                args.model, args.value_kind, args.truncated)
+                                args.model, args.value_kind, args.truncated, args.surface_tolerance,
+                                args.missing_surface)
     write_table(result, args.output)
-    ok = result["status"].eq("ok")
+    ok = result["status"].isin(FITTED_STATUSES)
     print(f"fitted {int(ok.sum())} of {len(result)} profiles ({args.model} model); wrote {args.output}",
           file=sys.stderr)
-    for _, row in result[~ok].iterrows():
+    for _, row in result[result["status"].ne("ok")].iterrows():
         print(f"  profile {row[args.id_col]}: {row['status']}: {row['message']}", file=sys.stderr)
     if args.model != "exponential":
         summary = result.loc[ok, [c for c in ("d50_cm", "d95_cm", "beta", "r2") if c in result]]
@@ -166,8 +187,11 @@ PARTITION_HELP = """\
 Split a total (e.g. BNPP in Mg C ha-1 yr-1) over depth layers: total x fraction per layer.
 
 The total is a number, a column of --input or a raster. The fractions come from a
-fractions raster (--fractions, e.g. written by depth-fractions), from fraction columns
-of --input (--fraction-prefix, default frac), or from a depth model (--d50/--d95 or --beta).
+fractions raster (--fractions, e.g. written by depth-fractions; a single-band raster that
+records no layers, such as a beta map, is refused), from fraction columns of --input
+(--fraction-prefix, default frac), or from a depth model (--d50/--d95 or --beta), whose
+fractions are shares of the 0 to --profile-depth cm profile (default 200). When the layers
+cover only part of that profile the parts hold only their share of the total: a note says so.
 
   wholesoil partition-total --total bnpp.tif --fractions fractions.tif --output bnpp_layers.tif
   wholesoil partition-total --input sites.csv --total BNPP --d50 20 --d95 80 --output out.csv
@@ -176,11 +200,16 @@ of --input (--fraction-prefix, default frac), or from a depth model (--d50/--d95
 
 def run_partition_total(args):
     from ..layers import layer_scheme
-    from ..partitioning import fraction_columns, raster_partition_total, table_fractions, table_partition_total
+    from ..partitioning import (fraction_columns, fractions_raster_note, partial_fractions_note, raster_partition_total,
+                                table_fractions, table_partition_total)
+
+    from ..depth import coverage_note, profile_depth_of
 
     table = _read_input(args)
     total = resolve_value("--total", args.total, table)
     model, params = _model_params(args, table, required=False)
+    if model is not None:
+        profile_depth_of(layer_scheme(args.layers), True, args.profile_depth)
     if model is not None and args.fractions:
         raise InputError("give --fractions or a depth model (--d50/--d95, --beta), not both")
     model_rasters = model is not None and any(is_raster_path(v) for v in params.values() if isinstance(v, str))
@@ -190,8 +219,10 @@ def run_partition_total(args):
             raise InputError("give --fractions RASTER or a depth model (--d50/--d95 or --beta)")
         fractions = resolve_value("--fractions", args.fractions)
         raster_partition_total(total, args.output, fractions, model, params, layer_scheme(args.layers),
-                               args.prefix, **engine_options(args))
+                               args.prefix, args.profile_depth, **engine_options(args))
         print(f"wrote {args.output}", file=sys.stderr)
+        print_notes(filter(None, [fractions_raster_note(fractions) if fractions else
+                                  coverage_note(args.layers, True, args.profile_depth)]))
         return 0
     if table is None:
         raise InputError("give --input TABLE, or rasters for --total/--fractions")
@@ -199,7 +230,8 @@ def run_partition_total(args):
     from ..tables import write_table
 
     if model is not None:
-        table = table_fractions(table, model, params, layer_scheme(args.layers), True)
+        table = table_fractions(table, model, params, layer_scheme(args.layers), True,
+                                profile_depth=args.profile_depth)
     columns = fraction_columns(table, args.fraction_prefix)
     if not columns:
         raise InputError(f"--input has no columns named {args.fraction_prefix}_<top>_<bottom>; "
@@ -207,6 +239,8 @@ def run_partition_total(args):
     result = table_partition_total(table, total, columns, args.prefix)
     write_table(result, args.output)
     print(f"wrote {args.output} ({len(result)} rows, {len(columns)} layers)", file=sys.stderr)
+    print_notes(filter(None, [coverage_note(args.layers, True, args.profile_depth) if model is not None
+                              else partial_fractions_note(table, columns)]))
     return 0
 
 
@@ -215,13 +249,15 @@ def register(commands):
                          "fraction per depth layer (logistic or beta model)", FRACTIONS_HELP)
     _model_options(parser)
     _layers_option(parser)
+    add_profile_depth_option(parser)
     parser.add_argument("--no-normalize", action="store_true",
-                        help="keep shares of the infinite-depth total instead of summing to 1")
+                        help="shares of the infinite-depth total instead of the profile to --profile-depth")
     parser.add_argument("--input", help="table (CSV, GeoPackage...) whose columns hold the parameters")
     parser.add_argument("--layer", help="layer name inside a multi-layer --input file")
     parser.add_argument("--id-col", help="column naming the rows in --plot (table mode)")
-    parser.add_argument("--output", help="output file: .csv/.gpkg (numbers or a table) or .tif (rasters)")
-    parser.add_argument("--plot", help="write a depth-profile plot (PNG)")
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES + RASTER_OUTPUT, layer_option=True,
+               help="output file: .csv/.gpkg (numbers or a table) or .tif (rasters)")
+    add_output(parser, "--plot", suffixes=PNG, help="write a depth-profile plot (PNG)")
     add_engine_options(parser)
 
     parser = add_command(commands, "fit-depth-model", run_fit_depth_model,
@@ -239,10 +275,15 @@ the increments' lower depths (the profile total = 100 %; with --truncated the mo
 scaled to 100 % at the deepest increment instead, for profiles that stop before all roots
 are reached, which otherwise biases D50/D95 and beta towards shallow). exponential fits
 share = a exp(-b mid-depth) to the values as given (e.g. layer shares per biome).
-Profiles that cannot be fitted get a status and a message; the others are still fitted.
+
+A fit needs the profile's surface: a profile whose first increment with a value starts
+deeper than --surface-tolerance (default 0 cm) is refused, or with --missing-surface
+conditional fitted to the share of the covered amount, (F(d) - F(top)) / (F(D) - F(top)),
+with status 'conditional' (never 'ok'). Profiles that cannot be fitted get a status and a
+message; the others are still fitted.
 """)
     parser.add_argument("input", help="table of increments (CSV, GeoPackage...)")
-    parser.add_argument("output", help="output table (.csv or .gpkg)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv or .gpkg)")
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     parser.add_argument("--id-col", required=True, help="profile identifier column")
     parser.add_argument("--top-col", required=True, help="increment top depth column (cm)")
@@ -255,7 +296,8 @@ Profiles that cannot be fitted get a status and a message; the others are still 
     parser.add_argument("--truncated", action="store_true",
                         help="profiles stop before all roots: fit F(d)/F(deepest depth) instead of taking "
                              "the observed total as 100 %% (logistic and beta)")
-    parser.add_argument("--plot", help="write observed vs fitted cumulative fractions (PNG)")
+    add_surface_options(parser)
+    add_output(parser, "--plot", suffixes=PNG, help="write observed vs fitted cumulative fractions (PNG)")
 
     parser = add_command(commands, "partition-total", run_partition_total,
                          "split a total over depth layers with depth fractions", PARTITION_HELP)
@@ -265,8 +307,10 @@ Profiles that cannot be fitted get a status and a message; the others are still 
                         help="prefix of the fraction columns of --input (default frac)")
     _model_options(parser, required=False)
     _layers_option(parser)
+    add_profile_depth_option(parser)
     parser.add_argument("--input", help="table (CSV, GeoPackage...)")
     parser.add_argument("--layer", help="layer name inside a multi-layer --input file")
     parser.add_argument("--prefix", default="part", help="prefix of the output columns/bands (default part)")
-    parser.add_argument("--output", required=True, help="output .csv/.gpkg (tables) or .tif (rasters)")
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES + RASTER_OUTPUT, layer_option=True, required=True,
+               help="output .csv/.gpkg (tables) or .tif (rasters)")
     add_engine_options(parser)

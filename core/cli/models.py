@@ -5,7 +5,7 @@ import os
 import sys
 
 from ..errors import InputError
-from .common import TABLE_SUFFIXES, ProgressPrinter, add_command, check_output_suffix, print_table
+from .common import TABLE_SUFFIXES, add_command, add_output, check_output_suffix, print_table, ProgressPrinter
 
 MODEL_SUFFIX = ".wsmodel"
 HTML = (".html",)
@@ -362,7 +362,7 @@ def register(commands):
     parser = add_command(commands, "sample-rasters", run_sample_rasters, "covariate raster values at points",
                          SAMPLE_HELP)
     parser.add_argument("points", help="points: vector file with point geometry, or a table with --x-col/--y-col")
-    parser.add_argument("output", help="output table (.csv, .gpkg...)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv, .gpkg...)")
     parser.add_argument("rasters", nargs="+", metavar="[NAME=]RASTER", help="rasters to sample")
     parser.add_argument("--layer", help="layer name inside a multi-layer points file")
     parser.add_argument("--x-col", help="x (longitude) column, instead of the geometry")
@@ -370,20 +370,22 @@ def register(commands):
     parser.add_argument("--crs", help="CRS of --x-col/--y-col (default EPSG:4326) or to override the file's")
     parser.add_argument("--join", metavar="TABLE", help="observations to add the sampled covariates to")
     parser.add_argument("--on", metavar="COLUMN", help="site key column shared by POINTS and --join")
-    parser.add_argument("--problems", metavar="FILE", help="write the points outside rasters or on nodata")
+    add_output(parser, "--problems", suffixes=TABLE_SUFFIXES, metavar="FILE",
+               help="write the points outside rasters or on nodata")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     parser = add_command(commands, "screen-covariates", run_screen_covariates,
                          "drop collinear covariates (VIF, correlation, linear combinations)", SCREEN_HELP)
     parser.add_argument("input", help="table with the covariates")
-    parser.add_argument("output", help="decisions per covariate (.csv, .gpkg...)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="decisions per covariate (.csv, .gpkg...)")
     _covariate_options(parser)
-    parser.add_argument("--screened", metavar="FILE", help="write the input without the dropped covariates")
+    add_output(parser, "--screened", suffixes=TABLE_SUFFIXES, metavar="FILE",
+               help="write the input without the dropped covariates")
 
     parser = add_command(commands, "train-model", run_train_model, "cross-validate and fit a covariate model",
                          TRAIN_HELP)
     parser.add_argument("input", help="training table (CSV, GeoPackage...)")
-    parser.add_argument("model_file", metavar="MODEL", help="model file to write (.wsmodel)")
+    add_output(parser, "model_file", suffixes=(MODEL_SUFFIX,), metavar="MODEL", help="model file to write (.wsmodel)")
     parser.add_argument("--target", required=True, help="column to predict")
     _covariate_options(parser)
     parser.add_argument("--task", default="regression", choices=["regression", "classification"])
@@ -422,8 +424,8 @@ def register(commands):
     group.add_argument("--class-weight", default="balanced", choices=["balanced", "balanced_subsample", "none"],
                        help="classification: weights against class imbalance (default balanced)")
     group.add_argument("--no-screen", action="store_true", help="no covariate screening")
-    parser.add_argument("--predictions", metavar="FILE", help="write the out-of-fold predictions")
-    parser.add_argument("--report", metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
+    add_output(parser, "--predictions", suffixes=TABLE_SUFFIXES, metavar="FILE", help="write the out-of-fold predictions")
+    add_output(parser, "--report", suffixes=HTML, metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
     _engine(parser)
 
     parser = add_command(commands, "evaluate-model", run_evaluate_model, "metrics of a saved model on new data",
@@ -432,8 +434,9 @@ def register(commands):
     parser.add_argument("data", metavar="DATA", help="table with the covariates and observed values")
     parser.add_argument("--layer", help="layer name inside a multi-layer DATA file")
     parser.add_argument("--target", help="observed-value column (default: the model's target name)")
-    parser.add_argument("--output", metavar="FILE", help="write DATA with the predictions")
-    parser.add_argument("--report", metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES, layer_option=True, metavar="FILE",
+               help="write DATA with the predictions")
+    add_output(parser, "--report", suffixes=HTML, metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
 
     parser = add_command(commands, "explain-model", run_explain_model, "importance, partial dependence, drivers",
                          EXPLAIN_HELP)
@@ -448,8 +451,9 @@ def register(commands):
                                         "drivers analysis (default: the model's group column)")
     parser.add_argument("--repeats", type=int, default=5, help="permutation shuffles with --data (default 5)")
     parser.add_argument("--trees", type=int, default=500, help="trees of the group-importance forest (default 500)")
-    parser.add_argument("--output", metavar="FILE", help="write the importance table")
-    parser.add_argument("--report", metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
+    add_output(parser, "--output", suffixes=TABLE_SUFFIXES, layer_option=True, metavar="FILE",
+               help="write the importance table")
+    add_output(parser, "--report", suffixes=HTML, metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
     _engine(parser)
 
 

@@ -3,7 +3,8 @@
 import sys
 
 from ..errors import InputError
-from .common import TABLE_SUFFIXES, add_command, check_output_suffix, print_table
+from .common import PNG, TABLE_SUFFIXES, add_command, add_output, check_output_suffix, print_notes, print_table
+from .depth import add_profile_depth_option, add_surface_options
 
 SPLINE_HELP = """\
 Harmonise horizon data onto depth layers with the mass-preserving (equal-area quadratic)
@@ -18,9 +19,15 @@ property, then the input columns that are constant within each profile (and the 
 geometry of a GeoPackage input). Layers the horizons do not reach stay empty unless
 --extrapolate. Values are clamped to [--vlow, --vhigh] (default 0 and no upper bound).
 --summary writes one row per profile with its status, fit error (rmse_<property>),
-repairs made (sorting, dropped zero-thickness or duplicated horizons, gaps bridged) and
-messages; profiles with bad input (overlaps, negative or inverted depths, non-numeric
-values) are listed there and on stderr, and the others are still processed.
+repairs made (sorting, dropped zero-thickness or duplicated horizons, overlapping rows
+without a value dropped, organic horizons left out or kept, gaps bridged) and messages;
+profiles with bad input (overlaps, inverted depths, non-numeric values) are listed there
+and on stderr, and the others are still processed.
+
+Depths are cm below the mineral soil surface; negative depths are organic horizons above it
+(the ISRaD convention). --organic exclude (default) leaves them out, so every profile starts
+at the mineral surface; --organic keep measures that profile's depths from the top of its
+organic layer instead (as aqp's accumulateDepths), so they become its first horizons.
 """
 
 HARMONISE_HELP = """\
@@ -41,6 +48,14 @@ SOC [g kg-1] x BD [g cm-3] x thickness [cm] / 10 x (1 - coarse fraction).
 
   wholesoil soc-stocks horizons.csv stocks.csv --id-col site --top-col top \\
       --bottom-col bottom --soc-col oc --bd-col bd --layers standard7
+  wholesoil soc-stocks israd.csv stocks.csv --id-col profile_id --top-col lyr_top \\
+      --bottom-col lyr_bot --soc-col lyr_c_org --oc-unit percent --bd-col lyr_bd_samp
+
+--oc-unit: g_kg (default) or percent (weight %, x 10; ISRaD's lyr_c_org). Organic carbon
+that looks like the other unit gets a note: in g kg-1, when the median of the profiles'
+highest values is below 10 g kg-1 (1 %; topsoils hold about 10-100 g kg-1); in %, values
+above 58 % (more carbon than organic matter holds). Organic horizons (negative depths):
+--organic exclude|keep, as for 'spline'.
 
 Without --layers: the input table plus soc_mg_ha and soc_cum_mg_ha per horizon. With
 --layers: one row per profile and layer with soc_mg_ha, soc_contrib (covered fraction)
@@ -60,9 +75,14 @@ stock extrapolated to --target-depth (X100 = (1 - beta^100) / (1 - beta^d0) x X_
 
 Values are amounts per increment (e.g. soc_mg_ha from soc-stocks) or, with --value-kind
 density, per cm or per volume (multiplied by the thickness). The output has beta,
-d50_cm, d95_cm, rmse, r2, status, message, frac_<top>_<bottom>, observed_total,
-observed_depth_cm and x<target>. --groups writes the exponential share model
-share = a exp(-b mid-depth) fitted per --group-col (or over all profiles).
+d50_cm, d95_cm, rmse, r2, status, message, frac_<top>_<bottom> (shares of the profile to
+--profile-depth, default 200 cm), observed_total, observed_depth_cm and x<target>. --groups
+writes the exponential share model share = a exp(-b mid-depth) fitted per --group-col (or
+over all profiles).
+
+A profile whose first increment with a value starts below --surface-tolerance (default
+0 cm) misses its surface: it is refused, or with --missing-surface conditional fitted to the
+covered depths (status 'conditional', X100 = (1 - beta^100) / (beta^top - beta^d0) x X).
 """
 
 BIMODALITY_HELP = """\
@@ -79,6 +99,10 @@ phi = Y(D2) / Y(D1) (unimodal sites: D1 = 70, D2 = 100 cm).
 --properties TABLE with --property-cols (e.g. nitrogenTot) adds phi_<property> and the
 depth exponent of the relative concentration (property / root density, 1 at the top:
 rel_<property>_exponent per cm of log10, with rel_<property>_r2).
+
+With --thickness (no bottom column) a site whose increment tops lie further apart than the
+thickness in every profile gets a note: the gaps count as holding no roots (NEON's root
+increments are 10 cm to 1 m and 20 cm below; give a bottom column then).
 """
 
 
@@ -163,7 +187,7 @@ def run_spline(args):
     table = _read(args)
     result = spline_profiles(table, args.id_col, args.top_col, args.bottom_col,
                              _columns(args.value_cols, "--value-cols"), args.layers, args.lam, args.vlow,
-                             args.vhigh, args.extrapolate)
+                             args.vhigh, args.extrapolate, args.organic)
     return _write_harmonised(args, result, "splined")
 
 
@@ -172,7 +196,7 @@ def run_harmonise(args):
 
     table = _read(args)
     result = depth_weighted(table, args.id_col, args.top_col, args.bottom_col,
-                            _columns(args.value_cols, "--value-cols"), args.layers, args.min_coverage)
+                            _columns(args.value_cols, "--value-cols"), args.layers, args.min_coverage, args.organic)
     return _write_harmonised(args, result, "harmonised")
 
 
@@ -192,9 +216,10 @@ def run_soc_stocks(args):
     table = _read(args)
     result = soc_stocks(table, args.id_col, args.top_col, args.bottom_col, args.soc_col, args.bd_col,
                         args.coarse_col, args.coarse_unit, args.layers, args.method, args.lam,
-                        args.min_coverage, _area(args.area))
+                        args.min_coverage, _area(args.area), args.oc_unit, args.organic)
     write_table(result.layers, args.output)
     print(f"wrote {args.output} ({len(result.layers)} rows)", file=sys.stderr)
+    print_notes(result.notes)
     ok = result.profiles[result.profiles["status"].ne("error")]
     if len(ok):
         print_table(ok[[args.id_col, "soc_total_mg_ha"]].head(20))
@@ -203,12 +228,17 @@ def run_soc_stocks(args):
 
 def run_fit_beta(args):
     from ..beta_profiles import fit_beta_profiles
+    from ..depth import FITTED_STATUSES, check_surface_options, coverage_note, profile_depth_of
+    from ..layers import layer_scheme
     from ..tables import write_table
 
+    normalize = not args.no_normalize
+    profile_depth_of(layer_scheme(args.layers), normalize, args.profile_depth)
+    check_surface_options(args.surface_tolerance, args.missing_surface)
     table = _read(args)
     result = fit_beta_profiles(table, args.id_col, args.top_col, args.bottom_col, args.value_col, args.value_kind,
-                               args.layers, not args.no_normalize, args.target_depth, args.group_col,
-                               args.truncated)
+                               args.layers, normalize, args.target_depth, args.group_col, args.truncated,
+                               args.surface_tolerance, args.missing_surface, args.profile_depth, args.organic)
     figure = None
     if args.plot:
         from ..plots import fitted_profiles_figure
@@ -218,9 +248,10 @@ def run_fit_beta(args):
     if args.groups:
         write_table(result.groups, args.groups)
     profiles = result.profiles
-    ok = profiles["status"].eq("ok")
+    ok = profiles["status"].isin(FITTED_STATUSES)
     print(f"fitted beta to {int(ok.sum())} of {len(profiles)} profiles; wrote {args.output}", file=sys.stderr)
-    for _, row in profiles[~ok].iterrows():
+    print_notes(filter(None, [coverage_note(args.layers, normalize, args.profile_depth)]))
+    for _, row in profiles[profiles["status"].ne("ok")].iterrows():
         print(f"  profile {row[args.id_col]}: {row['status']}: {row['message']}", file=sys.stderr)
     if ok.any():
         print_table(profiles.loc[ok, ["beta", "d50_cm", "d95_cm", "r2"]].median().to_frame("median").T)
@@ -264,7 +295,7 @@ def run_root_bimodality(args):
 def _file_options(parser, input_help="horizon table (CSV, GeoPackage...): one row per profile and horizon",
                   output_help="output table (.csv or .gpkg)"):
     parser.add_argument("input", help=input_help)
-    parser.add_argument("output", help=output_help)
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help=output_help)
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
                         help="keep only rows where COLUMN equals VALUE (repeatable), e.g. rootStatus=live")
@@ -273,8 +304,11 @@ def _file_options(parser, input_help="horizon table (CSV, GeoPackage...): one ro
 def _io_options(parser):
     _file_options(parser)
     parser.add_argument("--id-col", required=True, help="profile identifier column")
-    parser.add_argument("--top-col", required=True, help="horizon top depth column (cm)")
+    parser.add_argument("--top-col", required=True, help="horizon top depth column (cm below the mineral surface)")
     parser.add_argument("--bottom-col", required=True, help="horizon bottom depth column (cm)")
+    parser.add_argument("--organic", default="exclude", choices=["exclude", "keep"],
+                        help="horizons above the mineral surface (negative depths): leave them out (default) or "
+                             "keep them, measuring depths from the top of the organic layer")
 
 
 def _layers_option(parser, default="standard7"):
@@ -285,8 +319,9 @@ def _layers_option(parser, default="standard7"):
 
 
 def _plot_options(parser):
-    parser.add_argument("--summary", help="write one row per profile (status, fit error, repairs, message)")
-    parser.add_argument("--plot", help="write a profile plot (PNG)")
+    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES,
+               help="write one row per profile (status, fit error, repairs, message)")
+    add_output(parser, "--plot", suffixes=PNG, help="write a profile plot (PNG)")
     parser.add_argument("--plot-profile", help="profile to plot (default: the first)")
 
 
@@ -315,7 +350,9 @@ def register(commands):
 
     parser = add_command(commands, "soc-stocks", run_soc_stocks, "SOC density and stocks by layer", STOCKS_HELP)
     _io_options(parser)
-    parser.add_argument("--soc-col", required=True, help="organic carbon column (g kg-1)")
+    parser.add_argument("--soc-col", required=True, help="organic carbon column (g kg-1, or %% with --oc-unit)")
+    parser.add_argument("--oc-unit", default="g_kg", choices=["percent", "g_kg"],
+                        help="unit of --soc-col: g_kg (default, g kg-1) or percent (weight %%)")
     parser.add_argument("--bd-col", required=True, help="fine-earth bulk density column (g cm-3)")
     parser.add_argument("--coarse-col", help="coarse fragment volume column (optional)")
     parser.add_argument("--coarse-unit", default="fraction", choices=["fraction", "percent"],
@@ -327,22 +364,24 @@ def register(commands):
     parser.add_argument("--min-coverage", type=float, default=1.0,
                         help="least covered fraction of a layer for a stock (default 1)")
     parser.add_argument("--area", help="area in ha (a number or a column) for soc_stock_mg")
-    parser.add_argument("--summary", help="write one row per profile (total, status, repairs, message)")
+    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES, help="write one row per profile (total, status, repairs, message)")
 
     parser = add_command(commands, "fit-beta", run_fit_beta, "fit beta per profile, fractions and X100", BETA_HELP)
     _io_options(parser)
     parser.add_argument("--value-col", required=True, help="amount (or density) per increment")
     parser.add_argument("--value-kind", default="amount", choices=["amount", "density"])
     _layers_option(parser)
+    add_profile_depth_option(parser)
     parser.add_argument("--no-normalize", action="store_true",
                         help="fractions as shares of the infinite-depth total")
     parser.add_argument("--target-depth", type=float, default=100.0, help="depth of the extrapolated stock (cm)")
     parser.add_argument("--truncated", action="store_true",
                         help="profiles stop before all of the amount: fit Y(d)/Y(deepest depth) (no bias "
                              "towards small beta)")
+    add_surface_options(parser)
     parser.add_argument("--group-col", help="profile-level column grouping the exponential share model")
-    parser.add_argument("--groups", help="write the exponential share model per group (table)")
-    parser.add_argument("--plot", help="observed and fitted cumulative fractions (PNG)")
+    add_output(parser, "--groups", suffixes=TABLE_SUFFIXES, help="write the exponential share model per group (table)")
+    add_output(parser, "--plot", suffixes=PNG, help="observed and fitted cumulative fractions (PNG)")
 
     parser = add_command(commands, "root-bimodality", run_root_bimodality,
                          "detect root bimodality per site (modes, D0/D1/D2, phi)", BIMODALITY_HELP)
@@ -363,6 +402,6 @@ def register(commands):
     parser.add_argument("--property-site-col", help="site column of --properties (default --site-col)")
     parser.add_argument("--property-top-col", help="top depth column of --properties (default --top-col)")
     parser.add_argument("--property-bottom-col", help="bottom depth column of --properties (default --bottom-col)")
-    parser.add_argument("--increments", help="write the site-mean root increments (table)")
-    parser.add_argument("--plot", help="root density with its modes (PNG)")
+    add_output(parser, "--increments", suffixes=TABLE_SUFFIXES, help="write the site-mean root increments (table)")
+    add_output(parser, "--plot", suffixes=PNG, help="root density with its modes (PNG)")
     parser.add_argument("--plot-site", help="site to plot (default: the first)")

@@ -2,7 +2,8 @@
 
 import sys
 
-from .common import TABLE_SUFFIXES, add_command, check_output_suffix, print_notes
+from ..errors import InputError
+from .common import PNG, TABLE_SUFFIXES, add_command, add_output, check_output_suffix, print_notes
 
 AGE_HELP = """\
 Radiocarbon age (turnover time) of bulk soil carbon with the one-pool model of METHODS
@@ -18,7 +19,9 @@ The default column names are ISRaD's, so an ISRaD layer export works as it is:
       --lat-col lat --curve graven2017 --pre-bomb -25 --plot profile.png --profile P1
 
 Δ14C (‰) is used where given, else the fraction modern (--fm-col) converted with the
-sampling year. The zone comes from --zone-col where it has a value, else from latitude
+sampling year (--prefer fm: the reverse). Rows whose Δ14C and Fm differ by more than 1 ‰
+are noted (column d14c_fm_diff), as is a Δ14C column that looks like fraction modern
+(every value between 0 and 2). The zone comes from --zone-col where it has a value, else from latitude
 (hua2021: NH1 >= 40 N, NH2 20-40 N, NH3 0-20 N, SH12 0-40 S, SH3 beyond 40 S;
 graven2017: NH >= 30 N, Tropics 30 S-30 N, SH beyond 30 S; ISRaD's pro_graven_zone
 names work too).
@@ -26,9 +29,20 @@ names work too).
 column per zone. Samples after the record's last year use an exponential extrapolation
 fitted to its last 10 years and are flagged.
 
+Pre-bomb atmosphere: --pre-bomb 0 (default, the published convention) holds a constant
+Δ14C before 1950 (steady state); --pre-bomb history runs the model through the pre-bomb
+history instead (IntCal20 / SHCal20 to 1849, Graven et al. 2017 from 1850; shipped
+curves only). See docs/radiocarbon.md for how much the ages change.
+
+Impossible values (Δ14C below -1000 ‰, negative Fm, sampling years outside 1800 to this
+year, latitudes beyond ±90°) leave their row without an age (status impossible_input)
+and are noted.
+
 Output: the input columns plus k_slow, age_slow_yr, k_fast, age_fast_yr (yr-1, yr; fast
-only when there are two or more roots), n_roots and status: ok, two_roots,
-extrapolated_curve, out_of_range (no k reproduces the value: no age) or missing_input.
+only when there are two or more roots), n_roots, status (ok, two_roots,
+extrapolated_curve, out_of_range: no k reproduces the value, no age; missing_input,
+impossible_input), zone and atm_d14c (the zone and the atmospheric Δ14C, ‰, forcing the
+model in the sampling year) and d14c_fm_diff (Δ14C minus Δ14C from Fm, ‰).
 """
 
 FORWARD_HELP = """\
@@ -37,8 +51,21 @@ one-pool model of radiocarbon-age, same options for year, zone and curve).
 
   wholesoil radiocarbon-forward sites.csv modelled.csv --age-col tau --year-col year --lat-col lat
 
-Output: the input columns plus d14c_model and status (ok, extrapolated_curve, missing_input).
+Output: the input columns plus d14c_model, status (ok, extrapolated_curve, missing_input,
+impossible_input), zone and atm_d14c.
 """
+
+
+def pre_bomb(text):
+    """--pre-bomb: a Δ14C in ‰ or 'history'."""
+    from ..radiocarbon import HISTORY
+
+    if text.strip().lower() == HISTORY:
+        return HISTORY
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"--pre-bomb: give a Δ14C in ‰ or {HISTORY!r}, not {text!r}") from None
 
 
 def _model_options(parser):
@@ -48,8 +75,8 @@ def _model_options(parser):
     group.add_argument("--zone-col", help="atmospheric zone column (overrides latitude where given)")
     group.add_argument("--curve", default="hua2021",
                        help="hua2021 (default), graven2017 or a CSV file (year + one Δ14C column per zone)")
-    group.add_argument("--pre-bomb", type=float, default=0.0, metavar="D14C",
-                       help="pre-bomb atmospheric Δ14C in ‰ (default 0)")
+    group.add_argument("--pre-bomb", default="0", metavar="D14C|history",
+                       help="pre-bomb atmosphere: a constant Δ14C in ‰ (default 0) or 'history'")
     group.add_argument("--lag", type=float, default=0.0, metavar="YEARS",
                        help="years between fixation and input to the soil (default 0)")
 
@@ -63,7 +90,8 @@ def run_radiocarbon_age(args):
         check_output_suffix("--plot", args.plot, (".png",))
     table = read_table(args.input, args.layer)
     out, notes = radiocarbon_age_table(table, args.d14c_col or None, args.fm_col or None, args.year_col,
-                                       args.lat_col, args.zone_col, args.curve, args.pre_bomb, args.lag)
+                                       args.lat_col, args.zone_col, args.curve, pre_bomb(args.pre_bomb), args.lag,
+                                       args.prefer)
     if args.plot:
         figure = _profile_plot(args, table, out)
     write_table(out, args.output)
@@ -84,8 +112,8 @@ def _profile_plot(args, table, out):
     from ..radiocarbon import profile_plot
 
     return profile_plot(table, out, args.profile, args.id_col, args.top_col, args.bottom_col, args.d14c_col or None,
-                        args.fm_col or None, args.year_col, args.lat_col, args.zone_col, args.curve, args.pre_bomb,
-                        args.lag)[0]
+                        args.fm_col or None, args.year_col, args.lat_col, args.zone_col, args.curve,
+                        pre_bomb(args.pre_bomb), args.lag, args.prefer)[0]
 
 
 def run_radiocarbon_forward(args):
@@ -95,7 +123,7 @@ def run_radiocarbon_forward(args):
     check_output_suffix("OUTPUT", args.output, TABLE_SUFFIXES)
     table = read_table(args.input, args.layer)
     out, notes = radiocarbon_forward_table(table, args.k_col, args.age_col, args.year_col, args.lat_col,
-                                           args.zone_col, args.curve, args.pre_bomb, args.lag)
+                                           args.zone_col, args.curve, pre_bomb(args.pre_bomb), args.lag)
     write_table(out, args.output)
     print(f"{len(out)} rows; wrote {args.output}", file=sys.stderr)
     print_notes(notes)
@@ -106,14 +134,16 @@ def register(commands):
     parser = add_command(commands, "radiocarbon-age", run_radiocarbon_age,
                          "radiocarbon age of soil layers: every root of the one-pool model", AGE_HELP)
     parser.add_argument("input", help="table of samples (CSV, GeoPackage...)")
-    parser.add_argument("output", help="output table (.csv or .gpkg)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv or .gpkg)")
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     parser.add_argument("--d14c-col", default="lyr_14c", help="Δ14C column, ‰ (default lyr_14c; '' for none)")
     parser.add_argument("--fm-col", default="lyr_fraction_modern",
                         help="fraction modern column, used where Δ14C is empty (default lyr_fraction_modern)")
+    parser.add_argument("--prefer", choices=["d14c", "fm"], default="d14c",
+                        help="where a row has both Δ14C and Fm, the one the ages use (default d14c)")
     _model_options(parser)
     plot = parser.add_argument_group("profile plot")
-    plot.add_argument("--plot", help="write a PNG: Δ14C, age and Ibulk against depth and the forward curves")
+    add_output(plot, "--plot", suffixes=PNG, help="write a PNG: Δ14C, age and Ibulk against depth and the forward curves")
     plot.add_argument("--profile", help="profile to plot (default: the first with an age)")
     plot.add_argument("--id-col", default="profile_id", help="profile id column (default profile_id)")
     plot.add_argument("--top-col", default="lyr_top", help="layer top column, cm (default lyr_top)")
@@ -122,7 +152,7 @@ def register(commands):
     parser = add_command(commands, "radiocarbon-forward", run_radiocarbon_forward,
                          "modelled Δ14C for a decay rate or turnover time per row", FORWARD_HELP)
     parser.add_argument("input", help="table (CSV, GeoPackage...)")
-    parser.add_argument("output", help="output table (.csv or .gpkg)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv or .gpkg)")
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
     rate = parser.add_mutually_exclusive_group(required=True)
     rate.add_argument("--k-col", help="decay rate column (yr-1)")

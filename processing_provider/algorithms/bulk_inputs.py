@@ -25,7 +25,8 @@ class BulkInputs(WholesoilAlgorithm):
     HELP = """
 Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age (Mg C ha-1 yr-1), the steady-state estimate of the Iloss study (eq. 6). The C age is typically age_slow_yr from Radiocarbon age.
 The stock is taken from the C stock field where it has a value (ISRaD's lyr_soc is g C cm-2), else computed as bulk density x organic C x thickness x (1 - coarse fragments where given). Fields and units default to ISRaD's (organic C in weight %, coarse fragments in %). A stock value that would need a bulk density above 2.65 g cm-3 for its layer's thickness and organic C is a unit slip (ISRaD's Finstad_2020 entry holds Mg C ha-1 in lyr_soc): it is not used and a warning names the rows; if every value is like that the stock unit is wrong (an error). Output fields: c_stock_mg_ha and ibulk_mg_ha_yr.
-Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): both are harmonised per profile (Profile id field) with depth-weighted amounts per cm times the layer thickness; layers above the mineral surface (negative top) are left out. A target layer covered less than the minimum coverage (default 1, the whole layer) gets no value; the output then has one feature per profile and layer with the covered share (_contrib).
+Impossible values (an age that is not a positive number, negative organic C or stock, bulk density outside 0-2.65 g cm-3, coarse fragments outside 0-100 %) leave their feature without a stock or Ibulk and are listed in a warning.
+Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): both are harmonised per profile (Profile id field) with depth-weighted amounts per cm times the layer thickness; layers above the mineral surface (negative top) are left out. A target layer covered less than the minimum coverage (default 1, the whole layer) gets no value; the output then has one feature per profile and layer with the covered share (_contrib), the layer's age (C stock / Ibulk, the stock-weighted harmonic mean of the ages within it, in the C age field's name) and the profile attributes (the fields constant within every profile, such as land cover, treatment and coordinates, and the geometry).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -55,4 +56,4 @@ Target layers (optional, for example 0,20,40,60,80,100,150,200 or standard7): bo
                                        self.parameterAsDouble(parameters, "MIN_COVERAGE", context),
                                        **core_callbacks(feedback))
         push_notes(feedback, notes)
-        return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out, None if layers else source)}
+        return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out, source)}

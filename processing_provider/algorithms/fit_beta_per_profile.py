@@ -4,8 +4,10 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessi
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterField, QgsProcessingParameterNumber)
 
 from ...core.beta_profiles import VALUE_KINDS, fit_beta_profiles
+from ...core.depth import FITTED_STATUSES
 from ..algorithm import core_callbacks
-from ..parameters import INPUT, LAYERS, html_output
+from ..parameters import (INPUT, LAYERS, add_profile_depth_parameter, add_surface_parameters, html_output,
+                          surface_parameters)
 from ..profiles_base import ProfileAlgorithm
 from ..qgis_io import table_to_sink
 
@@ -20,6 +22,8 @@ Values are amounts per increment (for example soc_mg_ha from SOC stocks by layer
 Output: one row per profile with beta, d50_cm, d95_cm, rmse, r2, status, message, frac_top_bottom per layer, observed_total, observed_depth_cm and xTARGET (x100 for 100 cm), then the fields constant within each profile (a point input keeps its points). Profiles that cannot be fitted are listed with a message; the others are fitted.
 Exponential share model (optional output): share = a exp(-b mid-depth) fitted to the observed shares of the increments (amount / profile total) of all profiles of a group (the Luo et al. BNPP study, Table S3), per value of the group field or over all profiles.
 By default the observed total is taken as 100 %, so β fitted to a profile that stops before nearly all of the amount is reached comes out smaller than the β that generated it. Tick "Profiles stop before all of the amount" to fit Y(d)/Y(D) with D the deepest increment instead, which removes that bias.
+A fit needs the profile's surface: a profile whose first increment with a value starts deeper than the surface tolerance (default 0 cm) is refused with the reason, or fitted conditionally on the covered depths, (Y(d) - Y(top)) / (Y(D) - Y(top)), with status conditional (never ok); its X100 is then (1 - β^100) / (β^top - β^d0) x X.
+The fractions are shares of the profile from the surface to the profile depth (default 200 cm): layers covering only part of it sum to less than 1. Horizons above the mineral surface (negative depths) are left out or kept, as in SOC stocks by layer.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -29,14 +33,16 @@ By default the observed total is taken as 100 %, so β fitted to a profile that 
                                                      options=["amount per increment", "density (per cm or volume)"],
                                                      defaultValue=0))
         self.add_layers()
-        self.addParameter(QgsProcessingParameterBoolean("NORMALIZE", "Fractions sum to 1 over the layers",
-                                                        defaultValue=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "NORMALIZE", "Normalise the fractions (shares of the profile to the profile depth)", defaultValue=True))
+        add_profile_depth_parameter(self)
         target = QgsProcessingParameterNumber("TARGET_DEPTH", "Depth of the extrapolated stock (cm)",
                                               QgsProcessingParameterNumber.Double, 100.0)
         target.setMinimum(0.0)
         self.addParameter(target)
         self.addParameter(QgsProcessingParameterBoolean(
             "TRUNCATED", "Profiles stop before all of the amount (fit Y(d)/Y(deepest depth))", defaultValue=False))
+        add_surface_parameters(self)
         self.addParameter(QgsProcessingParameterField("GROUP_FIELD", "Group field of the exponential share model",
                                                       parentLayerParameterName=INPUT, optional=True))
         self.add_outputs(profiles=False)
@@ -54,11 +60,13 @@ By default the observed total is taken as 100 %, so β fitted to a profile that 
                                    self.parameterAsBoolean(parameters, "NORMALIZE", context),
                                    self.parameterAsDouble(parameters, "TARGET_DEPTH", context), group,
                                    self.parameterAsBoolean(parameters, "TRUNCATED", context),
-                                   **core_callbacks(feedback))
+                                   *surface_parameters(self, parameters, context),
+                                   self.parameterAsDouble(parameters, "PROFILE_DEPTH", context),
+                                   self.organic(parameters, context), **core_callbacks(feedback))
         profiles = result.profiles
-        fitted = profiles["status"].eq("ok")
+        fitted = profiles["status"].isin(FITTED_STATUSES)
         feedback.pushInfo(f"Fitted β to {int(fitted.sum())} of {len(profiles)} profiles")
-        for _, row in profiles[~fitted].iterrows():
+        for _, row in profiles[profiles["status"].ne("ok")].iterrows():
             feedback.reportError(f"profile {row[id_field]}: {row['status']}: {row['message']}", fatalError=False)
         results = self.write_outputs(parameters, context, feedback, source, profiles, None, id_field)
         if parameters.get("OUTPUT_GROUPS") is not None:

@@ -4,10 +4,10 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessi
                        QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField)
 
-from ...core.depth import DEPTH_MODELS, fit_depth_profiles, fitted_curves
+from ...core.depth import DEPTH_MODELS, FITTED_STATUSES, fit_depth_profiles, fitted_curves
 from ...core.plots import fitted_profiles_figure, html_image, html_table, write_html_report
 from ..algorithm import WholesoilAlgorithm, core_callbacks
-from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output
+from ..parameters import INPUT, OUTPUT_HTML, add_html_output, add_surface_parameters, html_output, surface_parameters
 from ..qgis_io import source_to_table, table_to_sink
 
 VALUE_KINDS = ("amount", "density")
@@ -23,7 +23,8 @@ Fits a depth model to every profile of a table of depth increments (one feature 
 logistic: D50 and D95 (cm) of the Schenk & Jackson (2002) model. beta: β of Y = 1 - β^d, with the D50 and D95 it implies. Both are fitted by non-linear least squares to the cumulative fraction at the increments' lower depths, taking the profile total as 100 %. exponential: a and b of share = a exp(-b mid-depth), fitted to the values as given (for example layer shares of a biome, Luo et al. BNPP study Table S3).
 Truncated profiles: by default the observed total is taken as the whole profile (Schenk & Jackson). For profiles that stop before all roots are reached, tick "Profiles stop before all roots": the model is then scaled to 1 at the deepest increment, which removes the bias towards shallow D50, D95 and small β.
 Values are amounts per increment (for example g m-2) or densities per volume (for example mg cm-3, multiplied by the increment thickness).
-Output fields: the profile id, model, n_increments, max_depth_cm, the parameters, rmse and r2 of the fit, status (ok, not_converged, not_fitted) and message. Profiles that cannot be fitted (negative or overlapping depths, no positive value, too few increments) are listed with a message; the others are still fitted.
+A fit needs the profile's surface: a profile whose first increment with a value starts deeper than the surface tolerance (default 0 cm) is refused with the reason, or fitted conditionally on the covered depths, (F(d) - F(top)) / (F(D) - F(top)), with status conditional (never ok).
+Output fields: the profile id, model, n_increments, covered_top_cm (top of the first increment with a value), max_depth_cm, the parameters, rmse and r2 of the fit, status (ok, conditional, not_converged, not_fitted) and message. Profiles that cannot be fitted (negative or overlapping depths, no positive value, too few increments) are listed with a message; the others are still fitted.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -39,6 +40,7 @@ Output fields: the profile id, model, n_increments, max_depth_cm, the parameters
         self.addParameter(QgsProcessingParameterBoolean(
             "TRUNCATED", "Profiles stop before all roots (fit the model scaled to 1 at the deepest increment)",
             defaultValue=False))
+        add_surface_parameters(self)
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Fitted profiles", QgsProcessing.TypeVector))
         add_html_output(self)
 
@@ -51,10 +53,11 @@ Output fields: the profile id, model, n_increments, max_depth_cm, the parameters
         truncated = self.parameterAsBoolean(parameters, "TRUNCATED", context)
         table = source_to_table(source, feedback)
         result = fit_depth_profiles(table, fields["ID_FIELD"], fields["TOP_FIELD"], fields["BOTTOM_FIELD"],
-                                    fields["VALUE_FIELD"], model, kind, truncated, **core_callbacks(feedback))
-        fitted = result["status"].eq("ok")
+                                    fields["VALUE_FIELD"], model, kind, truncated,
+                                    *surface_parameters(self, parameters, context), **core_callbacks(feedback))
+        fitted = result["status"].isin(FITTED_STATUSES)
         feedback.pushInfo(f"Fitted {int(fitted.sum())} of {len(result)} profiles ({model} model)")
-        for _, row in result[~fitted].iterrows():
+        for _, row in result[result["status"].ne("ok")].iterrows():
             feedback.reportError(f"profile {row[fields['ID_FIELD']]}: {row['status']}: {row['message']}",
                                  fatalError=False)
         results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result)}

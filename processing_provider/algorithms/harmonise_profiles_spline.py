@@ -18,6 +18,7 @@ Input: one feature per profile and horizon with a profile id, top and bottom dep
 Output: one row per profile and layer with the id, top, bottom and one field per property, then the fields that are constant within each profile; a point input keeps its points. Layers the horizons do not reach stay empty unless Extrapolate is on (the curve's end values are carried on; the spline is flat at both ends). Values are clamped to [lowest, highest].
 Profile summary (optional): status (ok, incomplete, error), fit error rmse_PROPERTY (horizon values against the curve's horizon means), the repairs made and messages.
 λ (default 0.1) sets the smoothing; 0 follows the horizon values exactly.
+Horizons above the mineral soil surface (negative depths, the ISRaD convention for organic horizons) are left out by default, or kept by measuring that profile's depths from the top of its organic layer (as aqp's accumulateDepths). Rows without any value that overlap another horizon are dropped. Both are listed in the profile's repairs.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -45,7 +46,8 @@ Profile summary (optional): status (ok, incomplete, error), fit error rmse_PROPE
             self.parameterAsString(parameters, LAYERS, context),
             self.parameterAsDouble(parameters, "LAMBDA", context), self.parameterAsDouble(parameters, "VLOW", context),
             float("inf") if vhigh in (None, "") else self.parameterAsDouble(parameters, "VHIGH", context),
-            self.parameterAsBoolean(parameters, "EXTRAPOLATE", context), **core_callbacks(feedback))
+            self.parameterAsBoolean(parameters, "EXTRAPOLATE", context), self.organic(parameters, context),
+            **core_callbacks(feedback))
         figure = self.profile_plot(parameters, context, result)  # an unknown profile fails before writing
         results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field)
         return self.write_report(parameters, context, results, figure, [result.profiles, result.layers])

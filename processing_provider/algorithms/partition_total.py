@@ -5,10 +5,11 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.errors import InputError
-from ...core.partitioning import fraction_columns, raster_partition_total, table_partition_total
+from ...core.partitioning import (fraction_columns, fractions_raster_note, partial_fractions_note,
+                                  raster_partition_total, table_partition_total)
 from ..algorithm import WholesoilAlgorithm
 from ..depth_fractions_base import OUTPUT, OUTPUT_RASTER, raster_engine
-from ..parameters import INPUT, add_value_parameter, value_parameter
+from ..parameters import INPUT, add_value_parameter, push_notes, value_parameter
 from ..qgis_io import source_to_table, table_to_sink
 
 
@@ -19,7 +20,7 @@ class PartitionTotal(WholesoilAlgorithm):
     GROUP_ID = "depth"
     HELP = """
 Splits a profile total (for example BNPP in Mg C ha-1 yr-1, or a carbon stock) over depth layers: value in layer = total x fraction of the layer.
-Rasters: the total is a raster or a number and the fractions are a raster with one band per layer, such as the output of Depth fractions (logistic) or (β). The output has one band per layer, named PREFIX_top_bottom when the fraction raster records its layers.
+Rasters: the total is a raster or a number and the fractions are a raster with one band per layer, such as the output of Depth fractions (logistic) or (β). The output has one band per layer, named PREFIX_top_bottom when the fraction raster records its layers. A single-band raster that records no layers (such as a β map) is refused: turn it into fractions first. When the fractions cover only part of the profile they are shares of (for example layers 30-100 cm of the 0-200 cm profile), or fraction fields sum to less than 1, the log says so: the parts then hold only that share of the total.
 Tables: the total is a field or a number and the fractions are fields of the input table (by default every field named frac_top_bottom, as Depth fractions writes them). The output is the input table plus PREFIX_top_bottom fields.
 Rasters must share CRS, extent and pixel size; nodata in any input gives nodata out.
 """
@@ -54,6 +55,7 @@ Rasters must share CRS, extent and pixel size; nodata in any input gives nodata 
             if not output:
                 raise InputError("raster inputs: set the output 'Partitioned raster'")
             raster_partition_total(total, output, fractions.source(), prefix=prefix, **raster_engine(feedback))
+            push_notes(feedback, [fractions_raster_note(fractions.source())])
             return {OUTPUT_RASTER: output}
         source = self.parameterAsSource(parameters, INPUT, context)
         if source is None:
@@ -65,4 +67,5 @@ Rasters must share CRS, extent and pixel size; nodata in any input gives nodata 
         if not columns:
             raise InputError("the input table has no frac_top_bottom fields; choose the fraction fields")
         result = table_partition_total(table, total, columns, prefix)
+        push_notes(feedback, [partial_fractions_note(table, columns)])
         return {OUTPUT: table_to_sink(self, parameters, OUTPUT, context, result, source)}

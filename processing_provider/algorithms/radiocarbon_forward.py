@@ -15,7 +15,7 @@ class RadiocarbonForward(WholesoilAlgorithm):
     GROUP, GROUP_ID = RADIOCARBON_GROUP
     HELP = """
 Modelled bulk-soil Δ14C (‰) for a decay rate k (yr-1) or a turnover time (yr) given per feature, with the one-pool model of Radiocarbon age (same sampling year, zone, atmospheric record, pre-bomb Δ14C and lag).
-Give either the decay-rate field or the turnover-time field. Output fields: d14c_model and status (ok, extrapolated_curve when the sample is after the end of the record, missing_input).
+Give either the decay-rate field or the turnover-time field. Output fields: d14c_model, status (ok, extrapolated_curve when the sample is after the end of the record, missing_input, impossible_input: a decay rate or turnover time that is not positive, a sampling year outside 1800 to this year or a latitude beyond ±90°), zone and atm_d14c (the zone and the atmospheric Δ14C, ‰, forcing the model in the sampling year).
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802

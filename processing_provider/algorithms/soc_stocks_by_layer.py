@@ -3,6 +3,7 @@
 from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterField, QgsProcessingParameterNumber
 
 from ...core.spline import DEFAULT_LAMBDA
+from ...core.soc import OC_UNITS
 from ...core.stocks import COARSE_UNITS, METHODS, soc_stocks
 from ..algorithm import core_callbacks
 from ..parameters import INPUT, LAYERS
@@ -15,6 +16,8 @@ class SocStocksByLayer(ProfileAlgorithm):
     OUTPUT_DESCRIPTION = "SOC density per horizon or layer"
     HELP = """
 SOC density (Mg C ha-1) of each horizon or target layer: SOC [g kg-1] x bulk density [g cm-3] x thickness [cm] / 10, times (1 - coarse fragment volume fraction) when a coarse fragment field is given (Wang et al. 2024, eq. 1). Units are checked: bulk density in kg m-3, coarse fragments in % given as a fraction, or organic carbon above 1000 g kg-1 are named with their rows.
+Organic carbon unit: g kg-1 (default) or percent (weight %, multiplied by 10; for example ISRaD's lyr_c_org). Values that look like the other unit are noted in the log: in g kg-1 when the median of the profiles' highest values is below 10 g kg-1 (topsoils hold about 10-100 g kg-1), in percent when values exceed 58 % (more carbon than organic matter holds).
+Horizons above the mineral soil surface (negative depths, the ISRaD convention for organic horizons) are left out by default, or kept by measuring that profile's depths from the top of its organic layer (as aqp's accumulateDepths). Either is listed in the profile's repairs.
 Without target layers (empty): the input table plus soc_mg_ha and soc_cum_mg_ha (cumulative from the top of the profile) per horizon.
 With target layers: one row per profile and layer with soc_mg_ha, soc_contrib (covered fraction of the layer) and soc_cum_mg_ha, then the fields constant within each profile (a point input keeps its points). The carbon per cm (SOC x BD / 10) is harmonised depth-weighted or with the mass-preserving spline and multiplied by the layer thickness, so the carbon mass is kept. A layer gets a stock only when SOC and bulk density cover at least the minimum coverage (default 1: all of it).
 Area (ha, optional, a number or a field): adds soc_stock_mg = soc_mg_ha x area.
@@ -23,7 +26,9 @@ Profiles with bad input are left out and listed; the others are processed.
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add_horizon_inputs()
-        self.add_value_fields("SOC_FIELD", "Organic carbon field (g kg-1)", multiple=False)
+        self.add_value_fields("SOC_FIELD", "Organic carbon field", multiple=False)
+        self.addParameter(QgsProcessingParameterEnum("OC_UNIT", "Organic carbon unit",
+                                                     options=["percent (weight %)", "g_kg (g kg-1)"], defaultValue=1))
         self.add_value_fields("BD_FIELD", "Fine-earth bulk density field (g cm-3)", multiple=False)
         self.addParameter(QgsProcessingParameterField("COARSE_FIELD", "Coarse fragment volume field (optional)",
                                                       parentLayerParameterName=INPUT, optional=True))
@@ -61,6 +66,9 @@ Profiles with bad input are left out and listed; the others are processed.
             self.parameterAsString(parameters, LAYERS, context) or None,
             METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
             self.parameterAsDouble(parameters, "LAMBDA", context),
-            self.parameterAsDouble(parameters, "MIN_COVERAGE", context), area, **core_callbacks(feedback))
-        results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field)
+            self.parameterAsDouble(parameters, "MIN_COVERAGE", context), area,
+            list(OC_UNITS)[self.parameterAsEnum(parameters, "OC_UNIT", context)], self.organic(parameters, context),
+            **core_callbacks(feedback))
+        results = self.write_outputs(parameters, context, feedback, source, result.layers, result.profiles, id_field,
+                                     result.notes)
         return self.write_report(parameters, context, results, None, [result.profiles, result.layers])

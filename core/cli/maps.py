@@ -1,0 +1,115 @@
+"""CLI commands for maps: predict-raster (a model over covariate rasters) and predict (at points)."""
+
+import sys
+
+from ..errors import InputError
+from .common import (RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output, engine_options,
+                     print_notes, print_table)
+
+PREDICT_RASTER_HELP = """\
+Predict one or more saved models (train-model) over covariate rasters, block by block:
+a multi-band GeoTIFF with, per model, <name>_mean, <name>_sd (spread of the trees),
+<name>_cv, <name>_lower and <name>_upper (the interval calibrated in training), or
+<name>_class and <name>_p_<class> for a classification model.
+
+  wholesoil predict-raster rh.wsmodel --covariates bio1=wc_bio1.tif bio12=wc_bio12.tif \\
+      Biome=biomes.tif --output rh_map.tif --jobs -1
+  wholesoil predict-raster bnpp_0_20.wsmodel bnpp_20_40.wsmodel --covariates stack.vrt \\
+      --output bnpp_layers.tif --outputs mean,sd --grid dem_1km.tif
+
+Covariates are matched to each model's covariates by name, as sample-rasters names them:
+NAME=RASTER, else a single band's description or the file name, else the band
+descriptions of multi-band files and VRTs. They must share CRS, size, origin and pixel
+size, or give --grid REF.tif to warp them on the fly to REF's grid (nearest neighbour for
+categorical covariates, bilinear for the others). Several models read each window once;
+name a model's bands with NAME=MODEL. Nodata in any covariate, or a categorical class the
+model never saw (counted and reported), gives nodata.
+
+Parallel: --jobs N workers; --backend loky (processes, default) or threading; on a Dask
+cluster --backend dask --scheduler tcp://HOST:8786 (the workers read the covariates from
+the same paths, so they must be on storage every worker sees; the output is written by
+this command on this machine). The forest kernel is compiled with numba when installed.
+"""
+
+PREDICT_HELP = """\
+Predict a saved model (train-model) at new rows that have the covariates but no observed
+value (sites, profiles, points): the input rows plus predicted, and for forests sd
+(spread of the trees), cv, lower and upper (the interval calibrated in training;
+quantile forests also q_lower and q_upper); classification: predicted and probability_<class>.
+
+  wholesoil predict bnpp.wsmodel radiocarbon_sites.gpkg sites_bnpp.gpkg
+
+evaluate-model scores a model on rows that do have observations.
+"""
+
+
+def _named(items, what):
+    """([name or None], [path]) from NAME=PATH or PATH items."""
+    from ..maps.stack import parse_named_rasters
+
+    pairs = parse_named_rasters(items)
+    if not pairs:
+        raise InputError(f"give at least one {what}")
+    return [name for name, _ in pairs], [path for _, path in pairs]
+
+
+def _outputs(text):
+    if text is None:
+        return None
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    if not chosen:
+        raise InputError("--outputs: give output names separated by commas, e.g. mean,sd")
+    return chosen
+
+
+def run_predict_raster(args):
+    from ..maps.predict import predict_raster
+
+    names, models = _named(args.models, "model file")
+    run = predict_raster(models, args.covariates, args.output, outputs=_outputs(args.outputs), names=names,
+                         grid=args.grid, cog=args.cog, **engine_options(args))
+    print_notes(run.notes)
+    print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names)}); "
+          f"{int(run.valid.max()) if len(run.valid) else 0} valid pixels", file=sys.stderr)
+    return 0
+
+
+def run_predict(args):
+    from ..learn.modelfile import load_model
+    from ..learn.training import predict_table
+    from ..tables import read_table, write_table
+
+    trained = load_model(args.model_file)
+    table = read_table(args.input, args.layer)
+    result = predict_table(trained, table)
+    write_table(result, args.output)
+    added = [c for c in result.columns if c not in table.columns]
+    missing = int(result["predicted"].isna().sum())
+    if missing:
+        print(f"note: {missing} of {len(result)} rows lack a covariate and have no prediction", file=sys.stderr)
+    print_table(result[added].describe().loc[["count", "mean", "min", "max"]].reset_index()
+                if trained.metadata["task"] == "regression" else result["predicted"].value_counts().reset_index())
+    print(f"wrote {args.output} ({len(result)} rows; added {', '.join(added)})", file=sys.stderr)
+    return 0
+
+
+def register(commands):
+    parser = add_command(commands, "predict-raster", run_predict_raster,
+                         "map saved models over covariate rasters (mean, sd, interval per pixel)", PREDICT_RASTER_HELP)
+    parser.add_argument("models", nargs="+", metavar="[NAME=]MODEL", help="model files (.wsmodel)")
+    parser.add_argument("--covariates", nargs="+", required=True, metavar="[NAME=]RASTER",
+                        help="covariate rasters (named as sample-rasters names them)")
+    add_output(parser, "--output", suffixes=RASTER_OUTPUT, required=True, help="output GeoTIFF")
+    parser.add_argument("--outputs", metavar="LIST",
+                        help="bands per model, e.g. mean,sd (regression: mean, sd, cv, lower, upper; "
+                             "classification: class, p; default: all the model gives)")
+    parser.add_argument("--grid", metavar="REF.tif", help="warp the covariates to this raster's grid on the fly")
+    parser.add_argument("--cog", action="store_true", help="write a Cloud Optimized GeoTIFF (with overviews)")
+    add_engine_options(parser)
+
+    parser = add_command(commands, "predict", run_predict, "predict a saved model at rows without observations",
+                         PREDICT_HELP)
+    parser.add_argument("model_file", metavar="MODEL", help="model file (.wsmodel)")
+    parser.add_argument("input", help="table with the covariates (CSV, GeoPackage...)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv, .gpkg...)")
+    parser.add_argument("--layer", help="layer name inside a multi-layer input file")

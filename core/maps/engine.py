@@ -1,0 +1,356 @@
+"""The block-wise raster engine: windows → read → block function → write.
+
+Every raster command of wholesoil runs here. A run reads top to bottom in this module:
+
+1. **windows** (:func:`plan_windows`): the grid is cut into windows whose size follows a
+   memory budget and the inputs' own tiling (square multiples of the 256-pixel output
+   tiles, or whole-width bands for striped inputs);
+2. **read** (:func:`read_window`): each worker (thread, process or Dask worker) opens its
+   own handle on every input and reads one window as float64, NaN for nodata, with the
+   bands' scale and offset applied;
+3. **block function**: a pure module-level function turns the window's arrays into the
+   output bands (for maps of a model: covariates → features → forest kernel, see
+   :mod:`.predict`); nodata in any input gives nodata in every output band of that pixel;
+4. **write** (:class:`_Writer`): one writer, the only code that touches the output file,
+   writes each window into a tiled, DEFLATE-compressed GeoTIFF while the workers compute
+   the next windows; it flushes as it goes with GDAL's block cache capped, and GDAL
+   compresses tiles on ``n_jobs`` threads;
+5. **commit**: the file lives in a temporary folder next to the destination and is moved
+   into place only when every window is written (:func:`..outputs.atomic_output`).
+
+Results do not depend on the number of workers or the window size: every pixel is
+computed from its own input values only.
+"""
+
+import math
+import os
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ..errors import InputError
+from ..outputs import atomic_output
+from ..progress import as_progress
+from ..rasters import DEFAULT_NODATA, check_aligned, open_raster, raster_info, read_window
+
+TILE = 256                   #: output tile size (pixels)
+DEFAULT_MEMORY_MB = 512      #: memory budget of one run's windows in flight
+GDAL_CACHE_MB = 256          #: GDAL block cache during a run (it is unbounded by default)
+BACKENDS = ("threading", "loky", "dask")
+DASK_HELP = ("the dask backend needs dask's 'distributed' package: apt install python3-distributed "
+             "(Debian/Ubuntu) or pip install distributed")
+
+
+class RasterRun(str):
+    """The path of the raster a run wrote (it is that path, as a str), with what the run saw.
+
+    ``band_names``; per band ``valid`` (pixel count) and ``mean`` (over valid pixels);
+    ``counts``: the counters the block function returned, summed over windows (e.g. pixels
+    whose class the model never saw); ``notes``: messages for the user.
+    """
+
+    def __new__(cls, path, band_names, valid, mean, counts=None, notes=None):
+        run = super().__new__(cls, str(path))
+        run.band_names, run.valid, run.mean = list(band_names), valid, mean
+        run.counts, run.notes = dict(counts or {}), list(notes or [])
+        return run
+
+
+# 1. windows
+
+
+def plan_windows(width, height, input_blocks=(), bytes_per_pixel=64, memory_mb=DEFAULT_MEMORY_MB, in_flight=2,
+                 block=None):
+    """Windows (x offset, y offset, columns, rows) covering a grid, row by row.
+
+    block: a fixed square window size in pixels. Otherwise the size keeps ``in_flight``
+    windows of ``bytes_per_pixel`` each within ``memory_mb``: whole-width bands when an
+    input is stored in whole-width strips (``input_blocks`` lists (x, y) block sizes),
+    else squares that are multiples of the output tiles and of the inputs' tiles.
+    """
+    if block is not None:
+        if int(block) < 1:
+            raise InputError(f"block size {block}: give 1 pixel or more")
+        side_x = side_y = int(block)
+    else:
+        pixels = max(TILE * TILE, memory_mb * 2 ** 20 / max(bytes_per_pixel * in_flight, 1))
+        if any(bx >= width for bx, _ in input_blocks):
+            strip = max([by for bx, by in input_blocks if bx >= width] + [1])
+            rows = max(strip, int(pixels // width) // strip * strip)
+            side_x, side_y = width, (rows // TILE * TILE if rows >= TILE else rows)
+        else:
+            unit = TILE
+            for bx, by in input_blocks:
+                unit = math.lcm(unit, bx, by) if math.lcm(unit, bx, by) <= 2048 else unit
+            side_x = side_y = max(unit, min(4096, int(math.sqrt(pixels)) // unit * unit))
+    return [(x, y, min(side_x, width - x), min(side_y, height - y))
+            for y in range(0, height, side_y) for x in range(0, width, side_x)]
+
+
+# 2. read
+
+_handles = threading.local()
+
+
+def _dataset(path, run):
+    """This worker's own handle on ``path`` for run ``run`` (one per thread or process).
+
+    Handles are reused for every window of one run and dropped when a new run starts, so
+    a file rewritten between runs is never read through a stale handle.
+    """
+    if getattr(_handles, "run", None) != run:
+        _handles.run, _handles.datasets = run, {}
+    if path not in _handles.datasets:
+        _handles.datasets[path] = open_raster(path)
+    return _handles.datasets[path]
+
+
+def _watch_parent(parent):
+    """In a worker process, exit when the process that started the run is gone.
+
+    Process pools otherwise outlive a killed parent until their idle timeout.
+    """
+    if parent is None or parent == os.getpid() or getattr(_watch_parent, "started", False):
+        return
+    _watch_parent.started = True
+
+    def watch():
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="wholesoil-parent-watch", daemon=True).start()
+
+
+# 3. block function (runs in a worker)
+
+
+def _process_window(func, groups, window, params, run, parent):
+    """Read one window of every input, apply ``func`` and mask nodata."""
+    _watch_parent(parent)
+    blocks = {}
+    for path, members in groups.items():
+        values = read_window(_dataset(path, run), window, [band for _, band in members])
+        blocks.update({name: layer for (name, _), layer in zip(members, values)})
+    try:
+        result = func(blocks, **params)
+    except InputError as error:
+        x, y, cols, rows = window
+        raise InputError(f"{error} in the pixels of columns {x}-{x + cols - 1}, rows {y}-{y + rows - 1}") from None
+    values, counts = result if isinstance(result, tuple) else (result, {})
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 2:
+        values = values[None]
+    valid = np.ones(values.shape[1:], dtype=bool)
+    for block in blocks.values():
+        valid &= ~np.isnan(block)
+    values[:, ~valid] = np.nan
+    return window, values.astype(np.float32), counts
+
+
+# 4. write
+
+
+class _Writer:
+    """The only code touching the output: writes windows, flushes, keeps band statistics."""
+
+    def __init__(self, dataset, nodata):
+        self.dataset = dataset
+        self.bands = [dataset.GetRasterBand(i + 1) for i in range(dataset.RasterCount)]
+        self.nodata = np.float32(nodata)
+        self.valid = np.zeros(len(self.bands), dtype=np.int64)
+        self.sums = np.zeros(len(self.bands))
+        self.counts = {}
+
+    def write(self, results):
+        for (x, y, _, _), values, counts in results:
+            if values.shape[0] != len(self.bands):
+                raise InputError(f"block function returned {values.shape[0]} bands, expected {len(self.bands)}")
+            for i, (band, layer) in enumerate(zip(self.bands, values)):
+                finite = np.isfinite(layer)
+                self.valid[i] += finite.sum()
+                self.sums[i] += layer[finite].sum(dtype=np.float64)
+                band.WriteArray(np.where(finite, layer, self.nodata), x, y)
+            for name, count in counts.items():
+                self.counts[name] = self.counts.get(name, 0) + int(count)
+        self.dataset.FlushCache()  # compress and write the finished tiles now, not all at the end
+
+    def close(self):
+        self.bands = self.dataset = None  # GDAL writes and closes the file when the last reference goes
+
+
+class _GdalCache:
+    """Cap GDAL's block cache for the duration of a run, then restore it."""
+
+    def __init__(self, megabytes):
+        from osgeo import gdal
+
+        self.gdal, self.limit = gdal, megabytes * 2 ** 20
+
+    def __enter__(self):
+        self.previous = self.gdal.GetCacheMax()
+        self.gdal.SetCacheMax(min(self.previous, self.limit))
+
+    def __exit__(self, *exc):
+        self.gdal.SetCacheMax(self.previous)
+
+
+def _create(path, grid, band_names, nodata, metadata, band_metadata, threads):
+    from osgeo import gdal
+
+    options = ["TILED=YES", f"BLOCKXSIZE={TILE}", f"BLOCKYSIZE={TILE}", "COMPRESS=DEFLATE", "PREDICTOR=3",
+               "INTERLEAVE=BAND", "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"]
+    target = gdal.GetDriverByName("GTiff").Create(path, grid.width, grid.height, len(band_names), gdal.GDT_Float32,
+                                                  options=options)
+    target.SetGeoTransform(grid.geotransform)
+    target.SetProjection(grid.crs_wkt)
+    if metadata:
+        target.SetMetadata({str(k): str(v) for k, v in metadata.items()})
+    for i, name in enumerate(band_names):
+        band = target.GetRasterBand(i + 1)
+        band.SetDescription(str(name))
+        band.SetNoDataValue(nodata)
+        if band_metadata and band_metadata.get(name):
+            band.SetMetadata({str(k): str(v) for k, v in band_metadata[name].items()})
+    return target
+
+
+def _to_cog(source, destination, threads):
+    """Rewrite a finished GeoTIFF as a Cloud Optimized GeoTIFF (with overviews)."""
+    from osgeo import gdal
+
+    gdal.Translate(destination, source, format="COG",
+                   creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=YES", "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"])
+
+
+# the run
+
+
+def _input_groups(inputs):
+    """{name: path | (path, band)} -> {path: [(name, band), ...]} (one read per file and window)."""
+    groups = {}
+    for name, value in inputs.items():
+        path, band = (value, 1) if isinstance(value, (str, os.PathLike)) else value
+        groups.setdefault(str(path), []).append((name, int(band)))
+    return groups
+
+
+def _workers(n_jobs):
+    return max(1, os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs)
+
+
+def _dask_client(scheduler):
+    """A client of the Dask cluster at ``scheduler`` (or the current one); InputError if none."""
+    try:
+        from distributed import Client, get_client
+    except ImportError:
+        raise InputError(DASK_HELP) from None
+    if scheduler is None:
+        try:
+            return get_client(), False
+        except ValueError:
+            raise InputError("the dask backend needs a scheduler address (e.g. tcp://host:8786) "
+                             "or a running dask Client") from None
+    try:
+        return Client(scheduler, timeout="20s"), True
+    except (OSError, TimeoutError) as error:
+        raise InputError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
+
+
+def _batches(func, groups, work, params, run, n_jobs, backend, scheduler):
+    """Yield lists of (window, values, counts), computed by the chosen workers, in order."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend != "dask" and _workers(n_jobs) == 1:
+        for window in work:
+            yield [_process_window(func, groups, window, params, run, None)]
+        return
+    from joblib import Parallel, delayed, parallel_backend
+
+    parent = os.getpid() if backend == "loky" else None
+    client, own_client = _dask_client(scheduler) if backend == "dask" else (None, False)
+    try:
+        workers = sum(client.nthreads().values()) if client is not None else _workers(n_jobs)
+        size = max(1, workers * 2)
+        options = {"scatter": [params]} if backend == "dask" else {}
+        with parallel_backend(backend, **options), Parallel(n_jobs=-1 if client is not None else n_jobs) as parallel:
+            for start in range(0, len(work), size):
+                yield parallel(delayed(_process_window)(func, groups, window, params, run, parent)
+                               for window in work[start:start + size])
+    finally:
+        if own_client:
+            client.close()
+
+
+def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs=1, backend="threading",
+               nodata=DEFAULT_NODATA, progress=None, is_cancelled=None, metadata=None, band_metadata=None,
+               scheduler=None, memory_mb=DEFAULT_MEMORY_MB, bytes_per_pixel=None, cog=False):
+    """Apply ``func`` to aligned rasters window by window and write a multi-band GeoTIFF.
+
+    func: ``func(blocks, **params)`` with ``blocks`` a dict name -> 2-D float64 array (NaN =
+    nodata), returning an array (bands, rows, cols) or (rows, cols), or a tuple (that array,
+    {counter: count}); counters are summed over windows into ``RasterRun.counts``. It must
+    be a module-level function (picklable) for process and Dask backends.
+    inputs: {name: path} or {name: (path, band)}; all must share one grid.
+    block: window size in pixels (default: from ``memory_mb`` and the inputs' tiling).
+    n_jobs: workers (-1 = all cores). backend: 'threading' (the only one inside QGIS),
+    'loky' (processes, headless) or 'dask' (the cluster at ``scheduler``, an address such
+    as tcp://host:8786, or the current dask Client; its workers must see the input paths).
+    bytes_per_pixel: memory ``func`` needs per pixel (default: inputs and outputs in float64).
+    metadata: dataset metadata; band_metadata: {band name: {key: value}}. cog: write a
+    Cloud Optimized GeoTIFF (with overviews). Nothing is left at ``output`` if this fails
+    or is cancelled. Returns a :class:`RasterRun`.
+    """
+    groups = _input_groups(inputs)
+    infos = {name: raster_info(path) for path, members in groups.items() for name, _ in members[:1]}
+    grid = check_aligned(infos)
+    for path, members in groups.items():
+        count = raster_info(path).band_count
+        for name, band in members:
+            if not 1 <= band <= count:
+                raise InputError(f"raster {name} ({path}) has no band {band} (it has {count})")
+    if n_jobs == 0:
+        raise InputError("0 workers: give 1 or more, or -1 for all cores")
+    params = params or {}
+    steps = as_progress(progress, is_cancelled)
+    n_inputs = sum(len(members) for members in groups.values())
+    per_pixel = bytes_per_pixel or 8 * (n_inputs + 2 * len(band_names))
+    input_blocks = []
+    for path in groups:
+        dataset = open_raster(path)
+        input_blocks.append(tuple(dataset.GetRasterBand(1).GetBlockSize()))
+        dataset = None
+    work = plan_windows(grid.width, grid.height, input_blocks, per_pixel, memory_mb,
+                        in_flight=2 * max(2, _workers(n_jobs) * 2), block=block)
+    threads = _workers(n_jobs) if backend != "dask" else max(1, os.cpu_count() or 1)
+    run = uuid.uuid4().hex
+    with atomic_output(output, inputs=list(groups)) as tmp, _GdalCache(GDAL_CACHE_MB):
+        tiled = tmp + ".tiled.tif" if cog else tmp
+        writer = _Writer(_create(tiled, grid, band_names, nodata, metadata, band_metadata, threads), nodata)
+        done = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wholesoil-writer") as pool:
+            pending = None
+            for results in _batches(func, groups, work, params, run, n_jobs, backend, scheduler):
+                if pending is not None:
+                    pending.result()
+                if _workers(n_jobs) == 1 and backend != "dask":
+                    writer.write(results)  # one worker: one core, no overlap
+                else:
+                    pending = pool.submit(writer.write, results)
+                done += len(results)
+                steps.update(done / len(work))
+            if pending is not None:
+                pending.result()
+        writer.close()
+        if cog:
+            _to_cog(tiled, tmp, threads)
+            os.unlink(tiled)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = writer.sums / writer.valid
+    notes = [f"{output}: band {name} has no valid pixel (all nodata)"
+             for name, count in zip(band_names, writer.valid) if count == 0]
+    return RasterRun(str(output), list(band_names), writer.valid, mean, writer.counts, notes)

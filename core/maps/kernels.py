@@ -1,0 +1,215 @@
+"""Per-pixel mean and spread of a forest's trees, without a trees × pixels array.
+
+For every pixel and tree t, with v_t the tree's leaf value on the model's scale and w_t
+that value back-transformed to target units, one pass over the trees accumulates:
+
+* the sum of v_t in tree order; divided by the number of trees T it is the forest's
+  prediction exactly as scikit-learn computes it (the same additions in the same order);
+* the sums of (w_t − c) and (w_t − c)², with c the first tree's w at that pixel (a
+  per-pixel shift, so the variance suffers no cancellation); the spread of the per-tree
+  predictions is sd = sqrt((S2 − S1² / T) / (T − 1)), the ddof = 1 definition of the
+  ``sd`` column of ``evaluate-model``.
+
+Classification forests average the trees' class probabilities as ``predict_proba`` does.
+
+Two implementations give the same numbers (tested):
+
+* compiled (numba, when installed): a walk that moves a small group of pixels through a
+  tree together and picks each next node by arithmetic rather than a branch;
+* fallback (scikit-learn and numpy only, e.g. a QGIS install without numba): the leaves
+  of each tree from scikit-learn's own ``apply``, then the same sums with numpy.
+"""
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # the fallback below needs only scikit-learn and numpy
+    numba = None
+
+#: Pixels walked through a tree together by the compiled kernel.
+GROUP = 16
+#: Pixels handled per pass over all trees (their features stay in the CPU cache).
+SUPER_CHUNK = 4096
+
+
+class PackedForest:
+    """A fitted scikit-learn forest as flat node arrays, ready for the kernels.
+
+    Built from a ``RandomForestRegressor`` (or subclass) or ``RandomForestClassifier``.
+    back_transform: function of an array of model-scale values giving target units (for
+    the spread of regression forests; identity by default). Leaves point to themselves,
+    so a walk of a tree's depth ends on the pixel's leaf whatever the path length.
+    """
+
+    def __init__(self, forest, back_transform=None):
+        trees = [estimator.tree_ for estimator in forest.estimators_]
+        self.estimators = list(forest.estimators_)
+        self.n_features = int(forest.n_features_in_)
+        self.classification = hasattr(forest, "classes_")
+        sizes = np.array([tree.node_count for tree in trees])
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
+        self.roots = offsets
+        self.depths = np.array([tree.max_depth for tree in trees], dtype=np.int32)
+        self.feature = np.empty(sizes.sum(), dtype=np.int32)
+        self.threshold = np.empty(sizes.sum(), dtype=np.float64)
+        self.left = np.empty(sizes.sum(), dtype=np.int32)
+        self.right = np.empty(sizes.sum(), dtype=np.int32)
+        values = []
+        for tree, offset in zip(trees, offsets):
+            nodes = slice(offset, offset + tree.node_count)
+            leaf = tree.children_left < 0
+            own = np.arange(tree.node_count, dtype=np.int32) + offset
+            self.feature[nodes] = np.where(leaf, 0, tree.feature)
+            self.threshold[nodes] = tree.threshold
+            self.left[nodes] = np.where(leaf, own, tree.children_left + offset)
+            self.right[nodes] = np.where(leaf, own, tree.children_right + offset)
+            values.append(self._leaf_values(tree))
+        self.value = np.ascontiguousarray(np.concatenate(values))
+        if not self.classification:
+            self.value = self.value[:, 0]
+            self.back = np.ascontiguousarray(back_transform(self.value) if back_transform else self.value,
+                                             dtype=np.float64)
+        self.offsets = offsets
+
+    def _leaf_values(self, tree):
+        """Per node: the regression value, or class probabilities as predict_proba computes them."""
+        value = np.asarray(tree.value[:, 0, :], dtype=np.float64)
+        if not self.classification:
+            return value
+        normalizer = value.sum(axis=1)[:, None]
+        normalizer[normalizer == 0.0] = 1.0
+        return value / normalizer
+
+    @property
+    def n_trees(self):
+        return len(self.roots)
+
+
+def forest_statistics(packed, X, compiled=None):
+    """Per-pixel forest statistics for the rows of ``X`` (pixels × features, float32).
+
+    Regression: (prediction on the model scale, sd of the back-transformed per-tree
+    predictions). Classification: (class probabilities (pixels × classes), None).
+    compiled: force the numba kernel (True) or the fallback (False); default: numba if
+    installed.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if X.ndim != 2 or X.shape[1] != packed.n_features:
+        raise ValueError(f"the forest takes {packed.n_features} features, not {X.shape[-1]}")
+    use_numba = numba is not None if compiled is None else compiled
+    if use_numba and numba is None:
+        raise ImportError("numba is not installed")
+    if packed.classification:
+        sums = (_compiled_classification(packed, X) if use_numba else _fallback_classification(packed, X))
+        return sums / packed.n_trees, None
+    total, s1, s2 = _compiled_regression(packed, X) if use_numba else _fallback_regression(packed, X)
+    return total / packed.n_trees, _spread(s1, s2, packed.n_trees)
+
+
+def _spread(s1, s2, n):
+    """sd with ddof = 1 from shifted sums (0 trees' spread is undefined: NaN for one tree)."""
+    if n < 2:
+        return np.full(s1.shape, np.nan)
+    variance = (s2 - s1 * s1 / n) / (n - 1)
+    return np.sqrt(np.maximum(variance, 0.0))
+
+
+# fallback: scikit-learn's apply + numpy
+
+
+def _fallback_regression(packed, X):
+    total = np.zeros(len(X))
+    s1 = np.zeros(len(X))
+    s2 = np.zeros(len(X))
+    shift = None
+    for estimator, offset in zip(packed.estimators, packed.offsets):
+        leaves = estimator.tree_.apply(X) + offset
+        total += packed.value[leaves]
+        back = packed.back[leaves]
+        if shift is None:
+            shift = back
+        difference = back - shift
+        s1 += difference
+        s2 += difference * difference
+    return total, s1, s2
+
+
+def _fallback_classification(packed, X):
+    sums = np.zeros((len(X), packed.value.shape[1]))
+    for estimator, offset in zip(packed.estimators, packed.offsets):
+        sums += packed.value[estimator.tree_.apply(X) + offset]
+    return sums
+
+
+# compiled: numba
+
+
+def _compiled_regression(packed, X):
+    return _regression_kernel(X, packed.feature, packed.threshold, packed.left, packed.right, packed.roots,
+                              packed.depths, packed.value, packed.back, GROUP, SUPER_CHUNK)
+
+
+def _compiled_classification(packed, X):
+    return _classification_kernel(X, packed.feature, packed.threshold, packed.left, packed.right, packed.roots,
+                                  packed.depths, packed.value, GROUP, SUPER_CHUNK)
+
+
+def _walk(X, start, stop, root, depth, feature, threshold, left, right, node):
+    """Move pixels start..stop-1 through one tree together; ``node`` ends holding their leaves."""
+    count = stop - start
+    for i in range(count):
+        node[i] = root
+    for _ in range(depth):
+        for i in range(count):
+            k = node[i]
+            # right when the value exceeds the threshold, as scikit-learn's "x <= threshold goes left"
+            step = X[start + i, feature[k]] > threshold[k]
+            node[i] = left[k] + step * (right[k] - left[k])
+
+
+def _regression_loop(X, feature, threshold, left, right, roots, depths, value, back, group, super_chunk):
+    n = X.shape[0]
+    total = np.zeros(n)
+    s1 = np.zeros(n)
+    s2 = np.zeros(n)
+    shift = np.zeros(n)
+    node = np.empty(group, dtype=np.int32)
+    for first in range(0, n, super_chunk):
+        last = min(first + super_chunk, n)
+        for t in range(roots.shape[0]):
+            for start in range(first, last, group):
+                stop = min(start + group, last)
+                walk(X, start, stop, roots[t], depths[t], feature, threshold, left, right, node)
+                for i in range(stop - start):
+                    k = node[i]
+                    p = start + i
+                    total[p] += value[k]
+                    if t == 0:
+                        shift[p] = back[k]
+                    difference = back[k] - shift[p]
+                    s1[p] += difference
+                    s2[p] += difference * difference
+    return total, s1, s2
+
+
+def _classification_loop(X, feature, threshold, left, right, roots, depths, value, group, super_chunk):
+    n = X.shape[0]
+    sums = np.zeros((n, value.shape[1]))
+    node = np.empty(group, dtype=np.int32)
+    for first in range(0, n, super_chunk):
+        last = min(first + super_chunk, n)
+        for t in range(roots.shape[0]):
+            for start in range(first, last, group):
+                stop = min(start + group, last)
+                walk(X, start, stop, roots[t], depths[t], feature, threshold, left, right, node)
+                for i in range(stop - start):
+                    for c in range(value.shape[1]):
+                        sums[start + i, c] += value[node[i], c]
+    return sums
+
+
+if numba is not None:
+    walk = numba.njit(nogil=True, cache=True)(_walk)
+    _regression_kernel = numba.njit(nogil=True, cache=True)(_regression_loop)
+    _classification_kernel = numba.njit(nogil=True, cache=True)(_classification_loop)

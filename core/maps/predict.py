@@ -1,0 +1,262 @@
+"""Saved models predicted over a covariate raster stack: the maps of a model.
+
+``predict_raster`` reads each window of the covariates once and predicts every model
+given (e.g. seven depth-layer models) from it, through :func:`.engine.map_blocks`:
+
+covariate windows → features per pixel (the model's kept covariates, then its
+categorical covariates one-hot encoded exactly as in training) → forest kernel (mean and
+spread of the trees, :mod:`.kernels`) or the model's own ``predict`` → output bands.
+
+Bands per model (``<name>`` is the model's target unless renamed):
+
+* regression: ``<name>_mean`` (target units; back-transformed when the model was fitted
+  on log(y)), ``<name>_sd`` (spread of the per-tree predictions, ddof = 1, as the ``sd``
+  column of ``evaluate-model``), ``<name>_cv`` = sd / mean, ``<name>_lower`` and
+  ``<name>_upper`` (the Coulston interval calibrated when the model was trained, or the
+  quantile-forest quantiles);
+* classification: ``<name>_class`` (class code) and ``<name>_p_<class>`` (probabilities).
+
+A pixel whose categorical covariate holds a class the model never saw gets nodata (it is
+counted and reported, never mapped to another class).
+"""
+
+import hashlib
+
+import numpy as np
+
+from ..errors import InputError
+from ..learn.models import FOREST_KINDS
+from ..learn.screening import level_text
+from ..learn.uncertainty import truncate
+from .engine import map_blocks
+from .kernels import PackedForest, forest_statistics
+from .stack import CovariateStack
+
+REGRESSION_OUTPUTS = ("mean", "sd", "cv", "lower", "upper")
+CLASSIFICATION_OUTPUTS = ("class", "p")
+
+
+def file_checksum(path):
+    """SHA-256 of a file, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class MapModel:
+    """A trained model prepared to predict pixels (built once, sent to every worker).
+
+    trained: a TrainedModel (:func:`..learn.modelfile.load_model`); name: the band prefix
+    (default: the target); outputs: names from REGRESSION_OUTPUTS or CLASSIFICATION_OUTPUTS
+    (default: every one the model can give).
+    """
+
+    def __init__(self, trained, name=None, outputs=None, source=""):
+        model, metadata = trained.model, trained.metadata
+        self.name = str(name or metadata["target"]["name"])
+        self.source = str(source)
+        self.task = metadata["task"]
+        self.kind = model.kind
+        self.back_transform = model.back_transform
+        self.lower_limit = metadata["target"].get("lower_limit")
+        self.units = metadata["target"].get("units", "")
+        encoder = model.pipeline_.named_steps["encode"]
+        self.numeric = list(encoder.passthrough_)
+        self.levels = {column: list(levels) for column, levels in encoder.levels_.items()}
+        self.covariates = self.numeric + list(self.levels)
+        self.feature_names = list(encoder.feature_names_out_)
+        self.learner = model.pipeline_[-1]
+        forest = self.kind in FOREST_KINDS or self.task == "classification"
+        self.packed = PackedForest(self.learner, self._back) if forest else None
+        interval = metadata.get("interval") or {}
+        self.tau = interval.get("tau")
+        self.level = interval.get("level", 0.95)
+        self.classes = [str(c) for c in getattr(model, "classes_", [])]
+        self.outputs = self._checked_outputs(outputs)
+
+    def _back(self, values, mean=True):
+        """Model scale -> target units: the model's back-transform, with its bias correction
+        for means and per-tree values, without it for quantiles (``mean=False``)."""
+        return self.back_transform(values, mean)
+
+    def _checked_outputs(self, outputs):
+        if self.task == "classification":
+            allowed, default = CLASSIFICATION_OUTPUTS, list(CLASSIFICATION_OUTPUTS)
+        else:
+            allowed = REGRESSION_OUTPUTS
+            spread = self.packed is not None
+            interval = spread and (self.kind == "quantile_forest" or self.tau is not None)
+            default = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
+        chosen = list(default if outputs is None else outputs)
+        unknown = [o for o in chosen if o not in allowed]
+        if unknown:
+            raise InputError(f"model {self.name}: unknown output {', '.join(unknown)} for a {self.task} model "
+                             f"(choose from {', '.join(allowed)})")
+        impossible = [o for o in chosen if o not in default]
+        if impossible:
+            why = ("has no per-tree spread (not a forest)" if self.packed is None
+                   else "holds no calibrated interval")
+            raise InputError(f"model {self.name} ({self.kind}) {why}, so it cannot give "
+                             f"{', '.join(impossible)}; it gives {', '.join(default)}")
+        return chosen
+
+    def class_codes(self):
+        """Raster code of each class: the class itself when every class is a whole number, else 1, 2, ..."""
+        try:
+            codes = [float(c) for c in self.classes]
+            if all(c == int(c) for c in codes):
+                return codes
+        except ValueError:
+            pass
+        return [float(i + 1) for i in range(len(self.classes))]
+
+    def band_names(self):
+        if self.task == "classification":
+            names = [f"{self.name}_class"] if "class" in self.outputs else []
+            return names + ([f"{self.name}_p_{c}" for c in self.classes] if "p" in self.outputs else [])
+        return [f"{self.name}_{output}" for output in self.outputs]
+
+    def band_metadata(self):
+        """{band: metadata}: units of regression bands, class labels of the class band."""
+        if self.task == "classification":
+            labels = {f"class_{code:g}": label for code, label in zip(self.class_codes(), self.classes)}
+            return {f"{self.name}_class": labels}
+        units = {"mean": self.units, "sd": self.units, "lower": self.units, "upper": self.units, "cv": "1"}
+        return {f"{self.name}_{o}": {"units": units[o]} for o in self.outputs if units[o]}
+
+    def features(self, values):
+        """(features float32 (pixels x encoded), usable pixels, {covariate: unseen codes}) from 1-D covariates."""
+        n = len(next(iter(values.values())))
+        X = np.empty((n, len(self.feature_names)), dtype=np.float32)
+        for j, column in enumerate(self.numeric):
+            X[:, j] = values[column]
+        usable = np.ones(n, dtype=bool)
+        unseen = {}
+        j = len(self.numeric)
+        for column, levels in self.levels.items():
+            codes, where = np.unique(values[column], return_inverse=True)
+            text = level_text(codes).to_numpy(dtype=object)
+            index = np.array([levels.index(t) if t in levels else -1 for t in text], dtype=np.int64)[where]
+            known = index >= 0
+            if not known.all():
+                unseen[column] = codes[np.unique(where[~known])]
+            usable &= known
+            for k in range(len(levels)):
+                X[:, j + k] = index == k
+            j += len(levels)
+        return X, usable, unseen
+
+    def predict(self, values, compiled=None):
+        """Output bands (list of 1-D arrays) for the pixels of ``values`` {covariate: 1-D array}."""
+        X, usable, unseen = self.features(values)
+        bands = [np.full(len(usable), np.nan) for _ in self.band_names()]
+        if usable.any():
+            for band, result in zip(bands, self._predict_rows(X[usable], compiled)):
+                band[usable] = result
+        return bands, unseen
+
+    def _predict_rows(self, X, compiled):
+        if self.task == "classification":
+            probabilities, _ = forest_statistics(self.packed, X, compiled)
+            out = [np.asarray(self.class_codes())[np.argmax(probabilities, axis=1)]] if "class" in self.outputs else []
+            return out + (list(probabilities.T) if "p" in self.outputs else [])
+        if self.packed is not None:
+            scaled, sd = forest_statistics(self.packed, X, compiled)
+        else:
+            import pandas as pd
+
+            scaled, sd = self.learner.predict(pd.DataFrame(X, columns=self.feature_names)), None
+        mean = self._back(scaled)
+        result = {"mean": mean, "sd": sd}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result["cv"] = np.where(mean != 0, sd / mean, np.nan) if sd is not None else None
+        if "lower" in self.outputs or "upper" in self.outputs:
+            if self.kind == "quantile_forest":
+                bounds = self.learner.predict_quantiles(X, ((1 - self.level) / 2, (1 + self.level) / 2))
+                result["lower"], result["upper"] = self._back(bounds[:, 0], False), self._back(bounds[:, 1], False)
+            else:
+                result["lower"], result["upper"] = mean - self.tau * sd, mean + self.tau * sd
+            result["lower"] = truncate(result["lower"], self.lower_limit)
+        return [result[o] for o in self.outputs]
+
+
+def _predict_block(blocks, models, compiled):
+    """Block function: every model's bands for one window, and counts of unseen classes."""
+    shape = next(iter(blocks.values())).shape
+    valid = np.ones(shape, dtype=bool)
+    for block in blocks.values():
+        valid &= ~np.isnan(block)
+    values = {name: block[valid] for name, block in blocks.items()}
+    bands, counts = [], {}
+    for model in models:
+        predicted, unseen = model.predict(values, compiled)
+        for band in predicted:
+            full = np.full(shape, np.nan)
+            full[valid] = band
+            bands.append(full)
+        for covariate, codes in unseen.items():
+            for code in codes:
+                key = (model.name, covariate, float(code))
+                counts[key] = int(np.sum(values[covariate] == code))
+    return np.stack(bands), counts
+
+
+def predict_raster(models, covariates, output, outputs=None, names=None, grid=None, compiled=None, cog=False,
+                   **engine):
+    """Predict saved models over covariate rasters into one multi-band GeoTIFF.
+
+    models: model file paths (``.wsmodel``); names: band prefixes, one per model (default:
+    each model's target; must be unique). covariates: 'NAME=RASTER' or 'RASTER' items (see
+    :class:`.stack.CovariateStack`). outputs: e.g. ['mean', 'sd'] (default: all a model can
+    give). grid: reference raster to warp the covariates to. compiled: force (True) or
+    avoid (False) the numba kernel. cog: a Cloud Optimized GeoTIFF. engine: n_jobs, backend,
+    scheduler, block, progress, is_cancelled (see :func:`.engine.map_blocks`).
+    Returns the :class:`.engine.RasterRun`; its ``notes`` report unseen classes.
+    """
+    from ... import __version__
+    from ..learn.modelfile import load_model
+    from ..outputs import register_input
+
+    paths = [str(m) for m in models]
+    if not paths:
+        raise InputError("give at least one model file")
+    names = list(names or [None] * len(paths))
+    if len(names) != len(paths):
+        raise InputError(f"{len(names)} names for {len(paths)} models")
+    prepared = []
+    for path, name in zip(paths, names):
+        register_input(path)
+        prepared.append(MapModel(load_model(path), name, outputs, source=path))
+    labels = [m.name for m in prepared]
+    twice = sorted({n for n in labels if labels.count(n) > 1})
+    if twice:
+        raise InputError(f"several models are named {', '.join(twice)}; give each its own name (NAME=MODEL)")
+    categorical = {c for m in prepared for c in m.levels}
+    stack = CovariateStack(covariates, grid=grid, categorical=categorical)
+    needed = list(dict.fromkeys(c for m in prepared for c in m.covariates))
+    inputs = stack.select(needed)
+    band_names = [band for m in prepared for band in m.band_names()]
+    band_metadata = {k: v for m in prepared for k, v in m.band_metadata().items()}
+    metadata = {"wholesoil_version": __version__, "covariates": "; ".join(f"{n}={stack.sources[n]}" for n in needed)}
+    if grid is not None:
+        metadata["grid"] = str(grid)
+    for i, (path, model) in enumerate(zip(paths, prepared), start=1):
+        metadata.update({f"model_{i}": path, f"model_{i}_sha256": file_checksum(path), f"model_{i}_name": model.name,
+                         f"model_{i}_kind": f"{model.task} {model.kind}"})
+    per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
+    run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
+                     metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
+    run.notes += _unseen_notes(run.counts)
+    return run
+
+
+def _unseen_notes(counts):
+    """One note per model and covariate: pixels left nodata because their class was never seen in training."""
+    grouped = {}
+    for (model, covariate, code), count in counts.items():
+        grouped.setdefault((model, covariate), {})[code] = grouped.get((model, covariate), {}).get(code, 0) + count
+    return [f"{model}: {sum(codes.values())} pixels have {covariate} classes the model never saw "
+            f"({', '.join(f'{c:g}' for c in sorted(codes))}); they are nodata"
+            for (model, covariate), codes in grouped.items()]

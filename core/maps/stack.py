@@ -1,0 +1,113 @@
+"""Covariate rasters matched to a model's covariates by name.
+
+Names follow the rule of ``sample-rasters`` (:func:`..learn.sampling.band_names`), so a
+model trained on sampled covariates predicts on the same rasters without renaming:
+``NAME=RASTER`` names a single-band raster; a single-band file is otherwise named by its
+band description or file name; the bands of multi-band files and VRTs by their
+descriptions (else ``<stem>_b<band>``).
+
+All covariates must share one grid (CRS, size, origin and pixel size), or be warped on
+the fly to a reference grid (``grid``): a GDAL warped VRT per raster, nearest neighbour
+for categorical covariates and bilinear for the others, kept as VRT text so that every
+worker, local or on a cluster, opens it itself.
+"""
+
+import os
+
+from ..errors import InputError
+from ..rasters import check_aligned, open_raster, raster_info
+
+
+def parse_named_rasters(items):
+    """[(name or None, path)] from 'NAME=RASTER' or 'RASTER' items.
+
+    An item is split at its first '='; an existing path holding '=' (e.g.
+    year=2020/bio1.tif) is a path.
+    """
+    parsed = []
+    for item in items:
+        name, separator, path = str(item).partition("=")
+        if not separator or os.path.exists(str(item)):
+            name, path = None, str(item)
+        parsed.append((name or None, path))
+    return parsed
+
+
+class CovariateStack:
+    """Covariate name -> (raster, band) on one grid.
+
+    rasters: items as for :func:`parse_named_rasters` (strings) or (name, path) pairs.
+    grid: a reference raster; every covariate is warped to its grid. categorical: names
+    warped with nearest neighbour (all others bilinearly).
+    Attributes: ``layers`` {name: (source, band)}, where source is a path or VRT text,
+    ``grid`` (a RasterInfo of the common grid), ``sources`` {name: 'path:band'} for the record.
+    """
+
+    def __init__(self, rasters, grid=None, categorical=()):
+        from ..learn.sampling import band_names
+
+        pairs = [item if isinstance(item, tuple) else parse_named_rasters([item])[0] for item in rasters]
+        if not pairs:
+            raise InputError("no covariate raster given")
+        self.layers, self.sources = {}, {}
+        for name, path in pairs:
+            if not os.path.isfile(path):
+                raise InputError(f"covariate raster {path} " + ("is a folder" if os.path.isdir(path)
+                                                                 else "does not exist"))
+            for band, label in enumerate(band_names(path, name), start=1):
+                if label in self.layers:
+                    raise InputError(f"two covariate rasters are both named {label!r} ({self.sources[label]} and "
+                                     f"{path}:{band}); name one with NAME=RASTER")
+                self.layers[label] = (os.path.abspath(path), band)
+                self.sources[label] = f"{path}:{band}"
+        self.grid_path = grid
+        if grid is not None:
+            self.layers = _warped(self.layers, grid, set(categorical))
+            self.grid = raster_info(grid)
+        else:
+            try:
+                self.grid = check_aligned({f"{name} ({self.sources[name]})": raster_info(path)
+                                           for name, (path, _) in self.layers.items()})
+            except InputError as error:
+                raise InputError(f"{error} (or give a reference grid to warp them to, --grid REF.tif)") from None
+
+    def select(self, names):
+        """{name: (source, band)} for the covariates ``names``; InputError listing both sides if any is missing."""
+        missing = [n for n in names if n not in self.layers]
+        if missing:
+            raise InputError(f"the covariate rasters lack {', '.join(map(repr, missing))} (the model needs: "
+                             f"{', '.join(names)}; the rasters give: {', '.join(self.layers)}); "
+                             "name a raster with NAME=RASTER")
+        return {name: self.layers[name] for name in names}
+
+
+def _warped(layers, grid, categorical):
+    """The layers warped to the grid of ``grid``: one VRT (as text) per raster and resampling."""
+    from osgeo import gdal
+
+    reference = raster_info(grid)
+    x0, dx, _, y0, _, dy = reference.geotransform
+    bounds = (x0, y0 + dy * reference.height, x0 + dx * reference.width, y0)
+    vrts, out = {}, {}
+    for name, (path, band) in layers.items():
+        method = "near" if name in categorical else "bilinear"
+        key = (path, method)
+        if key not in vrts:
+            source = open_raster(path)
+            if not source.GetProjection() or not reference.crs_wkt:
+                raise InputError(f"--grid: {path if not source.GetProjection() else grid} has no CRS, so it "
+                                 "cannot be warped; assign one first")
+            memory = f"/vsimem/wholesoil_{os.getpid()}_{len(vrts)}.vrt"
+            options = gdal.WarpOptions(format="VRT", dstSRS=reference.crs_wkt, outputBounds=bounds,
+                                       width=reference.width, height=reference.height, resampleAlg=method,
+                                       multithread=False)
+            gdal.Warp(memory, source, options=options)
+            handle = gdal.VSIFOpenL(memory, "rb")
+            gdal.VSIFSeekL(handle, 0, 2)
+            size = gdal.VSIFTellL(handle)
+            gdal.VSIFSeekL(handle, 0, 0)
+            vrts[key] = gdal.VSIFReadL(1, size, handle).decode("utf-8")
+            gdal.VSIFCloseL(handle)
+            gdal.Unlink(memory)
+        out[name] = (vrts[key], band)
+    return out

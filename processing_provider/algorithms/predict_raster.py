@@ -1,0 +1,58 @@
+"""Processing algorithm wholesoil:predictraster."""
+
+from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer)
+
+from ...core.errors import InputError
+from ...core.maps.predict import CLASSIFICATION_OUTPUTS, REGRESSION_OUTPUTS, predict_raster
+from ..algorithm import WholesoilAlgorithm, layer_file
+from ..depth_fractions_base import raster_engine
+from ..learn_common import GROUP, GROUP_ID
+
+OUTPUT_CHOICES = list(REGRESSION_OUTPUTS) + list(CLASSIFICATION_OUTPUTS)
+
+
+class PredictRaster(WholesoilAlgorithm):
+    NAME = "predictraster"
+    DISPLAY_NAME = "Predict model as a map"
+    GROUP = GROUP
+    GROUP_ID = GROUP_ID
+    HELP = """
+Predicts one or more saved models (from Train model) over covariate rasters, window by window on all cores, into one multi-band raster.
+Bands per regression model: NAME_mean (target units), NAME_sd (spread of the per-tree predictions of a forest), NAME_cv = sd / mean, NAME_lower and NAME_upper (the Coulston et al. 2016 interval calibrated in training, or the quantiles of a quantile forest). Classification: NAME_class (class code; the labels are in the band metadata) and NAME_p_CLASS (probabilities). NAME is the model's target.
+Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name, a multi-band layer by its band descriptions (as Sample rasters at points names them). They must share CRS, size and pixel grid, or choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
+Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets nodata, and the count is reported.
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterMultipleLayers("MODELS", "Model files (.wsmodel, from Train model)",
+                                                               QgsProcessing.TypeFile))
+        self.addParameter(QgsProcessingParameterMultipleLayers("COVARIATES", "Covariate rasters",
+                                                               QgsProcessing.TypeRaster))
+        self.addParameter(QgsProcessingParameterEnum(
+            "OUTPUTS", "Bands per model (none chosen: every band the model gives)", options=OUTPUT_CHOICES,
+            allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer("GRID", "Reference grid to warp the covariates to",
+                                                            optional=True))
+        self.addParameter(QgsProcessingParameterBoolean("COG", "Cloud Optimized GeoTIFF", defaultValue=False))
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Predicted map"))
+
+    def compute(self, parameters, context, feedback):
+        models = [m for m in self.parameterAsFileList(parameters, "MODELS", context) if m]
+        if not models:
+            raise InputError("give at least one model file")
+        covariates = []
+        for layer in self.parameterAsLayerList(parameters, "COVARIATES", context):
+            covariates.append((layer.name() if layer.bandCount() == 1 else None, layer_file(layer) or layer.source()))
+        chosen = None  # every band the model gives
+        if parameters.get("OUTPUTS") not in (None, "", []):
+            chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
+        grid = self.parameterAsRasterLayer(parameters, "GRID", context)
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        run = predict_raster(models, covariates, output, outputs=chosen, grid=layer_file(grid) if grid else None,
+                             cog=self.parameterAsBoolean(parameters, "COG", context), **raster_engine(feedback))
+        for note in run.notes:
+            feedback.pushWarning(note)
+        feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}")
+        return {"OUTPUT": output}

@@ -1,0 +1,37 @@
+"""Processing algorithm wholesoil:predicttable."""
+
+from qgis.core import QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource
+
+from ...core.learn.modelfile import load_model
+from ...core.learn.training import predict_table
+from ..algorithm import WholesoilAlgorithm
+from ..learn_common import GROUP, GROUP_ID, MODEL, add_model_file_parameter
+from ..parameters import INPUT
+from ..qgis_io import source_to_table, table_to_sink
+
+
+class PredictTable(WholesoilAlgorithm):
+    NAME = "predicttable"
+    DISPLAY_NAME = "Predict model at features"
+    GROUP = GROUP
+    GROUP_ID = GROUP_ID
+    HELP = """
+Predicts a saved model (from Train model) at features that have its covariates but no observed value (sites, profiles, points), for example BNPP at radiocarbon profiles.
+Output: the input features plus predicted, and for forests sd (spread of the per-tree predictions), cv = sd / predicted, lower and upper (the interval calibrated in training; quantile forests also q_lower and q_upper). Classification: predicted and probability_CLASS (one field per class). Features lacking a covariate get no prediction.
+Evaluate model scores a model on features that do have observed values.
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        add_model_file_parameter(self)
+        self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Features with the covariates",
+                                                              [QgsProcessing.TypeVector]))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Predictions", QgsProcessing.TypeVector))
+
+    def compute(self, parameters, context, feedback):
+        trained = load_model(self.parameterAsFile(parameters, MODEL, context))
+        source = self.parameterAsSource(parameters, INPUT, context)
+        result = predict_table(trained, source_to_table(source, feedback))
+        missing = int(result["predicted"].isna().sum())
+        if missing:
+            feedback.pushWarning(f"{missing} of {len(result)} features lack a covariate and have no prediction")
+        return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result, source)}

@@ -1,0 +1,277 @@
+"""Maps of saved models (core.maps): agreement with scikit-learn, invariance, nodata, classes,
+errors naming both sides, cancel, Dask, the numba-free fallback, CLI and Processing (issue 8)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REAL_DATA, ROOT, run_qgis_process
+from rasters_util import read_bands, write_raster
+from wholesoil.core.cli import main
+from wholesoil.core.errors import CancelledError, InputError
+from wholesoil.core.learn.modelfile import load_model, save_model
+from wholesoil.core.learn.sampling import sample_rasters
+from wholesoil.core.learn.training import predict_table, train_model
+from wholesoil.core.maps import kernels
+from wholesoil.core.maps.predict import predict_raster
+from wholesoil.core.rasters import read_raster
+
+COVARIATES = {"bio1": "dismo_worldclim14_bio1_americas_0p5deg.asc",
+              "bio12": "dismo_worldclim14_bio12_americas_0p5deg.asc",
+              "biome": "dismo_biome_americas_0p5deg.asc"}
+
+
+@pytest.fixture(scope="module")
+def srdb_map_model(tmp_path_factory):
+    """A random forest of SRDB-V5 Rh on WorldClim bio1, bio12 and the biome class sampled at the sites."""
+    folder = tmp_path_factory.mktemp("srdb_map")
+    rasters = [f"{name}={REAL_DATA / 'covariates' / file}" for name, file in COVARIATES.items()]
+    records = pd.read_csv(REAL_DATA / "srdb" / "srdb_v5_rh_annual.csv", low_memory=False)
+    records = records[records["Rh_annual"].notna() & records["Latitude"].notna()]
+    sampled = sample_rasters(records, [r.split("=", 1)[1] for r in rasters], names=list(COVARIATES),
+                             x_col="Longitude", y_col="Latitude").table
+    trained = train_model(sampled, "Rh_annual", list(COVARIATES), ["biome"], group_col="site_key", n_trees=60,
+                          n_splits=5, units="g C m-2 yr-1", random_state=1)
+    path = folder / "rh.wsmodel"
+    save_model(path, trained)
+    return path, rasters, folder
+
+
+def pixel_table(rasters):
+    """Every pixel of the covariate rasters as a table (one column per covariate)."""
+    return pd.DataFrame({item.split("=", 1)[0]: read_raster(item.split("=", 1)[1]).ravel() for item in rasters})
+
+
+def test_map_equals_the_model_on_every_pixel(srdb_map_model):
+    model, rasters, folder = srdb_map_model
+    run = predict_raster([model], rasters, folder / "rh.tif", block=64)
+    bands, names = read_bands(run)
+    assert names == ["Rh_annual_mean", "Rh_annual_sd", "Rh_annual_cv", "Rh_annual_lower", "Rh_annual_upper"]
+    trained = load_model(model)
+    pixels = pixel_table(rasters)
+    expected = predict_table(trained, pixels)
+    seen = pixels["biome"].map(lambda v: f"{v:.15g}").isin(trained.metadata["categorical"]["biome"])
+    known = expected["predicted"].notna().to_numpy() & seen.to_numpy()
+    assert known.sum() > 5000
+    assert np.isnan(bands[0].ravel()[~seen.to_numpy()]).all()
+    for band, column in zip(bands, ["predicted", "sd", "cv", "lower", "upper"]):
+        values = band.ravel()
+        reference = expected[column].to_numpy()
+        usable = known & np.isfinite(reference)
+        np.testing.assert_allclose(values[usable], reference[usable].astype(np.float32), rtol=2e-6, atol=1e-6)
+    mean = bands[0].ravel()
+    assert np.array_equal(mean[known], expected["predicted"].to_numpy()[known].astype(np.float32))
+
+
+def test_forest_kernels_equal_scikit_learn(srdb_map_model):
+    """Compiled and fallback kernels: the mean bit for bit, the sd to rounding, on real covariates."""
+    model = load_model(srdb_map_model[0]).model
+    table = pixel_table(srdb_map_model[1]).dropna()
+    encoded = model.pipeline_[:-1].transform(table)
+    forest = model.pipeline_[-1]
+    packed = kernels.PackedForest(forest)
+    reference_mean = forest.predict(encoded)
+    reference_sd = model.tree_predictions(table).std(axis=1, ddof=1)
+    for compiled in ([True, False] if kernels.numba is not None else [False]):
+        mean, sd = kernels.forest_statistics(packed, encoded.to_numpy(dtype=np.float32), compiled=compiled)
+        assert np.array_equal(mean, reference_mean)
+        np.testing.assert_allclose(sd, reference_sd, rtol=1e-10, atol=1e-9)
+
+
+def test_synthetic_heteroscedastic_forest_sd_matches_per_tree_spread():
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 8)).astype(np.float32)
+    y = 1000 + 50 * X[:, 0] + rng.normal(size=3000) * (1 + np.abs(X[:, 1]))   # large mean, small spread
+    forest = RandomForestRegressor(40, random_state=0).fit(X, y)
+    new = rng.normal(size=(5000, 8)).astype(np.float32)
+    trees = np.column_stack([t.predict(new) for t in forest.estimators_])
+    for compiled in ([True, False] if kernels.numba is not None else [False]):
+        mean, sd = kernels.forest_statistics(kernels.PackedForest(forest), new, compiled=compiled)
+        assert np.array_equal(mean, forest.predict(new))
+        np.testing.assert_allclose(sd, trees.std(axis=1, ddof=1), rtol=1e-9)
+
+
+def test_identical_for_any_worker_count_and_block_size(srdb_map_model):
+    model, rasters, folder = srdb_map_model
+    reference = read_bands(predict_raster([model], rasters, folder / "a.tif", block=512))[0]
+    for name, engine in {"threads": {"n_jobs": 2, "backend": "threading", "block": 37},
+                         "processes": {"n_jobs": 2, "backend": "loky", "block": 100},
+                         "fallback": {"compiled": False, "block": 50}}.items():
+        other = read_bands(predict_raster([model], rasters, folder / f"{name}.tif", **engine))[0]
+        assert np.array_equal(np.isnan(other), np.isnan(reference)), name
+        assert np.array_equal(other[~np.isnan(other)], reference[~np.isnan(reference)]), name
+
+
+def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    table = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "soil": rng.integers(1, 4, n)})
+    table["y"] = 2 * table.a + (table.soil == 2) + rng.normal(scale=0.1, size=n)
+    save_model(tmp_path / "m.wsmodel", train_model(table, "y", ["a", "b", "soil"], ["soil"], independent_rows=True,
+                                                   n_trees=20, n_splits=3))
+    a, b = rng.normal(size=(40, 50)), rng.normal(size=(40, 50))
+    soil = rng.integers(1, 4, size=(40, 50)).astype(float)
+    a[0, :5] = np.nan
+    b[1, :7] = np.nan
+    soil[2, :9] = 7                      # a class the model never saw
+    soil[3, :3] = np.nan
+    items = [f"{n}={write_raster(tmp_path / f'{n}.tif', v)}" for n, v in (("a", a), ("b", b), ("soil", soil))]
+    run = predict_raster([tmp_path / "m.wsmodel"], items, tmp_path / "out.tif", outputs=["mean", "sd"])
+    bands, _ = read_bands(run)
+    assert np.isnan(bands[:, 0, :5]).all() and np.isnan(bands[:, 1, :7]).all()
+    assert np.isnan(bands[:, 2, :9]).all() and np.isnan(bands[:, 3, :3]).all()
+    assert np.isfinite(bands[:, 4:]).all()
+    assert run.valid[0] == 40 * 50 - 5 - 7 - 9 - 3
+    assert run.notes == ["y: 9 pixels have soil classes the model never saw (7); they are nodata"]
+
+
+def test_classification_map(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 400
+    table = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    table["kind"] = np.where(table.a + 0.3 * rng.normal(size=n) > 0, "bimodal", "unimodal")
+    trained = train_model(table, "kind", ["a", "b"], task="classification", independent_rows=True, n_trees=30,
+                          n_splits=3)
+    save_model(tmp_path / "c.wsmodel", trained)
+    grid = {"a": rng.normal(size=(30, 20)), "b": rng.normal(size=(30, 20))}
+    items = [f"{n}={write_raster(tmp_path / f'{n}.tif', v)}" for n, v in grid.items()]
+    bands, names = read_bands(predict_raster([tmp_path / "c.wsmodel"], items, tmp_path / "c.tif"))
+    assert names == ["kind_class", "kind_p_bimodal", "kind_p_unimodal"]
+    frame = pd.DataFrame({k: v.ravel() for k, v in grid.items()})
+    probabilities = trained.model.predict_proba(frame)
+    np.testing.assert_allclose(bands[1].ravel(), probabilities[:, 0], rtol=1e-6)
+    labels = np.where(bands[0].ravel() == 1, "bimodal", "unimodal")
+    assert (labels == trained.model.predict(frame)).all()
+
+
+def test_several_models_read_each_window_once(srdb_map_model, tmp_path):
+    model, rasters, _ = srdb_map_model
+    run = predict_raster([model, model], rasters, tmp_path / "two.tif", names=["first", "second"], outputs=["mean"])
+    bands, names = read_bands(run)
+    assert names == ["first_mean", "second_mean"] and np.array_equal(bands[0], bands[1], equal_nan=True)
+    with pytest.raises(InputError, match="several models are named"):
+        predict_raster([model, model], rasters, tmp_path / "x.tif")
+
+
+def test_mismatches_name_both_sides(srdb_map_model, tmp_path):
+    model, rasters, _ = srdb_map_model
+    with pytest.raises(InputError, match=r"lack 'biome' \(the model needs: .*bio1.*; the rasters give: bio1, bio12"):
+        predict_raster([model], rasters[:2], tmp_path / "x.tif")
+    shifted = write_raster(tmp_path / "shifted.tif", read_raster(rasters[0].split("=", 1)[1]), origin=(-124.0, 40.0))
+    with pytest.raises(InputError, match=r"shifted.tif:1\) and bio12 .*different origins or pixel sizes.*--grid"):
+        predict_raster([model], [f"bio1={shifted}"] + rasters[1:], tmp_path / "x.tif")
+    other_crs = write_raster(tmp_path / "laea.tif", read_raster(rasters[0].split("=", 1)[1]), epsg=3035)
+    with pytest.raises(InputError, match=r"laea.tif:1\) is EPSG:3035, bio12 .* is WGS 84.*--grid"):
+        predict_raster([model], [f"bio1={other_crs}"] + rasters[1:], tmp_path / "x.tif")
+    with pytest.raises(InputError, match="cannot give lower"):
+        no_interval = load_model(model)
+        no_interval.metadata["interval"] = None
+        save_model(tmp_path / "plain.wsmodel", no_interval)
+        predict_raster([tmp_path / "plain.wsmodel"], rasters, tmp_path / "x.tif", outputs=["mean", "lower"])
+    assert not list(tmp_path.glob("x.tif"))
+
+
+def test_grid_warps_covariates_on_the_fly(srdb_map_model, tmp_path):
+    """A covariate on a finer, shifted grid is warped to the reference grid (bilinear; classes nearest)."""
+    model, rasters, _ = srdb_map_model
+    bio1 = read_raster(rasters[0].split("=", 1)[1])
+    fine = write_raster(tmp_path / "bio1_fine.tif", np.repeat(np.repeat(bio1, 2, axis=0), 2, axis=1), pixel=0.25,
+                        origin=(-125.0, 40.0))
+    reference = rasters[2].split("=", 1)[1]
+    warped = predict_raster([model], [f"bio1={fine}"] + rasters[1:], tmp_path / "w.tif", grid=reference,
+                            outputs=["mean"])
+    aligned = predict_raster([model], rasters, tmp_path / "a.tif", outputs=["mean"])
+    a, w = read_bands(aligned)[0][0], read_bands(warped)[0][0]
+    both = np.isfinite(a) & np.isfinite(w)
+    assert both.sum() > 0.9 * np.isfinite(a).sum()
+    assert np.median(np.abs(a[both] - w[both])) < 1e-3 * np.nanmean(np.abs(a))
+
+
+def test_cancel_leaves_nothing(srdb_map_model, tmp_path):
+    model, rasters, _ = srdb_map_model
+    calls = []
+    with pytest.raises(CancelledError):
+        predict_raster([model], rasters, tmp_path / "c.tif", block=32,
+                       progress=calls.append, is_cancelled=lambda: len(calls) >= 3)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_map(srdb_map_model, tmp_path):
+    from distributed import LocalCluster
+
+    model, rasters, _ = srdb_map_model
+    reference = read_bands(predict_raster([model], rasters, tmp_path / "local.tif", outputs=["mean", "sd"]))[0]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = predict_raster([model], rasters, tmp_path / "dask.tif", outputs=["mean", "sd"], backend="dask",
+                             scheduler=cluster.scheduler_address, block=64)
+    assert np.array_equal(read_bands(run)[0], reference, equal_nan=True)
+
+
+def test_fallback_without_numba_gives_the_same_map(srdb_map_model, tmp_path):
+    """In a process where numba cannot be imported (a QGIS install without it)."""
+    model, rasters, folder = srdb_map_model
+    script = (
+        "import sys; sys.modules['numba'] = None\n"
+        "from wholesoil.core.maps import kernels; assert kernels.numba is None\n"
+        "from wholesoil.core.maps.predict import predict_raster\n"
+        f"predict_raster([{str(model)!r}], {rasters!r}, {str(tmp_path / 'nonumba.tif')!r})\n")
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
+    compiled = read_bands(predict_raster([model], rasters, tmp_path / "compiled.tif"))[0]
+    assert np.array_equal(read_bands(tmp_path / "nonumba.tif")[0], compiled, equal_nan=True)
+
+
+def test_cli_predict_raster_and_predict(capsys, srdb_map_model, tmp_path, resources):
+    model, rasters, _ = srdb_map_model
+    code = main(["predict-raster", str(model), "--covariates", *rasters, "--output", str(tmp_path / "m.tif"),
+                 "--outputs", "mean,sd", "--jobs", "2", "--backend", "threading"])
+    _, err = capsys.readouterr()
+    assert code == 0 and "Rh_annual_mean, Rh_annual_sd" in err
+    code = main(["predict-raster", str(model), "--covariates", *rasters[:2], "--output", str(tmp_path / "x.tif")])
+    _, err = capsys.readouterr()
+    assert code == 2 and "lack 'biome'" in err and len(err.strip().splitlines()) == 1
+    sites = pixel_table(rasters).dropna().head(50)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    code = main(["predict", str(model), str(tmp_path / "sites.csv"), str(tmp_path / "pred.csv")])
+    out = pd.read_csv(tmp_path / "pred.csv")
+    assert code == 0 and {"predicted", "sd", "cv", "lower", "upper"} <= set(out.columns) and len(out) == 50
+    np.testing.assert_allclose(out["predicted"], predict_table(load_model(model), sites)["predicted"])
+
+
+def named_files(rasters, folder):
+    """The covariate files under their covariate names (QGIS names a layer after its file)."""
+    named = []
+    for item in rasters:
+        name, path = item.split("=", 1)
+        (folder / f"{name}.asc").symlink_to(path)
+        (folder / f"{name}.prj").symlink_to(path[:-4] + ".prj")
+        named.append(str(folder / f"{name}.asc"))
+    return named
+
+
+@pytest.mark.qgis
+def test_processing_run_predictraster(wholesoil_processing, srdb_map_model, tmp_path):
+    model, rasters, _ = srdb_map_model
+    result = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": [str(model)], "COVARIATES": named_files(rasters, tmp_path), "OUTPUTS": [0, 1],
+        "OUTPUT": str(tmp_path / "q.tif")})
+    bands, names = read_bands(result["OUTPUT"])
+    reference = read_bands(predict_raster([model], rasters, tmp_path / "ref.tif", outputs=["mean", "sd"]))[0]
+    assert names == ["Rh_annual_mean", "Rh_annual_sd"] and np.array_equal(bands, reference, equal_nan=True)
+
+
+@pytest.mark.qgis_process
+def test_qgis_process_predictraster(srdb_map_model, tmp_path):
+    model, rasters, _ = srdb_map_model
+    done = run_qgis_process("run", "wholesoil:predictraster", "--", f"MODELS={model}",
+                            *[f"COVARIATES={p}" for p in named_files(rasters, tmp_path)],
+                            f"OUTPUT={tmp_path / 'q.tif'}", json_output=True)
+    bands, names = read_bands(done.json["results"]["OUTPUT"])
+    reference = read_bands(predict_raster([model], rasters, tmp_path / "ref.tif"))[0]
+    assert names[0] == "Rh_annual_mean" and np.array_equal(bands, reference, equal_nan=True)
