@@ -270,3 +270,32 @@ def test_a_constant_target_gets_a_note(records, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 0
     assert "note: the target 'flux' is constant (5) on all" in err and "R2 and NSE are undefined" in err
+
+
+@pytest.mark.parametrize("kind", ["random_forest", "quantile_forest"])
+def test_maps_back_transform_and_truncate_as_the_model_does(kind, records, tmp_path):
+    """Items 12 and 14 in maps: a log model's mapped mean carries the bias correction (as
+    predict does), its quantiles do not, and mapped lower bounds stop at the lower limit."""
+    from rasters_util import read_bands, write_raster
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.training import predict_table
+    from wholesoil.core.maps.predict import predict_raster
+
+    rng = np.random.default_rng(3)
+    grids = {"MAT": rng.uniform(-5, 28, (30, 40)), "MAP": rng.uniform(100, 3000, (30, 40))}
+    rasters = [write_raster(tmp_path / f"{name}.tif", values) for name, values in grids.items()]
+    trained = train_model(records, "Rh_annual", ["MAT", "MAP"], group_col="site_key", kind=kind, n_splits=3,
+                          n_trees=20, target_transform="log", permutation_repeats=1)
+    assert trained.model.bias_factor_ > 1
+    path = save_model(tmp_path / "m.wsmodel", trained)
+    bands, names = read_bands(predict_raster([path], [f"{n}={r}" for n, r in zip(grids, rasters)], tmp_path / "m.tif"))
+    expected = predict_table(trained, pd.DataFrame({n: v.ravel() for n, v in grids.items()}))
+    columns = {"mean": "predicted", "sd": "sd", "lower": "q_lower" if kind == "quantile_forest" else "lower",
+               "upper": "q_upper" if kind == "quantile_forest" else "upper"}
+    for band, name in zip(bands, names):
+        output = name.rsplit("_", 1)[1]
+        if output in columns:
+            np.testing.assert_allclose(band.ravel(), expected[columns[output]].to_numpy(), rtol=2e-6, atol=1e-6,
+                                       err_msg=name)
+    lower = bands[names.index("Rh_annual_lower")]
+    assert lower.min() >= 0
