@@ -49,7 +49,8 @@ def train(folder):
     for name, (kind, task, transform) in KINDS.items():
         target = "Rh_class" if task == "classification" else "Rh_annual"
         trained = train_model(table.iloc[::3], target, FEATURES, CATEGORICAL, kind=kind, task=task,
-                              group_col="site_key", n_splits=3, n_trees=20, target_transform=transform, permutation_repeats=1,
+                              group_col="site_key", n_splits=3, n_trees=20, target_transform=transform,
+                              permutation_repeats=1,
                               params={"n_estimators": 20} if kind == "gradient_boosting" else None)
         save_model(folder / f"{name}.wsmodel", trained)
         np.savez(folder / f"{name}.npz", **predictions(trained, table))

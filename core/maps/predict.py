@@ -174,7 +174,10 @@ class MapModel:
             result["cv"] = np.where(mean != 0, sd / mean, np.nan) if sd is not None else None
         if "lower" in self.outputs or "upper" in self.outputs:
             if self.kind == "quantile_forest":
-                bounds = self.learner.predict_quantiles(X, ((1 - self.level) / 2, (1 + self.level) / 2))
+                import pandas as pd
+
+                bounds = self.learner.predict_quantiles(pd.DataFrame(X, columns=self.feature_names),
+                                                        ((1 - self.level) / 2, (1 + self.level) / 2))
                 result["lower"], result["upper"] = self._back(bounds[:, 0], False), self._back(bounds[:, 1], False)
             else:
                 result["lower"], result["upper"] = mean - self.tau * sd, mean + self.tau * sd
