@@ -11,8 +11,8 @@ import pandas as pd
 from .depth import beta_cumulative, fit_depth_profiles, fitted_curves
 from .layers import layer_scheme
 from .partitioning import raster_fractions, raster_partition_total, table_fractions, table_partition_total
-from .plots import (depth_fractions_figure, fitted_profiles_figure, html_image, html_table, save_png,
-                    write_html_report)
+from .plots import (depth_fractions_figure, fitted_profiles_figure, html_image, html_table, layer_amounts_figure,
+                    raster_maps_figure, save_png, write_html_report)
 from .progress import as_progress
 from .tables import read_table, write_table
 
@@ -20,6 +20,16 @@ SAMPLE_DATA = Path(__file__).resolve().parents[1] / "resources" / "sample_data"
 
 #: Global mean BNPP 0-200 cm of the mapped product of the Luo et al. BNPP study (Mg C ha-1 yr-1).
 GLOBAL_MEAN_BNPP = 2.00
+#: Units of the NEON megapit columns drawn (NEON DP1.00096.001 and DP1.10066.001 variables files).
+NEON_UNITS = {"carbonTot": "g kg-1", "nitrogenTot": "g kg-1", "bulkDen": "g cm-3"}
+NEON_ROOT_UNIT = "g m-3"
+
+
+def caption(text):
+    """One paragraph under a panel: what it shows and how it compares with the published figure."""
+    import html
+
+    return f"<p class='note'>{html.escape(text)}</p>"
 
 
 def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, log=print):
@@ -51,11 +61,18 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     figure = depth_fractions_figure(standard, {b: r for b, r in zip(
         fractions["biome"], fractions[standard.column_names("frac")].to_numpy())}, "Jackson et al. (1996) biomes")
     save_png(figure, output / "jackson_biome_fractions.png")
+    top30 = shares.set_index("biome")["cum_0_30"]
     parts += ["<h2>Root fractions of the Jackson et al. (1996) biomes (β model)</h2>",
               "<p>Share of roots in 0–30 cm (cum_0_30) and per layer, as fractions of the "
               "infinite-depth total; the plot shows the 7 standard layers normalised to 0–200 cm.</p>",
               html_table(shares[["biome", "beta", "cum_0_30", "frac_0_30", "frac_30_100", "frac_100_200"]]),
-              html_image(figure, "biome fractions")]
+              html_image(figure, "biome fractions"),
+              caption(f"Each biome's β gives its root share per layer (left, one column per biome) and the cumulative "
+                      f"share with depth (right). As in Jackson et al. (1996), tundra, boreal forest and temperate "
+                      f"grassland are shallowest ({top30['tundra']:.0%}, {top30['boreal forest']:.0%} and "
+                      f"{top30['temperate grassland']:.0%} of roots in the top 30 cm here; 80-90 % in the paper) and "
+                      f"desert and temperate coniferous forest deepest ({top30['desert']:.0%} and "
+                      f"{top30['temperate coniferous forest']:.0%}; about 50 % in the paper).")]
     steps.update(0.13)
 
     log("2/7 fitting logistic and beta models to the Silsoe fine-root profiles")
@@ -74,7 +91,13 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
         parts += [f"<h2>Silsoe fine-root profiles: {model} model</h2>",
                   f"<p>{int(ok.sum())} of {len(fits)} profiles fitted; medians: D50 {summary['d50_cm']:.1f} cm, "
                   f"D95 {summary['d95_cm']:.1f} cm, r² {summary['r2']:.3f}.</p>",
-                  html_image(figure, f"{model} fits")]
+                  html_image(figure, f"{model} fits"),
+                  caption("Points: each profile's measured cumulative share of fine-root mass at the bottom of its "
+                          "30 cm increments; lines: the fitted model (first 12 profiles). Legend ids are "
+                          "year_plot_distance, e.g. 2004_1CB2_1 = sampled in 2004 in plot 1CB2, 1 m from the tree "
+                          "(see resources/sample_data/SOURCE.md). Upson & Burgess (2013) report these densities by "
+                          "depth; the fits "
+                          "summarise each profile by D50 and D95, which Schenk & Jackson (2002) tabulate by biome.")]
     steps.update(0.26)
 
     log("3/7 partitioning measured BNPP at SRDB sites over 7 layers with each site's biome beta")
@@ -85,7 +108,9 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     layer_columns = standard.column_names("bnpp")
     mean_profile = by_layer[layer_columns].mean()
     mean_fractions = mean_profile.to_numpy() / mean_profile.sum()
-    figure = depth_fractions_figure(standard, {"mean over sites": mean_fractions}, "SRDB sites: BNPP by layer")
+    quartiles = by_layer[layer_columns].quantile([0.25, 0.75]).to_numpy()
+    figure = layer_amounts_figure(standard, mean_profile.to_numpy(), "mean BNPP in the layer (Mg C ha-1 yr-1)",
+                                  "SRDB-V5 sites: BNPP by layer", spread=quartiles)
     save_png(figure, output / "srdb_bnpp_by_layer.png")
     top20 = mean_fractions[0]
     log(f"    {by_layer[layer_columns[0]].notna().sum()} sites; mean BNPP "
@@ -95,7 +120,12 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               "without a matching biome get no layers.</p>",
               html_table(pd.DataFrame({"layer (cm)": standard.labels, "mean BNPP (Mg C ha-1 yr-1)": mean_profile.values,
                                        "share": mean_fractions})),
-              html_image(figure, "SRDB BNPP by layer")]
+              html_image(figure, "SRDB BNPP by layer"),
+              caption(f"Mean BNPP of the sites in each layer (bars, Mg C ha-1 yr-1) with the interquartile range over "
+                      f"sites: {mean_profile.iloc[0]:.2f} Mg C ha-1 yr-1 ({top20:.0%}) in 0-20 cm and "
+                      f"{mean_profile.iloc[1]:.2f} in 20-40 cm. Luo et al. (BNPP preprint, Fig. 2a-b) estimate 1.60 "
+                      f"and 0.69 Mg C ha-1 yr-1 in these layers at their 725 NPP sites, about 60 % of BNPP in "
+                      f"0-20 cm and 80 % in 0-40 cm, from measured root profiles rather than one β per biome.")]
     steps.update(0.39)
 
     log("4/7 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
@@ -104,12 +134,20 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
                              standard).mean
     bnpp_tif = output / "americas_bnpp_by_layer.tif"
     raster_partition_total(GLOBAL_MEAN_BNPP, bnpp_tif, str(fractions_tif), prefix="bnpp")
-    figure = depth_fractions_figure(standard, {"mean over land pixels": means}, "Americas: root fractions")
+    figure = raster_maps_figure([(fractions_tif, 1, "share of roots in 0-20 cm", "fraction of 0-200 cm"),
+                                 (bnpp_tif, 1, "BNPP in 0-20 cm", "Mg C ha-1 yr-1")],
+                                "Americas, 0.5°: root share and BNPP in 0-20 cm from each biome's β")
     save_png(figure, output / "americas_root_fractions.png")
     parts += ["<h2>Raster: root fractions over the Americas (0.5°)</h2>",
               f"<p>{fractions_tif.name}: one band per layer; {bnpp_tif.name}: {GLOBAL_MEAN_BNPP} Mg C ha-1 yr-1 "
               "(the mapped global mean BNPP of the Luo et al. BNPP study) split with each pixel's fractions.</p>",
-              html_image(figure, "Americas fractions")]
+              html_image(figure, "Americas maps"),
+              caption(f"Maps of the first band (0-20 cm) of both rasters; over all land pixels {means[0]:.0%} of roots "
+                      f"lie in 0-20 cm. Each pixel takes the β of its biome (Jackson et al. 1996) and the same total, "
+                      f"so the maps follow biome borders: they show how the depth split varies, not where BNPP is "
+                      f"high. Luo et al. (BNPP preprint) map BNPP in 0-20 cm at 1 km from climate, soil and "
+                      f"topography (global mean 1.1 Mg C ha-1 yr-1, more than 50 % of the total), with deeper "
+                      f"allocation in hotter and drier regions, as the deserts and savannas show here.")]
     steps.update(0.52)
 
     log("5/7 radiocarbon: ages and inputs to bulk soil of 8 ISRaD profiles")
@@ -127,7 +165,12 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               + ", ".join(f"{n} {s}" for s, n in statuses.items()) + ". Ibulk = C stock / age, "
               "harmonised to the 7 standard layers.</p>",
               html_table(ibulk[["profile_id", "lyr_top", "lyr_bot", "c_stock_mg_ha", "ibulk_mg_ha_yr"]].dropna()),
-              html_image(figure, f"profile {profile}")]
+              html_image(figure, f"profile {profile}"),
+              caption(f"Profile {profile}: measured Δ14C (‰), the slow-root age (yr) and Ibulk = stock / age "
+                      "(Mg C ha-1 yr-1) against depth, and the one-pool model's Δ14C for each decay rate k with "
+                      "the measured values and their roots. Ages grow and Ibulk falls with depth, as in Luo et al. "
+                      "(Iloss preprint), where inputs to bulk soil are a small part of root inputs (about 20 % "
+                      "of 3.5 Mg C ha-1 yr-1 of Iroot in 0-200 cm reach bulk soil).")]
     steps.update(0.7)
 
     log("6/7 soil profiles: NEON megapits on GlobalSoilMap layers, SOC stocks, DEJU root bimodality")
@@ -138,13 +181,13 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     # organic carbon only: NEON's carbonTot includes carbonate carbon (JORN 30-100 cm: 106 against 6.7 Mg C ha-1)
     stocks = soc_stocks(horizons, *depths, "estimatedOC", "bulkDen", layers="0,30,100")
     write_table(stocks.layers, output / "neon_soc_stocks.csv")
-    figure = profile_figure(splined, "DEJU")
+    figure = profile_figure(splined, "DEJU", units=NEON_UNITS)
     save_png(figure, output / "neon_DEJU_spline.png")
     roots = select_rows(read_table(sample_data / "neon_deju_roots.csv"), ["rootStatus=live", "sizeCategory=<=4mm"])
     modes = detect_bimodality(roots, "siteID", "topDepth_cm_from_id", None, "incrementRootDensity",
                               profile_col="pitProfileID", thickness=10)
     write_table(modes.sites, output / "neon_deju_root_modes.csv")
-    root_figure = root_density_figure("DEJU", modes.curves["DEJU"])
+    root_figure = root_density_figure("DEJU", modes.curves["DEJU"], unit=NEON_ROOT_UNIT)
     save_png(root_figure, output / "neon_DEJU_roots.png")
     complete = int(splined.profiles["status"].eq("ok").sum())
     site = modes.sites.iloc[0]
@@ -157,14 +200,21 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               "neon_soc_stocks.csv, from NEON's <code>estimatedOC</code> (organic carbon, g kg⁻¹), not "
               "<code>carbonTot</code>, which includes the carbonate carbon of calcareous soils (at JORN it would "
               "make the 30–100 cm stock 106 instead of 6.7 Mg C ha⁻¹).</p>", html_image(figure, "DEJU spline"),
+              caption("Horizon values (bars), the spline (line) and its means over the GlobalSoilMap layers (steps) "
+                      "of total carbon and nitrogen (g kg-1) and bulk density (g cm-3) at NEON's Delta Junction "
+                      "megapit (Alaska): carbon and nitrogen concentrate in the organic top, as NEON's horizon "
+                      "data show; the layer means keep each horizon's mass."),
               f"<p>DEJU live fine roots: {site['modality']}, primary mode D0 = {site['d0_cm']:.1f} cm.</p>",
-              html_image(root_figure, "DEJU roots")]
+              html_image(root_figure, "DEJU roots"),
+              caption(f"Site-mean live fine-root density (g m-3) of 10 cm increments and its kernel density with the "
+                      f"modes: DEJU is {site['modality']}. Lu et al. (2025) find a second, deep peak at about 20 % of "
+                      f"44 NEON sites (for example SCBI, about 1.3 m), mostly where total fine-root biomass is low.")]
     steps.update(0.85)
 
     log("7/7 predictive model: random forest of SRDB-V5 heterotrophic respiration, grouped by site")
     records = read_table(sample_data / "srdb_rh_records.csv")
     keep = (records["Manipulation"].isna() | records["Manipulation"].eq("None")) & (records["YearsOfData"] >= 1) \
-        & records["Meas_method"].ne("Alkali absorption")  # the He et al. Rh study's record filters, as far as SRDB allows
+        & records["Meas_method"].ne("Alkali absorption")  # He et al.'s (Rh) record filters, as far as SRDB allows
     records = records[keep]
     rasters = [str(sample_data / f"worldclim_{v}_americas.tif") for v in ("bio1", "bio12")]
     sampled = sample_rasters(records, rasters, dict(zip(rasters, ("bio1", "bio12"))), "Longitude", "Latitude").table
@@ -182,7 +232,13 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
     parts += ["<h2>Predictive model: SRDB-V5 heterotrophic respiration</h2>",
               f"<p>Random forest on MAT, MAP (gaps filled from WorldClim), latitude, biome and ecosystem type; "
               f"{summary}. Full report: <a href='srdb_rh_forest.html'>srdb_rh_forest.html</a>; "
-              "the model file srdb_rh_forest.wsmodel works with evaluate-model and explain-model.</p>"]
+              "the model file srdb_rh_forest.wsmodel works with evaluate-model and explain-model.</p>",
+              caption(f"Why R² is only {metrics['r2']:.2f}: five coarse covariates (annual climate, partly from a "
+                      "0.5° grid, latitude and two classes) say little about a flux that varies with soil, vegetation "
+                      "and the year of measurement, and the cross-validation is honest: all records of a site are "
+                      "held out together, so the forest cannot score by recognising a site it has seen. He et al. "
+                      "(Rh manuscript) map Rh globally with many more climate, soil and vegetation covariates; this "
+                      "demo shows the workflow (sampling, grouped CV, the report), not their accuracy.")]
     steps.update(1.0)
     index = write_html_report(output / "index.html", "wholesoil demo", parts)
     log(f"demo outputs are in {output.resolve()} (open {Path(index).name})")

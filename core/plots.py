@@ -5,6 +5,8 @@ is safe in QGIS worker threads and on servers without a display. Depth axes poin
 """
 
 import base64
+import contextvars
+import datetime
 import html
 import io
 
@@ -57,12 +59,29 @@ def html_table(table, float_format="{:.4g}", max_rows=200):
 _STYLE = """body{font-family:sans-serif;margin:1.2em;color:#222;max-width:70em}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}
 table.data{border-collapse:collapse;font-size:.9em}table.data td,table.data th{padding:.2em .6em;
-border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}p.note{color:#555}"""
+border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}p.note{color:#555}
+table.run th{text-align:left;padding-right:1em;vertical-align:top}table.run{font-size:.85em;color:#444}"""
+
+
+#: What the caller records about the run (name -> text: algorithm, parameters, versions) at the end of
+#: every report written in this context; the Processing algorithms set it around each run.
+RUN_RECORD = contextvars.ContextVar("wholesoil_run_record", default=None)
+
+
+def run_record_html():
+    """The "About this run" section: the caller's RUN_RECORD, else the wholesoil version and the date."""
+    from .. import __version__
+
+    record = RUN_RECORD.get() or {
+        "wholesoil": __version__,
+        "run at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in record.items())
+    return f"<h2>About this run</h2><table class='run'>{rows}</table>"
 
 
 def write_html_report(path, title, parts):
-    """Write a self-contained HTML page; ``parts`` are HTML fragments (strings)."""
-    body = "\n".join(parts)
+    """Write a self-contained HTML page; ``parts`` are HTML fragments (strings), followed by the run record."""
+    body = "\n".join(list(parts) + [run_record_html()])
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>")
     with atomic_output(path) as tmp:
@@ -71,24 +90,47 @@ def write_html_report(path, title, parts):
     return path
 
 
+def series_colours(n):
+    """``n`` distinguishable colours: the project's palette up to 8 series, matplotlib's tab20 beyond."""
+    if n <= 8:
+        return COLOURS[:max(n, 1)]
+    from matplotlib import colormaps
+
+    return [colormaps["tab20"](i % 20) for i in range(n)]
+
+
+#: Above this many profiles the layer fractions are drawn as a grid of cells instead of bars.
+MAX_BAR_PROFILES = 4
+
+
 def depth_fractions_figure(scheme, profiles, title="Depth distribution"):
-    """Layer fractions (bars) and cumulative fraction (lines) against depth.
+    """Layer fractions and cumulative fraction (lines) against depth.
 
     scheme: a LayerScheme; profiles: mapping label -> fractions per layer (sums to <= 1).
+    Up to MAX_BAR_PROFILES profiles the fractions are side-by-side bars within each layer;
+    more are a grid of cells (profile x layer) coloured by fraction, so that nothing overlaps.
     """
-    figure, (bars, cumulative) = new_figure(9.0, 5.0, ncols=2, sharey=True)
+    figure, (bars, cumulative) = new_figure(10.0, 5.5, ncols=2, sharey=True)
     tops, thickness = scheme.tops, scheme.thickness
     n = max(len(profiles), 1)
+    colours = series_colours(n)
+    depths = np.concatenate(([scheme.breaks[0]], scheme.bottoms))
+    if len(profiles) > MAX_BAR_PROFILES:
+        grid = np.array([np.asarray(f, dtype=float) for f in profiles.values()]).T
+        mesh = bars.pcolormesh(np.arange(n + 1), depths, grid, cmap="viridis", vmin=0.0, shading="flat")
+        figure.colorbar(mesh, ax=bars, label="fraction in layer")
+        bars.set_xticks(np.arange(n) + 0.5)
+        bars.set_xticklabels([str(label) for label in profiles], rotation=60, ha="right", fontsize="small")
     for i, (label, fractions) in enumerate(profiles.items()):
         fractions = np.asarray(fractions, dtype=float)
-        colour = COLOURS[i % len(COLOURS)]
-        height = thickness / n
-        bars.barh(tops + i * height, fractions, height=height * 0.9, align="edge", color=colour,
-                  label=str(label))
-        depths = np.concatenate(([scheme.breaks[0]], scheme.bottoms))
-        cumulative.plot(np.concatenate(([0.0], np.cumsum(fractions))), depths, "-o", color=colour,
+        if len(profiles) <= MAX_BAR_PROFILES:
+            height = thickness / n
+            bars.barh(tops + i * height, fractions, height=height * 0.9, align="edge", color=colours[i],
+                      label=str(label))
+        cumulative.plot(np.concatenate(([0.0], np.cumsum(fractions))), depths, "-o", color=colours[i],
                         label=str(label), markersize=3)
-    bars.set_xlabel("fraction in layer")
+    if len(profiles) <= MAX_BAR_PROFILES:
+        bars.set_xlabel("fraction in layer")
     bars.set_ylabel("depth (cm)")
     bars.set_yticks(list(scheme.breaks))
     bars.invert_yaxis()
@@ -98,6 +140,57 @@ def depth_fractions_figure(scheme, profiles, title="Depth distribution"):
         axes.grid(alpha=0.3)
     if len(profiles) > 1:
         cumulative.legend(fontsize="small", loc="lower left")
+    figure.suptitle(title)
+    return figure
+
+
+def layer_amounts_figure(scheme, amounts, xlabel, title, spread=None):
+    """An amount per layer (e.g. BNPP, Mg C ha-1 yr-1) as a bar spanning each layer's depths.
+
+    amounts: one value per layer; spread: optional (low, high) per layer, drawn as a range.
+    """
+    figure, axes = new_figure(6.5, 5.0)
+    amounts = np.asarray(amounts, dtype=float)
+    axes.barh(scheme.tops, amounts, height=scheme.thickness * 0.92, align="edge", color=COLOURS[0], alpha=0.8)
+    if spread is not None:
+        low, high = (np.asarray(s, dtype=float) for s in spread)
+        middle = scheme.tops + scheme.thickness / 2
+        axes.hlines(middle, low, high, color=COLOURS[1], linewidth=2, label="interquartile range over sites")
+        axes.legend(fontsize="small", loc="lower right")
+    for top, thick, value in zip(scheme.tops, scheme.thickness, amounts):
+        axes.text(value, top + thick / 2, f" {value:.2f}", va="center", fontsize="small")
+    axes.set_yticks(list(scheme.breaks))
+    axes.set_ylim(scheme.breaks[-1], scheme.breaks[0])
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("depth (cm)")
+    axes.grid(alpha=0.3)
+    figure.suptitle(title)
+    return figure
+
+
+def raster_maps_figure(panels, title):
+    """Maps of raster bands side by side, each with its colour bar.
+
+    panels: (path, band, panel title, colour bar label with unit) per map; a geographic grid
+    (longitude/latitude in degrees) is assumed for the axis labels. Nodata is left blank.
+    """
+    from .rasters import open_raster
+
+    figure, axes = new_figure(5.2 * len(panels), 5.0, ncols=len(panels))
+    for ax, (path, band, panel_title, label) in zip(np.atleast_1d(axes), panels):
+        dataset = open_raster(path)
+        source = dataset.GetRasterBand(band)
+        values = source.ReadAsArray().astype(float)
+        if source.GetNoDataValue() is not None:
+            values[values == source.GetNoDataValue()] = np.nan
+        x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+        extent = (x0, x0 + dx * dataset.RasterXSize, y0 + dy * dataset.RasterYSize, y0)
+        dataset = None
+        image = ax.imshow(values, extent=extent, cmap="viridis", interpolation="nearest")
+        figure.colorbar(image, ax=ax, label=label, shrink=0.8)
+        ax.set_title(panel_title, fontsize="medium")
+        ax.set_xlabel("longitude (°)")
+        ax.set_ylabel("latitude (°)")
     figure.suptitle(title)
     return figure
 
@@ -115,7 +208,7 @@ def fitted_profiles_figure(profiles, title="Fitted depth profiles", max_profiles
     deepest = max([float(np.max(p["depth"])) for p in profiles] + [1.0])
     grid = np.linspace(0.0, deepest * 1.1, 200)
     for i, profile in enumerate(profiles[:max_profiles]):
-        colour = COLOURS[i % len(COLOURS)]
+        colour = series_colours(min(len(profiles), max_profiles))[i]
         axes.plot(profile["observed"], profile["depth"], "o", color=colour)
         axes.plot(profile["curve"](grid), grid, "-", color=colour, label=str(profile["label"]))
     axes.invert_yaxis()

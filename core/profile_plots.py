@@ -10,10 +10,11 @@ from .plots import COLOURS, new_figure
 MAX_PANELS = 4
 
 
-def profile_figure(result, profile_id, title=None, step=0.5):
+def profile_figure(result, profile_id, title=None, step=0.5, units=None):
     """One panel per property (at most 4) of one profile of a harmonisation result.
 
-    result: :class:`~wholesoil.core.horizons.ProfileLayers` (spline or depth-weighted).
+    result: :class:`~wholesoil.core.horizons.ProfileLayers` (spline or depth-weighted);
+    units: optional property -> unit for the axis labels.
     Draws the horizon values as bars, the fitted spline (if any) as a line and the layer
     means as a step line.
     """
@@ -41,7 +42,7 @@ def profile_figure(result, profile_id, title=None, step=0.5):
         means = layers[name].to_numpy(float)
         ax.step(np.repeat(means, 2), np.column_stack([layer_top, layer_bottom]).ravel(), where="post",
                 color=COLOURS[3], linewidth=2, label="layer means")
-        ax.set_xlabel(name)
+        ax.set_xlabel(f"{name} ({units[name]})" if units and name in units else name)
         ax.grid(alpha=0.3)
         ax.set_xlim(left=min(0.0, float(np.nanmin(np.append(values, 0.0)))))
     axes[0].set_ylim(deepest, 0)
@@ -51,16 +52,16 @@ def profile_figure(result, profile_id, title=None, step=0.5):
     return figure
 
 
-def root_density_figure(site, curve, title=None):
+def root_density_figure(site, curve, title=None, unit=None):
     """Site-mean root density by increment (bars) and its kernel density with D0, D1, D2 marked.
 
-    curve: an entry of :attr:`wholesoil.core.bimodality.Bimodality.curves`.
+    curve: an entry of :attr:`wholesoil.core.bimodality.Bimodality.curves`; unit: of the density.
     """
     figure, bars = new_figure(6.5, 6.0)
     top, bottom = curve["top"], curve["bottom"]
     bars.barh(top, curve["mean_density"], height=bottom - top, align="edge", color=COLOURS[0], alpha=0.35,
               edgecolor=COLOURS[0], label="site-mean density")
-    bars.set_xlabel("root density (site mean)")
+    bars.set_xlabel(f"root density (site mean, {unit})" if unit else "root density (site mean)")
     bars.set_ylabel("depth (cm)")
     kde = bars.twiny()
     kde.plot(curve["density"], curve["grid"], "-", color=COLOURS[1], label="kernel density")
@@ -81,3 +82,32 @@ def root_density_figure(site, curve, title=None):
     figure.suptitle(title or f"{site}: {modes['modality']}")
     return figure
 
+
+def soc_stock_figure(layers, id_col, top_col, bottom_col, stock_col, cumulative_col, max_profiles=12):
+    """SOC per cm of each layer (Mg C ha-1 cm-1, steps) and the cumulative stock (Mg C ha-1) against depth.
+
+    layers: a table of soc_stocks (one row per horizon or layer); the first ``max_profiles``
+    profiles are drawn, each in its own colour.
+    """
+    figure, (density, cumulative) = new_figure(9.0, 5.5, ncols=2, sharey=True)
+    profiles = list(dict.fromkeys(layers[id_col]))[:max_profiles]
+    deepest = 0.0
+    for i, profile in enumerate(profiles):
+        rows = layers[layers[id_col] == profile].sort_values(top_col)
+        top, bottom = rows[top_col].to_numpy(float), rows[bottom_col].to_numpy(float)
+        per_cm = rows[stock_col].to_numpy(float) / (bottom - top)
+        colour = COLOURS[i % len(COLOURS)]
+        density.step(np.repeat(per_cm, 2), np.column_stack([top, bottom]).ravel(), where="post", color=colour)
+        cumulative.plot(np.concatenate(([0.0], rows[cumulative_col].to_numpy(float))),
+                        np.concatenate(([top[0]], bottom)), "-o", markersize=3, color=colour, label=str(profile))
+        deepest = max(deepest, float(np.nanmax(bottom)))
+    density.set_xlabel("SOC per cm of the layer (Mg C ha-1 cm-1)")
+    cumulative.set_xlabel("cumulative SOC stock (Mg C ha-1)")
+    density.set_ylabel("depth (cm)")
+    density.set_ylim(deepest or 1.0, 0)
+    for axes in (density, cumulative):
+        axes.grid(alpha=0.3)
+    if profiles:
+        cumulative.legend(fontsize="small", loc="lower left")
+    figure.suptitle(f"SOC stocks ({len(profiles)} of {layers[id_col].nunique()} profiles)")
+    return figure

@@ -819,7 +819,8 @@ def _notes(curve, status, extrapolated, zone, labels):
         ends = ", ".join(f"{z} ends {curve.last_year(z)}" for z in zones)
         notes.append(f"{int(extrapolated.sum())} sample(s) were taken after the end of the {curve.name} record "
                      f"({ends}): the atmosphere was extrapolated with an exponential decline fitted to its last "
-                     f"{EXTRAPOLATION_YEARS} years (status extrapolated_curve) in {describe_rows(labels[extrapolated])}")
+                     f"{EXTRAPOLATION_YEARS} years (status extrapolated_curve) in "
+                     f"{describe_rows(labels[extrapolated])}")
     for name, text in (("out_of_range", "Δ14C outside the range the model reaches for any k (no age)"),
                        ("missing_input", "missing Δ14C, year or zone/latitude (no age)")):
         mask = status == name
@@ -1042,7 +1043,8 @@ def profile_figure(out, rows, top, bottom, d14c, year, zone, curve="hua2021", pr
     curve = load_curve(curve)
     figure, axes = new_figure(13.0, 4.8, ncols=4)
     mid = (np.asarray(top, dtype=float)[rows] + np.asarray(bottom, dtype=float)[rows]) / 2.0
-    panels = ((d14c[rows], "Δ14C (‰)", "linear"), (out["age_slow_yr"].to_numpy()[rows], "age, slow root (yr)", "log"),
+    panels = ((d14c[rows], "Δ14C (‰)", "linear"),
+              (out["age_slow_yr"].to_numpy()[rows], "age, slow root (yr)", "log"),
               (None if ibulk is None else np.asarray(ibulk)[rows], "Ibulk (Mg C ha-1 yr-1)", "log"))
     for ax, (values, label, scale) in zip(axes[:3], panels):
         if values is None or not np.isfinite(values).any():

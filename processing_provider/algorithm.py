@@ -2,23 +2,34 @@
 
 An algorithm module defines a subclass with ``NAME`` (the id part after ``wholesoil:``,
 public API: never renamed once released), ``DISPLAY_NAME``, ``GROUP``/``GROUP_ID`` and
-``HELP`` (plain text, one paragraph per line), plus ``initAlgorithm`` and ``compute``. The base
-turns core errors into QgsProcessingException and adapts the feedback object to the
-``progress``/``is_cancelled`` callables core functions take.
+``HELP`` (plain text, paragraphs separated by blank lines), plus ``initAlgorithm`` and ``compute``. It may
+set ``REQUIRES`` (import names of the optional packages it needs), ``TAGS`` (search words),
+``REFERENCES`` (keys of :data:`~.references.REFERENCES`) and ``RASTER_UNITS`` (raster output ->
+unit). Core modules are imported inside ``compute`` so that the plugin loads without them.
+
+The base class provides, for every algorithm: the dependency check (one message naming the
+missing packages and how to install them), refusal of an input file holding several layers,
+the help URL (its section of docs/qgis.md), references with DOIs under the help text,
+single-band pseudocolour styling of raster outputs with their unit, short output layer names,
+the run record of HTML reports, and the mapping of core errors to QgsProcessingException.
 """
 
+import datetime
 import os
 import re
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputLayerDefinition,
+from qgis.core import (Qgis, QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputLayerDefinition,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterVectorDestination,
                        QgsProperty, QgsProviderRegistry)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from .. import __version__
 from ..core.errors import CancelledError, InputError
 from ..core.outputs import OutputTransaction, Terminated, check_output_path, clean_up_on_signals, note
+from . import requirements
+from .references import REFERENCES
 
 _DESTINATIONS = (QgsProcessingParameterFeatureSink, QgsProcessingParameterRasterDestination,
                  QgsProcessingParameterVectorDestination, QgsProcessingParameterFileDestination)
@@ -33,23 +44,48 @@ def layer_file(layer):
     return parts.get("path") or ""
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons", "wholesoil.svg")
+#: The algorithm documentation; each algorithm's help URL is its section (see :func:`doc_anchor`).
+DOCS_URL = "https://github.com/wholesoil/wholesoil/blob/main/docs/qgis.md"
 
 
-def core_callbacks(feedback):
-    """``progress`` and ``is_cancelled`` keyword arguments for core functions."""
+def core_callbacks(feedback, start=0.0, end=100.0):
+    """``progress`` and ``is_cancelled`` keyword arguments for core functions.
+
+    The core function's 0-100 % is mapped to ``start``-``end`` % of the algorithm, so that
+    work after it (writing outputs, a report) keeps the bar below 100 % until the end.
+    """
     if feedback is None:
         return {"progress": None, "is_cancelled": None}
-    return {"progress": feedback.setProgress, "is_cancelled": feedback.isCanceled}
+    return {"progress": lambda percent: feedback.setProgress(start + (end - start) * percent / 100.0),
+            "is_cancelled": feedback.isCanceled}
+
+
+def help_paragraphs(text):
+    """The paragraphs of a help text (separated by blank lines), each on one line."""
+    return [" ".join(paragraph.split()) for paragraph in text.strip().split("\n\n") if paragraph.strip()]
+
+
+def doc_anchor(title):
+    """The anchor GitHub gives a Markdown heading ``title`` (lower case, punctuation dropped, spaces -> -)."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
 class WholesoilAlgorithm(QgsProcessingAlgorithm):
-    """Common behaviour: metadata from class attributes and error mapping."""
+    """Common behaviour: metadata from class attributes, checks, styling and error mapping."""
 
     NAME = ""
     DISPLAY_NAME = ""
     GROUP = ""
     GROUP_ID = ""
     HELP = ""
+    #: Import names of the packages this algorithm always needs (see :mod:`.requirements`).
+    REQUIRES = ("numpy", "pandas")
+    #: Extra search words for the toolbox (the display name and group are searched anyway).
+    TAGS = ()
+    #: Keys of the published works the help text cites (listed under it with their DOIs).
+    REFERENCES = ()
+    #: Raster output name -> unit, shown in the layer name and the legend.
+    RASTER_UNITS = {}
 
     def tr(self, text):
         return QCoreApplication.translate("wholesoil", text)
@@ -66,8 +102,24 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
     def groupId(self):  # noqa: N802
         return self.GROUP_ID
 
+    def tags(self):
+        return [self.tr(tag) for tag in self.TAGS]
+
+    def helpUrl(self):  # noqa: N802
+        return f"{DOCS_URL}#{doc_anchor(self.DISPLAY_NAME)}"
+
+    def shortDescription(self):  # noqa: N802
+        """The help's first sentence (the toolbox's tooltip)."""
+        return self.tr(re.split(r"(?<!et al)\. (?=[A-Z])", help_paragraphs(self.HELP)[0])[0].rstrip(".") + ".")
+
     def shortHelpString(self):  # noqa: N802
-        return self.tr(self.HELP.strip())
+        paragraphs = [self.tr(paragraph) for paragraph in help_paragraphs(self.HELP)]
+        missing = requirements.missing(self.REQUIRES)
+        if missing:
+            paragraphs.insert(0, f"Not available: {requirements.missing_message(missing)}.")
+        if self.REFERENCES:
+            paragraphs.append("References: " + " ".join(REFERENCES[key] for key in self.REFERENCES))
+        return "\n".join(paragraphs)
 
     def icon(self):
         return QIcon(ICON)
@@ -75,8 +127,32 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return type(self)()
 
+    def requirements(self, parameters):
+        """Import names of the packages this run needs: REQUIRES, plus matplotlib for an HTML report."""
+        from .parameters import OUTPUT_HTML
+
+        return self.REQUIRES + (("matplotlib",) if parameters.get(OUTPUT_HTML) not in (None, "") else ())
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """Refuse a run that lacks a package or reads the first of several layers without saying which."""
+        from .parameters import legacy_values
+        from .qgis_io import multi_layer_problem
+
+        missing = requirements.missing(self.requirements(parameters))
+        if missing:
+            return False, f"{self.DISPLAY_NAME} {requirements.missing_message(missing)}"
+        for definition in self.parameterDefinitions():
+            problem = multi_layer_problem(definition, parameters.get(definition.name()))
+            if problem:
+                return False, problem
+        return super().checkParameterValues(legacy_values(self, parameters), context)
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        """Check the outputs, run ``compute`` and move the files it wrote into place together."""
+        """Check the outputs, run ``compute`` (its reports record the run) and move the files it wrote into place
+        together."""
+        from ..core.plots import RUN_RECORD
+
+        token = RUN_RECORD.set(self.run_record(parameters))
         try:
             with clean_up_on_signals(), OutputTransaction(self._input_files(parameters, context)) as outputs:
                 parameters = self._checked_destinations(parameters, context)
@@ -85,6 +161,11 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
         except (CancelledError, Terminated):
             raise QgsProcessingException("Cancelled; nothing was written") from None
+        except ModuleNotFoundError as error:  # a package needed by this run's options only
+            raise QgsProcessingException(f"{self.DISPLAY_NAME} {requirements.missing_message([error.name])}") \
+                from None
+        finally:
+            RUN_RECORD.reset(token)
         for text in outputs.notes:
             feedback.pushInfo(text)
         return results
@@ -138,3 +219,41 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
     def compute(self, parameters, context, feedback):
         """Do the work; return the results dict. Raise InputError for bad input."""
         raise NotImplementedError
+
+    def run_record(self, parameters):
+        """What an HTML report records about this run: algorithm, parameters, versions and date."""
+        given = {name: value for name, value in parameters.items() if value not in (None, "")}
+        return {"algorithm": f"wholesoil:{self.NAME} ({self.DISPLAY_NAME})",
+                "parameters": "; ".join(f"{name}={_text(value)}" for name, value in given.items()),
+                "wholesoil": __version__, "QGIS": Qgis.QGIS_VERSION,
+                "run at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+    def postProcessAlgorithm(self, context, feedback):  # noqa: N802
+        """Name the output layers QGIS loads and style raster outputs (main thread, after the run)."""
+        from .styling import RasterStyle
+
+        outputs = {d.name(): d for d in self.destinationParameterDefinitions()}
+        for layer_id, details in context.layersToLoadOnCompletion().items():
+            definition = outputs.get(details.outputName)
+            if definition is None:
+                continue
+            details = context.layerToLoadOnCompletionDetails(layer_id)
+            unit = self.RASTER_UNITS.get(definition.name(), "")
+            details.name = self.layer_name(definition) + (f" ({unit})" if unit else "")
+            if isinstance(definition, QgsProcessingParameterRasterDestination):
+                details.setPostProcessor(RasterStyle.create(layer_id, unit))
+        return {}
+
+    def layer_name(self, definition):
+        """A short layer name: the output's description up to its first parenthesis."""
+        return definition.description().split(" (")[0]
+
+
+def _text(value):
+    """A parameter value as text for the run record (layers by their source, data-defined values as expressions)."""
+    if isinstance(value, QgsProperty):
+        return value.asExpression()
+    source = getattr(value, "source", None)
+    if callable(source):
+        return source()
+    return str(value)

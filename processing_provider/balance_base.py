@@ -4,20 +4,24 @@ Field parameters default to ISRaD's column names, so an ISRaD layer export runs 
 band-wise raster algorithms (Ibulk, Iloss, turnover time) share one body.
 """
 
-from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum, QgsProcessingParameterField,
-                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterField, QgsProcessingParameterFile,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
 
-from ..core.balance import raster_balance
 from ..core.errors import InputError
 from ..core.radiocarbon import CURVES, HISTORY
 from .algorithm import WholesoilAlgorithm
 from .depth_fractions_base import raster_engine
-from .parameters import INPUT
+from .parameters import INPUT, advanced, enum_code, enum_parameter, raster_output
 
 RADIOCARBON_GROUP = ("Radiocarbon", "radiocarbon")
 BALANCE_GROUP = ("Carbon balance", "balance")
-CURVE_OPTIONS = list(CURVES) + ["CSV file (CURVE_FILE)"]
+RADIOCARBON_TAGS = ("14C", "radiocarbon", "Δ14C", "delta14C", "fraction modern", "bomb carbon", "carbon age",
+                    "turnover", "ISRaD")
+BALANCE_TAGS = ("Iroot", "Iloss", "Ibulk", "root inputs", "carbon inputs", "BNPP", "carbon balance", "turnover")
+#: Labels of the shipped atmospheric records (core.radiocarbon.CURVES), then the own-file choice.
+CURVE_LABELS = {"hua2021": "Hua et al. 2022: 1950-2019, zones NH1-NH3, SH12, SH3",
+                "graven2017": "Graven et al. 2017: 1850-2015, zones NH, Tropics, SH"}
+CURVE_CHOICES = tuple((code, CURVE_LABELS[code]) for code in CURVES) + (("file", "Own record: CSV file (CURVE_FILE)"),)
 
 
 def add_field(algorithm, name, description, default=None, numeric=True):
@@ -42,26 +46,25 @@ def add_model_parameters(algorithm):
     add_field(algorithm, "YEAR_FIELD", "Sampling year field", "lyr_obs_date_y")
     add_field(algorithm, "LAT_FIELD", "Latitude field (decimal degrees; chooses the zone)", "pro_lat")
     add_field(algorithm, "ZONE_FIELD", "Atmospheric zone field (overrides latitude where given)", numeric=False)
-    algorithm.addParameter(QgsProcessingParameterEnum("CURVE", "Atmospheric Δ14C record", options=CURVE_OPTIONS,
-                                                      defaultValue=0))
+    algorithm.addParameter(enum_parameter("CURVE", "Atmospheric Δ14C record", CURVE_CHOICES))
     algorithm.addParameter(QgsProcessingParameterFile(
         "CURVE_FILE", "Own record: CSV with a year column and one Δ14C column per zone", extension="csv",
         optional=True))
-    algorithm.addParameter(QgsProcessingParameterNumber(
-        "PRE_BOMB", "Pre-bomb atmospheric Δ14C (‰)", QgsProcessingParameterNumber.Double, 0.0))
-    algorithm.addParameter(QgsProcessingParameterBoolean(
+    algorithm.addParameter(advanced(QgsProcessingParameterNumber(
+        "PRE_BOMB", "Pre-bomb atmospheric Δ14C (‰)", QgsProcessingParameterNumber.Double, 0.0)))
+    algorithm.addParameter(advanced(QgsProcessingParameterBoolean(
         "PRE_BOMB_HISTORY", "Pre-bomb history instead of the constant (IntCal20/SHCal20, Graven 2017 from 1850)",
-        defaultValue=False))
+        defaultValue=False)))
     lag = QgsProcessingParameterNumber("LAG", "Input lag (years)", QgsProcessingParameterNumber.Double, 0.0)
     lag.setMinimum(0.0)
-    algorithm.addParameter(lag)
+    algorithm.addParameter(advanced(lag))
 
 
 def model_parameters(algorithm, parameters, context):
     """Keyword arguments (year_col, lat_col, zone_col, curve, pre_d14c, lag) for the core functions."""
-    choice = algorithm.parameterAsEnum(parameters, "CURVE", context)
-    curve = CURVE_OPTIONS[choice] if choice < len(CURVES) else algorithm.parameterAsFile(parameters, "CURVE_FILE",
-                                                                                         context)
+    curve = enum_code(algorithm, parameters, context, "CURVE", CURVE_CHOICES)
+    if curve == "file":
+        curve = algorithm.parameterAsFile(parameters, "CURVE_FILE", context)
     if not curve:
         raise InputError("choose a CSV file for the own atmospheric record (CURVE_FILE)")
     return {"year_col": field(algorithm, parameters, context, "YEAR_FIELD"),
@@ -72,24 +75,24 @@ def model_parameters(algorithm, parameters, context):
             "lag": algorithm.parameterAsDouble(parameters, "LAG", context)}
 
 
-def push_notes(feedback, notes):
-    for note in notes:
-        feedback.pushWarning(note)
-
-
 class RasterBalanceAlgorithm(WholesoilAlgorithm):
     """Band-wise raster algorithm: subclasses set OPERATION and INPUTS ((name, description), (name, description))."""
 
     GROUP, GROUP_ID = BALANCE_GROUP
+    REQUIRES = ("numpy", "pandas", "joblib")
+    TAGS = BALANCE_TAGS + ("raster", "map")
     OPERATION = ""
     INPUTS = ()
+    OUTPUT_DESCRIPTION = ""
 
     def initAlgorithm(self, config=None):  # noqa: N802
         for name, description in self.INPUTS:
             self.addParameter(QgsProcessingParameterRasterLayer(name, description))
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Output raster"))
+        self.addParameter(raster_output("OUTPUT", self.OUTPUT_DESCRIPTION))
 
     def compute(self, parameters, context, feedback):
+        from ..core.balance import raster_balance
+
         first, second = (self.parameterAsRasterLayer(parameters, name, context).source() for name, _ in self.INPUTS)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         raster_balance(self.OPERATION, first, second, output, **raster_engine(feedback))

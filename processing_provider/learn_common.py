@@ -7,6 +7,10 @@ from qgis.core import QgsProcessingOutputNumber, QgsProcessingParameterFile
 GROUP = "Predictive models"
 GROUP_ID = "models"
 MODEL = "MODEL"
+#: What training, evaluating and explaining a model need (import names).
+LEARN_REQUIRES = ("numpy", "pandas", "scipy", "sklearn", "joblib")
+LEARN_TAGS = ("machine learning", "random forest", "quantile forest", "gradient boosting", "SVM", "lasso",
+              "regression", "classification", "covariates", "digital soil mapping", "soil carbon")
 
 #: Metric outputs (id, description); each algorithm reports those its task has.
 METRICS = (("R2", "R2 (squared correlation)"), ("NSE", "Nash-Sutcliffe efficiency"), ("RMSE", "RMSE (target units)"),

@@ -4,18 +4,15 @@ Input: a vector layer or table with one feature per profile and horizon (id, top
 fields). Outputs: OUTPUT (the result table, with the point geometry of a point input),
 OUTPUT_PROFILES (one row per profile: status, fit error, repairs, message; optional) and
 OUTPUT_HTML (a report with a plot; optional). Profiles with bad input are reported as
-non-fatal errors in the log and listed in OUTPUT_PROFILES; the others are processed.
+warnings in the log and listed in OUTPUT_PROFILES; the others are processed.
 """
 
-from qgis.core import (QgsProcessing, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterString)
+from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterString)
 
-from ..core.horizons import ORGANIC
-
-from ..core.plots import html_image, html_table, write_html_report
 from .algorithm import WholesoilAlgorithm
-from .parameters import INPUT, LAYERS, OUTPUT_HTML, add_html_output, html_output, push_notes
+from .parameters import (INPUT, LAYERS, OUTPUT_HTML, add_html_output, enum_code, enum_parameter, html_output,
+                         push_notes)
 from .qgis_io import source_to_table, table_to_sink
 
 OUTPUT = "OUTPUT"
@@ -23,6 +20,14 @@ OUTPUT_PROFILES = "OUTPUT_PROFILES"
 ID_FIELD, TOP_FIELD, BOTTOM_FIELD = "ID_FIELD", "TOP_FIELD", "BOTTOM_FIELD"
 VALUE_FIELDS = "VALUE_FIELDS"
 PLOT_PROFILE = "PLOT_PROFILE"
+#: core.horizons.ORGANIC with its labels.
+ORGANIC = (("exclude", "leave them out"), ("keep", "keep them (depths from the top of the organic layer)"))
+
+
+def warn_profiles(feedback, rows, id_field):
+    """One warning per profile that was not processed as it is (a note, not a failure of the run)."""
+    for _, row in rows.iterrows():
+        feedback.pushWarning(f"profile {row[id_field]}: {row['status']}: {row['message']}")
 
 
 class ProfileAlgorithm(WholesoilAlgorithm):
@@ -31,20 +36,20 @@ class ProfileAlgorithm(WholesoilAlgorithm):
     GROUP = "Soil profiles"
     GROUP_ID = "profiles"
     OUTPUT_DESCRIPTION = "Result table"
+    TAGS = ("soil profile", "horizons", "layers", "standard depths", "harmonisation", "GlobalSoilMap")
 
     def add_horizon_inputs(self, description="Horizons (one feature per profile and horizon)"):
         self.addParameter(QgsProcessingParameterFeatureSource(INPUT, description, [QgsProcessing.TypeVector]))
         self.addParameter(QgsProcessingParameterField(ID_FIELD, "Profile id field", parentLayerParameterName=INPUT))
-        self.addParameter(QgsProcessingParameterField(TOP_FIELD, "Top depth field (cm)", parentLayerParameterName=INPUT))
+        self.addParameter(QgsProcessingParameterField(TOP_FIELD, "Top depth field (cm)",
+                                                      parentLayerParameterName=INPUT))
         self.addParameter(QgsProcessingParameterField(BOTTOM_FIELD, "Bottom depth field (cm)",
                                                       parentLayerParameterName=INPUT))
-        self.addParameter(QgsProcessingParameterEnum(
-            "ORGANIC", "Horizons above the mineral surface (negative depths)",
-            options=["leave them out", "keep them (depths from the top of the organic layer)"], defaultValue=0))
+        self.addParameter(enum_parameter("ORGANIC", "Horizons above the mineral surface (negative depths)", ORGANIC))
 
     def organic(self, parameters, context):
         """The organic-horizon rule chosen (see core.horizons.read_horizons)."""
-        return ORGANIC[self.parameterAsEnum(parameters, "ORGANIC", context)]
+        return enum_code(self, parameters, context, "ORGANIC", ORGANIC)
 
     def add_value_fields(self, name, description, multiple=True):
         self.addParameter(QgsProcessingParameterField(name, description, parentLayerParameterName=INPUT,
@@ -66,8 +71,12 @@ class ProfileAlgorithm(WholesoilAlgorithm):
     def read_input(self, parameters, context, feedback):
         """(source, table, id field, top field, bottom field)."""
         source = self.parameterAsSource(parameters, INPUT, context)
-        fields = [self.parameterAsFields(parameters, name, context)[0] for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD)]
-        return (source, source_to_table(source, feedback), *fields)
+        return (source, source_to_table(source, feedback), *self.horizon_fields(parameters, context))
+
+    def horizon_fields(self, parameters, context):
+        """(id field, top field, bottom field)."""
+        return tuple(self.parameterAsFields(parameters, name, context)[0]
+                     for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD))
 
     def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field, notes=()):
         """Write OUTPUT (and OUTPUT_PROFILES when asked); report the notes and the profiles that are not ok."""
@@ -77,8 +86,7 @@ class ProfileAlgorithm(WholesoilAlgorithm):
             not_ok = profiles[profiles["status"].ne("ok")]
             done = int(profiles["status"].ne("error").sum())
             feedback.pushInfo(f"Processed {done} of {len(profiles)} profiles")
-            for _, row in not_ok.iterrows():
-                feedback.reportError(f"profile {row[id_field]}: {row['status']}: {row['message']}", fatalError=False)
+            warn_profiles(feedback, not_ok, id_field)
             if parameters.get(OUTPUT_PROFILES) is not None:
                 results[OUTPUT_PROFILES] = table_to_sink(self, parameters, OUTPUT_PROFILES, context, profiles)
         return results
@@ -106,6 +114,8 @@ class ProfileAlgorithm(WholesoilAlgorithm):
         path = html_output(self, parameters, context)
         if not path:
             return results
+        from ..core.plots import html_image, html_table, write_html_report
+
         parts = ([html_image(figure, self.DISPLAY_NAME)] if figure is not None else []) + \
             [html_table(t) for t in tables]
         write_html_report(path, self.DISPLAY_NAME, parts)

@@ -1,13 +1,17 @@
-"""Conversions between QGIS features and the pandas tables core functions take."""
+"""Conversions between QGIS features and the pandas tables core functions take.
 
-import numpy as np
-import pandas as pd
-from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsGeometry,
-                       QgsProcessingException, QgsWkbTypes)
+numpy and pandas are imported inside the functions: the plugin loads without pandas.
+"""
+
+import os
+
+from qgis.core import (QgsExpressionContext, QgsFeature, QgsFeatureSink, QgsField,
+                       QgsFields, QgsGeometry, QgsProcessingException, QgsProcessingFeatureSourceDefinition,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterVectorLayer, QgsProperty,
+                       QgsWkbTypes)
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QVariant
 
 from ..core.errors import CancelledError
-from ..core.tables import GEOMETRY, column_kind, require_rows
 
 
 def _python_value(value):
@@ -19,33 +23,59 @@ def _python_value(value):
     return value
 
 
-def source_to_table(source, feedback=None):
+def source_to_table(source, feedback=None, expressions=None, context=None):
     """All features of a QgsFeatureSource as a DataFrame (geometry as WKB, CRS in attrs).
 
+    expressions: column name -> QgsProperty (a data-defined value), evaluated for each
+    feature into that column (NaN where it gives no number); needs the processing ``context``.
     A source without features is an InputError, as in :func:`core.tables.read_table`.
     """
+    import pandas as pd
+
+    from ..core.tables import GEOMETRY, require_rows
+
     names = source.fields().names()
+    expressions = expressions or {}
     records, geometries = [], []
     has_geometry = source.wkbType() != QgsWkbTypes.NoGeometry
+    scope = None
+    if expressions:
+        scope = QgsExpressionContext(context.expressionContext() if context is not None else QgsExpressionContext())
+        scope.appendScope(source.createExpressionContextScope())
+        for prop in expressions.values():
+            prop.prepare(scope)
     for feature in source.getFeatures():
         if feedback is not None and feedback.isCanceled():
             raise CancelledError()
-        records.append([_python_value(v) for v in feature.attributes()])
+        row = [_python_value(v) for v in feature.attributes()]
+        if expressions:
+            scope.setFeature(feature)
+            row += [_evaluated(prop, scope) for prop in expressions.values()]
+        records.append(row)
         if has_geometry:
             geometries.append(bytes(feature.geometry().asWkb()) if feature.hasGeometry() else None)
-    table = pd.DataFrame.from_records(records, columns=names)
+    table = pd.DataFrame.from_records(records, columns=names + list(expressions))
     if has_geometry:
         table[GEOMETRY] = geometries
         table.attrs["crs_wkt"] = source.sourceCrs().toWkt()
     return require_rows(table, source.sourceName() or "the input layer")
 
 
+def _evaluated(prop, scope):
+    value, ok = prop.valueAsDouble(scope, float("nan"))
+    return value if ok else float("nan")
+
+
 def _field_type(series):
+    from ..core.tables import column_kind
+
     return {"bool": QVariant.Bool, "integer": QVariant.LongLong, "real": QVariant.Double,
             "text": QVariant.String}[column_kind(series)]
 
 
 def _cell(value):
+    import numpy as np
+
     if value is None:
         return None
     if isinstance(value, (float, np.floating)):
@@ -62,6 +92,8 @@ def table_to_sink(algorithm, parameters, name, context, table, source=None):
 
     Geometry (WKB) is kept when ``table`` has it and ``source`` (the input) had geometry.
     """
+    from ..core.tables import GEOMETRY
+
     columns = [c for c in table.columns if c != GEOMETRY]
     fields = QgsFields()
     for column in columns:
@@ -86,3 +118,27 @@ def table_to_sink(algorithm, parameters, name, context, table, source=None):
         if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
             raise QgsProcessingException(f"could not write feature {i + 1} to {name}: {sink.lastError()}")
     return destination
+
+
+def multi_layer_problem(definition, value):
+    """A message if a vector input ``value`` is a file holding several layers without naming one, else None.
+
+    QGIS would silently read the first layer; the CLI refuses the same file (core.tables.read_table).
+    """
+    if not isinstance(definition, (QgsProcessingParameterFeatureSource, QgsProcessingParameterVectorLayer)):
+        return None
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source
+    if isinstance(value, QgsProperty):
+        value = value.staticValue()
+    if not isinstance(value, str) or "|" in value or not os.path.isfile(value):
+        return None
+    from osgeo import ogr
+
+    dataset = ogr.Open(value)
+    names = [dataset.GetLayer(i).GetName() for i in range(dataset.GetLayerCount())] if dataset is not None else []
+    dataset = None
+    if len(names) < 2:
+        return None
+    return (f"{definition.name()}: {value} holds several layers ({', '.join(names)}); name one, "
+            f"e.g. {value}|layername={names[0]}")

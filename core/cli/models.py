@@ -377,7 +377,8 @@ def register(commands):
     parser = add_command(commands, "screen-covariates", run_screen_covariates,
                          "drop collinear covariates (VIF, correlation, linear combinations)", SCREEN_HELP)
     parser.add_argument("input", help="table with the covariates")
-    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="decisions per covariate (.csv, .gpkg...)")
+    add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True,
+               help="decisions per covariate (.csv, .gpkg...)")
     _covariate_options(parser)
     add_output(parser, "--screened", suffixes=TABLE_SUFFIXES, metavar="FILE",
                help="write the input without the dropped covariates")
@@ -424,7 +425,8 @@ def register(commands):
     group.add_argument("--class-weight", default="balanced", choices=["balanced", "balanced_subsample", "none"],
                        help="classification: weights against class imbalance (default balanced)")
     group.add_argument("--no-screen", action="store_true", help="no covariate screening")
-    add_output(parser, "--predictions", suffixes=TABLE_SUFFIXES, metavar="FILE", help="write the out-of-fold predictions")
+    add_output(parser, "--predictions", suffixes=TABLE_SUFFIXES, metavar="FILE",
+               help="write the out-of-fold predictions")
     add_output(parser, "--report", suffixes=HTML, metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
     _engine(parser)
 

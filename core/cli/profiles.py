@@ -364,7 +364,8 @@ def register(commands):
     parser.add_argument("--min-coverage", type=float, default=1.0,
                         help="least covered fraction of a layer for a stock (default 1)")
     parser.add_argument("--area", help="area in ha (a number or a column) for soc_stock_mg")
-    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES, help="write one row per profile (total, status, repairs, message)")
+    add_output(parser, "--summary", suffixes=TABLE_SUFFIXES,
+               help="write one row per profile (total, status, repairs, message)")
 
     parser = add_command(commands, "fit-beta", run_fit_beta, "fit beta per profile, fractions and X100", BETA_HELP)
     _io_options(parser)

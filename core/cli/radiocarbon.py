@@ -143,7 +143,8 @@ def register(commands):
                         help="where a row has both Δ14C and Fm, the one the ages use (default d14c)")
     _model_options(parser)
     plot = parser.add_argument_group("profile plot")
-    add_output(plot, "--plot", suffixes=PNG, help="write a PNG: Δ14C, age and Ibulk against depth and the forward curves")
+    add_output(plot, "--plot", suffixes=PNG,
+               help="write a PNG: Δ14C, age and Ibulk against depth and the forward curves")
     plot.add_argument("--profile", help="profile to plot (default: the first with an age)")
     plot.add_argument("--id-col", default="profile_id", help="profile id column (default profile_id)")
     plot.add_argument("--top-col", default="lyr_top", help="layer top column, cm (default lyr_top)")

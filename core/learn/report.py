@@ -1,7 +1,8 @@
 """HTML reports (and PNG figures) of trained, evaluated and explained models.
 
-Each report is one self-contained HTML page; every figure is also written as a PNG beside
-it (``<report stem>_<figure>.png``). Figures use :mod:`wholesoil.core.plots` (Agg only).
+Each report is one self-contained HTML page; with ``pngs`` (the CLI's default) every figure is
+also written as a PNG beside it (``<report stem>_<figure>.png``). Figures use
+:mod:`wholesoil.core.plots` (Agg only).
 """
 
 import html
@@ -92,14 +93,15 @@ def partial_dependence_figure(curves, label="prediction"):
     return figure
 
 
-def _write(path, title, parts):
-    """Write the HTML page with ``parts`` (strings or (name, figure) pairs) and the PNGs."""
+def _write(path, title, parts, pngs=True):
+    """Write the HTML page with ``parts`` (strings or (name, figure) pairs) and, with ``pngs``, the PNGs."""
     path = Path(path)
     html_parts = []
     for part in parts:
         if isinstance(part, tuple):
             name, figure = part
-            save_png(figure, path.with_name(f"{path.stem}_{name}.png"))
+            if pngs:
+                save_png(figure, path.with_name(f"{path.stem}_{name}.png"))
             html_parts.append(html_image(figure, name))
         else:
             html_parts.append(part)
@@ -158,7 +160,7 @@ def _interval_parts(intervals, where):
             html_table(intervals)]
 
 
-def training_report(path, trained):
+def training_report(path, trained, pngs=True):
     """Report of :func:`~.training.train_model`: description, metrics, figures and tables."""
     metadata, tables = trained.metadata, trained.tables
     training = tables["training"]
@@ -187,7 +189,7 @@ def training_report(path, trained):
                         ("candidates", "Ensemble candidates (grouped CV RMSE; the best three are stacked)")):
         if name in tables:
             parts += [_heading(title), html_table(tables[name])]
-    return _write(path, f"Trained model: {_label(metadata)}", parts)
+    return _write(path, f"Trained model: {_label(metadata)}", parts, pngs)
 
 
 def _importance_parts(importance, source, task):
@@ -195,7 +197,7 @@ def _importance_parts(importance, source, task):
             ("importance", importance_figure(importance, task)), html_table(importance)]
 
 
-def evaluation_report(path, trained, evaluation):
+def evaluation_report(path, trained, evaluation, pngs=True):
     """Report of :func:`~.training.evaluate_model` on new data."""
     metadata = trained.metadata
     shares = {name: getattr(evaluation, name) for name in ("coverage", "quantile_coverage")
@@ -206,12 +208,12 @@ def evaluation_report(path, trained, evaluation):
     if evaluation.intervals is not None:
         parts += _interval_parts(evaluation.intervals, "the given data")
     if metadata["task"] == "regression":
-        parts.append(("observed_predicted", observed_predicted_figure(evaluation.observed, evaluation.table["predicted"],
-                                                                        label=_label(metadata))))
-    return _write(path, f"Model evaluation: {_label(metadata)}", parts)
+        figure = observed_predicted_figure(evaluation.observed, evaluation.table["predicted"], label=_label(metadata))
+        parts.append(("observed_predicted", figure))
+    return _write(path, f"Model evaluation: {_label(metadata)}", parts, pngs)
 
 
-def explanation_report(path, trained, explanation):
+def explanation_report(path, trained, explanation, pngs=True):
     """Report of :func:`~.training.explain_model`."""
     metadata = trained.metadata
     parts = [*_description(metadata, of_training=False), *[_paragraph(f"Note: {note}") for note in explanation.notes],
@@ -233,4 +235,4 @@ def explanation_report(path, trained, explanation):
         parts += [_paragraph(f"statsmodels: {w}") for w in summary["warnings"]]
     if explanation.partial is not None:
         parts += [_heading("Partial correlations"), html_table(explanation.partial)]
-    return _write(path, f"Model explanation: {_label(metadata)}", parts)
+    return _write(path, f"Model explanation: {_label(metadata)}", parts, pngs)

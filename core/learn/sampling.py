@@ -18,7 +18,6 @@ from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..rasters import open_raster
 from ..tables import GEOMETRY, numeric_columns, row_numbers
-from .screening import level_text
 
 DEFAULT_POINT_CRS = "EPSG:4326"
 
@@ -198,6 +197,8 @@ def join_observations(observations, sites, on):
     column of ``sites`` not in ``observations`` is added; observations whose key has no
     site are an InputError naming the rows. The observations' geometry is kept.
     """
+    from .screening import level_text  # scikit-learn: imported here so that sampling works without it
+
     for name, frame in (("observations", observations), ("sites", sites)):
         if on not in frame.columns:
             raise InputError(f"the {name} table has no column {on!r}")

@@ -30,7 +30,7 @@ except ImportError:  # the fallback below needs only scikit-learn and numpy
 #: Pixels walked through a tree together by the compiled kernel.
 GROUP = 16
 #: Pixels handled per pass over all trees (their features stay in the CPU cache).
-SUPER_CHUNK = 4096
+SUPER_CHUNK = 8192
 
 
 class PackedForest:
@@ -38,39 +38,47 @@ class PackedForest:
 
     Built from a ``RandomForestRegressor`` (or subclass) or ``RandomForestClassifier``.
     back_transform: function of an array of model-scale values giving target units (for
-    the spread of regression forests; identity by default). Leaves point to themselves,
-    so a walk of a tree's depth ends on the pixel's leaf whatever the path length.
+    the spread of regression forests; identity by default).
+
+    Layout: each tree's nodes are renumbered breadth first so that a node's two children
+    are neighbours, ``left`` and ``left + 1``; the next node is ``left + (x > threshold)``.
+    A leaf points to itself with an infinite threshold, so a pixel that reached its leaf
+    stays there. ``value`` holds each node's regression value (model scale) or class
+    probabilities; ``back`` the back-transformed regression value.
     """
 
     def __init__(self, forest, back_transform=None):
-        trees = [estimator.tree_ for estimator in forest.estimators_]
         self.estimators = list(forest.estimators_)
         self.n_features = int(forest.n_features_in_)
         self.classification = hasattr(forest, "classes_")
-        sizes = np.array([tree.node_count for tree in trees])
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
-        self.roots = offsets
-        self.depths = np.array([tree.max_depth for tree in trees], dtype=np.int32)
-        self.feature = np.empty(sizes.sum(), dtype=np.int32)
-        self.threshold = np.empty(sizes.sum(), dtype=np.float64)
-        self.left = np.empty(sizes.sum(), dtype=np.int32)
-        self.right = np.empty(sizes.sum(), dtype=np.int32)
-        values = []
-        for tree, offset in zip(trees, offsets):
-            nodes = slice(offset, offset + tree.node_count)
-            leaf = tree.children_left < 0
-            own = np.arange(tree.node_count, dtype=np.int32) + offset
-            self.feature[nodes] = np.where(leaf, 0, tree.feature)
-            self.threshold[nodes] = tree.threshold
-            self.left[nodes] = np.where(leaf, own, tree.children_left + offset)
-            self.right[nodes] = np.where(leaf, own, tree.children_right + offset)
-            values.append(self._leaf_values(tree))
-        self.value = np.ascontiguousarray(np.concatenate(values))
-        if not self.classification:
-            self.value = self.value[:, 0]
+        features, lefts, thresholds, values, roots, orders = [], [], [], [], [], []
+        offset = 0
+        for estimator in self.estimators:
+            tree = estimator.tree_
+            order = _breadth_first(tree.children_left, tree.children_right)
+            new = np.empty(tree.node_count, dtype=np.int64)
+            new[order] = np.arange(tree.node_count)
+            internal = tree.children_left[order] >= 0
+            features.append(np.where(internal, tree.feature[order], 0))
+            thresholds.append(np.where(internal, tree.threshold[order], np.inf))
+            lefts.append(np.where(internal, new[np.where(internal, tree.children_left[order], 0)],
+                                  np.arange(tree.node_count)) + offset)
+            values.append(self._leaf_values(tree)[order])
+            roots.append(offset)
+            orders.append(order)
+            offset += tree.node_count
+        self.feature = np.concatenate(features).astype(np.int32)
+        self.threshold = np.concatenate(thresholds).astype(np.float64)
+        self.left = np.concatenate(lefts).astype(np.int32)
+        self.roots = np.array(roots, dtype=np.int32)
+        self.new_index = [np.argsort(order) + root for order, root in zip(orders, roots)]  # sklearn node -> ours
+        value = np.ascontiguousarray(np.concatenate(values))
+        if self.classification:
+            self.value = value
+        else:
+            self.value = np.ascontiguousarray(value[:, 0])
             self.back = np.ascontiguousarray(back_transform(self.value) if back_transform else self.value,
                                              dtype=np.float64)
-        self.offsets = offsets
 
     def _leaf_values(self, tree):
         """Per node: the regression value, or class probabilities as predict_proba computes them."""
@@ -84,6 +92,16 @@ class PackedForest:
     @property
     def n_trees(self):
         return len(self.roots)
+
+
+def _breadth_first(children_left, children_right):
+    """Node ids of a tree in breadth-first order, the two children of a node side by side."""
+    levels, frontier = [np.array([0])], np.array([0])
+    while frontier.size:
+        internal = frontier[children_left[frontier] >= 0]
+        frontier = np.stack([children_left[internal], children_right[internal]], axis=1).ravel()
+        levels.append(frontier)
+    return np.concatenate(levels)
 
 
 def forest_statistics(packed, X, compiled=None):
@@ -123,8 +141,8 @@ def _fallback_regression(packed, X):
     s1 = np.zeros(len(X))
     s2 = np.zeros(len(X))
     shift = None
-    for estimator, offset in zip(packed.estimators, packed.offsets):
-        leaves = estimator.tree_.apply(X) + offset
+    for estimator, index in zip(packed.estimators, packed.new_index):
+        leaves = index[estimator.tree_.apply(X)]
         total += packed.value[leaves]
         back = packed.back[leaves]
         if shift is None:
@@ -137,8 +155,8 @@ def _fallback_regression(packed, X):
 
 def _fallback_classification(packed, X):
     sums = np.zeros((len(X), packed.value.shape[1]))
-    for estimator, offset in zip(packed.estimators, packed.offsets):
-        sums += packed.value[estimator.tree_.apply(X) + offset]
+    for estimator, index in zip(packed.estimators, packed.new_index):
+        sums += packed.value[index[estimator.tree_.apply(X)]]
     return sums
 
 
@@ -146,29 +164,35 @@ def _fallback_classification(packed, X):
 
 
 def _compiled_regression(packed, X):
-    return _regression_kernel(X, packed.feature, packed.threshold, packed.left, packed.right, packed.roots,
-                              packed.depths, packed.value, packed.back, GROUP, SUPER_CHUNK)
+    return _regression_kernel(X, packed.feature, packed.threshold, packed.left, packed.roots, packed.value,
+                              packed.back, GROUP, SUPER_CHUNK)
 
 
 def _compiled_classification(packed, X):
-    return _classification_kernel(X, packed.feature, packed.threshold, packed.left, packed.right, packed.roots,
-                                  packed.depths, packed.value, GROUP, SUPER_CHUNK)
+    return _classification_kernel(X, packed.feature, packed.threshold, packed.left, packed.roots, packed.value,
+                                  GROUP, SUPER_CHUNK)
 
 
-def _walk(X, start, stop, root, depth, feature, threshold, left, right, node):
-    """Move pixels start..stop-1 through one tree together; ``node`` ends holding their leaves."""
+def _walk(X, start, stop, root, feature, threshold, left, node):
+    """Move pixels start..stop-1 through one tree together until all sit on their leaves.
+
+    ``node`` ends holding their leaves. x > threshold goes right, as scikit-learn's
+    "x <= threshold goes left"; leaves point to themselves.
+    """
     count = stop - start
     for i in range(count):
         node[i] = root
-    for _ in range(depth):
+    moving = True
+    while moving:
+        moving = False
         for i in range(count):
             k = node[i]
-            # right when the value exceeds the threshold, as scikit-learn's "x <= threshold goes left"
-            step = X[start + i, feature[k]] > threshold[k]
-            node[i] = left[k] + step * (right[k] - left[k])
+            following = left[k] + (X[start + i, feature[k]] > threshold[k])
+            moving |= following != k
+            node[i] = following
 
 
-def _regression_loop(X, feature, threshold, left, right, roots, depths, value, back, group, super_chunk):
+def _regression_loop(X, feature, threshold, left, roots, value, back, group, super_chunk):
     n = X.shape[0]
     total = np.zeros(n)
     s1 = np.zeros(n)
@@ -180,7 +204,7 @@ def _regression_loop(X, feature, threshold, left, right, roots, depths, value, b
         for t in range(roots.shape[0]):
             for start in range(first, last, group):
                 stop = min(start + group, last)
-                walk(X, start, stop, roots[t], depths[t], feature, threshold, left, right, node)
+                walk(X, start, stop, roots[t], feature, threshold, left, node)
                 for i in range(stop - start):
                     k = node[i]
                     p = start + i
@@ -193,7 +217,7 @@ def _regression_loop(X, feature, threshold, left, right, roots, depths, value, b
     return total, s1, s2
 
 
-def _classification_loop(X, feature, threshold, left, right, roots, depths, value, group, super_chunk):
+def _classification_loop(X, feature, threshold, left, roots, value, group, super_chunk):
     n = X.shape[0]
     sums = np.zeros((n, value.shape[1]))
     node = np.empty(group, dtype=np.int32)
@@ -202,7 +226,7 @@ def _classification_loop(X, feature, threshold, left, right, roots, depths, valu
         for t in range(roots.shape[0]):
             for start in range(first, last, group):
                 stop = min(start + group, last)
-                walk(X, start, stop, roots[t], depths[t], feature, threshold, left, right, node)
+                walk(X, start, stop, roots[t], feature, threshold, left, node)
                 for i in range(stop - start):
                     for c in range(value.shape[1]):
                         sums[start + i, c] += value[node[i], c]

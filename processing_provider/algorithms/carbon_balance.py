@@ -2,9 +2,9 @@
 
 from qgis.core import QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource
 
-from ...core.balance import carbon_balance_table
 from ..algorithm import WholesoilAlgorithm
-from ..balance_base import BALANCE_GROUP, add_field, field, push_notes
+from ..balance_base import BALANCE_GROUP, BALANCE_TAGS, add_field, field
+from ..parameters import push_notes
 from ..parameters import INPUT
 from ..qgis_io import source_to_table, table_to_sink
 
@@ -19,10 +19,21 @@ class CarbonBalance(WholesoilAlgorithm):
     NAME = "carbonbalance"
     DISPLAY_NAME = "Carbon balance (Iroot, Iloss)"
     GROUP, GROUP_ID = BALANCE_GROUP
+    TAGS = BALANCE_TAGS
+    REFERENCES = ("luo_iloss",)
     HELP = """
-Root-derived carbon inputs and their direct loss by layer and profile (METHODS section 6, Iloss study): Iroot = BNPP x depth fraction of the layer (BNPP = NPP x fBNPP when only those are given, or an Iroot field), Iloss = Iroot - Ibulk and Iloss / Iroot. Iloss can be negative (downward transport into a layer).
-One feature per layer. Output fields: iroot_mg_ha_yr, iloss_mg_ha_yr, iloss_fraction; with a profile id field also the profile sums over the layers with both values: iroot_profile, ibulk_profile, iloss_profile, iloss_fraction_profile, and what they cover: profile_top_cm and profile_bottom_cm (from the layer top and bottom fields), profile_layers (layers summed) and complete (every layer of the profile summed, joined without gaps from the surface down).
-Impossible values (negative or infinite fluxes, fractions outside 0-1) leave their feature without a result and are listed in a warning.
+Root-derived carbon inputs and their direct loss by layer and profile, as in Luo et al. (Iloss preprint): Iroot =
+BNPP x depth fraction of the layer (BNPP = NPP x fBNPP when only those are given, or an Iroot field), Iloss = Iroot
+- Ibulk and Iloss / Iroot, fluxes in Mg C ha-1 yr-1. Iloss can be negative (downward transport into a layer).
+
+One feature per layer. Output fields: iroot_mg_ha_yr, iloss_mg_ha_yr (Mg C ha-1 yr-1, megagrams per hectare and
+year), iloss_fraction; with a profile id field also the profile sums over the layers with both values:
+iroot_profile, ibulk_profile, iloss_profile, iloss_fraction_profile, and what they cover: profile_top_cm and
+profile_bottom_cm (from the layer top and bottom fields), profile_layers (layers summed) and complete (every layer
+of the profile summed, joined without gaps from the surface down).
+
+Impossible values (negative or infinite fluxes, fractions outside 0-1) leave their feature without a result and are
+listed in a warning.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -35,6 +46,8 @@ Impossible values (negative or infinite fluxes, fractions outside 0-1) leave the
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Carbon balance", QgsProcessing.TypeVector))
 
     def compute(self, parameters, context, feedback):
+        from ...core.balance import carbon_balance_table
+
         source = self.parameterAsSource(parameters, INPUT, context)
         ibulk, iroot, bnpp, npp, fbnpp, fraction = (field(self, parameters, context, name) for name, _, _ in FIELDS)
         out, notes = carbon_balance_table(source_to_table(source, feedback), ibulk, iroot, bnpp, npp, fbnpp, fraction,

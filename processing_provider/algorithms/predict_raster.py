@@ -5,12 +5,12 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessi
                        QgsProcessingParameterRasterLayer)
 
 from ...core.errors import InputError
-from ...core.maps.predict import CLASSIFICATION_OUTPUTS, REGRESSION_OUTPUTS, predict_raster
 from ..algorithm import WholesoilAlgorithm, layer_file
 from ..depth_fractions_base import raster_engine
-from ..learn_common import GROUP, GROUP_ID
+from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS
 
-OUTPUT_CHOICES = list(REGRESSION_OUTPUTS) + list(CLASSIFICATION_OUTPUTS)
+#: core.maps.predict.REGRESSION_OUTPUTS then CLASSIFICATION_OUTPUTS (the band kinds per model).
+OUTPUT_CHOICES = ["mean", "sd", "cv", "lower", "upper", "class", "p"]
 
 
 class PredictRaster(WholesoilAlgorithm):
@@ -18,11 +18,25 @@ class PredictRaster(WholesoilAlgorithm):
     DISPLAY_NAME = "Predict model as a map"
     GROUP = GROUP
     GROUP_ID = GROUP_ID
+    REQUIRES = LEARN_REQUIRES
+    TAGS = LEARN_TAGS + ("map", "raster", "prediction", "predictive map", "uncertainty", "prediction interval")
+    REFERENCES = ("coulston2016",)
+    RASTER_UNITS = {"OUTPUT": "target units (first band)"}
     HELP = """
-Predicts one or more saved models (from Train model) over covariate rasters, window by window on all cores, into one multi-band raster.
-Bands per regression model: NAME_mean (target units), NAME_sd (spread of the per-tree predictions of a forest), NAME_cv = sd / mean, NAME_lower and NAME_upper (the Coulston et al. 2016 interval calibrated in training, or the quantiles of a quantile forest). Classification: NAME_class (class code; the labels are in the band metadata) and NAME_p_CLASS (probabilities). NAME is the model's target.
-Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name, a multi-band layer by its band descriptions (as Sample rasters at points names them). They must share CRS, size and pixel grid, or choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
-Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets nodata, and the count is reported.
+Predicts one or more saved models (from Train model) over covariate rasters, window by window on all cores, into one
+multi-band raster.
+
+Bands per regression model: NAME_mean (target units), NAME_sd (spread of the per-tree predictions of a forest),
+NAME_cv = sd / mean, NAME_lower and NAME_upper (the Coulston et al. (2016) interval calibrated in training, or the
+quantiles of a quantile forest). Classification: NAME_class (class code; the labels are in the band metadata) and
+NAME_p_CLASS (probabilities). NAME is the model's target.
+
+Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name, a multi-band
+layer by its band descriptions (as Sample rasters at points names them). They must share CRS, size and pixel grid,
+or choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
+
+Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets
+nodata, and the count is reported.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -39,6 +53,8 @@ Nodata in any covariate gives nodata. A pixel whose categorical covariate holds 
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Predicted map"))
 
     def compute(self, parameters, context, feedback):
+        from ...core.maps.predict import predict_raster
+
         models = [m for m in self.parameterAsFileList(parameters, "MODELS", context) if m]
         if not models:
             raise InputError("give at least one model file")

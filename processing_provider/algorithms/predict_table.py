@@ -2,10 +2,8 @@
 
 from qgis.core import QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource
 
-from ...core.learn.modelfile import load_model
-from ...core.learn.training import predict_table
 from ..algorithm import WholesoilAlgorithm
-from ..learn_common import GROUP, GROUP_ID, MODEL, add_model_file_parameter
+from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS, MODEL, add_model_file_parameter
 from ..parameters import INPUT
 from ..qgis_io import source_to_table, table_to_sink
 
@@ -15,9 +13,17 @@ class PredictTable(WholesoilAlgorithm):
     DISPLAY_NAME = "Predict model at features"
     GROUP = GROUP
     GROUP_ID = GROUP_ID
+    REQUIRES = LEARN_REQUIRES
+    TAGS = LEARN_TAGS + ("prediction", "predict at points", "uncertainty", "prediction interval")
+    REFERENCES = ("coulston2016",)
     HELP = """
-Predicts a saved model (from Train model) at features that have its covariates but no observed value (sites, profiles, points), for example BNPP at radiocarbon profiles.
-Output: the input features plus predicted, and for forests sd (spread of the per-tree predictions), cv = sd / predicted, lower and upper (the interval calibrated in training; quantile forests also q_lower and q_upper). Classification: predicted and probability_CLASS (one field per class). Features lacking a covariate get no prediction.
+Predicts a saved model (from Train model) at features that have its covariates but no observed value (sites,
+profiles, points), for example BNPP at radiocarbon profiles.
+
+Output: the input features plus predicted, and for forests sd (spread of the per-tree predictions), cv = sd /
+predicted, lower and upper (the interval calibrated in training; quantile forests also q_lower and q_upper).
+Classification: predicted and probability_CLASS. Features lacking a covariate get no prediction.
+
 Evaluate model scores a model on features that do have observed values.
 """
 
@@ -28,6 +34,9 @@ Evaluate model scores a model on features that do have observed values.
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Predictions", QgsProcessing.TypeVector))
 
     def compute(self, parameters, context, feedback):
+        from ...core.learn.modelfile import load_model
+        from ...core.learn.training import predict_table
+
         trained = load_model(self.parameterAsFile(parameters, MODEL, context))
         source = self.parameterAsSource(parameters, INPUT, context)
         result = predict_table(trained, source_to_table(source, feedback))

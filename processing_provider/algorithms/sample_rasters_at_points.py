@@ -4,9 +4,8 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
                        QgsProcessingParameterField, QgsProcessingParameterMultipleLayers)
 
 from ...core.errors import InputError
-from ...core.learn.sampling import join_observations, sample_rasters
 from ..algorithm import WholesoilAlgorithm, core_callbacks
-from ..learn_common import GROUP, GROUP_ID
+from ..learn_common import GROUP, GROUP_ID, LEARN_TAGS
 from ..parameters import INPUT
 from ..qgis_io import source_to_table, table_to_sink
 
@@ -16,11 +15,20 @@ class SampleRastersAtPoints(WholesoilAlgorithm):
     DISPLAY_NAME = "Sample rasters at points"
     GROUP = GROUP
     GROUP_ID = GROUP_ID
+    REQUIRES = ("numpy", "pandas", "pyproj")
+    TAGS = LEARN_TAGS + ("sample", "extract", "point values", "raster values", "training table", "WorldClim")
     HELP = """
 Adds the value of every band of every covariate raster at each point: the training table of a predictive model.
-Points are reprojected to each raster's own CRS, so the rasters may have different CRSs and grids. A field is named by the raster layer's name; the bands of a multi-band raster by their band descriptions, else name_b1, name_b2... A band's scale and offset are applied.
-Points outside a raster or on its nodata get an empty value; they are listed in the log and, if asked for, in the Problems table.
-Observations: optionally a table of observations (for example the layers of each profile) sharing a site key field with the points. The output is then that table with the covariates of its site added.
+
+Points are reprojected to each raster's own CRS, so the rasters may have different CRSs and grids. A field is named
+by the raster layer's name; the bands of a multi-band raster by their band descriptions, else name_b1, name_b2... A
+band's scale and offset are applied.
+
+Points outside a raster or on its nodata get an empty value; they are listed in the log and, if asked for, in the
+Problems table.
+
+Observations: optionally a table of observations (for example the layers of each profile) sharing a site key field
+with the points. The output is then that table with the covariates of its site added.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -33,12 +41,19 @@ Observations: optionally a table of observations (for example the layers of each
         self.addParameter(QgsProcessingParameterField(
             "KEY_FIELD", "Site key field (in the points and the observations)", parentLayerParameterName=INPUT,
             optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Table with covariates", QgsProcessing.TypeVector))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Table with covariates",
+                                                            QgsProcessing.TypeVector))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "PROBLEMS", "Problems (points outside rasters or on nodata)", QgsProcessing.TypeVector, optional=True,
             createByDefault=False))
 
+    def requirements(self, parameters):
+        """Joining observations to their sites compares keys as scikit-learn's screening does."""
+        return super().requirements(parameters) + (("sklearn",) if parameters.get("OBSERVATIONS") else ())
+
     def compute(self, parameters, context, feedback):
+        from ...core.learn.sampling import join_observations, sample_rasters
+
         source = self.parameterAsSource(parameters, INPUT, context)
         layers = self.parameterAsLayerList(parameters, "RASTERS", context)
         if not layers:
@@ -49,7 +64,7 @@ Observations: optionally a table of observations (for example the layers of each
             raise InputError("observations need the site key field, and the key field needs observations")
         table = source_to_table(source, feedback)
         result = sample_rasters(table, [layer.source() for layer in layers], [layer.name() for layer in layers],
-                                **core_callbacks(feedback))
+                                **core_callbacks(feedback, end=90))
         for note in result.notes:
             feedback.pushWarning(note)
         for _, row in result.summary.iterrows():

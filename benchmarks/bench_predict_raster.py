@@ -1,0 +1,377 @@
+"""Benchmark: a 200-tree random forest predicted over a 30-band covariate stack, and the raster
+engine's write path (6000 x 6000 depth fractions), against baselines measured in the same run.
+
+Every case runs in its own process; the driver samples the resident memory of that process and
+its children (worker processes) every 50 ms and reports the peak. Throughput is valid pixels per
+second of the whole run (read, predict, write). Cases:
+
+* pyspatialml ``Raster.predict`` (mean only; serial 256 x 256 windows), in its own virtual
+  environment ``benchmarks/.venv-pyspatialml`` (made on first use: pip install pyspatialml
+  with scikit-learn 1.2.1, Debian's, so the same pickled forest runs in both);
+* naive scikit-learn: the whole stack read into memory, one ``predict`` (mean only);
+* naive per-tree stacking: a (pixels x trees) array, then mean and sd (the smallest size only);
+* wholesoil ``predict_raster``: mean only, and mean + sd with the compiled (numba) kernel and
+  with the scikit-learn fallback;
+* wholesoil mean + sd with 1 and 2 workers (threads);
+* ``depth-fractions`` of a 6000 x 6000 β raster into 7 bands with 1 and 2 workers, and a
+  whole-array numpy script as the baseline.
+
+Run: .venv/bin/python benchmarks/bench_predict_raster.py [--sizes 1000,2000,4000] [--quick]
+Results and the generated data go to benchmarks/results/ (not committed).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+SPATIALML_VENV = HERE / ".venv-pyspatialml"
+BANDS, TREES, NODATA_SHARE = 30, 200, 0.15
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+
+def correlated_fields(size, seed):
+    """BANDS smooth fields (float32, size x size), correlated through 5 latent factors."""
+    from scipy.ndimage import zoom
+
+    rng = np.random.default_rng(seed)
+    coarse = max(4, size // 100)
+    latent = [zoom(rng.normal(size=(coarse, coarse)), size / coarse, order=3)[:size, :size] for _ in range(5)]
+    loadings = rng.normal(size=(BANDS, 5))
+    for band in range(BANDS):
+        field = sum(loadings[band, k] * latent[k] for k in range(5))
+        yield (field + 0.3 * zoom(rng.normal(size=(coarse, coarse)), size / coarse, order=1)[:size, :size]
+               ).astype(np.float32)
+
+
+def make_stack(size, path):
+    """A tiled, compressed BANDS-band GeoTIFF with ~15 % nodata (blobs where every band is nodata)."""
+    from osgeo import gdal, osr
+    from scipy.ndimage import zoom
+
+    if path.exists():
+        return path
+    rng = np.random.default_rng(size)
+    coarse = max(4, size // 200)
+    mask_field = zoom(rng.normal(size=(coarse, coarse)), size / coarse, order=1)[:size, :size]
+    nodata = mask_field < np.quantile(mask_field, NODATA_SHARE)
+    tmp = path.with_suffix(".part.tif")
+    dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), size, size, BANDS, gdal.GDT_Float32,
+                                                   options=["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=3",
+                                                            "INTERLEAVE=BAND", "BIGTIFF=IF_SAFER"])
+    dataset.SetGeoTransform((0, 1000, 0, size * 1000, 0, -1000))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3035)
+    dataset.SetProjection(srs.ExportToWkt())
+    for i, field in enumerate(correlated_fields(size, seed=7)):
+        band = dataset.GetRasterBand(i + 1)
+        band.SetNoDataValue(-9999)
+        band.SetDescription(f"cov{i:02d}")
+        band.WriteArray(np.where(nodata, -9999, field).astype(np.float32))
+    dataset = None
+    os.replace(tmp, path)
+    return path
+
+
+def make_model(folder):
+    """A 200-tree forest of a nonlinear target of the 30 covariates (wholesoil model file + pickled forest)."""
+    import pandas as pd
+
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.training import train_model
+
+    model_path, pickle_path = folder / "forest.wsmodel", folder / "forest.pkl"
+    if model_path.exists() and pickle_path.exists():
+        return model_path, pickle_path
+    rng = np.random.default_rng(0)
+    fields = np.stack(list(correlated_fields(400, seed=7)))            # training sites drawn from the same fields
+    rows, cols = rng.integers(0, 400, 5000), rng.integers(0, 400, 5000)
+    table = pd.DataFrame({f"cov{i:02d}": fields[i, rows, cols] for i in range(BANDS)})
+    table["y"] = (np.sin(table.cov00) * 3 + table.cov01 * table.cov02 + np.abs(table.cov03)
+                  + rng.normal(scale=0.5, size=len(table)))
+    trained = train_model(table, "y", list(table.columns[:-1]), independent_rows=True, n_trees=TREES, n_splits=2,
+                          screen=False, permutation_repeats=1, n_jobs=2)
+    save_model(model_path, trained)
+    import pickle
+
+    with open(pickle_path, "wb") as handle:
+        pickle.dump(trained.model.pipeline_[-1], handle)
+    return model_path, pickle_path
+
+
+def make_beta(size, path):
+    """A smooth β raster (for the depth-fractions write-path case)."""
+    from osgeo import gdal, osr
+
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".part.tif")
+    dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), size, size, 1, gdal.GDT_Float32,
+                                                   options=["TILED=YES", "COMPRESS=DEFLATE"])
+    dataset.SetGeoTransform((0, 100, 0, size * 100, 0, -100))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3035)
+    dataset.SetProjection(srs.ExportToWkt())
+    band = dataset.GetRasterBand(1)
+    band.SetNoDataValue(-9999)
+    columns = np.linspace(0, 6, size)
+    for start in range(0, size, 500):
+        rows = np.linspace(start / size * 6, (start + 500) / size * 6, 500)[:, None]
+        band.WriteArray((0.95 + 0.03 * np.sin(rows) * np.cos(columns)).astype(np.float32)[:size - start], 0, start)
+    dataset = None
+    os.replace(tmp, path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# cases (each runs in its own process: python bench_predict_raster.py --case NAME ...)
+
+
+def valid_pixels(stack):
+    from osgeo import gdal
+
+    dataset = gdal.Open(str(stack))  # keep the dataset alive while its band is used
+    band = dataset.GetRasterBand(1)
+    return int((band.ReadAsArray() != band.GetNoDataValue()).sum())
+
+
+def case_wholesoil(stack, model, output, outputs, compiled, n_jobs):
+    from wholesoil.core.maps.predict import predict_raster
+
+    predict_raster([model], [str(stack)], output, outputs=outputs, compiled=compiled, n_jobs=n_jobs,
+                   backend="threading")
+
+
+def case_naive_sklearn(stack, pickled, output, per_tree):
+    """Whole stack in memory, one predict (or per-tree stacking for mean + sd), one write."""
+    import pickle
+
+    from osgeo import gdal
+
+    with open(pickled, "rb") as handle:
+        forest = pickle.load(handle)
+    source = gdal.Open(str(stack))
+    values = source.ReadAsArray()                                        # bands x rows x cols
+    valid = (values != -9999).all(axis=0)
+    X = values[:, valid].T
+    if per_tree:
+        trees = np.column_stack([tree.predict(X, check_input=False) for tree in forest.estimators_])
+        layers = [trees.mean(axis=1), trees.std(axis=1, ddof=1)]
+    else:
+        layers = [forest.predict(X)]
+    target = gdal.GetDriverByName("GTiff").Create(str(output), source.RasterXSize, source.RasterYSize, len(layers),
+                                                  gdal.GDT_Float32, options=["TILED=YES", "COMPRESS=DEFLATE"])
+    for i, layer in enumerate(layers):
+        full = np.full(valid.shape, -9999, dtype=np.float32)
+        full[valid] = layer
+        target.GetRasterBand(i + 1).WriteArray(full)
+    target = None
+
+
+def case_depth_fractions(beta, output, n_jobs):
+    from wholesoil.core.partitioning import raster_fractions
+
+    raster_fractions("beta", {"beta": str(beta)}, output, "standard7", n_jobs=n_jobs, backend="threading")
+
+
+def case_depth_fractions_numpy(beta, output):
+    """The whole-array script a user would write: read all, compute, write all."""
+    from osgeo import gdal
+
+    from wholesoil.core.depth import beta_layer_fractions
+
+    source = gdal.Open(str(beta))
+    values = source.GetRasterBand(1).ReadAsArray().astype(float)
+    values[values == -9999] = np.nan
+    fractions = beta_layer_fractions(values, "standard7")
+    target = gdal.GetDriverByName("GTiff").Create(str(output), source.RasterXSize, source.RasterYSize, 7,
+                                                  gdal.GDT_Float32, options=["TILED=YES", "COMPRESS=DEFLATE",
+                                                                             "PREDICTOR=3"])
+    for i in range(7):
+        target.GetRasterBand(i + 1).WriteArray(np.nan_to_num(fractions[..., i], nan=-9999).astype(np.float32))
+    target = None
+
+
+SPATIALML_SCRIPT = """
+import pickle, sys
+from pyspatialml import Raster
+with open(sys.argv[2], "rb") as handle:
+    forest = pickle.load(handle)
+Raster(sys.argv[1]).predict(forest, file_path=sys.argv[3], nodata=-9999, compress="deflate")
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# driver
+
+
+def peak_memory_run(command):
+    """Run a command; (seconds, peak resident MB of it and its children)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample():
+        while process.poll() is None:
+            peak[0] = max(peak[0], tree_rss(process.pid))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    _, err = process.communicate()
+    seconds = time.perf_counter() - start
+    watcher.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[-4:]} failed: {err[-2000:]}")
+    return seconds, peak[0] / 1024
+
+
+def tree_rss(pid):
+    """Resident memory (kB) of a process and all its descendants."""
+    total, parents = 0, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+    family, frontier = {pid}, [pid]
+    while frontier:
+        frontier = [p for p, parent in parents.items() if parent in frontier and p not in family]
+        family.update(frontier)
+    for member in family:
+        try:
+            with open(f"/proc/{member}/status") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def ensure_spatialml():
+    python = SPATIALML_VENV / "bin" / "python"
+    if not python.exists():
+        print("making the pyspatialml environment (once)...", file=sys.stderr)
+        subprocess.run(["/usr/bin/python3", "-m", "venv", str(SPATIALML_VENV)], check=True)
+        subprocess.run([str(SPATIALML_VENV / "bin" / "pip"), "install", "-q", "numpy<2", "scikit-learn==1.2.1",
+                        "pyspatialml"], check=True)
+    return python
+
+
+def self_case(*args):
+    return [sys.executable, __file__, "--case", *map(str, args)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,2000,4000", help="square stack sizes in pixels")
+    parser.add_argument("--fractions-size", type=int, default=6000)
+    parser.add_argument("--skip", default="", help="comma-separated case names to skip")
+    parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        name, *rest = args.case
+        if name == "wholesoil":
+            stack, model, output, outputs, compiled, jobs = rest
+            case_wholesoil(stack, model, output, outputs.split(","), {"yes": True, "no": False}[compiled], int(jobs))
+        elif name == "naive":
+            case_naive_sklearn(rest[0], rest[1], rest[2], rest[3] == "per_tree")
+        elif name == "fractions":
+            case_depth_fractions(rest[0], rest[1], int(rest[2]))
+        elif name == "fractions_numpy":
+            case_depth_fractions_numpy(rest[0], rest[1])
+        return
+    RESULTS.mkdir(exist_ok=True)
+    skip = set(args.skip.split(","))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    model, pickled = make_model(RESULTS)
+    rows = []
+
+    def record(case, size, pixels, command):
+        for old in RESULTS.glob("out_*.tif"):
+            old.unlink()
+        seconds, peak = peak_memory_run(command)
+        rows.append({"case": case, "size": size, "seconds": seconds, "pixels_per_s": pixels / seconds,
+                     "peak_mb": peak})
+        print(f"{case:<38} {size:>5}²  {seconds:8.1f} s  {pixels / seconds / 1e3:9.1f} k valid px/s  "
+              f"peak {peak:7.0f} MB", flush=True)
+
+    out = RESULTS / "out_prediction.tif"
+    for size in sizes:
+        stack = make_stack(size, RESULTS / f"stack_{size}.tif")
+        pixels = valid_pixels(stack)
+        if "pyspatialml" not in skip:
+            record("pyspatialml Raster.predict (mean)", size, pixels,
+                   [str(ensure_spatialml()), "-c", SPATIALML_SCRIPT, str(stack), str(pickled), str(out)])
+        if "naive" not in skip:
+            record("naive scikit-learn predict (mean)", size, pixels, self_case("naive", stack, pickled, out, "mean"))
+            if size == sizes[0]:
+                record("naive per-tree stacking (mean+sd)", size, pixels,
+                       self_case("naive", stack, pickled, out, "per_tree"))
+        record("wholesoil (mean)", size, pixels, self_case("wholesoil", stack, model, out, "mean", "yes", 1))
+        record("wholesoil (mean+sd, numba)", size, pixels, self_case("wholesoil", stack, model, out, "mean,sd", "yes", 1))
+        if "fallback" not in skip:
+            record("wholesoil (mean+sd, fallback)", size, pixels,
+                   self_case("wholesoil", stack, model, out, "mean,sd", "no", 1))
+        record("wholesoil (mean+sd, numba, 2 workers)", size, pixels,
+               self_case("wholesoil", stack, model, out, "mean,sd", "yes", 2))
+    if "fractions" not in skip:
+        beta = make_beta(args.fractions_size, RESULTS / f"beta_{args.fractions_size}.tif")
+        pixels = args.fractions_size ** 2
+        record("depth-fractions, whole-array numpy", args.fractions_size, pixels,
+               self_case("fractions_numpy", beta, RESULTS / "out_fractions.tif"))
+        for jobs in (1, 2):
+            record(f"depth-fractions, {jobs} worker{'s' if jobs > 1 else ''}", args.fractions_size, pixels,
+                   self_case("fractions", beta, RESULTS / "out_fractions.tif", jobs))
+    (RESULTS / "bench_predict_raster.json").write_text(json.dumps(rows, indent=1))
+    summarise(rows, sizes)
+
+
+def summarise(rows, sizes):
+    """Ratios against the baselines of the same run, and the targets."""
+    def get(case, size):
+        return next((r for r in rows if r["case"] == case and r["size"] == size), None)
+
+    print("\nratios (same run):")
+    for size in sizes:
+        base = get("pyspatialml Raster.predict (mean)", size)
+        best = get("wholesoil (mean+sd, numba, 2 workers)", size)
+        one = get("wholesoil (mean+sd, numba)", size)
+        if base:
+            print(f"  {size}²: wholesoil mean+sd (1 worker) / pyspatialml mean: "
+                  f"{one['pixels_per_s'] / base['pixels_per_s']:.1f}x; with 2 workers: "
+                  f"{best['pixels_per_s'] / base['pixels_per_s']:.1f}x (target >= 3x, goal 5x)")
+        print(f"  {size}²: 2 workers / 1 worker: {best['pixels_per_s'] / one['pixels_per_s']:.2f}x (target >= 1.7x)")
+    small, large = get("wholesoil (mean+sd, numba)", sizes[0]), get("wholesoil (mean+sd, numba)", sizes[-1])
+    print(f"  peak memory {sizes[-1]}² / {sizes[0]}² ({(sizes[-1] / sizes[0]) ** 2:.0f}x the pixels): "
+          f"{large['peak_mb'] / small['peak_mb']:.2f} (target within 1.2)")
+    fractions = [r for r in rows if r["case"].startswith("depth-fractions")]
+    if fractions:
+        one = next(r for r in fractions if r["case"].endswith("1 worker"))
+        two = next(r for r in fractions if r["case"].endswith("2 workers"))
+        numpy_run = next(r for r in fractions if "numpy" in r["case"])
+        print(f"  depth-fractions: 2 workers / 1 worker: {one['seconds'] / two['seconds']:.2f}x (target >= 1.7x); "
+              f"1 worker vs whole-array numpy: {numpy_run['seconds'] / one['seconds']:.2f}x; peak memory "
+              f"{one['peak_mb']:.0f} / {two['peak_mb']:.0f} MB (numpy script {numpy_run['peak_mb']:.0f} MB)")
+    rate = get("wholesoil (mean+sd, numba, 2 workers)", sizes[-1])
+    pixels = 43200 * 21600 * 0.29                                       # land share of a global grid
+    print(f"  30 arc-second global run, 7 depth models, mean+sd, 2 workers: about "
+          f"{7 * pixels / rate['pixels_per_s'] / 3600:.1f} h at {rate['peak_mb']:.0f} MB peak "
+          f"(from the {sizes[-1]}² rate; {pixels / 1e6:.0f} M land pixels)")
+
+
+if __name__ == "__main__":
+    main()
