@@ -1,7 +1,8 @@
 """Processing algorithm wholesoil:trainmodel."""
 
 from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterCrs, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterCrs, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterString)
 
@@ -79,17 +80,17 @@ value is at least 0), none, or a number.
         self.addParameter(enum_parameter("MODEL", "Model", MODELS))
         self.addParameter(enum_parameter("TASK", "Task", TASKS))
         self.addParameter(QgsProcessingParameterString("UNITS", "Target units (stored in the model)", optional=True))
-        self.addParameter(QgsProcessingParameterField("X_FIELD", "X (longitude) field of a table without geometry",
-                                                      parentLayerParameterName=INPUT, optional=True))
-        self.addParameter(QgsProcessingParameterField("Y_FIELD", "Y (latitude) field", parentLayerParameterName=INPUT,
-                                                      optional=True))
-        self.addParameter(QgsProcessingParameterCrs("CRS", "CRS of the x and y fields (default WGS 84)", optional=True))
         for definition in (
                 QgsProcessingParameterBoolean("INDEPENDENT_ROWS",
                                               "Rows are independent (naive cross-validation, no grouping)",
                                               defaultValue=False),
                 QgsProcessingParameterField("STRATA_FIELD", "Stratify folds by (class field)",
                                             parentLayerParameterName=INPUT, optional=True),
+                QgsProcessingParameterField("X_FIELD", "X (longitude) field of a table without geometry",
+                                            parentLayerParameterName=INPUT, optional=True),
+                QgsProcessingParameterField("Y_FIELD", "Y (latitude) field", parentLayerParameterName=INPUT,
+                                            optional=True),
+                QgsProcessingParameterCrs("CRS", "CRS of the x and y fields (default WGS 84)", optional=True),
                 QgsProcessingParameterNumber("FOLDS", "Folds", QgsProcessingParameterNumber.Integer, 10, minValue=2),
                 QgsProcessingParameterNumber("TREES", "Trees (forests)", QgsProcessingParameterNumber.Integer, 500,
                                              minValue=1),
