@@ -4,7 +4,7 @@ import sys
 
 from ..errors import InputError
 from .common import (RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output, engine_options,
-                     print_notes, print_table)
+                     print_table)
 
 PREDICT_RASTER_HELP = """\
 Predict one or more saved models (train-model) over covariate rasters, block by block:
@@ -68,7 +68,6 @@ def run_predict_raster(args):
     names, models = _named(args.models, "model file")
     run = predict_raster(models, args.covariates, args.output, outputs=_outputs(args.outputs), names=names,
                          grid=args.grid, cog=args.cog, **engine_options(args))
-    print_notes(run.notes)
     print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names)}); "
           f"{int(run.valid.max()) if len(run.valid) else 0} valid pixels", file=sys.stderr)
     return 0

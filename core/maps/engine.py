@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..errors import InputError
-from ..outputs import atomic_output
+from ..outputs import atomic_output, note
 from ..progress import as_progress
 from ..rasters import DEFAULT_NODATA, check_aligned, open_raster, raster_info, read_window
 
@@ -48,7 +48,8 @@ class RasterRun(str):
 
     ``band_names``; per band ``valid`` (pixel count) and ``mean`` (over valid pixels);
     ``counts``: the counters the block function returned, summed over windows (e.g. pixels
-    whose class the model never saw); ``notes``: messages for the user.
+    whose class the model never saw); ``notes``: messages for the user (also given to the
+    command's output transaction, which shows them: CLI notes, QGIS warnings).
     """
 
     def __new__(cls, path, band_names, valid, mean, counts=None, notes=None):
@@ -353,4 +354,6 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
         mean = writer.sums / writer.valid
     notes = [f"{output}: band {name} has no valid pixel (all nodata)"
              for name, count in zip(band_names, writer.valid) if count == 0]
+    for text in notes:
+        note(text)
     return RasterRun(str(output), list(band_names), writer.valid, mean, writer.counts, notes)
