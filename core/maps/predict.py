@@ -28,8 +28,9 @@ import hashlib
 import numpy as np
 
 from ..errors import InputError
-from ..learn.models import FOREST_KINDS, inverse_target
+from ..learn.models import FOREST_KINDS
 from ..learn.screening import level_text
+from ..learn.uncertainty import truncate
 from ..outputs import note
 from .applicability import from_trained
 from .engine import map_blocks
@@ -65,7 +66,8 @@ class MapModel:
         self.source = str(source)
         self.task = metadata["task"]
         self.kind = model.kind
-        self.transform = model.target_transform
+        self.back_transform = model.back_transform
+        self.lower_limit = metadata["target"].get("lower_limit")
         self.units = metadata["target"].get("units", "")
         encoder = model.pipeline_.named_steps["encode"]
         self.numeric = list(encoder.passthrough_)
@@ -82,9 +84,10 @@ class MapModel:
         self.outputs = self._checked_outputs(outputs)
         self.applicability = from_trained(trained) if set(ON_REQUEST) & set(self.outputs) else None
 
-    def _back(self, values):
-        """Model scale -> target units (the back-transform of the model's predictions)."""
-        return inverse_target(values, self.transform)
+    def _back(self, values, mean=True):
+        """Model scale -> target units: the model's back-transform, with its bias correction
+        for means and per-tree values, without it for quantiles (``mean=False``)."""
+        return self.back_transform(values, mean)
 
     def _checked_outputs(self, outputs):
         """The outputs asked for (default: every one the model gives, except those on request)."""
@@ -191,10 +194,14 @@ class MapModel:
             result["cv"] = np.where(mean != 0, sd / mean, np.nan) if sd is not None else None
         if "lower" in self.outputs or "upper" in self.outputs:
             if self.kind == "quantile_forest":
-                bounds = self.learner.predict_quantiles(X, ((1 - self.level) / 2, (1 + self.level) / 2))
-                result["lower"], result["upper"] = self._back(bounds[:, 0]), self._back(bounds[:, 1])
+                import pandas as pd
+
+                bounds = self.learner.predict_quantiles(pd.DataFrame(X, columns=self.feature_names),
+                                                        ((1 - self.level) / 2, (1 + self.level) / 2))
+                result["lower"], result["upper"] = self._back(bounds[:, 0], False), self._back(bounds[:, 1], False)
             else:
                 result["lower"], result["upper"] = mean - self.tau * sd, mean + self.tau * sd
+            result["lower"] = truncate(result["lower"], self.lower_limit)
         return [result[o] for o in self.outputs]
 
 
