@@ -160,9 +160,17 @@ class MapModel:
             j += len(levels)
         return X, usable, unseen
 
-    def predict(self, values, compiled=None):
-        """Output bands (list of 1-D arrays) for the pixels of ``values`` {covariate: 1-D array}."""
-        X, usable, unseen = self.features(values)
+    @property
+    def encoding(self):
+        """What the features depend on: models with equal encodings share one feature matrix."""
+        return tuple(self.numeric), tuple((column, tuple(levels)) for column, levels in self.levels.items())
+
+    def predict(self, values, compiled=None, features=None):
+        """Output bands (list of 1-D arrays) for the pixels of ``values`` {covariate: 1-D array}.
+
+        features: the result of :meth:`features` for these values, when already computed.
+        """
+        X, usable, unseen = features or self.features(values)
         bands = [np.full(len(usable), np.nan) for _ in self.band_names()]
         if usable.any():
             for band, result in zip(bands, self._predict_rows(X[usable], compiled)):
@@ -212,9 +220,11 @@ def _predict_block(blocks, models, compiled):
     for block in blocks.values():
         valid &= ~np.isnan(block)
     values = {name: block[valid] for name, block in blocks.items()}
-    bands, counts = [], {}
-    for model in models:
-        predicted, unseen = model.predict(values, compiled)
+    bands, counts, encoded = [], {}, {}
+    for model in models:  # e.g. seven depth-layer models on the same covariates encode the window once
+        if model.encoding not in encoded:
+            encoded[model.encoding] = model.features(values)
+        predicted, unseen = model.predict(values, compiled, encoded[model.encoding])
         for band in predicted:
             full = np.full(shape, np.nan)
             full[valid] = band
