@@ -9,6 +9,7 @@ rows), and the other profiles go on. Harmless fixes (sorting, dropping zero-thic
 duplicated horizons) are made and listed as *repairs* of the profile.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,19 +106,38 @@ class ProfileLayers:
     notes: list = field(default_factory=list)
 
 
+#: A row filter: column, comparison (longest first, so ``>=`` is not read as ``>``), value.
+_FILTER = re.compile(r"^\s*([^=<>!]+?)\s*(>=|<=|!=|=|>|<)\s*(.*?)\s*$")
+
+
 def select_rows(table, conditions):
-    """Rows of ``table`` matching every ``'column=value'`` condition (as numbers in numeric
-    columns, so 200 matches 200.0; as text otherwise)."""
+    """Rows of ``table`` matching every condition ``column OP value``, OP one of ``=``, ``!=``,
+    ``<``, ``<=``, ``>``, ``>=`` (e.g. ``rootStatus=live``, ``observed_depth_cm>=100``).
+
+    The operator is the first one after the column name, so ``sizeCategory=<=4mm`` means
+    sizeCategory equals ``<=4mm``. ``=`` and ``!=`` compare numbers in numeric columns (200
+    matches 200.0) and text otherwise; ``!=`` keeps empty cells. ``<``, ``<=``, ``>``, ``>=``
+    need a numeric column and a number; empty cells never match them.
+    """
     mask = np.ones(len(table), bool)
     for condition in conditions or ():
-        column, sep, value = str(condition).partition("=")
-        column, value = column.strip(), value.strip()
-        if not sep or not column:
-            raise InputError(f"filter {condition!r}: write it as column=value")
+        match = _FILTER.match(str(condition))
+        if not match:
+            raise InputError(f"filter {condition!r}: write it as column=value (or !=, <, <=, >, >=)")
+        column, operator, value = match.groups()
         require_columns(table, [column], "the input table (filter)")
         values = table[column]
-        number = pd.to_numeric(value, errors="coerce") if pd.api.types.is_numeric_dtype(values) else np.nan
-        mask &= (values.eq(number) if np.isfinite(number) else values.astype(str).str.strip().eq(value)).to_numpy()
+        numeric = pd.api.types.is_numeric_dtype(values)
+        number = pd.to_numeric(value, errors="coerce") if numeric else np.nan
+        if operator in ("=", "!="):
+            equal = values.eq(number) if np.isfinite(number) else values.astype(str).str.strip().eq(value)
+            mask &= (equal if operator == "=" else ~equal).to_numpy()
+            continue
+        if not numeric or not np.isfinite(number):
+            raise InputError(f"filter {condition!r}: {operator} needs a numeric column and a number "
+                             f"(column {column!r} is {'numeric' if numeric else 'text'})")
+        compare = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[operator]
+        mask &= compare(values.to_numpy(float), number)  # NaN compares False
     if not mask.any():
         raise InputError(f"no row matches the filter {' and '.join(map(str, conditions))}")
     return table[mask] if not mask.all() else table

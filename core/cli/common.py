@@ -148,6 +148,20 @@ def check_output_suffix(option, path, suffixes):
     check_output_path(path, option)
 
 
+def add_where_option(parser):
+    """``--where COLUMN=VALUE`` (repeatable): the rows to keep (``core.horizons.select_rows``)."""
+    parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
+                        help="keep only rows where COLUMN equals VALUE (repeatable; also !=, <, <=, >, >= with "
+                             "numbers), e.g. rootStatus=live or observed_depth_cm>=100")
+
+
+def selected_rows(table, args):
+    """``table`` filtered by the command's ``--where`` conditions (all of them)."""
+    from ..horizons import select_rows
+
+    return select_rows(table, args.where) if getattr(args, "where", None) else table
+
+
 def add_output(parser, *names, suffixes, layer_option=False, **kwargs):
     """Add an argument naming an output file with the suffixes it takes.
 

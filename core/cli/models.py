@@ -5,7 +5,8 @@ import os
 import sys
 
 from ..errors import InputError
-from .common import TABLE_SUFFIXES, add_command, add_output, check_output_suffix, print_table, ProgressPrinter
+from .common import (TABLE_SUFFIXES, add_command, add_output, add_where_option, check_output_suffix, print_table,
+                     selected_rows, ProgressPrinter)
 
 MODEL_SUFFIX = ".wsmodel"
 HTML = (".html",)
@@ -69,7 +70,8 @@ training ranges and categorical levels, target units and transform, training ext
 CRS, metrics and library versions; it loads without running code from the file, in any
 scikit-learn release that can rebuild the model (else the error names both releases).
 --predictions writes the out-of-fold predictions with each row's input row number (row)
-and group.
+and group. --where trains on the rows matching every condition (e.g. --where lyr_top=0
+--where 'observed_depth_cm>=100'); the others are left out like rows without a target.
 """
 
 EVALUATE_HELP = """\
@@ -219,6 +221,19 @@ def _print_metrics(metadata):
     print_table(pd.DataFrame(rows))
 
 
+def _train_rows(table, args):
+    """The training table with the target blanked on the rows ``--where`` leaves out: they are then left
+    out as rows lacking the target, and every note keeps the input's row numbers."""
+    from ..tables import require_columns
+
+    if not args.where:
+        return table
+    require_columns(table, [args.target], "the training table")
+    kept = table.index.isin(selected_rows(table, args).index)
+    print(f"--where keeps {int(kept.sum())} of {len(table)} rows", file=sys.stderr)
+    return table.assign(**{args.target: table[args.target].where(kept)})
+
+
 def run_train_model(args):
     from ..learn.modelfile import save_model
     from ..learn.training import train_model
@@ -226,7 +241,7 @@ def run_train_model(args):
 
     _check_outputs(("MODEL", args.model_file, (MODEL_SUFFIX,)), ("--report", args.report, HTML),
                    ("--predictions", args.predictions, TABLE_SUFFIXES))
-    table = read_table(args.input, args.layer)
+    table = _train_rows(read_table(args.input, args.layer), args)
     grid = parse_grid(args.grid) if args.grid else ("default" if args.tune else None)
     trained = train_model(
         table, args.target, _columns(args.features), _columns(args.categorical), kind=args.model, task=args.task,
@@ -389,6 +404,7 @@ def register(commands):
     add_output(parser, "model_file", suffixes=(MODEL_SUFFIX,), metavar="MODEL", help="model file to write (.wsmodel)")
     parser.add_argument("--target", required=True, help="column to predict")
     _covariate_options(parser)
+    add_where_option(parser)
     parser.add_argument("--task", default="regression", choices=["regression", "classification"])
     parser.add_argument("--model", default="random_forest",
                         choices=["random_forest", "quantile_forest", "gradient_boosting", "svm", "lasso", "ensemble"])

@@ -3,7 +3,8 @@
 import sys
 
 from ..errors import InputError
-from .common import PNG, TABLE_SUFFIXES, add_command, add_output, check_output_suffix, print_notes, print_table
+from .common import (PNG, TABLE_SUFFIXES, add_command, add_output, add_where_option, check_output_suffix, print_notes,
+                     print_table, selected_rows)
 from .depth import add_profile_depth_option, add_surface_options
 
 SPLINE_HELP = """\
@@ -121,15 +122,13 @@ EXTRA_OUTPUTS = {"summary": TABLE_SUFFIXES, "groups": TABLE_SUFFIXES, "increment
 def _read(args):
     """The input table (filtered by --where), after checking every output path: a bad one
     must stop the command before anything is written."""
-    from ..horizons import select_rows
     from ..tables import read_table
 
     check_output_suffix("OUTPUT", args.output, TABLE_SUFFIXES)
     for name, suffixes in EXTRA_OUTPUTS.items():
         if getattr(args, name, None):
             check_output_suffix(f"--{name}", getattr(args, name), suffixes)
-    table = read_table(args.input, args.layer)
-    return select_rows(table, args.where) if getattr(args, "where", None) else table
+    return selected_rows(read_table(args.input, args.layer), args)
 
 
 def _report(result, id_col, summary_path, what):
@@ -297,8 +296,7 @@ def _file_options(parser, input_help="horizon table (CSV, GeoPackage...): one ro
     parser.add_argument("input", help=input_help)
     add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help=output_help)
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
-    parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
-                        help="keep only rows where COLUMN equals VALUE (repeatable), e.g. rootStatus=live")
+    add_where_option(parser)
 
 
 def _io_options(parser):
