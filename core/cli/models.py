@@ -71,7 +71,7 @@ CRS, metrics and library versions; it loads without running code from the file, 
 scikit-learn release that can rebuild the model (else the error names both releases).
 --predictions writes the out-of-fold predictions with each row's input row number (row)
 and group. --where trains on the rows matching every condition (e.g. --where lyr_top=0
---where 'observed_depth_cm>=100'); the others are left out like rows without a target.
+--where 'observed_depth_cm>=100'); row numbers then count the kept rows.
 """
 
 EVALUATE_HELP = """\
@@ -222,16 +222,13 @@ def _print_metrics(metadata):
 
 
 def _train_rows(table, args):
-    """The training table with the target blanked on the rows ``--where`` leaves out: they are then left
-    out as rows lacking the target, and every note keeps the input's row numbers."""
-    from ..tables import require_columns
-
+    """The rows of the training table that ``--where`` keeps (all without it); says how many."""
     if not args.where:
         return table
-    require_columns(table, [args.target], "the training table")
-    kept = table.index.isin(selected_rows(table, args).index)
-    print(f"--where keeps {int(kept.sum())} of {len(table)} rows", file=sys.stderr)
-    return table.assign(**{args.target: table[args.target].where(kept)})
+    kept = selected_rows(table, args)
+    print(f"--where keeps {len(kept)} of {len(table)} rows; row numbers below count the kept rows",
+          file=sys.stderr)
+    return kept.reset_index(drop=True)
 
 
 def run_train_model(args):
