@@ -116,8 +116,9 @@ def select_rows(table, conditions):
 
     The operator is the first one after the column name, so ``sizeCategory=<=4mm`` means
     sizeCategory equals ``<=4mm``. ``=`` and ``!=`` compare numbers in numeric columns (200
-    matches 200.0) and text otherwise; ``!=`` keeps empty cells. ``<``, ``<=``, ``>``, ``>=``
-    need a numeric column and a number; empty cells never match them.
+    matches 200.0) and text otherwise; ``!=`` keeps empty cells; with no value (``Manipulation=``)
+    they keep the empty (missing or blank) cells or the others. ``<``, ``<=``, ``>``, ``>=`` need a
+    numeric column and a number; empty cells never match them.
     """
     mask = np.ones(len(table), bool)
     for condition in conditions or ():
@@ -129,6 +130,10 @@ def select_rows(table, conditions):
         values = table[column]
         numeric = pd.api.types.is_numeric_dtype(values)
         number = pd.to_numeric(value, errors="coerce") if numeric else np.nan
+        if operator in ("=", "!=") and not value:
+            equal = values.isna() | values.astype(str).str.strip().eq("")
+            mask &= (equal if operator == "=" else ~equal).to_numpy()
+            continue
         if operator in ("=", "!="):
             equal = values.eq(number) if np.isfinite(number) else values.astype(str).str.strip().eq(value)
             mask &= (equal if operator == "=" else ~equal).to_numpy()

@@ -30,6 +30,9 @@ def test_empty_cells_and_bad_filters():
     table = pd.DataFrame({"depth": [10.0, np.nan, 120.0], "name": ["a", None, "b"]})
     assert select_rows(table, ["depth<100"])["depth"].tolist() == [10.0]  # an empty cell is never < 100
     assert len(select_rows(table, ["depth!=10"])) == 2  # != keeps the empty cell
+    assert select_rows(table, ["name="]).index.tolist() == [1]  # no value: the empty cells
+    assert select_rows(table, ["depth = "]).index.tolist() == [1]
+    assert select_rows(table, ["name!="])["name"].tolist() == ["a", "b"]
     with pytest.raises(InputError, match="needs a numeric column and a number"):
         select_rows(table, ["name>3"])
     with pytest.raises(InputError, match="needs a numeric column and a number"):

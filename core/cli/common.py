@@ -151,8 +151,9 @@ def check_output_suffix(option, path, suffixes):
 def add_where_option(parser):
     """``--where COLUMN=VALUE`` (repeatable): the rows to keep (``core.horizons.select_rows``)."""
     parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
-                        help="keep only rows where COLUMN equals VALUE (repeatable; also !=, <, <=, >, >= with "
-                             "numbers), e.g. rootStatus=live or observed_depth_cm>=100")
+                        help="keep only rows where COLUMN equals VALUE (repeatable; also !=, and <, <=, >, >= "
+                             "with numbers; no VALUE: empty cells), e.g. rootStatus=live, observed_depth_cm>=100, "
+                             "Manipulation=")
 
 
 def selected_rows(table, args):

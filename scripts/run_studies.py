@@ -1,0 +1,203 @@
+"""Run the study pages of docs/studies/ and check the numbers they state.
+
+Each page's ```bash blocks are run in order, from the repository root, in one bash with
+``set -euo pipefail``, ``OUT`` set to the output folder and ``.venv/bin`` first on PATH. The
+pages run in the order of docs/studies/README.md in one output folder (a page may use the
+outputs of the pages before it). Then every row of a page's results table (between
+``<!-- results -->`` and ``<!-- /results -->``) is compared with the number that
+:data:`READERS` computes from the outputs for that row: the first number of the "ours" cell
+must equal it at the precision printed.
+
+  .venv/bin/python scripts/run_studies.py                    # run all pages, check them
+  .venv/bin/python scripts/run_studies.py --out DIR rh       # one page (and the pages it needs)
+  .venv/bin/python scripts/run_studies.py --update           # write the computed numbers into the pages
+
+tests/test_studies.py runs the same functions.
+"""
+
+import argparse
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDIES = ROOT / "docs" / "studies"
+BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
+RESULTS = re.compile(r"<!-- results -->\n(.*?)<!-- /results -->", re.S)
+NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?")
+
+
+# ---------------------------------------------------------------- reading numbers off the outputs
+
+def table(out, name):
+    return pd.read_csv(Path(out) / name, low_memory=False)
+
+
+def model_metadata(out, name):
+    from wholesoil.core.learn.modelfile import load_model
+
+    return load_model(Path(out) / name).metadata
+
+
+def aggregated(out, name, band, zoning="all", zone="all"):
+    """The row of an `aggregate` table for one band and zone."""
+    rows = table(out, name)
+    rows = rows[(rows["band"] == band) & (rows["zoning"] == zoning) & (rows["zone"].astype(str) == zone)]
+    if len(rows) != 1:
+        raise KeyError(f"{name}: no single row for band {band!r}, zone {zoning}/{zone}")
+    return rows.iloc[0]
+
+
+def bimodality_numbers(out):
+    deju = table(out, "deju_root_modes.csv").iloc[0]
+    fine = table(out, "silsoe_modes_bw15.csv")
+    wide = table(out, "silsoe_modes_bw30.csv")
+    metrics = model_metadata(out, "silsoe_bimodality.wsmodel")["metrics"]
+    return {
+        "DEJU primary mode D0 (cm)": deju["d0_cm"],
+        "DEJU relative soil N concentration, depth exponent (log10 per cm)": deju["rel_nitrogenTot_exponent"],
+        "Silsoe profiles with a counted second mode, bandwidth 15 cm": int(fine["modality"].ne("unimodal").sum()),
+        "Silsoe profiles with a counted second mode, bandwidth 30 cm": int(wide["modality"].ne("unimodal").sum()),
+        "classifier accuracy (%)": 100 * metrics["accuracy"],
+        "classifier balanced accuracy (%)": 100 * metrics["balanced_accuracy"],
+    }
+
+
+#: page file name -> function of the output folder giving {row label of the results table: number}.
+READERS = {
+    "root_bimodality.md": bimodality_numbers,
+}
+
+
+# ---------------------------------------------------------------- pages
+
+def pages():
+    """The study pages in the order of the index (docs/studies/README.md)."""
+    index = (STUDIES / "README.md").read_text()
+    names = re.findall(r"\]\(([a-z0-9_]+\.md)\)", index)
+    return [STUDIES / name for name in dict.fromkeys(names)]
+
+
+def bash_blocks(page):
+    return BASH_BLOCK.findall(Path(page).read_text())
+
+
+def run_page(page, out, log=print):
+    """Run the page's bash blocks in ``out``; returns (exit code, seconds, stderr tail)."""
+    script = "set -euo pipefail\n" + "\n".join(bash_blocks(page))
+    env = dict(os.environ, OUT=str(out), PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+               PYTHONWARNINGS="ignore")
+    start = time.perf_counter()
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log(f"{Path(page).name}: exit {done.returncode} in {seconds:.0f} s")
+    return done.returncode, seconds, (done.stdout + done.stderr)[-4000:]
+
+
+def results_rows(page):
+    """{label: (ours cell, line number)} of the page's results table."""
+    text = Path(page).read_text()
+    match = RESULTS.search(text)
+    if not match:
+        raise ValueError(f"{Path(page).name}: no <!-- results --> table")
+    lines = match.group(1).strip().splitlines()
+    header = [c.strip().lower() for c in lines[0].strip("|").split("|")]
+    column = header.index("ours")
+    first = text[:match.start(1)].count("\n") + 1
+    rows = {}
+    for offset, line in enumerate(lines[2:], start=2):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows[cells[0]] = (cells[column], first + offset)
+    return rows
+
+
+def stated(cell):
+    """(value, decimals) of the first number of a cell."""
+    match = NUMBER.search(cell)
+    if not match:
+        raise ValueError(f"no number in {cell!r}")
+    text = match.group(0).replace("−", "-")
+    return float(text), len(text.split(".")[1]) if "." in text else 0
+
+
+def formatted(value, decimals, like):
+    text = f"{value:.{decimals}f}"
+    return text.replace("-", "−") if "−" in like else text
+
+
+def check_page(page, out):
+    """Differences between the page's results table and the outputs: a list of messages (empty: all agree)."""
+    computed = READERS[Path(page).name](out)
+    rows = results_rows(page)
+    problems = [f"{Path(page).name}: row {label!r} is not in the results table" for label in computed
+                if label not in rows]
+    problems += [f"{Path(page).name}: row {label!r} has no reader in scripts/run_studies.py" for label in rows
+                 if label not in computed]
+    for label, value in computed.items():
+        if label not in rows:
+            continue
+        number, decimals = stated(rows[label][0])
+        if not (math.isfinite(value) and abs(value - number) <= 0.5 * 10 ** -decimals * (1 + 1e-9) + 1e-12):
+            problems.append(f"{Path(page).name}:{rows[label][1]}: {label}: the page says {number:.{decimals}f}, "
+                            f"the outputs give {value:.{decimals + 3}g}")
+    return problems
+
+
+def update_page(page, out):
+    """Write the computed numbers into the "ours" cells (same precision); returns the rows changed."""
+    computed = READERS[Path(page).name](out)
+    lines = Path(page).read_text().splitlines(keepends=True)
+    changed = []
+    for label, (cell, line_number) in results_rows(page).items():
+        if label not in computed:
+            continue
+        match = NUMBER.search(cell)
+        _, decimals = stated(cell)
+        new_cell = cell[:match.start()] + formatted(computed[label], decimals, match.group(0)) + cell[match.end():]
+        if new_cell != cell:
+            line = lines[line_number - 1]
+            lines[line_number - 1] = line.replace(f"| {cell} |", f"| {new_cell} |", 1)
+            changed.append(f"{label}: {cell} -> {new_cell}")
+    Path(page).write_text("".join(lines))
+    return changed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("pages", nargs="*", help="page names (default all), e.g. rh or rh.md")
+    parser.add_argument("--out", help="output folder (default a temporary folder)")
+    parser.add_argument("--update", action="store_true", help="write the computed numbers into the pages")
+    args = parser.parse_args(argv)
+    chosen = pages()
+    if args.pages:
+        wanted = {name if name.endswith(".md") else f"{name}.md" for name in args.pages}
+        last = max(i for i, page in enumerate(chosen) if page.name in wanted)
+        chosen = chosen[:last + 1]  # the pages before it too: it may use their outputs
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="wholesoil-studies-"))
+    out.mkdir(parents=True, exist_ok=True)
+    failed = False
+    for page in chosen:
+        code, _, tail = run_page(page, out)
+        if code:
+            print(tail, file=sys.stderr)
+            return 1
+        if args.update:
+            for change in update_page(page, out):
+                print(f"  updated {change}")
+        for problem in check_page(page, out):
+            print(f"  {problem}")
+            failed = True
+    print(f"outputs in {out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
