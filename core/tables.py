@@ -2,7 +2,8 @@
 
 Tables are pandas DataFrames. A table read from a vector format keeps its geometry as
 WKB bytes in the ``geometry`` column and its CRS (WKT) in ``table.attrs['crs_wkt']``, so
-that writing it back to a GeoPackage keeps the points where they were.
+that writing it back to a GeoPackage keeps the points where they were. A CSV holds the
+geometry as WKT text, which is read back as WKB too (without a CRS).
 
 Row numbers in messages are 1-based data rows (the first row after a CSV header is row 1).
 """
@@ -74,9 +75,25 @@ def read_table(path, layer=None):
             raise InputError(f"cannot read {path} as CSV: {error}") from None
         except pd.errors.EmptyDataError:
             raise InputError(f"{path} is empty") from None
+        table = _text_geometry_to_wkb(table)
     else:
         table = _read_ogr(path, layer)
     return require_rows(table, str(path))
+
+
+def _text_geometry_to_wkb(table):
+    """A CSV's ``geometry`` column of WKT (as :func:`write_table` writes it) as WKB bytes, so a table
+    holds its geometry alike whatever it was read from (its CRS is unknown: ``crs_wkt`` None). A
+    column named geometry that does not hold WKT is left as it is."""
+    if GEOMETRY not in table.columns or table[GEOMETRY].dtype != object:
+        return table
+    try:
+        geometries = [cell_geometry(cell) for cell in table[GEOMETRY]]
+    except (RuntimeError, TypeError):
+        return table
+    table[GEOMETRY] = [None if g is None else bytes(g.ExportToWkb()) for g in geometries]
+    table.attrs["crs_wkt"] = None
+    return table
 
 
 def require_rows(table, source):
@@ -151,6 +168,19 @@ def write_table(table, path, layer=None):
                 shutil.copyfile(path, tmp)
             _write_ogr(table, tmp, _VECTOR_SUFFIXES[suffix], layer_name, path, update)
     return path
+
+
+def cell_geometry(cell):
+    """The OGR geometry of a ``geometry`` cell: WKB bytes (vector files) or WKT text (a CSV that
+    :func:`write_table` wrote); None for an empty cell. Unreadable text or bytes raise RuntimeError."""
+    if cell is None or (isinstance(cell, float) and cell != cell):
+        return None
+    from osgeo import ogr
+
+    geometry = ogr.CreateGeometryFromWkt(cell) if isinstance(cell, str) else ogr.CreateGeometryFromWkb(bytes(cell))
+    if geometry is None:
+        raise RuntimeError(f"not a geometry: {str(cell)[:40]!r}")
+    return geometry
 
 
 def _wkb_to_wkt(wkb):

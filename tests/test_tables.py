@@ -14,8 +14,16 @@ def test_geopackage_round_trip_keeps_points_and_crs(resources, tmp_path):
     again = read_table(out)
     assert list(again["geometry"]) == list(sites["geometry"])
     assert again["extra"].eq(1.5).all() and len(again) == len(sites)
-    csv = read_table(write_table(sites, tmp_path / "copy.csv"))
-    assert csv["geometry"].iloc[0].startswith("POINT")
+    path = write_table(sites, tmp_path / "copy.csv")
+    assert pd.read_csv(path)["geometry"].iloc[0].startswith("POINT")  # WKT in the CSV
+    csv = read_table(path)  # read back as WKB, as from any vector file (the CSV holds no CRS)
+    from osgeo import ogr
+
+    def points(column):
+        return [ogr.CreateGeometryFromWkb(g).GetPoint_2D() for g in column]
+
+    assert points(csv["geometry"]) == pytest.approx(points(sites["geometry"]), abs=1e-12)
+    assert csv.attrs["crs_wkt"] is None
 
 
 def test_atomic_output_leaves_nothing_and_keeps_old_file(tmp_path):

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..rasters import open_raster
-from ..tables import GEOMETRY, numeric_columns, row_numbers
+from ..tables import GEOMETRY, cell_geometry, numeric_columns, row_numbers
 
 DEFAULT_POINT_CRS = "EPSG:4326"
 
@@ -53,14 +53,21 @@ def point_coordinates(table, x_col=None, y_col=None, crs=None):
     x = np.full(len(table), np.nan)
     y = np.full(len(table), np.nan)
     not_points = []
-    for i, wkb in enumerate(table[GEOMETRY]):
-        if wkb is None or (isinstance(wkb, float) and np.isnan(wkb)):
+    unreadable = []
+    for i, cell in enumerate(table[GEOMETRY]):
+        try:  # WKB from a vector file, WKT from a CSV that write_table wrote
+            geometry = cell_geometry(cell)
+        except RuntimeError:
+            unreadable.append(i + 1)
             continue
-        geometry = ogr.CreateGeometryFromWkb(bytes(wkb))
+        if geometry is None:
+            continue
         if ogr.GT_Flatten(geometry.GetGeometryType()) != ogr.wkbPoint:
             not_points.append(i + 1)
             continue
         x[i], y[i] = geometry.GetX(), geometry.GetY()
+    if unreadable:
+        raise InputError(f"unreadable geometries in {describe_rows(unreadable)}")
     if not_points:
         raise InputError(f"geometries that are not points in {describe_rows(not_points)}")
     wkt = crs if crs else table.attrs.get("crs_wkt")

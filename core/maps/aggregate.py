@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..rasters import check_aligned, open_raster, raster_info, read_window
+from ..tables import cell_geometry
 from .engine import DEFAULT_MEMORY_MB, plan_windows
 
 ALL = "all"                       #: the zone (and the ``zoning``) of the whole raster
@@ -385,9 +386,8 @@ class _PolygonZones:
         for row, (shape, label) in enumerate(zip(table["geometry"], labels), start=1):
             if label is None or shape is None:
                 continue
-            try:  # WKB from a vector file, WKT from a CSV that write_table wrote
-                geometry = ogr.CreateGeometryFromWkt(shape) if isinstance(shape, str) else \
-                    ogr.CreateGeometryFromWkb(bytes(shape))
+            try:
+                geometry = cell_geometry(shape)
             except RuntimeError:
                 geometry = None
             if geometry is None or ogr.GT_Flatten(geometry.GetGeometryType()) not in (ogr.wkbPolygon,
