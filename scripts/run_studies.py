@@ -56,6 +56,102 @@ def aggregated(out, name, band, zoning="all", zone="all"):
     return rows.iloc[0]
 
 
+def bnpp_numbers(out):
+    sites = table(out, "bnpp_sites_layers.csv")
+    layers = [c for c in sites.columns if re.fullmatch(r"bnpp_\d+_\d+", c)]
+    split = sites[layers].dropna()
+    profile = split.sum(axis=1).mean()
+    mapped = aggregated(out, "bnpp_totals.csv", "bnpp_mean")
+    layer_means = {band: aggregated(out, "bnpp_layers_totals.csv", f"bnpp_{band}_mean")["total"]
+                   for band in ("0_20", "20_40", "40_60", "60_80", "80_100", "100_150", "150_200")}
+    whole = sum(layer_means.values())
+    return {
+        "mean BNPP 0–200 cm at the sites (Mg C ha⁻¹ yr⁻¹)": sites["bnpp_Mg_ha_yr"].mean(),
+        "mean BNPP 0–20 cm at the sites (Mg C ha⁻¹ yr⁻¹)": split["bnpp_0_20"].mean(),
+        "share of site BNPP in 0–20 cm (%)": 100 * split["bnpp_0_20"].mean() / profile,
+        "share of site BNPP in 0–40 cm (%)": 100 * split[["bnpp_0_20", "bnpp_20_40"]].sum(axis=1).mean() / profile,
+        "BNPP forest, grouped 5-fold CV R²": model_metadata(out, "bnpp.wsmodel")["metrics"]["r2"],
+        "mapped mean BNPP 0–200 cm (Mg C ha⁻¹ yr⁻¹)": mapped["mean"],
+        "mapped BNPP 0–200 cm, total (Pg C yr⁻¹)": mapped["total_pg"],
+        "mapped area (million km²)": mapped["area_ha"] / 1e8,
+        "mapped share of BNPP in 0–20 cm (%)": 100 * layer_means["0_20"] / whole,
+        "mapped share of BNPP in 0–40 cm (%)": 100 * (layer_means["0_20"] + layer_means["20_40"]) / whole,
+        "mean U_total, 0–20 cm": aggregated(out, "bnpp_layers_totals.csv", "bnpp_0_20_utotal")["mean"],
+        "mean U_total, 150–200 cm": aggregated(out, "bnpp_layers_totals.csv", "bnpp_150_200_utotal")["mean"],
+    }
+
+
+def iloss_numbers(out):
+    ages = table(out, "israd_ages.csv")
+    kept = ages["pro_treatment"].eq("control") & ages["pro_peatland"].ne("yes") & ages["lyr_top"].ge(0)
+    ages = ages[kept]
+    layers = table(out, "israd_ibulk_standard5.csv")
+    ibulk = layers.dropna(subset=["ibulk_mg_ha_yr"]).groupby("lyr_top")["ibulk_mg_ha_yr"].mean()
+
+    def mapped(band):
+        return aggregated(out, "loss_totals.csv", band)
+
+    def estimate(name, number):
+        summary = table(out, name)
+        return 100 * summary.loc[summary["estimate"] == number, "iloss_fraction"].iloc[0]
+
+    return {
+        "mean C age, 0–30 cm (yr)": ages.loc[ages["lyr_bot"].le(30), "age_slow_yr"].mean(),
+        "mean C age, 0–200 cm (yr)": ages.loc[ages["lyr_bot"].le(200), "age_slow_yr"].mean(),
+        "mean Ibulk at the profiles, 0–20 cm (Mg C ha⁻¹ yr⁻¹)": ibulk[0],
+        "mean Ibulk at the profiles, 20–40 cm (Mg C ha⁻¹ yr⁻¹)": ibulk[20],
+        "Ibulk forest 0–20 cm, grouped 5-fold CV R²": model_metadata(out, "ibulk_0_20.wsmodel")["metrics"]["r2"],
+        "mapped mean Iroot, 0–20 cm (Mg C ha⁻¹ yr⁻¹)": mapped("iroot_0_20_mean")["mean"],
+        "mapped mean Ibulk, 0–20 cm (Mg C ha⁻¹ yr⁻¹)": mapped("ibulk_0_20_mean")["mean"],
+        "mapped mean Iloss, 0–20 cm (Mg C ha⁻¹ yr⁻¹)": mapped("iloss_0_20_mean")["mean"],
+        "mapped Iloss / Iroot, 0–100 cm (%)": 100 * mapped("iloss_profile_mean")["total"]
+        / mapped("iroot_profile_mean")["total"],
+        "estimate ① Iloss / Iroot, 0–100 cm (%)": estimate("iloss_estimate1.csv", 1),
+        "estimate ③ Iloss / Iroot, 0–100 cm (%)": estimate("iloss_estimate3_summary.csv", 3),
+    }
+
+
+def subsoil_numbers(out):
+    profiles = table(out, "israd_beta.csv")
+    deep = profiles[profiles["status"].eq("ok") & profiles["observed_depth_cm"].ge(100)
+                    & profiles["n_increments"].ge(4)]["beta"]
+    neon = table(out, "neon_beta.csv")
+    tested = table(out, "neon_beta_predicted.csv").dropna(subset=["beta", "predicted"])
+    subsoil = aggregated(out, "subsoil_totals.csv", "soc_20_100_mean")
+    return {
+        "β, 5th percentile of the profiles": deep.quantile(0.05),
+        "β, median of the profiles": deep.median(),
+        "β, 95th percentile of the profiles": deep.quantile(0.95),
+        "β, median of the NEON megapits": neon.loc[neon["status"].eq("ok"), "beta"].median(),
+        "β forest, grouped 5-fold CV R²": model_metadata(out, "beta.wsmodel")["metrics"]["r2"],
+        "β forest on the NEON megapits, RMSE": float(np.sqrt(((tested["predicted"] - tested["beta"]) ** 2).mean())),
+        "mapped mean β (Americas)": aggregated(out, "beta_totals.csv", "beta_mean")["mean"],
+        "mapped mean SOC 20–100 cm (Mg C ha⁻¹)": subsoil["mean"],
+        "mapped SOC 20–100 cm, total (Pg C)": subsoil["total_pg"],
+    }
+
+
+def rh_numbers(out):
+    metadata = model_metadata(out, "rh.wsmodel")
+    rh = aggregated(out, "rh_totals.csv", "rh_mean")
+    two_box = table(out, "two_box.csv")
+    first, last = two_box.iloc[0], two_box.iloc[-1]
+    return {
+        "records in the forest": metadata["n_rows"],
+        "Rh forest, grouped CV R²": metadata["metrics"]["r2"],
+        "Rh forest, CV NSE": metadata["metrics"]["nse"],
+        "Rh forest, CV RMSE (g C m⁻² yr⁻¹)": metadata["metrics"]["rmse"],
+        "Rh, total over the mapped land (Pg C yr⁻¹)": rh["total_pg"],
+        "mapped area (million km²)": rh["area_ha"] / 1e8,
+        "mapped mean Rh (g C m⁻² yr⁻¹)": rh["mean"],
+        "share of the mapped area outside the area of applicability (%)":
+            100 * (1 - aggregated(out, "rh_totals.csv", "rh_aoa")["mean"]),
+        "τ_soil, area-weighted mean over the map (yr)": aggregated(out, "tau_totals.csv", "tau")["mean"],
+        "2-box model: corrected / uncorrected soil carbon gain since 1901":
+            (last["csoil_mean"] - first["csoil_mean"]) / (last["csoil_sim"] - first["csoil_sim"]),
+    }
+
+
 def bimodality_numbers(out):
     deju = table(out, "deju_root_modes.csv").iloc[0]
     fine = table(out, "silsoe_modes_bw15.csv")
@@ -73,6 +169,10 @@ def bimodality_numbers(out):
 
 #: page file name -> function of the output folder giving {row label of the results table: number}.
 READERS = {
+    "bnpp.md": bnpp_numbers,
+    "iloss.md": iloss_numbers,
+    "subsoil.md": subsoil_numbers,
+    "rh.md": rh_numbers,
     "root_bimodality.md": bimodality_numbers,
 }
 
