@@ -154,6 +154,8 @@ def write_table(table, path, layer=None):
     if suffix == ".shp" and GEOMETRY not in table.columns:
         raise InputError(f"cannot write {path}: a Shapefile needs geometry and this table has none; "
                          "use .csv or .gpkg")
+    if suffix in _VECTOR_SUFFIXES:
+        _check_field_names(table, path)
     layer_name = str(layer or output_layer(path) or path.stem)
     with atomic_output(path) as tmp:
         if suffix in (".csv", ".txt"):
@@ -168,6 +170,17 @@ def write_table(table, path, layer=None):
                 shutil.copyfile(path, tmp)
             _write_ogr(table, tmp, _VECTOR_SUFFIXES[suffix], layer_name, path, update)
     return path
+
+
+def _check_field_names(table, path):
+    """Vector formats compare field names without case: two columns differing only in case are an InputError."""
+    seen = {}
+    for column in table.columns:
+        key = str(column).lower()
+        if key in seen and column != GEOMETRY:
+            raise InputError(f"cannot write {path}: the columns {seen[key]!r} and {column!r} differ only in case, "
+                             f"which {path.suffix} field names ignore; rename one (or write .csv)")
+        seen[key] = column
 
 
 def cell_geometry(cell):

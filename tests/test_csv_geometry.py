@@ -1,4 +1,4 @@
-"""A CSV written from a GeoPackage keeps its points as WKT text: the commands read them back."""
+"""Tables between formats: WKT geometry of CSVs read back as points, field names GeoPackages cannot hold."""
 
 import pandas as pd
 
@@ -41,3 +41,16 @@ def test_unreadable_geometry_text_is_named(tmp_path, capsys):
     assert main(["sample-rasters", str(tmp_path / "p.csv"), str(tmp_path / "o.csv"), str(tmp_path / "r.tif"),
                  "--crs", "EPSG:4326", "--quiet"]) == 2
     assert "unreadable geometries in row 2" in capsys.readouterr().err
+
+
+def test_columns_differing_only_in_case_cannot_be_geopackage_fields(resources, tmp_path, capsys):
+    """SRDB's 'Biome' and a sampled 'biome' raster made the GeoPackage writer fail with a traceback."""
+    data = resources / "sample_data"
+    out = tmp_path / "sites_cov.gpkg"
+    assert main(["sample-rasters", str(data / "srdb_bnpp_sites.gpkg"), str(out),
+                 f"biome={data / 'americas_biome.tif'}", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "the columns 'Biome' and 'biome' differ only in case" in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert main(["sample-rasters", str(data / "srdb_bnpp_sites.gpkg"), str(tmp_path / "sites_cov.csv"),
+                 f"biome={data / 'americas_biome.tif'}", "--quiet"]) == 0  # a CSV keeps both
