@@ -1,9 +1,10 @@
 """Run the study pages of docs/studies/ and check the numbers they state.
 
 Each page's ```bash blocks are run in order, from the repository root, in one bash with
-``set -euo pipefail``, ``OUT`` set to the output folder and ``.venv/bin`` first on PATH. The
-pages run in the order of docs/studies/README.md in one output folder (a page may use the
-outputs of the pages before it). Then every row of a page's results table (between
+``set -euo pipefail``, ``OUT`` set to the output folder and the folder of this Python's
+``wholesoil`` program (``.venv/bin``) first on PATH. The pages run in the order of
+docs/studies/README.md in one output folder (a page may use the outputs of the pages before
+it). Then every row of a page's results table (between
 ``<!-- results -->`` and ``<!-- /results -->``) is compared with the number that
 :data:`READERS` computes from the outputs for that row: the first number of the "ours" cell
 must equal it at the precision printed.
@@ -193,8 +194,9 @@ def bash_blocks(page):
 def run_page(page, out, log=print):
     """Run the page's bash blocks in ``out``; returns (exit code, seconds, stderr tail)."""
     script = "set -euo pipefail\n" + "\n".join(bash_blocks(page))
-    env = dict(os.environ, OUT=str(out), PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-               PYTHONWARNINGS="ignore")
+    # the wholesoil program of this Python's environment (.venv/bin) first
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = dict(os.environ, OUT=str(out), PATH=path, PYTHONWARNINGS="ignore")
     start = time.perf_counter()
     done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
