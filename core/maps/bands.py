@@ -74,6 +74,8 @@ def band_reference(value, option, constant=False):
     """
     if value is None or isinstance(value, BandRef):
         return value
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
     elif isinstance(value, (tuple, list)):

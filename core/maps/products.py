@@ -118,7 +118,10 @@ class _Inputs:
 
     def run(self, func, output, band_names, units, params, metadata, quicklook=None, quicklook_bands=None,
             title="", **engine):
-        """Run ``func`` through the engine, add the notes, and write the quick-look when asked."""
+        """Run ``func`` through the engine, add the notes, and write the quick-look when asked.
+
+        The returned RasterRun also carries ``quicklook_bands`` and ``title`` (for reports).
+        """
         from ... import __version__
 
         if not self.rasters:
@@ -129,6 +132,7 @@ class _Inputs:
                          band_metadata={name: {"units": unit} for name, unit in zip(band_names, units)}, **engine)
         run.notes = self.notes + [f"{count} pixels with {what}: nodata" for what, count in run.counts.items()] \
             + run.notes
+        run.quicklook_bands, run.title = quicklook_bands, title
         if quicklook:
             from .quicklook import write_quicklook
 
