@@ -340,3 +340,12 @@ def test_quicklook_reads_a_decimated_window(tmp_path):
     figure = quicklook_figure(path, ["iloss_0_20_mean"], "Iloss")
     axes = figure.axes
     assert axes[0].get_title() == "iloss_0_20_mean" and axes[1].get_ylabel() == "Mg C ha-1 yr-1"
+
+
+def test_predict_raster_quicklook(bnpp_map, tmp_path):
+    folder, _ = bnpp_map
+    png = tmp_path / "bnpp.png"
+    assert main(["predict-raster", str(folder / "bnpp.wsmodel"), "--covariates",
+                 f"bio1={SAMPLE / 'worldclim_bio1_americas.tif'}", f"bio12={SAMPLE / 'worldclim_bio12_americas.tif'}",
+                 "--output", str(tmp_path / "map.tif"), "--quicklook", str(png), "--backend", "threading"]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
