@@ -167,7 +167,7 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
         finally:
             RUN_RECORD.reset(token)
         for text in outputs.notes:
-            feedback.pushInfo(text)
+            feedback.pushWarning(text)
         return results
 
     def _input_files(self, parameters, context):

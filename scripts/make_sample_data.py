@@ -132,6 +132,10 @@ def main(data):
                        creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2"], outputSRS="EPSG:4326")
 
     biome = gdal.Open(str(data / "covariates" / "dismo_biome_americas_0p5deg.asc"))
+    classes = gdal.Translate(str(OUT / "americas_biome.tif"), biome, outputType=gdal.GDT_Int16,
+                             outputSRS="EPSG:4326", creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2"])
+    classes.GetRasterBand(1).SetDescription("biome")  # the covariate name sample-rasters and predict-raster use
+    classes = None
     codes = biome.ReadAsArray()
     beta = np.full(codes.shape, -9999.0, dtype=np.float32)
     for code, name in WWF_TO_JACKSON.items():

@@ -69,3 +69,18 @@ def test_demo_page_explains_each_panel_with_units_on_every_axis(demo):
     americas = figures["americas_root_fractions.png"]
     assert [a.get_xlabel() for a in americas.axes if a.get_images()] == ["longitude (°)", "longitude (°)"]
     assert figures["srdb_bnpp_by_layer.png"].axes[0].get_xlabel() == "mean BNPP in the layer (Mg C ha-1 yr-1)"
+
+
+def test_demo_maps_the_rh_forest(demo):
+    """The demo's Rh forest on raster covariates is mapped (mean and sd bands) and shown in index.html."""
+    import numpy as np
+
+    from rasters_util import read_bands
+
+    folder, index, _, figures = demo
+    bands, names = read_bands(folder / "americas_rh_map.tif")
+    assert names == ["Rh_annual_mean", "Rh_annual_sd"]
+    valid = np.isfinite(bands[0])
+    assert valid.sum() > 5000 and np.array_equal(valid, np.isfinite(bands[1]))
+    assert 50 < np.nanmedian(bands[0]) < 2000 and (bands[1][valid] >= 0).all()   # g C m-2 yr-1
+    assert "americas_rh_map.png" in figures and "Rh_annual_mean" in open(index).read()

@@ -208,7 +208,7 @@ def test_dask_cluster_gives_the_same_map(srdb_map_model, tmp_path):
 
     model, rasters, _ = srdb_map_model
     reference = read_bands(predict_raster([model], rasters, tmp_path / "local.tif", outputs=["mean", "sd"]))[0]
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         run = predict_raster([model], rasters, tmp_path / "dask.tif", outputs=["mean", "sd"], backend="dask",
                              scheduler=cluster.scheduler_address, block=64)
     assert np.array_equal(read_bands(run)[0], reference, equal_nan=True)

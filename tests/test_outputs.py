@@ -275,3 +275,9 @@ def test_input_that_is_a_folder(capsys, tmp_path):
     (tmp_path / "in.csv").mkdir()
     code, _, err = run(capsys, "fit-depth-model", tmp_path / "in.csv", tmp_path / "o.csv", *FIT)
     one_line_error(code, err, "is a folder")
+
+
+def test_all_nodata_result_is_noted(capsys, tmp_path):
+    beta = write_raster(tmp_path / "beta.tif", np.full((8, 9), np.nan))
+    code, _, err = run(capsys, "depth-fractions", "--beta", beta, "--output", tmp_path / "o.tif")
+    assert code == 0 and "band frac_0_20 has no valid pixel (all nodata)" in err

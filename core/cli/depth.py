@@ -100,7 +100,7 @@ def run_depth_fractions(args):
         check_output_suffix("--output", args.output, (".tif", ".tiff"))
         run = raster_fractions(model, params, args.output, scheme, normalize, args.profile_depth,
                                **engine_options(args))
-        print_notes(run.notes + list(filter(None, [coverage_note(scheme, normalize, args.profile_depth)])))
+        print_notes(list(filter(None, [coverage_note(scheme, normalize, args.profile_depth)])))
         if args.plot:
             _plot(args.plot, scheme, {"mean over pixels": run.mean}, "raster")
         print(f"wrote {args.output} ({len(scheme)} bands: {', '.join(scheme.labels)} cm)", file=sys.stderr)

@@ -4,7 +4,7 @@ import sys
 
 from ..errors import InputError
 from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
-                     engine_options, print_notes, print_table)
+                     engine_options, print_table)
 
 PREDICT_RASTER_HELP = """\
 Predict one or more saved models (train-model) over covariate rasters, block by block:
@@ -73,7 +73,6 @@ def run_predict_raster(args):
 
         shown = [name for name in run.band_names if name.endswith(("_mean", "_class"))][:8]
         write_quicklook(args.output, args.quicklook, bands=shown or None, title="Predicted map")
-    print_notes(run.notes)
     print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names)}); "
           f"{int(run.valid.max()) if len(run.valid) else 0} valid pixels", file=sys.stderr)
     return 0

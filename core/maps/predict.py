@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import InputError
 from ..learn.models import FOREST_KINDS, inverse_target
 from ..learn.screening import level_text
+from ..outputs import note
 from .engine import map_blocks
 from .kernels import PackedForest, forest_statistics
 from .stack import CovariateStack
@@ -213,7 +214,7 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     """
     from ... import __version__
     from ..learn.modelfile import load_model
-    from ..outputs import register_input
+    from ..outputs import readable_path, register_input
 
     paths = [str(m) for m in models]
     if not paths:
@@ -224,7 +225,7 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     prepared = []
     for path, name in zip(paths, names):
         register_input(path)
-        prepared.append(MapModel(load_model(path), name, outputs, source=path))
+        prepared.append(MapModel(load_model(readable_path(path)), name, outputs, source=path))
     labels = [m.name for m in prepared]
     twice = sorted({n for n in labels if labels.count(n) > 1})
     if twice:
@@ -239,12 +240,15 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     if grid is not None:
         metadata["grid"] = str(grid)
     for i, (path, model) in enumerate(zip(paths, prepared), start=1):
-        metadata.update({f"model_{i}": path, f"model_{i}_sha256": file_checksum(path), f"model_{i}_name": model.name,
+        metadata.update({f"model_{i}": path, f"model_{i}_sha256": file_checksum(readable_path(path)),
+                         f"model_{i}_name": model.name,
                          f"model_{i}_kind": f"{model.task} {model.kind}"})
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
-    run.notes += _unseen_notes(run.counts)
+    for text in _unseen_notes(run.counts):
+        run.notes.append(text)
+        note(text)
     return run
 
 

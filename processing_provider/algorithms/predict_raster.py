@@ -68,7 +68,5 @@ nodata, and the count is reported.
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         run = predict_raster(models, covariates, output, outputs=chosen, grid=layer_file(grid) if grid else None,
                              cog=self.parameterAsBoolean(parameters, "COG", context), **raster_engine(feedback))
-        for note in run.notes:
-            feedback.pushWarning(note)
         feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}")
         return {"OUTPUT": output}
