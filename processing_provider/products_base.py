@@ -15,7 +15,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingP
 from .algorithm import WholesoilAlgorithm, layer_file
 from .depth_fractions_base import raster_engine
 from .parameters import (OUTPUT_HTML, add_html_output, add_layers_parameter, add_profile_depth_parameter, advanced,
-                         enum_code, enum_parameter, html_output, layers_parameter, push_notes, raster_output)
+                         enum_code, enum_parameter, html_output, layers_parameter, raster_output)
 
 GROUP, GROUP_ID = "Map products", "products"
 TAGS = ("map", "raster", "uncertainty", "BNPP", "Iroot", "Ibulk", "Iloss", "carbon inputs", "soil carbon",
@@ -141,7 +141,6 @@ class ProductAlgorithm(WholesoilAlgorithm):
             if parameters.get(QUICKLOOK) not in (None, "") else None
         html = html_output(self, parameters, context)
         run = self.run_product(parameters, context, output, png, raster_engine(feedback))
-        push_notes(feedback, run.notes)
         feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}")
         results = {"OUTPUT": output}
         if png:

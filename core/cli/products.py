@@ -2,7 +2,7 @@
 
 import sys
 
-from .common import PNG, RASTER_OUTPUT, add_command, add_engine_options, add_output, engine_options, print_notes
+from .common import PNG, RASTER_OUTPUT, add_command, add_engine_options, add_output, engine_options
 
 BANDS = """\
 Inputs are raster bands, RASTER or RASTER:BAND (a band number or name, e.g.
@@ -139,7 +139,7 @@ def _add_outputs(parser):
 
 
 def _report(args, run):
-    print_notes(run.notes)
+    """The closing line (the notes are printed after it, by the command's output transaction)."""
     print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names[:8])}"
           f"{', …' if len(run.band_names) > 8 else ''}); {int(run.valid.max()) if len(run.valid) else 0} valid pixels"
           + (f"; quick-look {args.quicklook}" if args.quicklook else ""), file=sys.stderr)

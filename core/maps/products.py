@@ -35,6 +35,7 @@ from ..checks import Limits
 from ..depth import PROFILE_DEPTH
 from ..errors import InputError
 from ..layers import format_depth, layer_scheme
+from ..outputs import note
 from ..partitioning import MODEL_PARAMETERS, model_fractions
 from .bands import UNITS, BandRef, band_reference, layer_references, layers_of, sd_partner, unit_factor
 from .engine import map_blocks
@@ -118,7 +119,8 @@ class _Inputs:
 
     def run(self, func, output, band_names, units, params, metadata, quicklook=None, quicklook_bands=None,
             title="", **engine):
-        """Run ``func`` through the engine, add the notes, and write the quick-look when asked.
+        """Run ``func`` through the engine, give the notes to the output transaction (as the engine does)
+        and write the quick-look when asked.
 
         The returned RasterRun also carries ``quicklook_bands`` and ``title`` (for reports).
         """
@@ -130,8 +132,10 @@ class _Inputs:
         run = map_blocks(func, self.rasters, output, band_names, params=params,
                          metadata={"wholesoil_version": __version__, **metadata, **self.metadata},
                          band_metadata={name: {"units": unit} for name, unit in zip(band_names, units)}, **engine)
-        run.notes = self.notes + [f"{count} pixels with {what}: nodata" for what, count in run.counts.items()] \
-            + run.notes
+        own = self.notes + [f"{count} pixels with {what}: nodata" for what, count in run.counts.items()]
+        for text in own:
+            note(text)
+        run.notes = own + run.notes
         run.quicklook_bands, run.title = quicklook_bands, title
         if quicklook:
             from .quicklook import write_quicklook
