@@ -32,8 +32,15 @@ def check_seed(seed):
     return int(seed)
 
 
-def pixel_uniforms(seed, quantity, window, draws):
-    """Uniform deviates in (0, 1), shape (rows, cols, draws), for the pixels of ``window``.
+def _runs(row):
+    """(first, stop) column of each run of True in a boolean row."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], row, [False])).astype(np.int8)))
+    return zip(edges[::2], edges[1::2])
+
+
+def pixel_uniforms(seed, quantity, window, draws, mask=None):
+    """Uniform deviates in (0, 1) for the pixels of ``window``: shape (rows, cols, draws), or
+    (pixels, draws) for the True pixels of ``mask`` (rows, cols) in row order (only those are drawn).
 
     window: (x offset, y offset, columns, rows) in the grid; quantity: a small whole number
     naming what is drawn (each quantity has its own stream).
@@ -42,20 +49,25 @@ def pixel_uniforms(seed, quantity, window, draws):
 
     x, y, cols, rows = window
     key = check_seed(seed) + int(quantity) * 2 ** 64
-    first = x * draws
-    skip, count = first % 4, cols * draws
-    out = np.empty((rows, cols * draws))
+    chosen = np.ones((rows, cols), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    out = np.empty((int(chosen.sum()), draws))
+    done = 0
     for i in range(rows):
-        raw = Philox(key=key, counter=[first // 4, y + i, 0, 0]).random_raw(count + skip)[skip:]
-        out[i] = ((raw >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0 ** -53
-    return out.reshape(rows, cols, draws)
+        for first, stop in _runs(chosen[i]):
+            start = (x + first) * draws  # position of the run's first value in the row's stream
+            skip, count = start % 4, (stop - first) * draws
+            raw = Philox(key=key, counter=[start // 4, y + i, 0, 0]).random_raw(count + skip)[skip:]
+            out[done:done + stop - first] = (((raw >> np.uint64(11)).astype(np.float64) + 0.5)
+                                             * 2.0 ** -53).reshape(-1, draws)
+            done += stop - first
+    return out if mask is not None else out.reshape(rows, cols, draws)
 
 
-def pixel_normals(seed, quantity, window, draws):
-    """Standard normal deviates, shape (rows, cols, draws): the inverse normal CDF of :func:`pixel_uniforms`."""
+def pixel_normals(seed, quantity, window, draws, mask=None):
+    """Standard normal deviates: the inverse normal CDF of :func:`pixel_uniforms` (same shapes)."""
     from scipy.special import ndtri
 
-    return ndtri(pixel_uniforms(seed, quantity, window, draws))
+    return ndtri(pixel_uniforms(seed, quantity, window, draws, mask))
 
 
 def lognormal_parameters(mean, sd):

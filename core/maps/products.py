@@ -421,7 +421,7 @@ def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, 
         sub_window = (x, y + top, cols, part.stop - top)
 
         def normals(stream):
-            return pixel_normals(seed, stream, sub_window, draws)[ok]
+            return pixel_normals(seed, stream, sub_window, draws, ok)
 
         def pick(pair):
             return tuple(p[..., part, :][..., ok] for p in pair)
