@@ -143,6 +143,9 @@ def test_pixel_random_numbers_are_numpy_philox_keyed_by_pixel():
                                       whole[y:y + rows, x:x + cols])
     raw = Philox(key=seed + 3 * 2 ** 64, counter=[0, 2, 0, 0]).random_raw(9 * draws)
     np.testing.assert_array_equal(whole[2].ravel(), ((raw >> np.uint64(11)).astype(float) + 0.5) * 2.0 ** -53)
+    mask = np.zeros((4, 9), dtype=bool)
+    mask[0, 2:5] = mask[1, :] = mask[3, 8] = True
+    np.testing.assert_array_equal(pixel_uniforms(seed, 3, (0, 0, 9, 4), draws, mask), whole[mask])
     assert not np.array_equal(whole, pixel_uniforms(seed + 1, 3, (0, 0, 9, 4), draws))
     assert not np.array_equal(whole, pixel_uniforms(seed, 4, (0, 0, 9, 4), draws))
     normals = pixel_normals(seed, 0, (0, 0, 200, 100), 50).ravel()

@@ -85,3 +85,33 @@ def test_bnpp_by_depth_map_in_qgis_process(tmp_path):
     bio12 = read_bands(BIO12)[0][0]
     assert np.nansum(bands[0::3], axis=0)[np.isfinite(bands[0])] == pytest.approx(
         (bio12 / 100)[np.isfinite(bands[0])], rel=1e-5)
+
+
+SITES = str(SAMPLE / "srdb_bnpp_sites.gpkg")
+COVARIATES = [str(SAMPLE / "worldclim_bio1_americas.tif"), BIO12]
+
+
+def test_depth_resolved_bnpp_model_splits_its_bnpp_map(wholesoil_processing):
+    """The model's BNPP layers sum to its BNPP map, and the map is a forest of the SRDB sites' BNPP."""
+    results = wholesoil_processing.run("wholesoil:depthresolvedbnppmap", {
+        "sites": SITES, "covariates": COVARIATES, "beta": BETA})
+    bnpp, names = read_bands(results["predict_bnpp:bnpp_map"])
+    assert names == ["bnpp_Mg_ha_yr_mean", "bnpp_Mg_ha_yr_sd"]
+    layers, layer_names = read_bands(results["bnpp_by_depth:bnpp_layers"])
+    assert layer_names[0] == "bnpp_0_20_mean" and len(layer_names) == 21
+    valid = np.isfinite(layers[0])
+    assert valid.sum() > 5000
+    np.testing.assert_allclose(layers[0::3].sum(axis=0)[valid], bnpp[0][valid], rtol=1e-5)
+    assert 0.5 < np.nanmean(bnpp[0]) < 10   # Mg C ha-1 yr-1: the sites' BNPP range
+
+
+def test_root_carbon_loss_model_runs_on_the_bundled_data(wholesoil_processing):
+    results = wholesoil_processing.run("wholesoil:rootcarbonlossmap", {
+        "sites": SITES, "covariates": COVARIATES, "beta": BETA, "ibulk": [str(SAMPLE / "americas_ibulk_0_100.tif")],
+        "draws": 40})
+    bands, names = read_bands(results["loss_maps:loss_maps"])
+    assert names[:2] == ["iroot_0_20_mean", "iroot_0_20_sd"] and "iloss_profile_upper" in names, names
+    iroot, ibulk, iloss = (bands[names.index(f"{q}_profile_mean")] for q in ("iroot", "ibulk", "iloss"))
+    valid = np.isfinite(iloss)
+    assert valid.sum() > 5000
+    np.testing.assert_allclose(iloss[valid], (iroot - ibulk)[valid], rtol=1e-4, atol=1e-5)

@@ -45,8 +45,8 @@ Bands QUANTITY_top_bottom_STAT and QUANTITY_profile_STAT (sums over the layers) 
                                             0)
         seed.setMinimum(0)
         self.addParameter(advanced(seed))
-        self.addParameter(QgsProcessingParameterEnum("QUANTITIES", "Quantities (none chosen: all)",
-                                                     options=QUANTITIES, allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterEnum("QUANTITIES", "Quantities", options=QUANTITIES,
+                                                     allowMultiple=True, defaultValue=list(range(len(QUANTITIES)))))
         add_outputs(self, "Iroot, Ibulk, Iloss and Iloss / Iroot (mean, sd, 95 % interval)")
 
     def run_product(self, parameters, context, output, quicklook, engine):
@@ -59,6 +59,6 @@ Bands QUANTITY_top_bottom_STAT and QUANTITY_profile_STAT (sums over the layers) 
                          age=layered_input(self, parameters, context, "AGE"),
                          ibulk_unit=unit_parameter(self, parameters, context, "IBULK_UNIT", FLUX_UNIT_CHOICES),
                          stock_unit=unit_parameter(self, parameters, context, "STOCK_UNIT", STOCK_UNIT_CHOICES),
-                         quantities=[QUANTITIES[i] for i in chosen] if chosen else QUANTITIES,
+                         quantities=[QUANTITIES[i] for i in chosen],
                          draws=self.parameterAsInt(parameters, "DRAWS", context),
                          seed=self.parameterAsInt(parameters, "SEED", context), quicklook=quicklook, **engine)
