@@ -70,7 +70,7 @@ class _Inputs:
             self.constants[name] = float(ref)
 
     def quantity(self, name, value, sd=None, option=None, kind=None, unit=None, limits=None):
-        """Register the mean (block ``name``) and sd (``name_sd``) of a quantity; False when ``value`` is None.
+        """Register the mean (block ``name``) and sd (``name_sd``) of a quantity (InputError when not given).
 
         kind: 'flux' or 'stock' (converted to the project unit from ``unit`` or the band's units);
         limits: checked at once when the value is a number.
@@ -78,7 +78,7 @@ class _Inputs:
         option = option or name
         ref = band_reference(value, option, constant=True)
         if ref is None:
-            return False
+            raise InputError(f"give {option}: a raster band or a number")
         if limits is not None and not isinstance(ref, BandRef):
             limits.require(ref, option)
         sd_ref = band_reference(sd, f"{option} sd", constant=True)
@@ -95,7 +95,6 @@ class _Inputs:
                                 else _chosen_unit(kind, unit, option))
         self.metadata[option] = str(ref)
         self.metadata[f"{option} sd"] = str(0.0 if sd_ref is None else sd_ref)
-        return True
 
     def layered(self, name, items, sds, option, kind=None, unit=None):
         """Register one band per layer (blocks ``name0``, ``name0_sd``, ...); returns their BandRefs."""
