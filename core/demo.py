@@ -32,38 +32,45 @@ def caption(text):
     return f"<p class='note'>{html.escape(text)}</p>"
 
 
-def _rh_map(records, sample_data, output, log):
-    """An Rh forest on raster covariates only (WorldClim bio1, bio12, WWF biome) mapped over the Americas."""
+def _rh_map(sampled, sample_data, output, log):
+    """The Rh forest on the two climate covariates that exist as rasters, mapped over the Americas.
+
+    sampled: the SRDB records with MAT (degC) and MAP (mm), gaps filled from WorldClim. The
+    forest learns Rh from bio1 = MAT x 10 and bio12 = MAP (WorldClim's units), so it
+    predicts on the WorldClim rasters; the records come from every continent.
+    """
     from .learn.modelfile import save_model
-    from .learn.sampling import sample_rasters
     from .learn.training import train_model
     from .maps.predict import predict_raster
 
-    covariates = {"bio1": "worldclim_bio1_americas.tif", "bio12": "worldclim_bio12_americas.tif",
-                  "biome": "americas_biome.tif"}
-    paths = [str(sample_data / file) for file in covariates.values()]
-    sampled = sample_rasters(records, paths, list(covariates), "Longitude", "Latitude").table
-    trained = train_model(sampled, "Rh_annual", list(covariates), ["biome"], group_col="site_key", n_splits=5,
-                          n_trees=200, units="g C m-2 yr-1", permutation_repeats=1, random_state=0)
-    model = save_model(output / "srdb_rh_map_forest.wsmodel", trained)
-    log("    mapping it over the Americas from WorldClim bio1, bio12 and the WWF biomes (predict-raster)")
-    run = predict_raster([model], [f"{name}={path}" for name, path in zip(covariates, paths)],
-                         output / "americas_rh_map.tif", outputs=["mean", "sd"])
+    climate = sampled.assign(bio1=sampled["MAT"] * 10.0, bio12=sampled["MAP"])
+    trained = train_model(climate, "Rh_annual", ["bio1", "bio12"], group_col="site_key", n_splits=5, n_trees=200,
+                          units="g C m-2 yr-1", permutation_repeats=2, random_state=0)
+    model = save_model(output / "srdb_rh_climate_forest.wsmodel", trained)
+    log("    mapping a climate-only Rh forest over the Americas (predict-raster, with its area of applicability)")
+    run = predict_raster([model], [f"bio1={sample_data / 'worldclim_bio1_americas.tif'}",
+                                   f"bio12={sample_data / 'worldclim_bio12_americas.tif'}"],
+                         output / "americas_rh_map.tif", outputs=["mean", "sd", "aoa"])
     figure = raster_maps_figure([(run, 1, "Rh, mean of 200 trees", "g C m-2 yr-1"),
-                                 (run, 2, "Rh, sd of the trees", "g C m-2 yr-1")],
+                                 (run, 2, "Rh, sd of the trees", "g C m-2 yr-1"),
+                                 (run, 3, "area of applicability", "inside (1) or outside (0), fraction")],
                                 "Soil heterotrophic respiration over the Americas (0.5°)")
     save_png(figure, output / "americas_rh_map.png")
-    r2 = trained.metadata["metrics"]["r2"]
+    metrics = trained.metadata["metrics"]
+    outside = 1 - run.mean[2]
     return ["<h3>The Rh model as a map</h3>",
-            f"<p>americas_rh_map.tif: a second forest, on covariates that exist as rasters (WorldClim bio1 and "
-            f"bio12 and the WWF biome at the sites; grouped 5-fold CV R² {r2:.2f}), predicted pixel by pixel with "
-            f"<code>predict-raster</code>: bands Rh_annual_mean and Rh_annual_sd over {int(run.valid[0]):,} "
-            "pixels.</p>", html_image(figure, "Rh map"),
-            caption("Mean and spread of the per-tree predictions of Rh. Pixels of biomes without a training "
-                    "record stay blank (the model never saw them) and the notes count them. He et al. map "
-                    "global Rh of 48.8 Pg C yr-1 with many more covariates at 0.5°; this map shows the "
-                    "workflow on two climate layers and the biomes, not their product; the spread is widest "
-                    "where few records support the forest.")]
+            f"<p>americas_rh_map.tif: a forest on the two covariates that exist as rasters here, MAT and MAP "
+            f"(WorldClim bio1 and bio12 where a record lacks them), trained on {metrics['n']} records from every "
+            f"continent (grouped 5-fold CV R² {metrics['r2']:.2f}) and predicted pixel by pixel with "
+            f"<code>predict-raster</code>: bands Rh_annual_mean, Rh_annual_sd and Rh_annual_aoa over "
+            f"{int(run.valid[0]):,} pixels; {outside:.1%} of them lie outside the model's area of "
+            "applicability.</p>",
+            html_image(figure, "Rh map"),
+            caption("Mean and spread of the per-tree predictions of Rh, and where the map extrapolates: the area "
+                    "of applicability of Meyer & Pebesma (2021), as the R package CAST computes it, is 0 where a "
+                    "pixel's climate is farther from every training record than the cross-validation folds are "
+                    "from each other. He et al. map global Rh of 48.8 Pg C yr-1 with many more covariates at "
+                    "0.5°; this map shows the workflow on two climate layers, not their product.")]
 
 
 def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, log=print):
@@ -274,7 +281,7 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
                       "(Rh manuscript) map Rh globally with many more climate, soil and vegetation covariates; this "
                       "demo shows the workflow (sampling, grouped CV, the report), not their accuracy.")]
     steps.update(0.92)
-    parts += _rh_map(records, sample_data, output, log)
+    parts += _rh_map(sampled, sample_data, output, log)
     steps.update(1.0)
     index = write_html_report(output / "index.html", "wholesoil demo", parts)
     log(f"demo outputs are in {output.resolve()} (open {Path(index).name})")

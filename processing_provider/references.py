@@ -33,6 +33,9 @@ REFERENCES = {
                   "simulations in CMIP6. Geosci. Model Dev. 10:4405-4417, doi:10.5194/gmd-10-4405-2017.",
     "coulston2016": "Coulston, J.W. et al. (2016) Approximating prediction uncertainty for random forest regression "
                     "models. Photogramm. Eng. Remote Sens. 82:189-197, doi:10.14358/PERS.82.3.189.",
+    "meyer2021": "Meyer, H. and Pebesma, E. (2021) Predicting into unknown space? Estimating the area of "
+                 "applicability of spatial prediction models. Methods Ecol. Evol. 12:1620-1633, "
+                 "doi:10.1111/2041-210X.13650.",
     "kuhn2008": "Kuhn, M. (2008) Building predictive models in R using the caret package. J. Stat. Softw. 28(5), "
                 "doi:10.18637/jss.v028.i05.",
 }

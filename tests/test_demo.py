@@ -72,15 +72,16 @@ def test_demo_page_explains_each_panel_with_units_on_every_axis(demo):
 
 
 def test_demo_maps_the_rh_forest(demo):
-    """The demo's Rh forest on raster covariates is mapped (mean and sd bands) and shown in index.html."""
+    """The demo's climate-only Rh forest is mapped (mean, sd, area of applicability) and shown in index.html."""
     import numpy as np
 
     from rasters_util import read_bands
 
     folder, index, _, figures = demo
     bands, names = read_bands(folder / "americas_rh_map.tif")
-    assert names == ["Rh_annual_mean", "Rh_annual_sd"]
+    assert names == ["Rh_annual_mean", "Rh_annual_sd", "Rh_annual_aoa"]
     valid = np.isfinite(bands[0])
     assert valid.sum() > 5000 and np.array_equal(valid, np.isfinite(bands[1]))
     assert 50 < np.nanmedian(bands[0]) < 2000 and (bands[1][valid] >= 0).all()   # g C m-2 yr-1
-    assert "americas_rh_map.png" in figures and "Rh_annual_mean" in open(index).read()
+    assert set(np.unique(bands[2][valid])) <= {0.0, 1.0} and 0 < np.nanmean(bands[2]) <= 1
+    assert "americas_rh_map.png" in figures and "area of applicability" in open(index).read()

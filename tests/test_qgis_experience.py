@@ -322,7 +322,8 @@ def test_enum_choices_show_labels_over_the_core_codes(wholesoil_processing):
     from wholesoil.core.maps import predict
     from wholesoil.processing_provider.algorithms import predict_raster
 
-    assert tuple(predict_raster.OUTPUT_CHOICES) == predict.REGRESSION_OUTPUTS + predict.CLASSIFICATION_OUTPUTS
+    assert predict_raster.OUTPUT_CHOICES == list(dict.fromkeys(predict.REGRESSION_OUTPUTS
+                                                               + predict.CLASSIFICATION_OUTPUTS))
     from wholesoil.core import horizons, radiocarbon, soc
     from wholesoil.processing_provider import parameters, profiles_base
     from wholesoil.processing_provider.algorithms import radiocarbon_age

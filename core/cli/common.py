@@ -71,12 +71,16 @@ def resolve_value(option, text, table=None):
     return text
 
 
-def worker_count(text):
-    """argparse type of --jobs: a whole number other than 0 (-1 = all cores)."""
+def _whole_number(text):
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def worker_count(text):
+    """argparse type of --jobs: a whole number other than 0 (-1 = all cores)."""
+    value = _whole_number(text)
     if value == 0:
         raise argparse.ArgumentTypeError("0 workers: give 1 or more, or -1 for all cores")
     return value
@@ -84,10 +88,7 @@ def worker_count(text):
 
 def positive_int(text):
     """argparse type of counts and sizes that must be at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is too small: give 1 or more")
     return value

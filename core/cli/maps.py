@@ -10,7 +10,10 @@ PREDICT_RASTER_HELP = """\
 Predict one or more saved models (train-model) over covariate rasters, block by block:
 a multi-band GeoTIFF with, per model, <name>_mean, <name>_sd (spread of the trees),
 <name>_cv, <name>_lower and <name>_upper (the interval calibrated in training), or
-<name>_class and <name>_p_<class> for a classification model.
+<name>_class and <name>_p_<class> for a classification model. On request (--outputs
+...,di,aoa) the area of applicability of Meyer & Pebesma (2021), as the R package CAST
+computes it: <name>_di, the dissimilarity index of a pixel's covariates to the training
+data, and <name>_aoa, 1 inside the area of applicability and 0 where the map extrapolates.
 
   wholesoil predict-raster rh.wsmodel --covariates bio1=wc_bio1.tif bio12=wc_bio12.tif \\
       Biome=biomes.tif --output rh_map.tif --jobs -1
@@ -106,7 +109,8 @@ def register(commands):
     add_output(parser, "--output", suffixes=RASTER_OUTPUT, required=True, help="output GeoTIFF")
     parser.add_argument("--outputs", metavar="LIST",
                         help="bands per model, e.g. mean,sd (regression: mean, sd, cv, lower, upper; "
-                             "classification: class, p; default: all the model gives)")
+                             "classification: class, p; any model: di, aoa, the area of applicability; "
+                             "default: all the model gives except di and aoa)")
     parser.add_argument("--grid", metavar="REF.tif", help="warp the covariates to this raster's grid on the fly")
     parser.add_argument("--cog", action="store_true", help="write a Cloud Optimized GeoTIFF (with overviews)")
     add_output(parser, "--quicklook", suffixes=PNG, metavar="FILE.png",

@@ -44,12 +44,13 @@ class PackedForest:
     Layout: each tree's nodes are renumbered breadth first so that a node's two children
     are neighbours, ``left`` and ``left + 1``; the next node is ``left + (x > threshold)``.
     A leaf points to itself with an infinite threshold, so a pixel that reached its leaf
-    stays there. For the compiled kernel, ``code`` packs left child and feature into one
-    integer and ``threshold32`` holds each threshold rounded down to float32: features are
-    float32 (as scikit-learn casts them), and for a float32 x, x <= t exactly when x <= the
-    largest float32 not above t, so every decision is scikit-learn's. ``value`` holds each
-    node's regression value (model scale) or class probabilities; ``back`` the
-    back-transformed regression value.
+    stays there. ``value`` holds each node's regression value (model scale; nodes × 1) or
+    class probabilities (nodes × classes); ``back`` the back-transformed regression value
+    (empty for classification). For the compiled kernel, ``code`` packs left child and
+    feature into one integer and ``threshold32`` holds each threshold rounded down to
+    float32: features are float32 (as scikit-learn casts them), and for a float32 x,
+    x <= t exactly when x <= the largest float32 not above t, so every decision is
+    scikit-learn's.
     """
 
     def __init__(self, forest, back_transform=None):
@@ -82,12 +83,11 @@ class PackedForest:
         self.threshold32[above] = np.nextafter(self.threshold32[above], np.float32(-np.inf))
         self.roots = np.array(roots, dtype=np.int64)
         self.new_index = [np.argsort(order) + root for order, root in zip(orders, roots)]  # sklearn node -> ours
-        value = np.ascontiguousarray(np.concatenate(values))
-        if self.classification:
-            self.value = value
-        else:
-            self.value = np.ascontiguousarray(value[:, 0])
-            self.back = np.ascontiguousarray(back_transform(self.value) if back_transform else self.value,
+        self.value = np.ascontiguousarray(np.concatenate(values))
+        self.back = np.empty(0)
+        if not self.classification:
+            regression = self.value[:, 0]
+            self.back = np.ascontiguousarray(back_transform(regression) if back_transform else regression,
                                              dtype=np.float64)
 
     def _leaf_values(self, tree):
@@ -128,11 +128,11 @@ def forest_statistics(packed, X, compiled=None):
     use_numba = numba is not None if compiled is None else compiled
     if use_numba and numba is None:
         raise ImportError("numba is not installed")
+    arrays = (packed.code, packed.threshold32, packed.roots, packed.value, packed.back)
+    sums, s1, s2 = _forest_kernel(X, *arrays, SUPER_CHUNK) if use_numba else _fallback(packed, X)
     if packed.classification:
-        sums = (_compiled_classification(packed, X) if use_numba else _fallback_classification(packed, X))
         return sums / packed.n_trees, None
-    total, s1, s2 = _compiled_regression(packed, X) if use_numba else _fallback_regression(packed, X)
-    return total / packed.n_trees, _spread(s1, s2, packed.n_trees)
+    return sums[:, 0] / packed.n_trees, _spread(s1, s2, packed.n_trees)
 
 
 def _spread(s1, s2, n):
@@ -146,40 +146,25 @@ def _spread(s1, s2, n):
 # fallback: scikit-learn's apply + numpy
 
 
-def _fallback_regression(packed, X):
-    total = np.zeros(len(X))
+def _fallback(packed, X):
+    """(sums of leaf values (pixels × outputs), S1, S2) with scikit-learn's apply and numpy."""
+    sums = np.zeros((len(X), packed.value.shape[1]))
     s1 = np.zeros(len(X))
     s2 = np.zeros(len(X))
     shift = None
     for estimator, index in zip(packed.estimators, packed.new_index):
         leaves = index[estimator.tree_.apply(X)]
-        total += packed.value[leaves]
-        back = packed.back[leaves]
-        if shift is None:
-            shift = back
-        difference = back - shift
-        s1 += difference
-        s2 += difference * difference
-    return total, s1, s2
-
-
-def _fallback_classification(packed, X):
-    sums = np.zeros((len(X), packed.value.shape[1]))
-    for estimator, index in zip(packed.estimators, packed.new_index):
-        sums += packed.value[index[estimator.tree_.apply(X)]]
-    return sums
+        sums += packed.value[leaves]
+        if packed.back.size:
+            back = packed.back[leaves]
+            shift = back if shift is None else shift
+            difference = back - shift
+            s1 += difference
+            s2 += difference * difference
+    return sums, s1, s2
 
 
 # compiled: numba
-
-
-def _compiled_regression(packed, X):
-    return _regression_kernel(X, packed.code, packed.threshold32, packed.roots, packed.value, packed.back,
-                              SUPER_CHUNK)
-
-
-def _compiled_classification(packed, X):
-    return _classification_kernel(X, packed.code, packed.threshold32, packed.roots, packed.value, SUPER_CHUNK)
 
 
 def _step(X, row, node, code, threshold):
@@ -223,19 +208,22 @@ def _walk_one(X, row, root, code, threshold):
     return node
 
 
-def _add_regression(p, k, first_tree, value, back, total, s1, s2, shift):
+def _add(p, k, first_tree, value, back, sums, s1, s2, shift):
     """Add leaf ``k`` of one tree to pixel ``p``'s sums (the first tree sets the pixel's shift)."""
-    total[p] += value[k]
-    if first_tree:
-        shift[p] = back[k]
-    difference = back[k] - shift[p]
-    s1[p] += difference
-    s2[p] += difference * difference
+    for c in range(value.shape[1]):
+        sums[p, c] += value[k, c]
+    if back.shape[0]:
+        if first_tree:
+            shift[p] = back[k]
+        difference = back[k] - shift[p]
+        s1[p] += difference
+        s2[p] += difference * difference
 
 
-def _regression_loop(X, code, threshold, roots, value, back, super_chunk):
+def _forest_loop(X, code, threshold, roots, value, back, super_chunk):
+    """(sums of leaf values (pixels × outputs), S1, S2): trees in order for each chunk of pixels."""
     n = X.shape[0]
-    total = np.zeros(n)
+    sums = np.zeros((n, value.shape[1]))
     s1 = np.zeros(n)
     s2 = np.zeros(n)
     shift = np.zeros(n)
@@ -246,29 +234,11 @@ def _regression_loop(X, code, threshold, roots, value, back, super_chunk):
             while start + 8 <= last:
                 leaves = walk(X, start, roots[t], code, threshold)
                 for i in range(8):
-                    add_regression(start + i, leaves[i], t == 0, value, back, total, s1, s2, shift)
+                    add(start + i, leaves[i], t == 0, value, back, sums, s1, s2, shift)
                 start += 8
             for p in range(start, last):
-                add_regression(p, walk_one(X, p, roots[t], code, threshold), t == 0, value, back, total, s1, s2,
-                               shift)
-    return total, s1, s2
-
-
-def _classification_loop(X, code, threshold, roots, value, super_chunk):
-    n = X.shape[0]
-    sums = np.zeros((n, value.shape[1]))
-    for first in range(0, n, super_chunk):
-        last = min(first + super_chunk, n)
-        for t in range(roots.shape[0]):
-            start = first
-            while start + 8 <= last:
-                leaves = walk(X, start, roots[t], code, threshold)
-                for i in range(8):
-                    sums[start + i] += value[leaves[i]]
-                start += 8
-            for p in range(start, last):
-                sums[p] += value[walk_one(X, p, roots[t], code, threshold)]
-    return sums
+                add(p, walk_one(X, p, roots[t], code, threshold), t == 0, value, back, sums, s1, s2, shift)
+    return sums, s1, s2
 
 
 if numba is not None:
@@ -276,6 +246,5 @@ if numba is not None:
     on_leaf = numba.njit(nogil=True, cache=True, inline="always")(_on_leaf)
     walk = numba.njit(nogil=True, cache=True)(_walk)
     walk_one = numba.njit(nogil=True, cache=True)(_walk_one)
-    add_regression = numba.njit(nogil=True, cache=True, inline="always")(_add_regression)
-    _regression_kernel = numba.njit(nogil=True, cache=True)(_regression_loop)
-    _classification_kernel = numba.njit(nogil=True, cache=True)(_classification_loop)
+    add = numba.njit(nogil=True, cache=True, inline="always")(_add)
+    _forest_kernel = numba.njit(nogil=True, cache=True)(_forest_loop)

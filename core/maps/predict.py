@@ -14,7 +14,10 @@ Bands per model (``<name>`` is the model's target unless renamed):
   column of ``evaluate-model``), ``<name>_cv`` = sd / mean, ``<name>_lower`` and
   ``<name>_upper`` (the Coulston interval calibrated when the model was trained, or the
   quantile-forest quantiles);
-* classification: ``<name>_class`` (class code) and ``<name>_p_<class>`` (probabilities).
+* classification: ``<name>_class`` (class code) and ``<name>_p_<class>`` (probabilities);
+* on request, for any model: ``<name>_di``, the dissimilarity index of the pixel's
+  covariates to the training data, and ``<name>_aoa``, 1 inside the area of applicability
+  and 0 outside (Meyer & Pebesma 2021, see :mod:`.applicability`).
 
 A pixel whose categorical covariate holds a class the model never saw gets nodata (it is
 counted and reported, never mapped to another class).
@@ -28,12 +31,15 @@ from ..errors import InputError
 from ..learn.models import FOREST_KINDS, inverse_target
 from ..learn.screening import level_text
 from ..outputs import note
+from .applicability import from_trained
 from .engine import map_blocks
 from .kernels import PackedForest, forest_statistics
 from .stack import CovariateStack
 
-REGRESSION_OUTPUTS = ("mean", "sd", "cv", "lower", "upper")
-CLASSIFICATION_OUTPUTS = ("class", "p")
+REGRESSION_OUTPUTS = ("mean", "sd", "cv", "lower", "upper", "di", "aoa")
+CLASSIFICATION_OUTPUTS = ("class", "p", "di", "aoa")
+#: Outputs given only when asked for (they cost a nearest-neighbour search per pixel).
+ON_REQUEST = ("di", "aoa")
 
 
 def file_checksum(path):
@@ -74,30 +80,32 @@ class MapModel:
         self.level = interval.get("level", 0.95)
         self.classes = [str(c) for c in getattr(model, "classes_", [])]
         self.outputs = self._checked_outputs(outputs)
+        self.applicability = from_trained(trained) if set(ON_REQUEST) & set(self.outputs) else None
 
     def _back(self, values):
         """Model scale -> target units (the back-transform of the model's predictions)."""
         return inverse_target(values, self.transform)
 
     def _checked_outputs(self, outputs):
+        """The outputs asked for (default: every one the model gives, except those on request)."""
         if self.task == "classification":
-            allowed, default = CLASSIFICATION_OUTPUTS, list(CLASSIFICATION_OUTPUTS)
+            allowed, possible = CLASSIFICATION_OUTPUTS, ["class", "p"]
         else:
             allowed = REGRESSION_OUTPUTS
             spread = self.packed is not None
             interval = spread and (self.kind == "quantile_forest" or self.tau is not None)
-            default = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
-        chosen = list(default if outputs is None else outputs)
+            possible = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
+        chosen = list(possible if outputs is None else outputs)
         unknown = [o for o in chosen if o not in allowed]
         if unknown:
             raise InputError(f"model {self.name}: unknown output {', '.join(unknown)} for a {self.task} model "
                              f"(choose from {', '.join(allowed)})")
-        impossible = [o for o in chosen if o not in default]
+        impossible = [o for o in chosen if o not in possible + list(ON_REQUEST)]
         if impossible:
             why = ("has no per-tree spread (not a forest)" if self.packed is None
                    else "holds no calibrated interval")
             raise InputError(f"model {self.name} ({self.kind}) {why}, so it cannot give "
-                             f"{', '.join(impossible)}; it gives {', '.join(default)}")
+                             f"{', '.join(impossible)}; it gives {', '.join(possible + list(ON_REQUEST))}")
         return chosen
 
     def class_codes(self):
@@ -111,18 +119,21 @@ class MapModel:
         return [float(i + 1) for i in range(len(self.classes))]
 
     def band_names(self):
-        if self.task == "classification":
-            names = [f"{self.name}_class"] if "class" in self.outputs else []
-            return names + ([f"{self.name}_p_{c}" for c in self.classes] if "p" in self.outputs else [])
-        return [f"{self.name}_{output}" for output in self.outputs]
+        names = []
+        for output in self.outputs:
+            names += ([f"{self.name}_p_{c}" for c in self.classes] if output == "p" else [f"{self.name}_{output}"])
+        return names
 
     def band_metadata(self):
         """{band: metadata}: units of regression bands, class labels of the class band."""
+        about = {"di": {"units": "1", "threshold": self.applicability.threshold_ if self.applicability else ""},
+                 "aoa": {"meaning": "1 inside the area of applicability, 0 outside"}}
         if self.task == "classification":
-            labels = {f"class_{code:g}": label for code, label in zip(self.class_codes(), self.classes)}
-            return {f"{self.name}_class": labels}
-        units = {"mean": self.units, "sd": self.units, "lower": self.units, "upper": self.units, "cv": "1"}
-        return {f"{self.name}_{o}": {"units": units[o]} for o in self.outputs if units[o]}
+            about["class"] = {f"class_{code:g}": label for code, label in zip(self.class_codes(), self.classes)}
+        else:
+            about.update({o: {"units": self.units} for o in ("mean", "sd", "lower", "upper") if self.units})
+            about["cv"] = {"units": "1"}
+        return {f"{self.name}_{o}": about[o] for o in self.outputs if o in about}
 
     def features(self, values):
         """(features float32 (pixels x encoded), usable pixels, {covariate: unseen codes}) from 1-D covariates."""
@@ -156,10 +167,18 @@ class MapModel:
         return bands, unseen
 
     def _predict_rows(self, X, compiled):
+        result = {}
+        if self.applicability is not None:
+            result["di"] = self.applicability.dissimilarity_index(X)
+            result["aoa"] = (result["di"] <= self.applicability.threshold_).astype(float)
         if self.task == "classification":
-            probabilities, _ = forest_statistics(self.packed, X, compiled)
-            out = [np.asarray(self.class_codes())[np.argmax(probabilities, axis=1)]] if "class" in self.outputs else []
-            return out + (list(probabilities.T) if "p" in self.outputs else [])
+            if "class" in self.outputs or "p" in self.outputs:
+                probabilities, _ = forest_statistics(self.packed, X, compiled)
+                result["class"] = np.asarray(self.class_codes())[np.argmax(probabilities, axis=1)]
+                result["p"] = list(probabilities.T)
+            return [band for o in self.outputs for band in (result[o] if o == "p" else [result[o]])]
+        if not {"mean", "sd", "cv", "lower", "upper"} & set(self.outputs):
+            return [result[o] for o in self.outputs]
         if self.packed is not None:
             scaled, sd = forest_statistics(self.packed, X, compiled)
         else:
@@ -167,7 +186,7 @@ class MapModel:
 
             scaled, sd = self.learner.predict(pd.DataFrame(X, columns=self.feature_names)), None
         mean = self._back(scaled)
-        result = {"mean": mean, "sd": sd}
+        result.update({"mean": mean, "sd": sd})
         with np.errstate(divide="ignore", invalid="ignore"):
             result["cv"] = np.where(mean != 0, sd / mean, np.nan) if sd is not None else None
         if "lower" in self.outputs or "upper" in self.outputs:

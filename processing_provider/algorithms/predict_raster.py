@@ -9,8 +9,8 @@ from ..depth_fractions_base import raster_engine
 from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS
 from ..parameters import raster_output
 
-#: core.maps.predict.REGRESSION_OUTPUTS then CLASSIFICATION_OUTPUTS (the band kinds per model).
-OUTPUT_CHOICES = ["mean", "sd", "cv", "lower", "upper", "class", "p"]
+#: The band kinds per model: core.maps.predict.REGRESSION_OUTPUTS and CLASSIFICATION_OUTPUTS, each once.
+OUTPUT_CHOICES = ["mean", "sd", "cv", "lower", "upper", "di", "aoa", "class", "p"]
 
 
 class PredictRaster(WholesoilAlgorithm):
@@ -20,7 +20,7 @@ class PredictRaster(WholesoilAlgorithm):
     GROUP_ID = GROUP_ID
     REQUIRES = LEARN_REQUIRES
     TAGS = LEARN_TAGS + ("map", "raster", "prediction", "predictive map", "uncertainty", "prediction interval")
-    REFERENCES = ("coulston2016",)
+    REFERENCES = ("coulston2016", "meyer2021")
     RASTER_UNITS = {"OUTPUT": "target units (first band)"}
     HELP = """
 Predicts one or more saved models (from Train model) over covariate rasters, window by window on all cores, into one
@@ -30,6 +30,11 @@ Bands per regression model: NAME_mean (target units), NAME_sd (spread of the per
 NAME_cv = sd / mean, NAME_lower and NAME_upper (the Coulston et al. (2016) interval calibrated in training, or the
 quantiles of a quantile forest). Classification: NAME_class (class code; the labels are in the band metadata) and
 NAME_p_CLASS (probabilities). NAME is the model's target.
+
+Area of applicability (Meyer and Pebesma 2021), chosen among the bands: NAME_di, the dissimilarity index of a
+pixel's covariates to the training data (distance to the nearest training row over the mean distance between
+training rows, covariates standardised and weighted by their importance), and NAME_aoa, 1 where DI is at most the
+threshold found from the cross-validation folds (as the R package CAST does) and 0 where the map extrapolates.
 
 Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name, a multi-band
 layer by its band descriptions (as Sample rasters at points names them). They must share CRS, size and pixel grid,
@@ -45,7 +50,8 @@ nodata, and the count is reported.
         self.addParameter(QgsProcessingParameterMultipleLayers("COVARIATES", "Covariate rasters",
                                                                QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterEnum(
-            "OUTPUTS", "Bands per model (none chosen: every band the model gives)", options=OUTPUT_CHOICES,
+            "OUTPUTS", "Bands per model (none chosen: every band the model gives, without di and aoa)",
+            options=OUTPUT_CHOICES,
             allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("GRID", "Reference grid to warp the covariates to",
                                                             optional=True))
