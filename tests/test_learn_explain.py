@@ -43,10 +43,14 @@ def test_group_importance_via_pca():
     table = pd.DataFrame({"MAT": rng.normal(size=n), "clay": rng.normal(size=n), "sand": rng.normal(size=n)})
     table["MAP"] = table["MAT"] * 0.5 + rng.normal(size=n)
     y = 2 * table["MAT"] + 0.2 * rng.normal(size=n)
-    groups, components = group_importance(table, y, parse_feature_groups("climate: MAT, MAP; soil: clay, sand"),
-                                          n_trees=60)
+    groups, components, fit = group_importance(table, y, parse_feature_groups("climate: MAT, MAP; soil: clay, sand"),
+                                               n_trees=60)
     shares = groups.set_index("group")["importance"]
     assert shares["climate"] > 80 and shares.sum() == pytest.approx(100.0)
+    assert fit["r2"] > 0.8 and fit["grouped"] == "rows independent" and fit["n"] == n
+    noise = group_importance(table, rng.normal(size=n), parse_feature_groups("climate: MAT, MAP; soil: clay, sand"),
+                             n_trees=60)[2]
+    assert noise["r2"] < 0.1 and noise["nse"] < 0.05
     assert list(components["component"]) == ["climate_PC1", "climate_PC2", "soil_PC1", "soil_PC2"]
     assert groups["explained_variance"].tolist() == pytest.approx([100.0, 100.0])
     with pytest.raises(InputError, match="should read 'name: column, column'"):

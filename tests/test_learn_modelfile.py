@@ -12,7 +12,7 @@ import pytest
 
 from learn_data import profile_layers
 from wholesoil.core.errors import InputError
-from wholesoil.core.learn.modelfile import TrainedModel, load_model, save_model
+from wholesoil.core.learn.modelfile import TrainedModel, library_versions, load_model, save_model
 from wholesoil.core.learn.models import MODEL_KINDS, CovariateModel
 from wholesoil.core.learn.training import train_model
 from wholesoil.core.learn.uncertainty import forest_tree_predictions
@@ -39,7 +39,8 @@ def test_round_trip_keeps_model_description_and_tables(trained, tmp_path):
     metadata = loaded.metadata
     assert metadata["features"] == FEATURES
     assert metadata["categorical"] == {"biome": ["forest", "grass", "savanna"]}
-    assert metadata["target"] == {"name": "soc", "units": "Mg C ha-1", "transform": "log"}
+    assert metadata["target"] == {"name": "soc", "units": "Mg C ha-1", "transform": "log", "lower_limit": 0.0,
+                                  "bias_correction": "ratio", "bias_factor": loaded.model.bias_factor_}
     assert metadata["extent"][0] >= -60 and metadata["extent"][2] <= -40 and "WGS 84" in metadata["crs_wkt"]
     assert set(metadata["metrics"]) == {"n", "r2", "nse", "rmse", "bias"}
     assert metadata["versions"]["scikit-learn"] and metadata["versions"]["numpy"]
@@ -55,9 +56,17 @@ def test_every_learner_round_trips(kind, trained, tmp_path):
         model = CovariateModel(kind=kind, categorical=("biome",), n_trees=10)
         target = table["soc"]
     model.fit(table[FEATURES], target, groups=table["profile"])
-    description = {**trained.metadata, "kind": model.kind, "task": model.task}
-    loaded = load_model(save_model(tmp_path / "m.wsmodel", TrainedModel(model, description, trained.tables))).model
+    loaded = load_model(save_model(tmp_path / "m.wsmodel", TrainedModel(model, description(trained, model),
+                                                                         trained.tables))).model
     np.testing.assert_array_equal(loaded.predict(table), model.predict(table))
+    if kind == "classification":
+        np.testing.assert_allclose(loaded.predict_proba(table), model.predict_proba(table), rtol=1e-12)
+
+
+def description(trained, model):
+    """The description of ``trained`` changed to fit another fitted model of the same covariates."""
+    target = {**trained.metadata["target"], "transform": model.target_transform}
+    return {**trained.metadata, "kind": model.kind, "task": model.task, "target": target}
 
 
 class RunsCode:
@@ -73,12 +82,52 @@ class RunsCode:
 
 
 def crafted_archive(path, model_node, arrays=None):
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("manifest.json", json.dumps({"format": "wholesoil-model", "format_version": 1,
-                                                      "metadata": {}, "model": model_node, "tables": {}}))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps({"format": "wholesoil-model", "format_version": 2,
+                                                      "written_with": library_versions(), "metadata": {},
+                                                      "model": model_node, "tables": {}}))
         for name, data in (arrays or {}).items():
             archive.writestr(name, data)
     return path
+
+
+def edit_model_file(path, edit):
+    """Rewrite a model file after ``edit(manifest, arrays)`` changed its manifest (JSON) or
+    arrays ({member name: array}): how a crafted file is made."""
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        arrays = {name: np.load(io.BytesIO(archive.read(name))) for name in archive.namelist()
+                  if name != "manifest.json"}
+    edit(manifest, arrays)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, values in arrays.items():
+            buffer = io.BytesIO()
+            np.save(buffer, values)
+            archive.writestr(name, buffer.getvalue())
+    return path
+
+
+def find(node, match):
+    """The first dict inside a manifest node (depth first) for which ``match(node)`` holds."""
+    if isinstance(node, dict):
+        if match(node):
+            return node
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    return next((found for child in children if (found := find(child, match)) is not None), None)
+
+
+def fitted(name):
+    """Matches the fitted estimator ``name`` (an unfitted template has no learned attributes)."""
+    return lambda node: node.get("__estimator__") == name and node.get("learned")
+
+
+def trees(node):
+    return "__trees__" in node
 
 
 def test_files_made_to_run_code_are_refused(trained, tmp_path):
@@ -92,13 +141,14 @@ def test_files_made_to_run_code_are_refused(trained, tmp_path):
     with pytest.raises(InputError, match="does not open pickle"):
         load_model(dumped)
 
-    system = crafted_archive(tmp_path / "system.wsmodel", {"__object__": "posix.system", "state": {"__dict__": []}})
+    system = crafted_archive(tmp_path / "system.wsmodel", {"__estimator__": "posix.system", "params": {},
+                                                           "learned": {}})
     with pytest.raises(InputError, match="'posix.system'.*may have been made to run code"):
         load_model(system)
 
-    nested = {"__object__": "wholesoil.CovariateModel",
-              "state": {"__dict__": [["pipeline_", {"__object__": "subprocess.Popen", "state": {"__dict__": []}}]]}}
-    with pytest.raises(InputError, match=r"model<wholesoil.CovariateModel>\['pipeline_'\] holds an object of type "
+    nested = {"__estimator__": "wholesoil.CovariateModel", "params": {},
+              "learned": {"pipeline_": {"__estimator__": "subprocess.Popen", "params": {}, "learned": {}}}}
+    with pytest.raises(InputError, match=r"model<wholesoil.CovariateModel>.pipeline_ holds an object of type "
                                          r"'subprocess.Popen'"):
         load_model(crafted_archive(tmp_path / "nested.wsmodel", nested))
 
@@ -110,6 +160,8 @@ def test_files_made_to_run_code_are_refused(trained, tmp_path):
 
     with pytest.raises(InputError, match="unknown entry type '__reduce__'"):
         load_model(crafted_archive(tmp_path / "reduce.wsmodel", {"__reduce__": ["os.system", ["touch x"]]}))
+    with pytest.raises(InputError, match="unknown entry type '__object__'"):  # the state dicts of format 1
+        load_model(crafted_archive(tmp_path / "state.wsmodel", {"__object__": "wholesoil.CovariateModel"}))
     assert not marker.exists()
 
 
@@ -118,70 +170,87 @@ def test_unsupported_objects_are_not_saved_and_nothing_is_left(trained, tmp_path
     save_model(path, trained)
     before = path.read_bytes()
     with pytest.raises(InputError, match="cannot save the model description"):
-        save_model(path, TrainedModel(trained.model, {"callback": print}, {}))
-    with pytest.raises(InputError, match=r"cannot save model<CovariateModel>\['params'\]\['criterion'\]: objects "
+        save_model(path, TrainedModel(trained.model, {"callback": print}, trained.tables))
+    with pytest.raises(InputError, match=r"cannot save model<CovariateModel>.params\['criterion'\]: objects "
                                          r"of type builtins.function are not supported"):
         save_model(path, TrainedModel(CovariateModel(params={"criterion": lambda: 0}), {}))
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.wsmodel"]
 
 
-def with_nodes(tree, column, value):
-    """A copy of a fitted sklearn Tree with one field of its root node changed."""
-    from sklearn.tree._tree import Tree
-
-    state = tree.__getstate__()
-    nodes = state["nodes"].copy()
-    nodes[column][0] = value
-    copy = Tree(tree.n_features, tree.n_classes, tree.n_outputs)
-    copy.__setstate__({**state, "nodes": nodes})
-    return copy
+def set_array(key, values):
+    """An edit replacing the array of learned attribute or node field ``key`` of the first node found."""
+    def edit_node(node, manifest, arrays):
+        fields = node.get("learned", {}) if "__estimator__" in node else node["__trees__"]["nodes"]
+        arrays[fields[key]["__array__"]] = values(arrays[fields[key]["__array__"]])
+    return edit_node
 
 
-def corrupt_root(column, value):
-    def corrupt(learner):
-        learner.estimators_[0].tree_ = with_nodes(learner.estimators_[0].tree_, column, value)
-    return corrupt
+def root_node(field, value):
+    def change(nodes):
+        nodes = nodes.copy()
+        nodes[0] = value
+        return nodes
+    return set_array(field, change)
 
 
-def wider_tree(learner):
-    from sklearn.tree import DecisionTreeRegressor
-
-    learner.estimators_[0] = DecisionTreeRegressor(max_depth=2).fit(np.random.default_rng(0).normal(size=(30, 40)),
-                                                                     np.arange(30.0))
-
-
-def two_trees_per_stage(learner):
-    learner.estimators_ = np.repeat(learner.estimators_, 2, axis=1)
+def set_learned(key, value):
+    def edit_node(node, manifest, arrays):
+        body = node["__trees__"] if "__trees__" in node else node
+        body["learned"][key] = value
+    return edit_node
 
 
-def more_support_indices(learner):
-    learner.regressor_.support_ = np.arange(10 ** 6, dtype=np.int32)
+def reshape_trees(node, manifest, arrays):
+    count = node["__trees__"]["shape"][0]
+    node["__trees__"]["shape"] = [count // 2, 2]
 
 
-def shorter_coefficients(learner):
-    learner.regressor_._dual_coef_ = learner.regressor_._dual_coef_[:, :1].copy()
-
-
-@pytest.mark.parametrize("kind, corrupt, message", [
-    ("random_forest", corrupt_root("feature", 10 ** 9), "nodes point outside it"),
-    ("random_forest", corrupt_root("left_child", 10 ** 9), "nodes point outside it"),
-    ("random_forest", corrupt_root("right_child", 0), "nodes point outside it"),  # a loop: predict never ends
-    ("quantile_forest", wider_tree, "trees whose number of covariates differs from the forest's"),
-    ("gradient_boosting", two_trees_per_stage, "stages that are not one tree each"),
-    ("svm", more_support_indices, "support-vector arrays that do not fit together"),
-    ("svm", shorter_coefficients, "support-vector arrays that do not fit together"),
+@pytest.mark.parametrize("kind, where, change, message", [
+    ("random_forest", trees, root_node("feature", 10 ** 9), "nodes point outside it"),
+    ("random_forest", trees, root_node("left_child", 10 ** 9), "nodes point outside it"),
+    ("random_forest", trees, root_node("right_child", 0), "nodes point outside it"),  # a loop: predict never ends
+    ("quantile_forest", trees, set_learned("n_features_in_", 40),
+     "trees whose number of covariates differs from the forest's"),
+    ("gradient_boosting", trees, reshape_trees, "stages that are not one tree each"),
+    ("svm", fitted("sklearn.svm.SVR"), set_array("support_", lambda a: np.arange(10 ** 6, dtype=np.int32)),
+     "support-vector arrays that do not fit together"),
+    ("svm", fitted("sklearn.svm.SVR"), set_array("_dual_coef_", lambda a: a[:, :1].copy()),
+     "support-vector arrays that do not fit together"),
+    # issue 10: files that loaded but crashed on use
+    ("random_forest", trees, set_learned("n_outputs_", 2 ** 62), "a malformed set of trees"),
+    ("random_forest", fitted("wholesoil.CovariateModel"), set_learned("pipeline_", None),
+     "no fitted chain of covariate names, levels and learner"),
+    ("random_forest", fitted("wholesoil.CovariateModel"), set_learned("predict", 1),
+     "an attribute 'predict' that a CovariateModel does not learn"),
 ])
-def test_arrays_that_would_send_compiled_code_outside_them_are_refused(kind, corrupt, message, tmp_path):
+def test_arrays_that_would_send_compiled_code_outside_them_are_refused(kind, where, change, message, tmp_path):
     """Trees and libsvm trust their learned arrays: a crafted file could make predict read
-    (or write) outside them, crash the process or loop for ever. The loader checks them."""
+    (or write) outside them, crash the process or loop for ever. The loader checks them,
+    and the learned state of every estimator against its schema."""
     table = profile_layers(12, seed=4)
     model = CovariateModel(kind=kind, screen=False, n_trees=3).fit(table[["clim", "soil", "depth"]], table["soc"])
-    learner = model.pipeline_[-1]
-    corrupt(learner[-1] if kind == "svm" else learner)
-    path = save_model(tmp_path / "crafted.wsmodel", TrainedModel(model, {"kind": kind}))
+    trained = train_model(table, "soc", ["clim", "soil", "depth"], kind=kind, group_col="profile", n_splits=3,
+                          n_trees=3, screen=False, permutation_repeats=1)
+    path = save_model(tmp_path / "crafted.wsmodel", TrainedModel(model, description(trained, model), trained.tables))
+    edit_model_file(path, lambda manifest, arrays: change(find(manifest["model"], where), manifest, arrays))
     with pytest.raises(InputError, match=message):
         load_model(path)
+
+
+def test_crafted_files_fail_in_the_cli_with_one_line(trained, tmp_path, capsys):
+    """Issue 10: exit 2 and one line naming the problem, no traceback, nothing written."""
+    from wholesoil.core.cli import main
+
+    path = save_model(tmp_path / "m.wsmodel", trained)
+    edit_model_file(path, lambda manifest, arrays: set_learned("n_outputs_", 2 ** 62)(
+        find(manifest["model"], trees), manifest, arrays))
+    data = tmp_path / "data.csv"
+    profile_layers(5, seed=1).to_csv(data, index=False)
+    code = main(["evaluate-model", str(path), str(data), "--output", str(tmp_path / "out.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "a malformed set of trees" in err
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_tree_predictions_refuse_a_table_of_another_width():
@@ -212,7 +281,7 @@ def test_files_made_to_exhaust_memory_or_the_stack_are_refused(trained, tmp_path
                                    {"arrays/0.npy": npz.getvalue()}))
     deep = tmp_path / "deep.wsmodel"
     with zipfile.ZipFile(deep, "w") as archive:
-        archive.writestr("manifest.json", '{"format": "wholesoil-model", "format_version": 1, "metadata": {}, '
+        archive.writestr("manifest.json", '{"format": "wholesoil-model", "format_version": 2, "metadata": {}, '
                                           '"model": ' + "[" * 100000 + "]" * 100000 + "}")
     with pytest.raises(InputError, match="unreadable manifest.json"):
         load_model(deep)
@@ -220,8 +289,32 @@ def test_files_made_to_exhaust_memory_or_the_stack_are_refused(trained, tmp_path
     with pytest.raises(InputError, match="is malformed .RecursionError"):
         load_model(nested)
     path = save_model(tmp_path / "m.wsmodel", trained)
-    monkeypatch.setattr(modelfile, "MAX_MANIFEST_BYTES", 1000)  # a small file may unpack to gigabytes
+    monkeypatch.setattr(modelfile, "MAX_MANIFEST_BYTES", 1000)
     with pytest.raises(InputError, match="manifest.json unpacks to more than"):
+        load_model(path)
+
+
+def test_the_unpacked_size_is_bounded_before_anything_is_read(trained, tmp_path, monkeypatch):
+    """Issue 10: a 2.3 MB file made evaluate-model take 4.3 GB before refusing it. Members
+    that unpack to far more than the file holds are refused before any is read."""
+    import tracemalloc
+
+    from wholesoil.core.learn import modelfile
+
+    zeros = {f"arrays/{i}.npy": npy_header((2 ** 21,)) + bytes(8 * 2 ** 21) for i in range(4)}  # 4 x 16 MiB
+    bomb = crafted_archive(tmp_path / "bomb.wsmodel", [{"__array__": name} for name in zeros], zeros)
+    assert bomb.stat().st_size < 1 << 20
+    monkeypatch.setattr(modelfile, "UNPACK_ALLOWANCE", 1 << 20)  # 128 MiB by default; the test stays small
+    tracemalloc.start()
+    with pytest.raises(InputError, match=r"unpacks to 64.0 MiB, more than [0-9.]+ MiB .50 times its size"):
+        load_model(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 << 20
+    path = save_model(tmp_path / "m.wsmodel", trained)  # wholesoil's own files pass, unless above the ceiling
+    assert load_model(path).metadata == trained.metadata
+    monkeypatch.setattr(modelfile, "MAX_UNPACKED_BYTES", 1 << 10)
+    with pytest.raises(InputError, match="more than 0.0 MiB .* at most 0 GiB"):
         load_model(path)
 
 
@@ -237,7 +330,10 @@ def test_a_damaged_file_is_an_input_error(trained, tmp_path):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d.pop("target"), "no target name, units and transform"),
+    (lambda d: d.pop("target"), "no target name, units, transform and lower limit"),
+    (lambda d: d["target"].update(transform="none"), "no target name, units, transform and lower limit"),
+    (lambda d: d["covariate_ranges"].pop("clim"), "no covariate ranges"),
+    (lambda d: d["interval"].pop("baseline"), "a malformed interval"),
     (lambda d: d.update(features=["clim", "soil", "depth"]), "covariates or categorical levels other than the model's"),
     (lambda d: d.update(categorical={"biome": ["forest"]}), "covariates or categorical levels other than the model's"),
     (lambda d: d.update(task="classification"), "a task or model kind other than the model's"),

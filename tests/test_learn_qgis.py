@@ -65,6 +65,27 @@ def test_sample_train_evaluate_explain_in_process(wholesoil_processing, layers_g
     assert explained["OUTPUT_HTML"] == str(tmp_path / "explain.html")
 
 
+def test_a_csv_trains_on_the_same_rows_in_qgis_and_the_cli(wholesoil_processing, resources, tmp_path):
+    """Issue 11 items 11 and 13: QGIS reads a CSV through OGR, which gives '' for an empty
+    text cell (the same records trained on 480 rows in QGIS and 474 in the CLI), and a
+    table without geometry had no extent or CRS: the x and y fields give them."""
+    csv = resources / "sample_data" / "srdb_rh_records.csv"
+    features, categorical = ["MAT", "MAP", "Latitude", "Biome", "Ecosystem_type", "Leaf_habit"], ["Biome", "Leaf_habit"]
+    model = tmp_path / "rh.wsmodel"
+    wholesoil_processing.run("wholesoil:trainmodel", {
+        "INPUT": str(csv), "TARGET": "Rh_annual", "FEATURES": features, "CATEGORICAL": categorical + ["Ecosystem_type"],
+        "GROUP_FIELD": "site_key", "X_FIELD": "Longitude", "Y_FIELD": "Latitude", "FOLDS": 3, "TREES": 10,
+        "OUTPUT_MODEL": str(model)})
+    metadata = load_model(model).metadata
+    records = read_table(csv)  # as the command line reads it (pandas)
+    used = records[records[features + ["Rh_annual"]].notna().all(axis=1)]
+    assert metadata["n_rows"] == len(used)
+    assert "" not in metadata["categorical"]["Leaf_habit"]
+    assert metadata["extent"] == [used["Longitude"].min(), used["Latitude"].min(), used["Longitude"].max(),
+                                  used["Latitude"].max()]
+    assert "WGS 84" in metadata["crs_wkt"]
+
+
 def test_bad_input_raises_with_the_message(wholesoil_processing, layers_gpkg, tmp_path):
     from qgis.core import QgsProcessingException
 
@@ -108,3 +129,29 @@ def test_a_model_file_made_to_run_code_fails_in_qgis_process(layers_gpkg, tmp_pa
                             f"OUTPUT={out}", check=False)
     assert done.returncode != 0 and "does not open pickle or joblib files" in done.stderr
     assert not out.exists() and not marker.exists()
+
+
+@pytest.mark.qgis_process
+def test_a_model_file_that_would_crash_on_use_fails_in_qgis_process(layers_gpkg, tmp_path):
+    """Issue 10 item 6: a crafted tree with 2^62 outputs loaded and then crashed; now the
+    algorithm fails with the loader's message and writes nothing."""
+    from test_learn_modelfile import edit_model_file, find, set_learned, trees
+
+    model = tmp_path / "m.wsmodel"
+    train_model_file(layers_gpkg, model)
+    edit_model_file(model, lambda manifest, arrays: set_learned("n_outputs_", 2 ** 62)(
+        find(manifest["model"], trees), manifest, arrays))
+    out = tmp_path / "pred.gpkg"
+    done = run_qgis_process("run", "wholesoil:evaluatemodel", "--", f"MODEL={model}", f"INPUT={layers_gpkg}",
+                            f"OUTPUT={out}", check=False)
+    assert done.returncode != 0 and "a malformed set of trees" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def train_model_file(table_path, model):
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.training import train_model
+
+    table = read_table(table_path)
+    save_model(model, train_model(table, "soc", ["clim", "soil", "depth"], group_col="profile", n_splits=3,
+                                  n_trees=5, permutation_repeats=1))

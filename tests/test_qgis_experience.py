@@ -307,6 +307,7 @@ def test_enum_choices_show_labels_over_the_core_codes(wholesoil_processing):
     assert codes(train_model.MODELS) == models.MODEL_KINDS
     assert codes(train_model.TASKS) == models.TASKS
     assert codes(train_model.TARGET_TRANSFORMS) == models.TARGET_TRANSFORMS
+    assert codes(train_model.BIAS_CORRECTIONS) == models.BIAS_CORRECTIONS
     assert codes(fit_depth_model.MODELS) == depth.DEPTH_MODELS
     assert codes(fit_beta_per_profile.VALUE_KINDS) == beta_profiles.VALUE_KINDS
     assert codes(detect_root_bimodality.VALUE_KINDS) == bimodality.VALUE_KINDS

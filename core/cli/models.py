@@ -57,10 +57,19 @@ CV. --strata stratifies the folds by a class (e.g. climate zone). Covariates are
       --features MAT,MAP,sand --group site --folds 5
 
 Prints pooled out-of-fold R2, NSE, RMSE and bias with their spread over folds; for
-forests the tau of the Coulston et al. (2016) interval and its held-out coverage.
-The model file (.wsmodel) holds the fitted model, the covariate names and order,
-categorical levels, target units and transform, training extent and CRS, metrics and
-library versions; it loads without running code from the file.
+forests the tau of the Coulston et al. (2016) interval, its held-out coverage, and the
+held-out coverage, mean width and interval score of each interval next to a no-model
+baseline (the training targets' quantiles). Lower bounds are truncated at --lower-limit
+(default auto: 0 when every training value is >= 0). A log or log1p target
+(--target-transform) is back-transformed with a bias correction (--bias-correction: ratio,
+the default, or duan), estimated on grouped out-of-fold predictions.
+
+The model file (.wsmodel) holds the fitted model, the covariate names and order, their
+training ranges and categorical levels, target units and transform, training extent and
+CRS, metrics and library versions; it loads without running code from the file, in any
+scikit-learn release that can rebuild the model (else the error names both releases).
+--predictions writes the out-of-fold predictions with each row's input row number (row)
+and group.
 """
 
 EVALUATE_HELP = """\
@@ -71,15 +80,20 @@ forests, the coverage of the Coulston interval.
   wholesoil evaluate-model rh.wsmodel new_sites.csv --output predictions.csv --report eval.html
 
 --output writes DATA with predicted, sd, cv, lower and upper (quantile forests: also
-q_lower and q_upper).
+q_lower and q_upper). Forests also get each interval scored (coverage, mean width,
+interval score), pooled and by bins of sd, next to the no-model baseline.
 """
 
 EXPLAIN_HELP = """\
 Explain a saved model: impurity importance and permutation importance (from the held-out
 CV folds, or on --data), partial dependence of the most important covariates, and
-optionally group importance via per-group PCA (--groups), a linear mixed-effects model
-with a random intercept per class (--random-effect) and partial correlations controlling
-for a column (--control). Without --data the training data stored in the model are used.
+optionally group importance via per-group PCA (--groups, with the component forest's
+grouped CV R2), a linear mixed-effects model with a random intercept per class
+(--random-effect) and partial correlations controlling for a column (--control). Without
+--data the training data stored in the model are used. Records of one site are not
+treated as independent: the mixed model adds a random intercept per site and the partial
+correlations use cluster-robust p values by site (the sites are the model's groups, or
+--group on --data).
 
   wholesoil explain-model rh.wsmodel --groups "climate: MAT, MAP; site: Latitude" \\
       --random-effect Biome --report explain.html --output importance.csv
@@ -218,6 +232,7 @@ def run_train_model(args):
         table, args.target, _columns(args.features), _columns(args.categorical), kind=args.model, task=args.task,
         group_col=args.group, independent_rows=args.independent_rows, strata_col=args.strata, x_col=args.x_col,
         y_col=args.y_col, crs=args.crs, n_splits=args.folds, grid=grid, target_transform=args.target_transform,
+        bias_correction=args.bias_correction, lower_limit=None if args.lower_limit == "none" else args.lower_limit,
         units=args.units, params=parse_params(args.param), n_trees=args.trees, screen=not args.no_screen,
         vif_threshold=args.vif, correlation_cutoff=args.cutoff, linear_combinations=not args.no_linear_combinations,
         class_weight=None if args.class_weight == "none" else args.class_weight,
@@ -226,6 +241,8 @@ def run_train_model(args):
         n_jobs=args.jobs, backend=args.backend, progress=_progress(args))
     save_model(args.model_file, trained)
     metadata = trained.metadata
+    for note in trained.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"{metadata['n_rows']} rows, {metadata['n_groups']} groups ({metadata['groups']}), "
           f"{metadata['folds']} folds" + (f" stratified by {metadata['strata']}" if metadata["strata"] else ""),
           file=sys.stderr)
@@ -233,6 +250,10 @@ def run_train_model(args):
         print(f"left out {metadata['dropped_rows']} rows lacking the target or a covariate "
               f"({metadata['dropped_row_numbers']})", file=sys.stderr)
     _print_metrics(metadata)
+    target = metadata["target"]
+    if target["transform"] != "none":
+        print(f"{target['transform']} target back-transformed with bias correction {target['bias_correction']} "
+              f"(factor {target['bias_factor']:.4g}); the bias above is after it", file=sys.stderr)
     if metadata["holdout"]:
         print("grouped hold-out split: " + ", ".join(f"{k} {v:.4g}" for k, v in metadata["holdout"].items()))
     if metadata["interval"]:
@@ -241,6 +262,7 @@ def run_train_model(args):
               f"{interval['coverage_mean']:.3f} (sd over folds {interval['coverage_sd']:.3f})")
         if "quantile_coverage" in interval:
             print(f"quantile-forest interval: held-out coverage {interval['quantile_coverage']:.3f}")
+        _print_intervals(trained.tables["intervals"], "held-out")
     if args.predictions:
         write_table(trained.tables["training"], args.predictions)
     if args.report:
@@ -249,6 +271,12 @@ def run_train_model(args):
         training_report(args.report, trained)
     print(f"wrote {args.model_file}", file=sys.stderr)
     return 0
+
+
+def _print_intervals(intervals, where):
+    """The pooled rows of an interval table (every sd bin is in the report)."""
+    print(f"intervals on {where} rows (lower bounds truncated at the lower limit, if any):")
+    print_table(intervals[intervals["sd_bin"] == "all"].drop(columns="sd_bin"))
 
 
 def _write_outputs(args, table, report, *report_args):
@@ -275,9 +303,12 @@ def run_evaluate_model(args):
     for note in evaluation.notes:
         print(f"note: {note}", file=sys.stderr)
     metrics = dict(evaluation.metrics)
-    if evaluation.coverage == evaluation.coverage:
-        metrics["coverage"] = evaluation.coverage
+    for name in ("coverage", "quantile_coverage"):
+        if getattr(evaluation, name) == getattr(evaluation, name):
+            metrics[name] = getattr(evaluation, name)
     print_table(pd.DataFrame([metrics]))
+    if evaluation.intervals is not None:
+        _print_intervals(evaluation.intervals, "these")
     _write_outputs(args, evaluation.table, evaluation_report, trained, evaluation)
     return 0
 
@@ -294,7 +325,9 @@ def run_explain_model(args):
     groups = parse_feature_groups(args.groups) if args.groups else None
     explanation = explain_model(trained, table, groups, args.random_effect, _columns(args.control) or None,
                                 _columns(args.pd_features) or None, args.repeats, args.trees, args.seed, args.jobs,
-                                args.backend, progress=_progress(args))
+                                args.backend, progress=_progress(args), group_col=args.group)
+    for note in explanation.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"importance (permutation importance on {explanation.permutation_source}):")
     print_table(explanation.importance)
     for title, part in (("group importance (%)", explanation.groups), ("mixed model", explanation.mixed),
@@ -302,10 +335,15 @@ def run_explain_model(args):
         if part is not None:
             print(f"\n{title}:")
             print_table(part)
+    if explanation.groups_fit:
+        fit = explanation.groups_fit
+        print("component forest, " + ", ".join(f"{k} {v:.4g}" for k, v in fit.items() if isinstance(v, float))
+              + f" ({fit['folds']}-fold CV, {fit['grouped']})")
     if explanation.mixed_summary:
         summary = explanation.mixed_summary
         print(f"marginal R2 {summary['marginal_r2']:.3f}, conditional R2 {summary['conditional_r2']:.3f}, "
-              f"{summary['groups']} classes of {summary['random_effect']}, converged: {summary['converged']}")
+              f"{summary['groups']} classes of {summary['random_effect']}, converged: {summary['converged']}; "
+              f"repeated records: {summary['repeated_records']}")
     _write_outputs(args, explanation.importance, explanation_report, trained, explanation)
     return 0
 
@@ -377,6 +415,12 @@ def register(commands):
     group.add_argument("--grid", help="tune over this grid: 'max_features=0.2,0.5; min_samples_leaf=1,5'")
     group.add_argument("--target-transform", default="none", choices=["none", "log", "log1p"],
                        help="fit on log(y) or log(1 + y); predictions are back-transformed")
+    group.add_argument("--bias-correction", default="ratio", choices=["ratio", "duan", "none"],
+                       help="bias correction of the back-transform of a log target (default ratio: Snowdon's "
+                            "ratio estimator; duan: Duan's smearing estimate)")
+    group.add_argument("--lower-limit", default="auto", metavar="auto|none|VALUE",
+                       help="truncate interval lower bounds here (default auto: 0 when every training value "
+                            "is >= 0)")
     group.add_argument("--units", default="", help="units of the target, stored in the model (e.g. 'g C m-2 yr-1')")
     group.add_argument("--class-weight", default="balanced", choices=["balanced", "balanced_subsample", "none"],
                        help="classification: weights against class imbalance (default balanced)")
@@ -405,6 +449,8 @@ def register(commands):
     parser.add_argument("--random-effect", help="class column for the mixed model's random intercept (e.g. Biome)")
     parser.add_argument("--control", help="column(s) to control the partial correlations for (e.g. depth)")
     parser.add_argument("--pd-features", help="covariates for partial dependence (default: the 6 most important)")
+    parser.add_argument("--group", help="site or profile column of --data: its rows are repeated records in the "
+                                        "drivers analysis (default: the model's group column)")
     parser.add_argument("--repeats", type=int, default=5, help="permutation shuffles with --data (default 5)")
     parser.add_argument("--trees", type=int, default=500, help="trees of the group-importance forest (default 500)")
     add_output(parser, "--output", suffixes=TABLE_SUFFIXES, layer_option=True, metavar="FILE",

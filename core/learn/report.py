@@ -120,11 +120,15 @@ def _metrics_frame(metrics):
     return pd.DataFrame([{k: v for k, v in metrics.items()}])
 
 
-def _description(metadata):
-    interval = metadata.get("interval")
+def _description(metadata, of_training=True):
+    """Paragraphs describing a model; ``of_training`` False (reports on other data) leaves
+    out the row numbers of the training table."""
+    interval, target = metadata.get("interval"), metadata["target"]
     lines = [f"Model: {metadata['kind'].replace('_', ' ')} ({metadata['task']}) of {_label(metadata)}"
-             + (f", fitted on the {metadata['target']['transform']} scale" if metadata["target"]["transform"] != "none"
-                else "") + ".",
+             + (f", fitted on the {target['transform']} scale and back-transformed with the "
+                f"{target['bias_correction']} bias correction (factor {target['bias_factor']:.4g})"
+                if target["transform"] != "none" else "")
+             + ".",
              f"{metadata['n_rows']} rows in {metadata['n_groups']} groups ({metadata['groups']}); "
              f"{metadata['folds']}-fold grouped cross-validation"
              + (f" stratified by {metadata['strata']}" if metadata.get("strata") else "")
@@ -132,7 +136,7 @@ def _description(metadata):
              f"Covariates: {', '.join(metadata['features'])}."]
     if metadata.get("dropped_rows"):
         lines.append(f"{metadata['dropped_rows']} rows lacking the target or a covariate were left out "
-                     f"({metadata['dropped_row_numbers']}).")
+                     + (f"({metadata['dropped_row_numbers']})." if of_training else "of the training table."))
     if interval:
         lines.append(f"{interval['level']:.0%} Coulston interval: tau = {interval['tau']:.3g} from "
                      f"{interval['n_tau']} held-out predictions; held-out coverage {interval['coverage_mean']:.1%} "
@@ -140,7 +144,20 @@ def _description(metadata):
         if "quantile_coverage" in interval:
             lines.append(f"Quantile-forest interval ({interval['level']:.0%}): held-out coverage "
                          f"{interval['quantile_coverage']:.1%}.")
+        if target.get("lower_limit") is not None:
+            lines.append(f"Lower bounds of the intervals are truncated at {target['lower_limit']:g} (the target's "
+                         "lower limit).")
     return [_paragraph(line) for line in lines]
+
+
+def _interval_parts(intervals, where):
+    """The interval table (pooled and by sd bin) with what it means."""
+    return [_heading(f"Intervals on {where}: coverage, mean width and interval score"),
+            _paragraph("The interval score (Gneiting & Raftery 2007) is the width plus 2 / (1 - level) times the "
+                       "distance of each observation outside the interval, in target units: lower is better. The "
+                       "no-model baseline gives every row the training values' quantiles. Rows are binned by the "
+                       "sd of the tree predictions: an interval that adapts covers about its level in every bin."),
+            html_table(intervals)]
 
 
 def training_report(path, trained, pngs=True):
@@ -148,7 +165,8 @@ def training_report(path, trained, pngs=True):
     metadata, tables = trained.metadata, trained.tables
     training = tables["training"]
     target = metadata["target"]["name"]
-    parts = [*_description(metadata), _heading("Cross-validated metrics (pooled out-of-fold)"),
+    parts = [*_description(metadata), *[_paragraph(f"Note: {note}") for note in trained.notes],
+             _heading("Cross-validated metrics (pooled out-of-fold)"),
              html_table(_metrics_frame(metadata["metrics"])), _heading("Metrics per fold"),
              html_table(tables["fold_metrics"])]
     if metadata.get("holdout"):
@@ -161,6 +179,8 @@ def training_report(path, trained, pngs=True):
                   pd.crosstab(training[target], training["predicted"]).to_html(border=0, classes="data")]
     if "coverage" in tables:
         parts += [_heading("Coulston interval coverage per held-out fold"), html_table(tables["coverage"])]
+    if "intervals" in tables:
+        parts += _interval_parts(tables["intervals"], "the held-out folds")
     parts += _importance_parts(tables["importance"], "held-out CV folds", metadata["task"])
     parts += [_heading("Partial dependence (final model, training rows)"),
               ("partial_dependence", partial_dependence_figure(tables["partial_dependence"], target))]
@@ -180,9 +200,13 @@ def _importance_parts(importance, source, task):
 def evaluation_report(path, trained, evaluation, pngs=True):
     """Report of :func:`~.training.evaluate_model` on new data."""
     metadata = trained.metadata
-    parts = [*_description(metadata), _heading("Metrics on the given data"), html_table(_metrics_frame(
-        {**evaluation.metrics, **({"coverage": evaluation.coverage} if not np.isnan(evaluation.coverage) else {})}))]
+    shares = {name: getattr(evaluation, name) for name in ("coverage", "quantile_coverage")
+              if not np.isnan(getattr(evaluation, name))}
+    parts = [*_description(metadata, of_training=False), _heading("Metrics on the given data"),
+             html_table(_metrics_frame({**evaluation.metrics, **shares}))]
     parts += [_paragraph(note) for note in evaluation.notes]
+    if evaluation.intervals is not None:
+        parts += _interval_parts(evaluation.intervals, "the given data")
     if metadata["task"] == "regression":
         figure = observed_predicted_figure(evaluation.observed, evaluation.table["predicted"], label=_label(metadata))
         parts.append(("observed_predicted", figure))
@@ -192,13 +216,17 @@ def evaluation_report(path, trained, evaluation, pngs=True):
 def explanation_report(path, trained, explanation, pngs=True):
     """Report of :func:`~.training.explain_model`."""
     metadata = trained.metadata
-    parts = [*_description(metadata),
+    parts = [*_description(metadata, of_training=False), *[_paragraph(f"Note: {note}") for note in explanation.notes],
              *_importance_parts(explanation.importance, explanation.permutation_source, metadata["task"]),
              _heading("Partial dependence"),
              ("partial_dependence", partial_dependence_figure(explanation.curves, metadata["target"]["name"]))]
     if explanation.groups is not None:
+        fit = explanation.groups_fit
         parts += [_heading("Group importance via per-group PCA (%)"), html_table(explanation.groups),
-                  html_table(explanation.components)]
+                  html_table(explanation.components),
+                  _paragraph(f"The forest on the components, cross-validated in {fit['folds']} folds "
+                             f"({fit['grouped']}):"),
+                  html_table(_metrics_frame({k: v for k, v in fit.items() if k not in ("folds", "grouped")}))]
     if explanation.mixed is not None:
         summary = explanation.mixed_summary
         parts += [_heading(f"Mixed model: random intercept per {summary['random_effect']} (standardised)"),

@@ -36,11 +36,14 @@ def numeric_names(frame):
 
 def level_text(values):
     """Category labels as text: numbers without a trailing '.0' (7.0 -> '7') and with all
-    their digits (1234567 stays 1234567, not 1.23457e+06), NaN stays NaN."""
+    their digits (1234567 stays 1234567, not 1.23457e+06), surrounding spaces removed.
+    Missing values and empty text (what OGR, and so QGIS, reads from an empty CSV cell) are
+    NaN: empty means missing, whichever way the table was read."""
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.map(lambda v: v if pd.isna(v) else f"{v:.15g}")
-    return series.map(lambda v: v if pd.isna(v) else str(v).strip())
+    text = series.map(lambda v: np.nan if pd.isna(v) else str(v).strip())
+    return text.where(text != "", np.nan)
 
 
 class _ColumnFilter(TransformerMixin, BaseEstimator):

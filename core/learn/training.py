@@ -12,7 +12,7 @@ These are what the CLI commands and the Processing algorithms run:
 """
 
 import datetime
-import platform
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,20 +22,23 @@ from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..tables import numeric_columns, require_columns, row_numbers
 from . import explain
-from .modelfile import TrainedModel
+from .modelfile import TrainedModel, library_versions
 from .models import CovariateModel, check_target_transform
 from .sampling import point_coordinates
 from .screening import level_text, screening_steps, screening_table, variance_inflation
-from .uncertainty import coulston_interval, coverage, fold_coverage, tau_quantile, coulston_tau
-from .validation import (cross_validate, fit_and_predict, group_kfold, holdout_split, inner_cancel, resolve_groups,
-                         run_batches, summarise_folds, task_metrics)
+from .uncertainty import (baseline_interval, coulston_interval, coulston_tau, coverage, fold_coverage, fold_tau,
+                          interval_summary, tau_quantile, truncate)
+from .validation import (INDEPENDENT_ROWS, cross_validate, fit_and_predict, group_kfold, holdout_split, inner_cancel,
+                         resolve_groups, run_batches, summarise_folds, task_metrics)
 
 #: Partial-dependence curves drawn by default: the most important covariates.
 DEFAULT_PD_FEATURES = 6
+#: Name of the no-model interval in interval tables (the training targets' quantiles).
+BASELINE = "no model (training quantiles)"
 
 #: Columns the out-of-fold table (train_model) and predictions (predict_table) add:
 #: covariates, targets and strata may not take these names.
-ADDED_COLUMNS = ("group", "fold", "tau", "predicted", "sd", "cv", "lower", "upper", "q_lower", "q_upper",
+ADDED_COLUMNS = ("row", "group", "fold", "tau", "predicted", "sd", "cv", "lower", "upper", "q_lower", "q_upper",
                  "probability_<class>")
 
 
@@ -125,17 +128,54 @@ def _plain(value):
     return value
 
 
-def library_versions():
-    """Versions of Python and the libraries a model depends on."""
-    import joblib
-    import scipy
-    import sklearn
+def resolve_lower_limit(lower_limit, y, task="regression"):
+    """The lower limit of the target's interval bounds (None: no limit).
 
-    from ... import __version__
+    'auto' (default): 0 when every training value is >= 0 (fluxes, stocks, fractions), else
+    no limit; None: no limit; a number: that limit, which no training value may lie below.
+    """
+    if task != "regression" or lower_limit is None:
+        return None
+    y = np.asarray(y, dtype=float)
+    if isinstance(lower_limit, str) and lower_limit.strip().lower() == "auto":
+        return 0.0 if np.nanmin(y) >= 0 else None
+    try:
+        limit = float(lower_limit)
+    except (TypeError, ValueError):
+        raise InputError(f"the lower limit must be 'auto', 'none' or a number (got {lower_limit!r})") from None
+    if not math.isfinite(limit):
+        raise InputError(f"the lower limit must be a finite number (got {lower_limit!r})")
+    below = y < limit
+    if below.any():
+        raise InputError(f"the lower limit {limit:g} is above the target in {describe_rows(row_numbers(below))} "
+                         f"(e.g. {y[below][0]:g})")
+    return limit
 
-    return {"wholesoil": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__,
-            "joblib": joblib.__version__}
+
+def covariate_ranges(X, categories):
+    """{feature: {"min", "max"}} of numeric covariates and {feature: {"levels"}} of
+    categorical ones over the rows of X (the training rows): what the model has seen."""
+    ranges = {}
+    for feature in X.columns:
+        if feature in categories:
+            ranges[feature] = {"levels": list(categories[feature])}
+        else:
+            values = X[feature].astype(float)
+            ranges[feature] = {"min": float(values.min()), "max": float(values.max())}
+    return ranges
+
+
+def _constant_target_note(task, target, y):
+    """A note when the training target takes one value (or one class) only, else None."""
+    values = pd.unique(np.asarray(y))
+    if len(values) > 1:
+        return None
+    value = values[0]
+    if task == "classification":
+        return (f"the target {target!r} holds one class only ({value}): the model predicts it everywhere and "
+                "balanced accuracy and kappa say nothing")
+    return (f"the target {target!r} is constant ({value:g}) on all {len(y)} rows: the model predicts that value "
+            "everywhere, and R2 and NSE are undefined")
 
 
 def _extent(table, keep, x_col, y_col, crs):
@@ -174,10 +214,11 @@ def holdout_tau(model, X, y, groups, strata=None, n_repeats=20, test_size=0.2, r
 
 def train_model(table, target, features, categorical=(), kind="random_forest", task="regression", group_col=None,
                 independent_rows=False, strata_col=None, x_col=None, y_col=None, crs=None, n_splits=10,
-                grid=None, target_transform="none", units="", params=None, n_trees=500, screen=True,
-                vif_threshold=10.0, correlation_cutoff=0.9, linear_combinations=True, class_weight="balanced",
-                permutation_repeats=5, interval_level=0.95, interval_repeats=0, holdout=None, random_state=0,
-                n_jobs=1, backend="threading", progress=None, is_cancelled=None):
+                grid=None, target_transform="none", bias_correction="ratio", units="", params=None, n_trees=500,
+                screen=True, vif_threshold=10.0, correlation_cutoff=0.9, linear_combinations=True,
+                class_weight="balanced",
+                permutation_repeats=5, interval_level=0.95, interval_repeats=0, holdout=None, lower_limit="auto",
+                random_state=0, n_jobs=1, backend="threading", progress=None, is_cancelled=None):
     """Cross-validate and fit a covariate model of ``target``; returns a TrainedModel.
 
     Rows are grouped by ``group_col`` (profile or site), else by point location (geometry
@@ -193,7 +234,12 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
     001 drew bootstrap resamples of profiles and split each 80/20; the profiles are not
     resampled here); the coverage is then that tau's on the CV out-of-fold predictions.
     holdout: also score one grouped (and stratified) split holding out this fraction
-    (0.2 = the 80/20 split of METHODS section 7), fitted on the rest.
+    (0.2 = the 80/20 split of METHODS section 7), fitted on the rest. bias_correction: of
+    the back-transform of a log or log1p target (CovariateModel). lower_limit: where
+    interval lower bounds are truncated (:func:`resolve_lower_limit`). The intervals are
+    scored on the held-out folds next to a no-model baseline (table ``intervals``). The
+    description holds ``covariate_ranges`` (:func:`covariate_ranges`) for applicability
+    checks; the training table holds ``row`` (1-based row of the input) and the group column.
     """
     if not 0 < interval_level < 1:
         raise InputError(f"the interval level must be between 0 and 1, e.g. 0.95 (got {interval_level:g})")
@@ -219,10 +265,13 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
     y_fit = y[complete].to_numpy()
     groups_fit = groups[complete]
     strata_fit = table[strata_col].to_numpy()[complete] if strata_col is not None else None
+    limit = resolve_lower_limit(lower_limit, y_fit, task)
+    notes = [note for note in [_constant_target_note(task, target, y_fit)] if note]
     folds = group_kfold(groups_fit, n_splits, strata_fit, random_state)
     model = CovariateModel(kind=kind, task=task, categorical=tuple(categorical), screen=screen,
                            vif_threshold=vif_threshold, correlation_cutoff=correlation_cutoff,
                            linear_combinations=linear_combinations, target_transform=target_transform,
+                           bias_correction=bias_correction,
                            params=params, grid=grid, n_trees=n_trees, class_weight=class_weight,
                            random_state=random_state, n_jobs=n_jobs)
     cv = cross_validate(model, X_fit, y_fit, groups_fit, folds, n_jobs, backend, steps.sub(0.0, 0.5))
@@ -249,8 +298,11 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
     steps.update(0.98)
 
     training = X_fit.copy()
+    training.insert(0, "row", np.flatnonzero(complete) + 1)
     training[target] = y_fit
     training["group"] = groups_fit
+    if group_col is not None and group_col not in training.columns:
+        training[group_col] = table[group_col].to_numpy()[complete]
     if strata_col is not None:
         training[strata_col] = strata_fit
     training = pd.concat([training, cv.predictions.reset_index(drop=True)], axis=1)
@@ -259,12 +311,16 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
               "screening": screening_table(list(model.pipeline_.steps[:-1]), features)}
     interval = None
     if model.has_tree_spread:
-        tau = coulston_tau(y_fit, cv.predictions["predicted"], cv.predictions["sd"])
+        predicted, sd = cv.predictions["predicted"].to_numpy(), cv.predictions["sd"].to_numpy()
+        tau = coulston_tau(y_fit, predicted, sd)
         training["tau"] = tau
         calibration_tau = tau if repeats_tau is None else repeats_tau
         level_tau = tau_quantile(calibration_tau, interval_level)
-        per_fold = fold_coverage(y_fit, cv.predictions["predicted"].to_numpy(), cv.predictions["sd"].to_numpy(),
-                                 folds, interval_level, None if repeats_tau is None else level_tau)
+        fixed_tau = None if repeats_tau is None else level_tau
+        per_fold = fold_coverage(y_fit, predicted, sd, folds, interval_level, fixed_tau, limit)
+        training["lower"], training["upper"] = coulston_interval(
+            predicted, sd, fold_tau(y_fit, predicted, sd, folds, interval_level, fixed_tau), limit)
+        held_out = {"Coulston": (training["lower"].to_numpy(), training["upper"].to_numpy())}
         tables["coverage"] = per_fold
         interval = {"method": "Coulston et al. (2016)", "level": interval_level, "tau": level_tau,
                     "n_tau": int(np.isfinite(calibration_tau).sum()),
@@ -279,8 +335,14 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
             quantiles = np.empty((len(y_fit), 2))
             for k, fitted in zip(np.unique(folds), cv.models):
                 quantiles[folds == k] = fitted.predict_quantiles(X_fit[folds == k], bounds)
-            training["q_lower"], training["q_upper"] = quantiles[:, 0], quantiles[:, 1]
-            interval["quantile_coverage"] = coverage(y_fit, quantiles[:, 0], quantiles[:, 1])
+            training["q_lower"], training["q_upper"] = truncate(quantiles[:, 0], limit), quantiles[:, 1]
+            interval["quantile_coverage"] = coverage(y_fit, training["q_lower"], training["q_upper"])
+            held_out["quantile forest"] = (training["q_lower"].to_numpy(), training["q_upper"].to_numpy())
+        fold_bounds = {k: baseline_interval(y_fit[folds != k], interval_level, limit) for k in np.unique(folds)}
+        baseline = np.array([fold_bounds[k] for k in folds])
+        held_out[BASELINE] = (baseline[:, 0], baseline[:, 1])
+        tables["intervals"] = interval_summary(y_fit, held_out, interval_level, sd)
+        interval["baseline"] = list(baseline_interval(y_fit, interval_level, limit))
     if getattr(model, "tuning_", None):
         tables["tuning"] = pd.DataFrame(model.tuning_)
     learner = model.pipeline_[-1]
@@ -294,8 +356,11 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
     metadata = _plain({
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "task": task, "kind": kind,
-        "target": {"name": target, "units": units, "transform": target_transform},
+        "target": {"name": target, "units": units, "transform": target_transform, "lower_limit": limit,
+                   "bias_correction": model.bias_correction if target_transform != "none" else "none",
+                   "bias_factor": model.bias_factor_},
         "features": features, "categorical": model.categories_, "encoded_features": model.encoded_feature_names(),
+        "covariate_ranges": covariate_ranges(X_fit, model.categories_),
         "groups": group_description, "strata": strata_col, "folds": n_splits, "random_state": random_state,
         "n_rows": int(complete.sum()), "n_groups": int(len(np.unique(groups_fit))),
         "dropped_rows": int(dropped.sum()),
@@ -309,17 +374,21 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
         "versions": library_versions(),
     })
     steps.update(1.0)
-    return TrainedModel(model, metadata, tables)
+    return TrainedModel(model, metadata, tables, notes)
 
 
 @dataclass
 class Evaluation:
-    """Predictions on new data (the input table plus prediction columns) and their metrics."""
+    """Predictions on new data (the input table plus prediction columns), their metrics, the
+    coverage of the Coulston and quantile-forest intervals (NaN when the model has none) and
+    the interval table of :func:`~.uncertainty.interval_summary` (None without intervals)."""
 
     table: pd.DataFrame
     observed: pd.Series
     metrics: dict
     coverage: float = np.nan
+    quantile_coverage: float = np.nan
+    intervals: pd.DataFrame = None
     notes: list = field(default_factory=list)
 
 
@@ -328,20 +397,22 @@ def predict_table(trained, table, quantiles=None):
 
     Regression forests add ``sd``, ``cv`` and the Coulston ``lower``/``upper`` bounds at
     the level the model was calibrated for; quantile forests also ``q_lower``/``q_upper``
-    (the quantiles (1 -+ level) / 2, or ``quantiles``). Rows missing a covariate get NaN.
+    (the quantiles (1 -+ level) / 2, or ``quantiles``). Lower bounds are truncated at the
+    target's lower limit. Rows missing a covariate get NaN.
     """
     metadata = trained.metadata
     X, _, _ = prepare_data(table, metadata["target"]["name"], metadata["features"], list(metadata["categorical"]),
                            metadata["task"], need_target=False)
     frame = trained.model.predict_frame(X)
     interval = metadata.get("interval")
+    limit = metadata["target"].get("lower_limit")
     if interval:
-        frame["lower"], frame["upper"] = coulston_interval(frame["predicted"], frame["sd"], interval["tau"])
+        frame["lower"], frame["upper"] = coulston_interval(frame["predicted"], frame["sd"], interval["tau"], limit)
     if trained.model.kind == "quantile_forest":
         level = interval["level"] if interval else 0.95
         bounds = quantiles or ((1 - level) / 2, (1 + level) / 2)
         values = trained.model.predict_quantiles(X, bounds)
-        frame["q_lower"], frame["q_upper"] = values[:, 0], values[:, -1]
+        frame["q_lower"], frame["q_upper"] = truncate(values[:, 0], limit), values[:, -1]
     _refuse_clash([c for c in table.columns if c in frame.columns], "the data's column", frame.columns)
     out = table.copy()
     for column in frame.columns:
@@ -365,7 +436,8 @@ def evaluate_model(trained, table, target=None):
     """Predictions and metrics of a saved model on new data holding observed values.
 
     target: the observed column (default: the model's target name). Metrics are those of
-    the task; forests also report the coverage of their Coulston interval.
+    the task; forests also score their intervals (Coulston and, for quantile forests, the
+    quantile interval) next to the no-model baseline the model stores.
     """
     metadata = trained.metadata
     name = target or metadata["target"]["name"]
@@ -382,10 +454,19 @@ def evaluate_model(trained, table, target=None):
     if (~usable).any():
         notes.append(f"{int((~usable).sum())} rows without an observed value or a covariate were not scored "
                      f"({describe_rows(row_numbers(~usable))})")
-    share = np.nan
-    if "lower" in predicted.columns:
-        share = coverage(observed[usable], predicted["lower"][usable], predicted["upper"][usable])
-    return Evaluation(predicted, observed, metrics, share, notes)
+    evaluation = Evaluation(predicted, observed, metrics, notes=notes)
+    interval = metadata.get("interval")
+    if interval:
+        kept = predicted[usable]
+        intervals = {"Coulston": (kept["lower"].to_numpy(), kept["upper"].to_numpy())}
+        evaluation.coverage = coverage(observed[usable], kept["lower"], kept["upper"])
+        if "q_lower" in kept.columns:
+            intervals["quantile forest"] = (kept["q_lower"].to_numpy(), kept["q_upper"].to_numpy())
+            evaluation.quantile_coverage = coverage(observed[usable], kept["q_lower"], kept["q_upper"])
+        intervals[BASELINE] = tuple(interval["baseline"])
+        evaluation.intervals = interval_summary(observed[usable], intervals, interval["level"],
+                                                kept["sd"].to_numpy())
+    return evaluation
 
 
 @dataclass
@@ -397,22 +478,46 @@ class Explanation:
     curves: pd.DataFrame
     groups: pd.DataFrame = None
     components: pd.DataFrame = None
+    groups_fit: dict = None
     mixed: pd.DataFrame = None
     mixed_summary: dict = None
     partial: pd.DataFrame = None
+    notes: list = field(default_factory=list)
+
+
+def _sites(trained, data, on_training, group_col):
+    """(site label per row of ``data`` or None, its name, notes): what the drivers analysis
+    treats as repeated records of one site. The training data carry the model's groups;
+    other data the ``group_col`` or, by default, the model's group column if they have it."""
+    metadata = trained.metadata
+    description = metadata["groups"]
+    if group_col is not None:
+        return resolve_groups(data, group_col)[0], group_col, []
+    if description == INDEPENDENT_ROWS:
+        return None, None, []
+    column = description[len("column "):] if description.startswith("column ") else None
+    if on_training:
+        return data["group"].to_numpy(), column or description, []
+    if column is not None and column in data.columns:
+        return resolve_groups(data, column)[0], column, []
+    return None, None, [f"the data have no group column (the model was grouped by {description}): the drivers "
+                        "analysis treats their rows as independent; give the group column"]
 
 
 def explain_model(trained, table=None, feature_groups=None, random_effect=None, control=None, pd_features=None,
                   permutation_repeats=5, n_trees=500, random_state=0, n_jobs=1, backend="threading",
-                  progress=None, is_cancelled=None):
+                  progress=None, is_cancelled=None, group_col=None):
     """Explain a trained model on its training data, or on ``table`` when given.
 
     Importance: impurity importance of the model, and permutation importance from the
     held-out CV folds (stored at training) or, with ``table``, on that data. Partial
     dependence for ``pd_features`` (default: the most important covariates). Optional:
-    group importance (``feature_groups``: {group: [columns]}), a mixed model with a
-    random intercept per ``random_effect`` class and partial correlations controlling for
-    ``control`` (column or list; e.g. depth), over the model's numeric covariates.
+    group importance (``feature_groups``: {group: [columns]}) with its grouped CV metrics,
+    a mixed model with a random intercept per ``random_effect`` class and partial
+    correlations controlling for ``control`` (column or list; e.g. depth), over the model's
+    numeric covariates. Records of one site (the model's groups on the training data;
+    ``group_col``, default the model's group column, on other data) are not treated as
+    independent: see :mod:`.explain`.
     """
     steps = as_progress(progress, is_cancelled)
     metadata = trained.metadata
@@ -439,21 +544,31 @@ def explain_model(trained, table=None, feature_groups=None, random_effect=None, 
     steps.update(0.6)
     frame = data.loc[complete].copy()
     numeric = [f for f in features if f not in categorical]
+    sites, site_name = None, None
+    if feature_groups or random_effect is not None or control is not None:
+        sites, site_name, result.notes = _sites(trained, data, table is None, group_col)
+        sites = None if sites is None else sites[complete]
     if feature_groups:
-        result.groups, result.components = explain.group_importance(
+        result.groups, result.components, result.groups_fit = explain.group_importance(
             frame, y[complete].to_numpy(), feature_groups, metadata["task"], n_trees=n_trees,
-            random_state=random_state, n_jobs=n_jobs)
+            random_state=random_state, n_jobs=n_jobs, groups=sites)
+        counts = result.groups.set_index("group")["n_components"]
+        if counts.nunique() > 1:
+            result.notes.append("the covariate groups have different numbers of components ("
+                                + ", ".join(f"{g} {n}" for g, n in counts.items()) + "): a group with more components "
+                                "collects more impurity importance; compare importance_per_component too")
     steps.update(0.8)
     if random_effect is not None:
         if metadata["task"] != "regression":
             raise InputError("the mixed model needs a numeric target (regression)")
         covariates = [f for f in numeric if f != random_effect]
-        result.mixed, result.mixed_summary = explain.mixed_model(frame, target, covariates, random_effect)
+        result.mixed, result.mixed_summary = explain.mixed_model(frame, target, covariates, random_effect,
+                                                                 sites=sites, site_name=site_name)
     if control is not None:
         if metadata["task"] != "regression":
             raise InputError("partial correlations need a numeric target (regression)")
         controls = [control] if isinstance(control, str) else list(control)
         result.partial = explain.partial_correlations(frame, target, [f for f in numeric if f not in controls],
-                                                      controls)
+                                                      controls, sites=sites, site_name=site_name)
     steps.update(1.0)
     return result

@@ -7,6 +7,13 @@
 * Quantile regression forests (Meinshausen 2006) as an alternative: the conditional
   distribution of y is the training targets weighted by how often they share a leaf with
   the new point; quantiles of it give the interval.
+* Scoring intervals: coverage, mean width and the interval score of Gneiting & Raftery
+  (2007), pooled and by bins of the per-tree sd, next to a no-model baseline (the training
+  targets' quantiles for every row).
+
+**Decision** (physical limits): lower bounds are truncated at the target's lower limit
+(0 for a target whose training values are all >= 0, unless the user says otherwise), so
+an interval never includes impossible values such as a negative flux.
 """
 
 import numpy as np
@@ -90,11 +97,64 @@ def tau_quantile(tau, level=0.95):
     return float(np.sort(tau)[int(np.ceil(level * (tau.size - 1)))])  # numpy's method="higher"
 
 
-def coulston_interval(predicted, sd, tau_level):
-    """(lower, upper) = predicted -+ tau_level * sd (the Iloss study eq. 10)."""
+def coulston_interval(predicted, sd, tau_level, lower_limit=None):
+    """(lower, upper) = predicted -+ tau_level * sd (the Iloss study eq. 10); lower truncated
+    at ``lower_limit`` when given. tau_level: a number or one per row."""
     predicted = np.asarray(predicted, dtype=float)
-    margin = tau_level * np.asarray(sd, dtype=float)
-    return predicted - margin, predicted + margin
+    margin = np.asarray(tau_level, dtype=float) * np.asarray(sd, dtype=float)
+    return truncate(predicted - margin, lower_limit), predicted + margin
+
+
+def truncate(lower, lower_limit=None):
+    """Lower bounds raised to ``lower_limit`` (None: unchanged); NaN stays NaN."""
+    lower = np.asarray(lower, dtype=float)
+    return lower if lower_limit is None else np.maximum(lower, lower_limit)
+
+
+def baseline_interval(y_train, level=0.95, lower_limit=None):
+    """(low, high): the (1 -+ level) / 2 quantiles of training targets, the interval every
+    row gets without a model (the baseline intervals are scored against)."""
+    low, high = np.nanquantile(np.asarray(y_train, dtype=float), [(1 - level) / 2, (1 + level) / 2])
+    return float(truncate(low, lower_limit)), float(high)
+
+
+def interval_score(observed, lower, upper, level=0.95):
+    """Interval score of each observation (Gneiting & Raftery 2007, eq. 43; target units,
+    lower is better): the width plus 2 / alpha times the distance of an observation outside
+    the interval, alpha = 1 - level."""
+    observed, lower, upper = (np.asarray(a, dtype=float) for a in (observed, lower, upper))
+    penalty = 2.0 / (1.0 - level)
+    return (upper - lower) + penalty * np.maximum(lower - observed, 0.0) + penalty * np.maximum(observed - upper, 0.0)
+
+
+def interval_summary(observed, intervals, level=0.95, sd=None, n_bins=4):
+    """Coverage, mean width and mean interval score of each interval, pooled and by sd bin.
+
+    intervals: {method: (lower, upper)} with one value per observation; sd: the per-tree
+    spread of each prediction, binned at its quantiles into ``n_bins`` bins (a well adapted
+    interval covers about ``level`` in every bin). Rows with a NaN bound or observation are
+    left out. Returns a table: method, sd_bin ('all' or 'k: low-high'), n, coverage,
+    mean_width, interval_score.
+    """
+    observed = np.asarray(observed, dtype=float)
+    bins = [("all", np.ones(len(observed), dtype=bool))]
+    if sd is not None:
+        sd = np.asarray(sd, dtype=float)
+        edges = np.nanquantile(sd, np.linspace(0, 1, n_bins + 1))
+        which = np.searchsorted(edges[1:-1], sd, side="right")
+        bins += [(f"{k + 1}: {edges[k]:.3g}-{edges[k + 1]:.3g}", (which == k) & ~np.isnan(sd)) for k in range(n_bins)]
+    rows = []
+    for method, (lower, upper) in intervals.items():
+        lower, upper = np.broadcast_to(lower, observed.shape), np.broadcast_to(upper, observed.shape)
+        valid = np.isfinite(observed) & ~np.isnan(lower) & ~np.isnan(upper)
+        for label, members in bins:
+            keep = valid & members
+            scores = interval_score(observed[keep], lower[keep], upper[keep], level)
+            rows.append({"method": method, "sd_bin": label, "n": int(keep.sum()),
+                         "coverage": coverage(observed[keep], lower[keep], upper[keep]),
+                         "mean_width": float(np.mean(upper[keep] - lower[keep])) if keep.any() else np.nan,
+                         "interval_score": float(np.mean(scores)) if keep.any() else np.nan})
+    return pd.DataFrame(rows, columns=["method", "sd_bin", "n", "coverage", "mean_width", "interval_score"])
 
 
 def coverage(observed, lower, upper):
@@ -106,19 +166,27 @@ def coverage(observed, lower, upper):
     return float(np.mean((observed[keep] >= lower[keep]) & (observed[keep] <= upper[keep])))
 
 
-def fold_coverage(observed, predicted, sd, folds, level=0.95, tau_level=None):
-    """Held-out coverage of the Coulston interval, one row per fold.
-
-    Without ``tau_level``, fold k's tau comes from the out-of-fold tau of the *other* folds
-    only, so neither the model nor the interval width has seen the rows it is checked on;
-    with it, every fold is checked with that tau.
-    """
+def fold_tau(observed, predicted, sd, folds, level=0.95, tau_level=None):
+    """The Coulston tau each held-out row is checked with: without ``tau_level``, fold k's
+    rows get the ``level`` quantile of the out-of-fold tau of the *other* folds only, so
+    neither the model nor the interval width has seen the rows it is checked on."""
     tau = coulston_tau(observed, predicted, sd)
-    rows = []
+    folds = np.asarray(folds)
+    out = np.empty(len(tau))
     for fold in np.unique(folds):
         inside = folds == fold
-        level_k = tau_quantile(tau[~inside], level) if tau_level is None else tau_level
-        lower, upper = coulston_interval(np.asarray(predicted)[inside], np.asarray(sd)[inside], level_k)
-        rows.append({"fold": int(fold) + 1, "tau": level_k,
-                     "coverage": coverage(np.asarray(observed)[inside], lower, upper)})
+        out[inside] = tau_quantile(tau[~inside], level) if tau_level is None else tau_level
+    return out
+
+
+def fold_coverage(observed, predicted, sd, folds, level=0.95, tau_level=None, lower_limit=None):
+    """Held-out coverage of the Coulston interval, one row per fold, each fold with the tau
+    of :func:`fold_tau` (or ``tau_level`` for every fold)."""
+    folds = np.asarray(folds)
+    row_tau = fold_tau(observed, predicted, sd, folds, level, tau_level)
+    lower, upper = coulston_interval(predicted, sd, row_tau, lower_limit)
+    observed = np.asarray(observed, dtype=float)
+    rows = [{"fold": int(fold) + 1, "tau": float(row_tau[folds == fold][0]),
+             "coverage": coverage(observed[folds == fold], lower[folds == fold], upper[folds == fold])}
+            for fold in np.unique(folds)]
     return pd.DataFrame(rows, columns=["fold", "tau", "coverage"])

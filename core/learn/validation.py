@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..tables import GEOMETRY, row_numbers
+from .screening import level_text
 
 #: What ``groups_description`` says when every row is its own group (naive CV).
 INDEPENDENT_ROWS = "independent rows"
@@ -23,7 +24,8 @@ INDEPENDENT_ROWS = "independent rows"
 def resolve_groups(table, group_col=None, independent_rows=False, x_col=None, y_col=None):
     """Group label per row of ``table`` and a description of where it came from.
 
-    group_col: a column naming the profile or site of each row (the usual case).
+    group_col: a column naming the profile or site of each row (the usual case; labels
+    compared as text, empty text is missing).
     Without it the rows at one point location form a group: identical geometry, or
     identical ``x_col``/``y_col`` values. ``independent_rows=True`` makes every row its own
     group (naive CV); it must be asked for explicitly, because layers of one profile would
@@ -34,10 +36,11 @@ def resolve_groups(table, group_col=None, independent_rows=False, x_col=None, y_
             raise InputError("give a group column or ask for independent rows, not both")
         if group_col not in table.columns:
             raise InputError(f"group column {group_col!r} is not in the table")
-        missing = table[group_col].isna()
+        labels = level_text(table[group_col])
+        missing = labels.isna()
         if missing.any():
             raise InputError(f"group column {group_col!r} is empty in {describe_rows(row_numbers(missing))}")
-        return table[group_col].astype(str).to_numpy(), f"column {group_col}"
+        return labels.to_numpy(dtype=object), f"column {group_col}"
     if independent_rows:
         return np.arange(len(table)).astype(str), INDEPENDENT_ROWS
     if x_col is not None and y_col is not None:
@@ -64,8 +67,9 @@ def group_kfold(groups, n_splits=10, strata=None, random_state=0):
 
     Groups are shuffled (``random_state``) and dealt, largest first, to the fold that holds
     the fewest rows of the group's stratum so far (ties: fewest rows overall, then the lower
-    fold). strata: a class per row (e.g. climate zone); a group takes its most frequent
-    class. Without strata the folds are simply balanced in size.
+    fold). strata: a class per row (e.g. climate zone; empty text and NaN are one class,
+    "(missing)"); a group takes its most frequent class. Without strata the folds are
+    simply balanced in size.
     """
     groups = np.asarray(groups)
     labels, inverse = np.unique(groups, return_inverse=True)
@@ -78,7 +82,7 @@ def group_kfold(groups, n_splits=10, strata=None, random_state=0):
     if strata is None:
         group_stratum = np.zeros(len(labels), dtype=int)
     else:
-        strata = pd.Series(np.asarray(strata)).fillna("(missing)").astype(str).to_numpy()
+        strata = level_text(np.asarray(strata)).fillna("(missing)").to_numpy()
         if len(strata) != len(groups):
             raise InputError("the strata and the groups differ in length")
         counts = pd.crosstab(inverse, strata)

@@ -28,8 +28,9 @@ import hashlib
 import numpy as np
 
 from ..errors import InputError
-from ..learn.models import FOREST_KINDS, inverse_target
+from ..learn.models import FOREST_KINDS
 from ..learn.screening import level_text
+from ..learn.uncertainty import truncate
 from ..outputs import note
 from .applicability import from_trained
 from .engine import map_blocks
@@ -65,7 +66,8 @@ class MapModel:
         self.source = str(source)
         self.task = metadata["task"]
         self.kind = model.kind
-        self.transform = model.target_transform
+        self.back_transform = model.back_transform
+        self.lower_limit = metadata["target"].get("lower_limit")
         self.units = metadata["target"].get("units", "")
         encoder = model.pipeline_.named_steps["encode"]
         self.numeric = list(encoder.passthrough_)
@@ -82,9 +84,10 @@ class MapModel:
         self.outputs = self._checked_outputs(outputs)
         self.applicability = from_trained(trained) if set(ON_REQUEST) & set(self.outputs) else None
 
-    def _back(self, values):
-        """Model scale -> target units (the back-transform of the model's predictions)."""
-        return inverse_target(values, self.transform)
+    def _back(self, values, mean=True):
+        """Model scale -> target units: the model's back-transform, with its bias correction
+        for means and per-tree values, without it for quantiles (``mean=False``)."""
+        return self.back_transform(values, mean)
 
     def _checked_outputs(self, outputs):
         """The outputs asked for (default: every one the model gives, except those on request)."""
@@ -157,9 +160,17 @@ class MapModel:
             j += len(levels)
         return X, usable, unseen
 
-    def predict(self, values, compiled=None):
-        """Output bands (list of 1-D arrays) for the pixels of ``values`` {covariate: 1-D array}."""
-        X, usable, unseen = self.features(values)
+    @property
+    def encoding(self):
+        """What the features depend on: models with equal encodings share one feature matrix."""
+        return tuple(self.numeric), tuple((column, tuple(levels)) for column, levels in self.levels.items())
+
+    def predict(self, values, compiled=None, features=None):
+        """Output bands (list of 1-D arrays) for the pixels of ``values`` {covariate: 1-D array}.
+
+        features: the result of :meth:`features` for these values, when already computed.
+        """
+        X, usable, unseen = features or self.features(values)
         bands = [np.full(len(usable), np.nan) for _ in self.band_names()]
         if usable.any():
             for band, result in zip(bands, self._predict_rows(X[usable], compiled)):
@@ -191,10 +202,14 @@ class MapModel:
             result["cv"] = np.where(mean != 0, sd / mean, np.nan) if sd is not None else None
         if "lower" in self.outputs or "upper" in self.outputs:
             if self.kind == "quantile_forest":
-                bounds = self.learner.predict_quantiles(X, ((1 - self.level) / 2, (1 + self.level) / 2))
-                result["lower"], result["upper"] = self._back(bounds[:, 0]), self._back(bounds[:, 1])
+                import pandas as pd
+
+                bounds = self.learner.predict_quantiles(pd.DataFrame(X, columns=self.feature_names),
+                                                        ((1 - self.level) / 2, (1 + self.level) / 2))
+                result["lower"], result["upper"] = self._back(bounds[:, 0], False), self._back(bounds[:, 1], False)
             else:
                 result["lower"], result["upper"] = mean - self.tau * sd, mean + self.tau * sd
+            result["lower"] = truncate(result["lower"], self.lower_limit)
         return [result[o] for o in self.outputs]
 
 
@@ -205,9 +220,11 @@ def _predict_block(blocks, models, compiled):
     for block in blocks.values():
         valid &= ~np.isnan(block)
     values = {name: block[valid] for name, block in blocks.items()}
-    bands, counts = [], {}
-    for model in models:
-        predicted, unseen = model.predict(values, compiled)
+    bands, counts, encoded = [], {}, {}
+    for model in models:  # e.g. seven depth-layer models on the same covariates encode the window once
+        if model.encoding not in encoded:
+            encoded[model.encoding] = model.features(values)
+        predicted, unseen = model.predict(values, compiled, encoded[model.encoding])
         for band in predicted:
             full = np.full(shape, np.nan)
             full[valid] = band

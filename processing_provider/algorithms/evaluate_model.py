@@ -21,7 +21,9 @@ class EvaluateModel(WholesoilAlgorithm):
     HELP = """
 Scores a saved model (from Train model) on new data that hold observed values of its target: R2 (squared
 correlation), NSE, RMSE and bias, or accuracy, balanced accuracy and kappa for classification. For forests it also
-reports the share of observations inside the model's Coulston et al. (2016) interval (coverage).
+reports the share of observations inside the model's Coulston et al. (2016) interval (coverage) and, for quantile
+forests, inside the quantile interval; the report scores every interval (coverage, mean width and interval score,
+pooled and by bins of sd) next to a no-model baseline, the training values' quantiles.
 
 The data need the model's covariates, by name (their order does not matter). The observed field defaults to the
 model's target name. Rows lacking a covariate or an observed value are not scored; categorical levels the model
@@ -42,6 +44,8 @@ Output: the data with predicted, and for forests sd (of the tree predictions), c
         add_html_output(self)
         add_metric_outputs(self)
         self.addOutput(QgsProcessingOutputNumber("COVERAGE", "Coverage of the interval (forests)"))
+        self.addOutput(QgsProcessingOutputNumber("QUANTILE_COVERAGE",
+                                                 "Coverage of the quantile interval (quantile forests)"))
 
     def compute(self, parameters, context, feedback):
         from ...core.learn.modelfile import load_model
@@ -59,6 +63,9 @@ Output: the data with predicted, and for forests sd (of the tree predictions), c
         if evaluation.coverage == evaluation.coverage:
             results["COVERAGE"] = evaluation.coverage
             feedback.pushInfo(f"coverage of the interval: {evaluation.coverage:.3f}")
+        if evaluation.quantile_coverage == evaluation.quantile_coverage:
+            results["QUANTILE_COVERAGE"] = evaluation.quantile_coverage
+            feedback.pushInfo(f"coverage of the quantile interval: {evaluation.quantile_coverage:.3f}")
         if parameters.get("OUTPUT") is not None:
             results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, evaluation.table, source)
         html = html_output(self, parameters, context)

@@ -1,12 +1,12 @@
 """Processing algorithm wholesoil:explainmodel."""
 
 from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterString)
+                       QgsProcessingParameterField, QgsProcessingParameterString)
 
 from ..algorithm import WholesoilAlgorithm
 from ..depth_fractions_base import raster_engine
 from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS, MODEL, add_model_file_parameter
-from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output
+from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output, push_notes
 from ..qgis_io import source_to_table, table_to_sink
 
 
@@ -34,17 +34,25 @@ Partial dependence: the mean prediction as one covariate varies, for the most im
 
 Group importance (optional): name groups of covariates, for example climate: MAT, MAP; soil: clay, sand. Each group
 is reduced to its first two principal components, a random forest is fitted on all components and each group's share
-of the importance is reported (as in He et al., Rh manuscript).
+of the importance is reported (as in He et al., Rh manuscript), with the forest's grouped cross-validated R2, and
+per component where groups have different numbers of components.
 
 Drivers (optional): a linear mixed-effects model of the target on the standardised numeric covariates with a random
 intercept per class of the random-effect field (for example biome), and partial correlations of each covariate with
 the target controlling for the control fields (for example depth).
+
+Repeated records: records of one site (the model's groups, or the group field of the given data) are not
+independent. The mixed model adds a random intercept per site, nested in the random-effect class, and the partial
+correlations take cluster-robust p values by site; the outputs say which.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
         add_model_file_parameter(self)
         self.addParameter(QgsProcessingParameterFeatureSource(
             INPUT, "Data (default: the training data in the model)", [QgsProcessing.TypeVector], optional=True))
+        self.addParameter(QgsProcessingParameterField("GROUP_FIELD", "Site or profile field of the data (default: the "
+                                                      "model's group field)", parentLayerParameterName=INPUT,
+                                                      optional=True))
         self.addParameter(QgsProcessingParameterString(
             "GROUPS", "Covariate groups, e.g. climate: MAT, MAP; soil: clay, sand", optional=True))
         self.addParameter(QgsProcessingParameterString("RANDOM_EFFECT", "Random-effect field (e.g. biome)",
@@ -59,8 +67,10 @@ the target controlling for the control fields (for example depth).
         add_html_output(self)
 
     def requirements(self, parameters):
-        """A random-effect field needs statsmodels (the mixed-effects model)."""
-        return super().requirements(parameters) + (("statsmodels",) if parameters.get("RANDOM_EFFECT") else ())
+        """A random-effect field (the mixed-effects model) or control fields (cluster-robust p values of the
+        partial correlations) need statsmodels."""
+        drivers = parameters.get("RANDOM_EFFECT") or parameters.get("CONTROL")
+        return super().requirements(parameters) + (("statsmodels",) if drivers else ())
 
     def compute(self, parameters, context, feedback):
         from ...core.learn.explain import parse_feature_groups
@@ -72,12 +82,20 @@ the target controlling for the control fields (for example depth).
         source = self.parameterAsSource(parameters, INPUT, context)
         table = source_to_table(source, feedback) if source is not None else None
         groups = self.parameterAsString(parameters, "GROUPS", context)
+        group_field = self.parameterAsFields(parameters, "GROUP_FIELD", context) if table is not None else []
         explanation = explain_model(
             trained, table, parse_feature_groups(groups) if groups.strip() else None,
             self.parameterAsString(parameters, "RANDOM_EFFECT", context).strip() or None,
             _names(self.parameterAsString(parameters, "CONTROL", context)) or None,
             _names(self.parameterAsString(parameters, "PD_FEATURES", context)) or None,
-            random_state=trained.metadata["random_state"], **raster_engine(feedback))
+            random_state=trained.metadata["random_state"], group_col=group_field[0] if group_field else None,
+            **raster_engine(feedback))
+        push_notes(feedback, explanation.notes)
+        if explanation.groups_fit:
+            feedback.pushInfo("Group importance forest: " + ", ".join(
+                f"{k} {v:.4g}" for k, v in explanation.groups_fit.items() if isinstance(v, float)))
+        if explanation.mixed_summary:
+            feedback.pushInfo(f"Mixed model, repeated records: {explanation.mixed_summary['repeated_records']}")
         for _, row in explanation.importance.iterrows():
             feedback.pushInfo(f"{row['feature']}: impurity {row['impurity_importance']:.3g} %, permutation "
                               f"{row['permutation_importance']:.4g}")
