@@ -13,6 +13,7 @@ from qgis.PyQt.QtGui import QIcon
 from .. import __version__
 from . import requirements
 from .algorithm import ICON
+from .algorithms.aggregate_raster import AggregateRaster
 from .algorithms.bnpp_by_depth_map import BnppByDepthMap
 from .algorithms.bulk_inputs import BulkInputs
 from .algorithms.bulk_inputs_raster import BulkInputsRaster
@@ -82,6 +83,7 @@ ALGORITHMS = [
     CarbonLossMaps,
     SubsoilSocMap,
     TurnoverTimeMap,
+    AggregateRaster,
 ]
 #: Graphical Modeler models served as algorithms (``wholesoil:<file stem without _>``).
 MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"

@@ -14,6 +14,8 @@ REFERENCES = {
     "bishop1999": "Bishop, T.F.A., McBratney, A.B. & Laslett, G.M. (1999) Modelling soil attribute depth functions "
                   "with equal-area quadratic smoothing splines. Geoderma 91:27-45, "
                   "doi:10.1016/S0016-7061(99)00003-8.",
+    "snyder1987": "Snyder, J.P. (1987) Map projections: a working manual. U.S. Geological Survey Professional "
+                  "Paper 1395, doi:10.3133/pp1395.",
     "luo_bnpp": "Luo, Z. et al. Depth distribution of belowground net primary production across global biomes. "
                 "Research Square preprint, doi:10.21203/rs.3.rs-65178/v3.",
     "luo_iloss": "Luo, Z. et al. Plant root-derived carbon inputs (Iroot), their direct loss (Iloss) and inputs to "
