@@ -14,10 +14,12 @@ from .. import __version__
 from . import requirements
 from .algorithm import ICON
 from .algorithms.aggregate_raster import AggregateRaster
+from .algorithms.bnpp_by_depth_map import BnppByDepthMap
 from .algorithms.bulk_inputs import BulkInputs
 from .algorithms.bulk_inputs_raster import BulkInputsRaster
 from .algorithms.carbon_balance import CarbonBalance
 from .algorithms.carbon_balance_raster import CarbonBalanceRaster
+from .algorithms.carbon_loss_maps import CarbonLossMaps
 from .algorithms.depth_fractions_beta import DepthFractionsBeta
 from .algorithms.depth_fractions_beta_raster import DepthFractionsBetaRaster
 from .algorithms.depth_fractions_logistic import DepthFractionsLogistic
@@ -39,8 +41,10 @@ from .algorithms.radiocarbon_forward import RadiocarbonForward
 from .algorithms.sample_rasters_at_points import SampleRastersAtPoints
 from .algorithms.screen_covariates import ScreenCovariates
 from .algorithms.soc_stocks_by_layer import SocStocksByLayer
+from .algorithms.subsoil_soc_map import SubsoilSocMap
 from .algorithms.train_model import TrainModel
 from .algorithms.turnover_time import TurnoverTime
+from .algorithms.turnover_time_map import TurnoverTimeMap
 from .algorithms.turnover_time_raster import TurnoverTimeRaster
 from .algorithms.two_box_model import TwoBoxModel
 
@@ -75,6 +79,10 @@ ALGORITHMS = [
     ExplainModel,
     PredictTable,
     PredictRaster,
+    BnppByDepthMap,
+    CarbonLossMaps,
+    SubsoilSocMap,
+    TurnoverTimeMap,
     AggregateRaster,
 ]
 #: Graphical Modeler models served as algorithms (``wholesoil:<file stem without _>``).

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from qgis.core import (QgsApplication, QgsProcessing, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                        QgsProcessingModelChildParameterSource, QgsProcessingModelOutput,
-                       QgsProcessingModelParameter, QgsProcessingParameterNumber,
+                       QgsProcessingModelParameter, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 from qgis.PyQt.QtCore import QPointF
 
@@ -88,6 +89,115 @@ def bnpp_by_depth_model():
     return model
 
 
+#: Covariate names of the bundled WorldClim rasters, as Sample rasters at points names them (the layer names).
+SAMPLE_COVARIATES = "worldclim_bio1_americas;worldclim_bio12_americas"
+BNPP_INPUTS_HELP = {
+    "sites": "Points with observed BNPP, e.g. resources/sample_data/srdb_bnpp_sites.gpkg (SRDB-V5).",
+    "bnpp_field": "The field of the sites holding BNPP.",
+    "bnpp_units": "Units of the BNPP field, stored in the model and read by the map products (which convert "
+                  "g C m-2 yr-1 and kg C m-2 yr-1 to Mg C ha-1 yr-1).",
+    "covariates": "Covariate rasters on one grid, e.g. the bundled WorldClim bio1 and bio12 of the Americas.",
+    "covariate_names": "The covariates' names separated by ';': each raster's layer name (as Sample rasters at "
+                       "points names the sampled fields).",
+    "beta": "One band of β (0 to 1) on the covariates' grid, e.g. resources/sample_data/americas_root_beta.tif.",
+}
+
+
+def value(name):
+    return QgsProcessingModelChildParameterSource.fromModelParameter(name)
+
+
+def static(value):
+    return QgsProcessingModelChildParameterSource.fromStaticValue(value)
+
+
+def add_bnpp_map_steps(model, outputs):
+    """Inputs and steps shared by the map models: sites -> sampled covariates -> BNPP forest -> BNPP map (mean, sd).
+
+    outputs: what the prediction step exposes (see :func:`child`). Returns the prediction's child id.
+    """
+    add_input(model, QgsProcessingParameterFeatureSource("sites", "Sites with observed BNPP",
+                                                         [QgsProcessing.TypeVectorPoint]), 0,
+              BNPP_INPUTS_HELP["sites"])
+    add_input(model, QgsProcessingParameterString("bnpp_field", "BNPP field of the sites", "bnpp_Mg_ha_yr"), 1,
+              BNPP_INPUTS_HELP["bnpp_field"])
+    add_input(model, QgsProcessingParameterString("bnpp_units", "BNPP units", "Mg C ha-1 yr-1"), 2,
+              BNPP_INPUTS_HELP["bnpp_units"])
+    add_input(model, QgsProcessingParameterMultipleLayers("covariates", "Covariate rasters",
+                                                          QgsProcessing.TypeRaster), 3, BNPP_INPUTS_HELP["covariates"])
+    add_input(model, QgsProcessingParameterString("covariate_names", "Covariate names (the layer names, ;-separated)",
+                                                  SAMPLE_COVARIATES), 4, BNPP_INPUTS_HELP["covariate_names"])
+    add_input(model, QgsProcessingParameterRasterLayer("beta", "Raster of β"), 5, BNPP_INPUTS_HELP["beta"])
+    model.addChildAlgorithm(child("wholesoil:samplerastersatpoints", "sample_covariates", {
+        "INPUT": value("sites"), "RASTERS": value("covariates")}, {}, 0.5, 1))
+    model.addChildAlgorithm(child("wholesoil:trainmodel", "train_bnpp_forest", {
+        "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("sample_covariates", "OUTPUT"),
+        "TARGET": value("bnpp_field"), "FEATURES": value("covariate_names"), "UNITS": value("bnpp_units"),
+        "TREES": static(300)}, {}, 0.5, 2))
+    model.addChildAlgorithm(child("wholesoil:predictraster", "predict_bnpp", {
+        "MODELS": QgsProcessingModelChildParameterSource.fromChildOutput("train_bnpp_forest", "OUTPUT_MODEL"),
+        "COVARIATES": value("covariates"), "OUTPUTS": static([0, 1])}, outputs, 0.5, 3))
+    return "predict_bnpp"
+
+
+def depth_resolved_bnpp_model():
+    """Sites -> BNPP forest -> BNPP map -> BNPP per layer with U_total from a β raster."""
+    model = QgsProcessingModelAlgorithm("Depth-resolved BNPP map", "wholesoil models")
+    model.setHelpContent({
+        "ALG_DESC": "The BNPP chain of Luo et al. (BNPP preprint, doi:10.21203/rs.3.rs-65178/v3): covariates sampled "
+                    "at sites with observed BNPP, a random forest of BNPP (grouped by location), its map with the "
+                    "spread of the trees (mean, sd), then BNPP per depth layer from the shares of a β raster "
+                    "(Jackson et al. 1996, doi:10.1007/BF00333714) with U_total = sqrt(U_BNPP^2 + U_PDD^2). Chains "
+                    "wholesoil:samplerastersatpoints, trainmodel, predictraster and bnppbydepthmap; the outputs are "
+                    "temporary layers unless you save them.",
+        "ALG_CREATOR": "wholesoil", "HELP_URL": f"{DOCS}#models", **BNPP_INPUTS_HELP,
+        "layers": "Depth breaks in cm or a named scheme (standard7, standard5, globalsoilmap)."})
+    predict = add_bnpp_map_steps(model, {"OUTPUT": ("bnpp_map", "BNPP map (mean, sd)", (0, 4))})
+    add_input(model, QgsProcessingParameterString("layers", "Depth layers (cm)", "0,20,40,60,80,100,150,200"), 6,
+              "Depth breaks in cm")
+    model.addChildAlgorithm(child("wholesoil:bnppbydepthmap", "bnpp_by_depth", {
+        "BNPP_RASTER": QgsProcessingModelChildParameterSource.fromChildOutput(predict, "OUTPUT"),
+        "BETA_RASTER": value("beta"), "LAYERS": value("layers")},
+        {"OUTPUT": ("bnpp_layers", "BNPP by depth layer (mean, sd, U_total)", (2, 5))}, 2, 4))
+    model.updateDestinationParameters()
+    return model
+
+
+def root_carbon_loss_model():
+    """Sites -> BNPP map -> Iroot by layer from β; Ibulk rasters; Iloss and Iloss / Iroot by Monte Carlo."""
+    model = QgsProcessingModelAlgorithm("Root-carbon loss map", "wholesoil models")
+    model.setHelpContent({
+        "ALG_DESC": "The loss maps of Luo et al. (Iloss preprint, doi:10.21203/rs.3.rs-65178/v1): a BNPP map from "
+                    "a random forest of site observations, Iroot = BNPP x the layer shares of a β raster, minus "
+                    "Ibulk per layer (maps of Ibulk models with their sd), giving Iroot, Ibulk, Iloss and "
+                    "Iloss / Iroot per layer and for the profile with per-pixel Monte Carlo (mean, sd, 95 % "
+                    "interval). Chains wholesoil:samplerastersatpoints, trainmodel, predictraster and "
+                    "carbonlossmaps; the outputs are temporary layers unless you save them.",
+        "ALG_CREATOR": "wholesoil", "HELP_URL": f"{DOCS}#models", **BNPP_INPUTS_HELP,
+        "ibulk": "Ibulk rasters whose NAME_mean bands (with NAME_sd) are the layers in depth order, e.g. "
+                 "resources/sample_data/americas_ibulk_0_100.tif (a demonstration, see its SOURCE.md).",
+        "layers": "Depth breaks in cm of the Ibulk layers.",
+        "draws": "Monte Carlo draws per pixel."})
+    predict = add_bnpp_map_steps(model, {"OUTPUT": ("bnpp_map", "BNPP map (mean, sd)", (0, 4))})
+    add_input(model, QgsProcessingParameterMultipleLayers("ibulk", "Ibulk rasters (one band per layer)",
+                                                          QgsProcessing.TypeRaster), 6,
+              "Ibulk per layer (Mg C ha-1 yr-1) with sd bands")
+    add_input(model, QgsProcessingParameterString("layers", "Depth layers of Ibulk (cm)", "0,20,40,60,80,100"), 7,
+              "Depth breaks in cm")
+    add_input(model, QgsProcessingParameterNumber("draws", "Monte Carlo draws per pixel",
+                                                  QgsProcessingParameterNumber.Integer, 500), 8, "Draws per pixel")
+    model.addChildAlgorithm(child("wholesoil:carbonlossmaps", "loss_maps", {
+        "BNPP_RASTER": QgsProcessingModelChildParameterSource.fromChildOutput(predict, "OUTPUT"),
+        "BETA_RASTER": value("beta"), "LAYERS": value("layers"), "IBULK": value("ibulk"), "DRAWS": value("draws")},
+        {"OUTPUT": ("loss_maps", "Iroot, Ibulk, Iloss and Iloss / Iroot (mean, sd, 95 % interval)", (2, 5))}, 2, 4))
+    model.updateDestinationParameters()
+    return model
+
+
+MODELS_TO_BUILD = {"bnpp_by_depth": bnpp_by_depth_model, "depth_resolved_bnpp_map": depth_resolved_bnpp_model,
+                   "root_carbon_loss_map": root_carbon_loss_model}
+
+
 def main():
     app = QgsApplication([], False)
     app.initQgis()
@@ -100,11 +210,11 @@ def main():
     provider = WholesoilProvider()
     QgsApplication.processingRegistry().addProvider(provider)
     MODELS.mkdir(parents=True, exist_ok=True)
-    model = bnpp_by_depth_model()
-    path = MODELS / "bnpp_by_depth.model3"
-    if not model.toFile(str(path)):
-        raise SystemExit(f"could not write {path}")
-    print(f"wrote {path}")
+    for stem, build in MODELS_TO_BUILD.items():
+        path = MODELS / f"{stem}.model3"
+        if not build().toFile(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(f"wrote {path}")
     app.exitQgis()
 
 

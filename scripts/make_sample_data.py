@@ -150,7 +150,50 @@ def main(data):
     band.SetDescription("beta")
     band.WriteArray(beta)
     target = None
+    ibulk_map(data)
     print(f"wrote sample data to {OUT}")
+
+
+#: Layers of the Ibulk demonstration map: to 1 m, because few ISRaD profiles of the Americas reach deeper.
+IBULK_LAYERS = "standard5"
+
+
+def ibulk_map(data):
+    """americas_ibulk_0_100.tif: Ibulk per 20 cm layer to 1 m (mean and sd bands) from a random forest per layer
+    of ISRaD Ibulk (slow-root radiocarbon age, C stock from filled bulk density and organic C) on WorldClim bio1
+    and bio12 at the profiles of the Americas grid, predicted over that grid."""
+    import tempfile
+
+    from wholesoil.core.balance import bulk_inputs_table
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.sampling import sample_rasters
+    from wholesoil.core.learn.training import train_model
+    from wholesoil.core.layers import layer_scheme
+    from wholesoil.core.maps.predict import predict_raster
+    from wholesoil.core.radiocarbon import radiocarbon_age_table
+
+    israd = pd.read_csv(data / "israd" / "israd_layer_14c.csv", low_memory=False)
+    ages, _ = radiocarbon_age_table(israd)
+    layers, _ = bulk_inputs_table(ages, bd_col="lyr_bd_samp_filled", oc_col="lyr_c_org_filled",
+                                  layers=IBULK_LAYERS)
+    rasters = {name: str(OUT / f"worldclim_{name}_americas.tif") for name in ("bio1", "bio12")}
+    layers = layers[layers["ibulk_mg_ha_yr"].notna()]
+    sampled = sample_rasters(layers, list(rasters.values()), names=list(rasters), x_col="pro_long",
+                             y_col="pro_lat").table
+    sampled = sampled[sampled["bio1"].notna() & sampled["bio12"].notna()]
+    scheme = layer_scheme(IBULK_LAYERS)
+    with tempfile.TemporaryDirectory() as folder:
+        models = []
+        for name, top in zip(scheme.column_names("ibulk"), scheme.tops):
+            rows = sampled[sampled["lyr_top"] == top]
+            trained = train_model(rows, "ibulk_mg_ha_yr", list(rasters), x_col="pro_long", y_col="pro_lat",
+                                  n_splits=5, n_trees=200, units="Mg C ha-1 yr-1", random_state=1)
+            models.append(f"{name}={Path(folder) / name}.wsmodel")
+            save_model(models[-1].split("=", 1)[1], trained)
+            print(f"{name}: {len(rows)} profiles, CV R2 {trained.metadata['metrics']['r2']:.2f}")
+        predict_raster([m.split("=", 1)[1] for m in models], [f"{n}={p}" for n, p in rasters.items()],
+                       OUT / "americas_ibulk_0_100.tif", outputs=["mean", "sd"],
+                       names=[m.split("=", 1)[0] for m in models])
 
 
 if __name__ == "__main__":

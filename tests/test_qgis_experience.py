@@ -20,7 +20,9 @@ from wholesoil.processing_provider.provider import ALGORITHMS, MODELS_DIR, model
 SAMPLE = ROOT / "resources" / "sample_data"
 BLOCKED = ROOT / "tests" / "blocked_packages"
 #: Inputs a shipped model may require, by parameter name (a new model's required inputs must be here).
-MODEL_INPUTS = {"beta": str(SAMPLE / "americas_root_beta.tif")}
+MODEL_INPUTS = {"beta": str(SAMPLE / "americas_root_beta.tif"), "sites": str(SAMPLE / "srdb_bnpp_sites.gpkg"),
+                "covariates": [str(SAMPLE / "worldclim_bio1_americas.tif"), str(SAMPLE / "worldclim_bio12_americas.tif")],
+                "ibulk": [str(SAMPLE / "americas_ibulk_0_100.tif")]}
 HEAVY = ("pandas", "scipy", "sklearn", "matplotlib", "statsmodels", "joblib", "pyproj", "numba", "dask")
 
 
@@ -140,7 +142,8 @@ def test_shipped_model_runs_in_qgis_process_with_its_required_inputs_alone(whole
     algorithm = QgsApplication.processingRegistry().algorithmById(f"wholesoil:{model_name(path)}")
     assert f"wholesoil:{model_name(path)}" in run_qgis_process("list").stdout
     done = run_qgis_process("run", algorithm.id(), "--",
-                            *[f"{k}={v}" for k, v in required_inputs(algorithm).items()], json_output=True)
+                            *[f"{k}={item}" for k, v in required_inputs(algorithm).items()
+                              for item in (v if isinstance(v, list) else [v])], json_output=True)
     for name in (d.name() for d in algorithm.destinationParameterDefinitions()):  # temporary: gone on exit
         assert done.json["results"][name].endswith(".tif"), name
 

@@ -12,7 +12,7 @@ from ..errors import CancelledError, InputError
 from ..outputs import OutputTransaction, Terminated, clean_up_on_signals
 from .common import OneLineParser, check_outputs, end_progress_line, print_notes
 
-COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance", "models", "maps", "aggregate"]
+COMMAND_MODULES = ["depth", "demo", "profiles", "radiocarbon", "balance", "models", "maps", "products", "aggregate"]
 
 
 def build_parser():

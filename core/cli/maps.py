@@ -3,8 +3,8 @@
 import sys
 
 from ..errors import InputError
-from .common import (RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output, engine_options,
-                     print_table)
+from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+                     engine_options, print_table)
 
 PREDICT_RASTER_HELP = """\
 Predict one or more saved models (train-model) over covariate rasters, block by block:
@@ -71,6 +71,11 @@ def run_predict_raster(args):
     names, models = _named(args.models, "model file")
     run = predict_raster(models, args.covariates, args.output, outputs=_outputs(args.outputs), names=names,
                          grid=args.grid, cog=args.cog, **engine_options(args))
+    if args.quicklook:
+        from ..maps.quicklook import write_quicklook
+
+        shown = [name for name in run.band_names if name.endswith(("_mean", "_class"))][:8]
+        write_quicklook(args.output, args.quicklook, bands=shown or None, title="Predicted map")
     print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names)}); "
           f"{int(run.valid.max()) if len(run.valid) else 0} valid pixels", file=sys.stderr)
     return 0
@@ -108,6 +113,8 @@ def register(commands):
                              "default: all the model gives except di and aoa)")
     parser.add_argument("--grid", metavar="REF.tif", help="warp the covariates to this raster's grid on the fly")
     parser.add_argument("--cog", action="store_true", help="write a Cloud Optimized GeoTIFF (with overviews)")
+    add_output(parser, "--quicklook", suffixes=PNG, metavar="FILE.png",
+               help="quick-look picture of each model's mean (or class) band, with its units")
     add_engine_options(parser)
 
     parser = add_command(commands, "predict", run_predict, "predict a saved model at rows without observations",

@@ -137,8 +137,9 @@ def _process_window(func, groups, window, params, run, parent):
     for path, members in groups.items():
         values = read_window(_dataset(path, run), window, [band for _, band in members])
         blocks.update({name: layer for (name, _), layer in zip(members, values)})
+    where = {"window": window} if getattr(func, "takes_window", False) else {}
     try:
-        result = func(blocks, **params)
+        result = func(blocks, **params, **where)
     except InputError as error:
         x, y, cols, rows = window
         raise InputError(f"{error} in the pixels of columns {x}-{x + cols - 1}, rows {y}-{y + rows - 1}") from None
@@ -296,7 +297,9 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     func: ``func(blocks, **params)`` with ``blocks`` a dict name -> 2-D float64 array (NaN =
     nodata), returning an array (bands, rows, cols) or (rows, cols), or a tuple (that array,
     {counter: count}); counters are summed over windows into ``RasterRun.counts``. It must
-    be a module-level function (picklable) for process and Dask backends.
+    be a module-level function (picklable) for process and Dask backends. A function with the
+    attribute ``takes_window = True`` also receives ``window=(x offset, y offset, columns,
+    rows)`` of the grid (e.g. to key per-pixel random numbers by the global pixel position).
     inputs: {name: path} or {name: (path, band)}; all must share one grid.
     block: window size in pixels (default: from ``memory_mb`` and the inputs' tiling).
     n_jobs: workers (-1 = all cores). backend: 'threading' (the only one inside QGIS),

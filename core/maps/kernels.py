@@ -15,8 +15,8 @@ Classification forests average the trees' class probabilities as ``predict_proba
 Two implementations give the same numbers (tested):
 
 * compiled (numba, when installed): a walk that moves eight pixels through a tree together
-  (eight independent chains the processor overlaps) and picks each next node by arithmetic
-  rather than a branch;
+  (eight independent chains the processor overlaps), the two children of a node side by
+  side so that the next node is ``left`` or ``left + 1``;
 * fallback (scikit-learn and numpy only, e.g. a QGIS install without numba): the leaves
   of each tree from scikit-learn's own ``apply``, then the same sums with numpy.
 """
@@ -168,9 +168,17 @@ def _fallback(packed, X):
 
 
 def _step(X, row, node, code, threshold):
-    """The next node of pixel ``row`` from ``node`` (the same node once on a leaf)."""
+    """The next node of pixel ``row`` from ``node`` (the same node once on a leaf).
+
+    Written as a branch: neighbouring pixels of a map mostly take the same way, so the
+    processor predicts it and runs ahead; the eight interleaved walks keep it busy when
+    they do not.
+    """
     packed = code[node]
-    return (packed >> FEATURE_BITS) + (X[row, packed & 0xFFFF] > threshold[node])
+    following = packed >> FEATURE_BITS
+    if X[row, packed & 0xFFFF] > threshold[node]:
+        following += 1
+    return following
 
 
 def _on_leaf(node, threshold):
@@ -244,7 +252,7 @@ def _forest_loop(X, code, threshold, roots, value, back, super_chunk):
 if numba is not None:
     step = numba.njit(nogil=True, cache=True, inline="always")(_step)
     on_leaf = numba.njit(nogil=True, cache=True, inline="always")(_on_leaf)
-    walk = numba.njit(nogil=True, cache=True)(_walk)
-    walk_one = numba.njit(nogil=True, cache=True)(_walk_one)
+    walk = numba.njit(nogil=True, cache=True, inline="always")(_walk)
+    walk_one = numba.njit(nogil=True, cache=True, inline="always")(_walk_one)
     add = numba.njit(nogil=True, cache=True, inline="always")(_add)
     _forest_kernel = numba.njit(nogil=True, cache=True)(_forest_loop)

@@ -1,13 +1,13 @@
 """Processing algorithm wholesoil:predictraster."""
 
 from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
-                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer)
 
 from ...core.errors import InputError
 from ..algorithm import WholesoilAlgorithm, layer_file
 from ..depth_fractions_base import raster_engine
 from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS
+from ..parameters import raster_output
 
 #: The band kinds per model: core.maps.predict.REGRESSION_OUTPUTS and CLASSIFICATION_OUTPUTS, each once.
 OUTPUT_CHOICES = ["mean", "sd", "cv", "lower", "upper", "di", "aoa", "class", "p"]
@@ -56,7 +56,7 @@ nodata, and the count is reported.
         self.addParameter(QgsProcessingParameterRasterLayer("GRID", "Reference grid to warp the covariates to",
                                                             optional=True))
         self.addParameter(QgsProcessingParameterBoolean("COG", "Cloud Optimized GeoTIFF", defaultValue=False))
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Predicted map"))
+        self.addParameter(raster_output("OUTPUT", "Predicted map"))
 
     def compute(self, parameters, context, feedback):
         from ...core.maps.predict import predict_raster

@@ -1,0 +1,206 @@
+"""Raster bands as inputs of map products: ``RASTER[:BAND]`` references, their sd bands, layers and units.
+
+A band is named by its number or its description (``bnpp.tif:2``, ``preds.tif:bnpp_mean``);
+without one, band 1. The sd of a ``<name>_mean`` band is, unless given, the ``<name>_sd``
+band of the same file (what predict-raster writes). Several layers are a list of bands, or a
+file whose ``_mean`` bands (else all bands) are the layers in order.
+"""
+
+import os
+import re
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..layers import layer_scheme
+
+#: Units of each kind of quantity: code -> (factor to the project unit, label). Project units first.
+UNITS = {
+    "flux": {"Mg_ha_yr": (1.0, "Mg C ha-1 yr-1"), "g_m2_yr": (0.01, "g C m-2 yr-1"),
+             "kg_m2_yr": (10.0, "kg C m-2 yr-1")},
+    "stock": {"Mg_ha": (1.0, "Mg C ha-1"), "g_m2": (0.01, "g C m-2"), "kg_m2": (10.0, "kg C m-2"),
+              "g_cm2": (100.0, "g C cm-2")},
+}
+
+
+@dataclass(frozen=True)
+class BandRef:
+    """One band of a raster file: path, 1-based band number and its description (may be empty)."""
+
+    path: str
+    band: int
+    name: str
+
+    def __str__(self):
+        return f"{self.path}:{self.name or self.band}"
+
+
+def _descriptions(path):
+    from ..rasters import open_raster, raster_info
+
+    raster_info(path)  # says clearly when the file is missing; registers it as an input
+    dataset = open_raster(path)
+    names = [dataset.GetRasterBand(i + 1).GetDescription() for i in range(dataset.RasterCount)]
+    dataset = None
+    return names
+
+
+def _band(path, band, option):
+    names = _descriptions(path)
+    if isinstance(band, str) and band.isdigit():
+        band = int(band)
+    if isinstance(band, int):
+        if not 1 <= band <= len(names):
+            raise InputError(f"{option}: raster {path} has no band {band} (it has {len(names)})")
+        return BandRef(str(path), band, names[band - 1])
+    if band not in names:
+        raise InputError(f"{option}: raster {path} has no band named {band!r} "
+                         f"(its bands: {', '.join(n or '(unnamed)' for n in names)})")
+    return BandRef(str(path), names.index(band) + 1, band)
+
+
+def split_reference(text):
+    """(path, band or None) of ``RASTER[:BAND]`` text; a path that exists is taken whole (C:\\x.tif)."""
+    text = str(text)
+    if os.path.exists(text) or ":" not in text:
+        return text, None
+    path, band = text.rsplit(":", 1)
+    return (path, band) if path and band else (text, None)
+
+
+def band_reference(value, option, constant=False):
+    """A :class:`BandRef` from ``RASTER[:BAND]`` text, (path, band) or a BandRef; None stays None.
+
+    constant: a number (or number text) is returned as a float (a value for every pixel).
+    """
+    if value is None or isinstance(value, BandRef):
+        return value
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, (tuple, list)):
+        return _band(str(value[0]), value[1], option)
+    else:
+        try:
+            number = float(value)
+        except ValueError:
+            path, band = split_reference(value)
+            return _band(path, 1 if band is None else band, option)
+    if not constant:
+        raise InputError(f"{option}: give a raster (RASTER or RASTER:BAND), not the number {number:g}")
+    from ..depth import check_scalar
+
+    check_scalar(option, number)
+    return number
+
+
+def sd_partner(ref):
+    """The ``<name>_sd`` band beside a ``<name>_mean`` band, or None."""
+    if not isinstance(ref, BandRef) or not ref.name.endswith("_mean"):
+        return None
+    wanted = ref.name[:-len("_mean")] + "_sd"
+    names = _descriptions(ref.path)
+    return BandRef(ref.path, names.index(wanted) + 1, wanted) if wanted in names else None
+
+
+def layer_references(items, option):
+    """The bands of a layered input, in depth order: each item ``RASTER:BAND``, or a file whose
+    ``_mean`` bands (else all its bands) are layers."""
+    refs = []
+    for item in ([items] if isinstance(items, (str, os.PathLike, BandRef)) else items):
+        if isinstance(item, (BandRef, tuple, list)) or split_reference(item)[1] is not None:
+            refs.append(band_reference(item, option))
+            continue
+        names = _descriptions(item)
+        means = [i for i, name in enumerate(names) if name.endswith("_mean")]
+        refs += [BandRef(str(item), i + 1, names[i]) for i in (means or range(len(names)))]
+    if not refs:
+        raise InputError(f"{option}: give at least one raster")
+    return refs
+
+
+_LAYER_NAME = re.compile(r"_(\d+(?:p\d+)?)_(\d+(?:p\d+)?)(?:_mean)?$")
+
+
+def layers_of(refs, layers, option):
+    """The layer scheme of layered bands: ``layers`` if given, else the layers a wholesoil raster
+    records (when ``refs`` are all its bands), else the depths in the band names (``…_0_20_mean``)."""
+    if layers is not None:
+        scheme = layer_scheme(layers)
+    else:
+        scheme = _recorded_layers(refs) or _named_layers(refs)
+        if scheme is None:
+            raise InputError(f"{option}: the band names ({', '.join(r.name or str(r.band) for r in refs)}) do "
+                             "not give the layers; give the layers (e.g. 0,20,40,60,80,100,150,200)")
+    if len(scheme) != len(refs):
+        raise InputError(f"{option}: {len(refs)} band(s) for {len(scheme)} layers ({', '.join(scheme.labels)} cm)")
+    return scheme
+
+
+def _recorded_layers(refs):
+    from ..partitioning import raster_layer_scheme
+
+    paths = {r.path for r in refs}
+    if len(paths) != 1 or [r.band for r in refs] != list(range(1, len(refs) + 1)):
+        return None
+    return raster_layer_scheme(refs[0].path)
+
+
+def _named_layers(refs):
+    breaks = []
+    for ref in refs:
+        match = _LAYER_NAME.search(ref.name)
+        if match is None:
+            return None
+        top, bottom = (float(g.replace("p", ".")) for g in match.groups())
+        if breaks and breaks[-1] != top:
+            return None
+        breaks += [top, bottom] if not breaks else [bottom]
+    try:
+        return layer_scheme(breaks)
+    except InputError:
+        return None
+
+
+def band_units(ref):
+    """The ``units`` metadata of a band (what predict-raster records), or None."""
+    if not isinstance(ref, BandRef):
+        return None
+    from ..rasters import open_raster
+
+    dataset = open_raster(ref.path)
+    units = dataset.GetRasterBand(ref.band).GetMetadataItem("units")
+    dataset = None
+    return units or None
+
+
+def _unit_words(text):
+    """Unit text without the element and spacing: 'g C m-2 yr-1' -> 'g m-2 yr-1'."""
+    words = str(text).replace("⁻¹", "-1").replace("⁻²", "-2").split()
+    return " ".join(w for w in words if w != "C")
+
+
+def unit_factor(ref, kind, unit, option, notes):
+    """Factor from the band's unit to the project unit of ``kind`` ('flux' or 'stock').
+
+    unit: a code of :data:`UNITS` (the user's choice); None: the band's ``units`` metadata when
+    it names a known unit, else the project unit. A known unit in the metadata that differs
+    from a chosen one is an InputError. A note says which unit was used when it is not the
+    project unit, or when the metadata names a unit this does not know.
+    """
+    units = UNITS[kind]
+    if unit is not None and unit not in units:
+        raise InputError(f"{option} unit must be one of {', '.join(units)}, not {unit!r}")
+    recorded = band_units(ref)
+    known = {_unit_words(label): code for code, (_, label) in units.items()}
+    found = known.get(_unit_words(recorded)) if recorded else None
+    if unit is not None and found is not None and found != unit:
+        raise InputError(f"{option}: band {ref} records units {recorded!r}, but the unit given is {unit} "
+                         f"({units[unit][1]}); give {found} or check the raster")
+    code = unit or found or next(iter(units))
+    if recorded and found is None and unit is None:
+        notes.append(f"{option}: band {ref} records units {recorded!r}, not a {kind} unit wholesoil knows; "
+                     f"taken as {units[code][1]} (choose the unit to change it)")
+    elif code != next(iter(units)):
+        notes.append(f"{option}: {units[code][1]} converted to {next(iter(units.values()))[1]}")
+    return units[code][0]

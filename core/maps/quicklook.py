@@ -1,0 +1,111 @@
+"""Quick-look pictures of map bands: a PNG with a colour bar and units, cheap for huge rasters.
+
+Each band is read once through a decimated window of at most ``max_pixels`` on its longer
+side, so memory does not grow with the raster; GDAL reads overviews when the file has them
+(without them it still reads every tile once). Nodata is transparent. Colours span the 2nd to 98th percentile of each band's shown
+values; when the bands hold values of both signs (e.g. Iloss) every panel gets a diverging
+scale centred on 0. Each colour bar is labelled with the band's ``units`` metadata.
+"""
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Longer side, in pixels, of the window each band is read through.
+MAX_PIXELS = 600
+#: Percentiles spanned by the colours.
+COLOUR_RANGE = (2.0, 98.0)
+#: Panels per row.
+COLUMNS = 4
+
+
+def _band_numbers(dataset, bands):
+    names = [dataset.GetRasterBand(i + 1).GetDescription() for i in range(dataset.RasterCount)]
+    numbers = []
+    for band in bands or [1]:
+        if isinstance(band, str) and not band.isdigit():
+            if band not in names:
+                raise InputError(f"quick-look: the raster has no band named {band!r}")
+            numbers.append(names.index(band) + 1)
+        elif not 1 <= int(band) <= dataset.RasterCount:
+            raise InputError(f"quick-look: the raster has no band {band} (it has {dataset.RasterCount})")
+        else:
+            numbers.append(int(band))
+    return numbers
+
+
+def read_decimated(dataset, number, max_pixels=MAX_PIXELS):
+    """One band through a window of at most ``max_pixels`` on its longer side: float64, NaN for nodata."""
+    width, height = dataset.RasterXSize, dataset.RasterYSize
+    factor = max(1.0, max(width, height) / max_pixels)
+    size = (max(1, round(width / factor)), max(1, round(height / factor)))
+    band = dataset.GetRasterBand(number)
+    values = band.ReadAsArray(buf_xsize=size[0], buf_ysize=size[1]).astype(np.float64)
+    nodata = band.GetNoDataValue()
+    if nodata is not None:
+        values[values == nodata] = np.nan
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _axis_labels(dataset):
+    from osgeo import osr
+
+    wkt = dataset.GetProjection()
+    srs = osr.SpatialReference()
+    if wkt and srs.ImportFromWkt(wkt) == 0 and srs.IsGeographic():
+        return "longitude (°)", "latitude (°)"
+    unit = srs.GetLinearUnitsName() if wkt else "map units"
+    return f"x ({unit})", f"y ({unit})"
+
+
+def quicklook_figure(path, bands=None, title=None, max_pixels=MAX_PIXELS):
+    """A figure of raster bands side by side (at most :data:`COLUMNS` per row), titled with the band
+    names, each with a colour bar labelled with its ``units`` metadata. bands: numbers or names
+    (default: band 1)."""
+    from matplotlib import colormaps
+
+    from ..plots import new_figure
+    from ..rasters import open_raster
+
+    dataset = open_raster(path)
+    numbers = _band_numbers(dataset, bands)
+    columns = min(COLUMNS, len(numbers))
+    rows = -(-len(numbers) // columns)
+    figure, axes = new_figure(4.2 * columns, 3.6 * rows + 0.6, ncols=columns, nrows=rows)
+    axes = np.atleast_1d(axes).ravel()
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    extent = (x0, x0 + dx * dataset.RasterXSize, y0 + dy * dataset.RasterYSize, y0)
+    xlabel, ylabel = _axis_labels(dataset)
+    panels = [read_decimated(dataset, number, max_pixels) for number in numbers]
+    finite = [values[np.isfinite(values)] for values in panels]
+    limits = [np.percentile(f, COLOUR_RANGE) if f.size else (0.0, 1.0) for f in finite]
+    diverging = min(low for low, _ in limits) < 0 < max(high for _, high in limits)
+    cmap = colormaps["RdBu_r" if diverging else "viridis"].copy()
+    cmap.set_bad(alpha=0.0)
+    for ax, number, values, (low, high), shown in zip(axes, numbers, panels, limits, finite):
+        band = dataset.GetRasterBand(number)
+        units = band.GetMetadataItem("units")
+        name = band.GetDescription() or f"band {number}"
+        if diverging:
+            high = max(abs(low), abs(high))
+            low = -high
+        image = ax.imshow(np.ma.masked_invalid(values), extent=extent, cmap=cmap, vmin=low,
+                          vmax=high if high > low else low + 1e-12, interpolation="nearest")
+        figure.colorbar(image, ax=ax, shrink=0.85, label=units or name)
+        ax.set_title(name if shown.size else f"{name}: no valid pixel", fontsize="medium")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    for ax in axes[len(numbers):]:
+        ax.set_visible(False)
+    dataset = None
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def write_quicklook(path, png, bands=None, title=None, max_pixels=MAX_PIXELS):
+    """Write the quick-look PNG of raster ``path`` (see :func:`quicklook_figure`); returns ``png``."""
+    from ..plots import save_png
+
+    return save_png(quicklook_figure(path, bands, title, max_pixels), png)

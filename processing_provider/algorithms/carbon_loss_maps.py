@@ -1,0 +1,64 @@
+"""Processing algorithm wholesoil:carbonlossmaps."""
+
+from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterNumber
+
+from ..parameters import advanced
+from ..products_base import (BANDS_HELP, FLUX_UNIT_CHOICES, SHARES_HELP, STOCK_UNIT_CHOICES, ProductAlgorithm,
+                             add_layered_input, add_outputs, add_unit_parameter, layered_input, unit_parameter)
+
+#: core.maps.products.LOSS_QUANTITIES.
+QUANTITIES = ["iroot", "ibulk", "iloss", "iloss_fraction"]
+
+
+class CarbonLossMaps(ProductAlgorithm):
+    NAME = "carbonlossmaps"
+    DISPLAY_NAME = "Root-carbon loss maps (Iroot, Ibulk, Iloss), Monte Carlo"
+    REFERENCES = ("luo_iloss", "luo_bnpp", "jackson1996")
+    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1 (first band)"}
+    HELP = """
+Iroot, Ibulk, Iloss = Iroot - Ibulk and Iloss / Iroot per depth layer and for the profile, with per-pixel Monte
+Carlo propagation of both uncertainties as in Luo et al. (Iloss preprint). Iroot = BNPP (or NPP x fBNPP) x the
+layer's share; Ibulk from one raster band per layer (e.g. the maps of Ibulk models) or from C stock / C age rasters
+(one band per layer each).
+
+Each pixel draws BNPP, each layer's share and each layer's Ibulk (500 times by default) as independent lognormal
+variables with the pixel's mean and sd (positive, keeping both); the layers share the BNPP draw and each draw's
+shares are rescaled to the pixel's share total. The random numbers of a pixel depend on the seed and its position
+only, so the maps do not depend on the number of threads or the window size.
+
+Bands QUANTITY_top_bottom_STAT and QUANTITY_profile_STAT (sums over the layers) with STAT mean, sd, lower and upper
+(2.5 and 97.5 % of the draws).
+""" + SHARES_HELP + BANDS_HELP
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add_root_inputs()
+        add_layered_input(self, "IBULK", "Ibulk rasters, one band per layer (or their _mean bands)")
+        add_unit_parameter(self, "IBULK_UNIT", "Unit of Ibulk", FLUX_UNIT_CHOICES)
+        add_layered_input(self, "STOCK", "C stock rasters, instead of Ibulk (one band per layer)")
+        add_layered_input(self, "AGE", "C age rasters, with the C stock (yr, one band per layer)")
+        add_unit_parameter(self, "STOCK_UNIT", "Unit of the C stock", STOCK_UNIT_CHOICES)
+        draws = QgsProcessingParameterNumber("DRAWS", "Monte Carlo draws per pixel",
+                                             QgsProcessingParameterNumber.Integer, 500)
+        draws.setMinimum(2)
+        self.addParameter(draws)
+        seed = QgsProcessingParameterNumber("SEED", "Seed of the random numbers", QgsProcessingParameterNumber.Integer,
+                                            0)
+        seed.setMinimum(0)
+        self.addParameter(advanced(seed))
+        self.addParameter(QgsProcessingParameterEnum("QUANTITIES", "Quantities", options=QUANTITIES,
+                                                     allowMultiple=True, defaultValue=list(range(len(QUANTITIES)))))
+        add_outputs(self, "Iroot, Ibulk, Iloss and Iloss / Iroot (mean, sd, 95 % interval)")
+
+    def run_product(self, parameters, context, output, quicklook, engine):
+        from ...core.maps.products import loss_maps
+
+        chosen = self.parameterAsEnums(parameters, "QUANTITIES", context)
+        return loss_maps(output, self.root_inputs(parameters, context),
+                         ibulk=layered_input(self, parameters, context, "IBULK"),
+                         stock=layered_input(self, parameters, context, "STOCK"),
+                         age=layered_input(self, parameters, context, "AGE"),
+                         ibulk_unit=unit_parameter(self, parameters, context, "IBULK_UNIT", FLUX_UNIT_CHOICES),
+                         stock_unit=unit_parameter(self, parameters, context, "STOCK_UNIT", STOCK_UNIT_CHOICES),
+                         quantities=[QUANTITIES[i] for i in chosen],
+                         draws=self.parameterAsInt(parameters, "DRAWS", context),
+                         seed=self.parameterAsInt(parameters, "SEED", context), quicklook=quicklook, **engine)

@@ -1,0 +1,172 @@
+"""Shared parameters and report of the map-product algorithms (group "Map products").
+
+Every input is a raster layer with a band (``NAME_RASTER``, ``NAME_BAND``: band 1 when none is
+chosen) and an optional sd raster and band (``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced);
+without one the ``<name>_sd`` band beside a ``<name>_mean`` band is used, else the input is
+exact. Layered inputs (shares, Ibulk, stock, age) are lists of rasters whose ``_mean`` bands
+(else all bands) are the layers. Runs on threads only; the quick-look goes to the HTML report
+and, if asked, to a PNG file.
+"""
+
+from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer)
+
+from .algorithm import WholesoilAlgorithm, layer_file
+from .depth_fractions_base import raster_engine
+from .parameters import (OUTPUT_HTML, add_html_output, add_layers_parameter, add_profile_depth_parameter, advanced,
+                         enum_code, enum_parameter, html_output, layers_parameter, raster_output)
+
+GROUP, GROUP_ID = "Map products", "products"
+TAGS = ("map", "raster", "uncertainty", "BNPP", "Iroot", "Ibulk", "Iloss", "carbon inputs", "soil carbon",
+        "depth layers", "Monte Carlo", "quick-look")
+QUICKLOOK = "QUICKLOOK"
+#: Unit choices of core.maps.bands.UNITS ("" = the band's units metadata, else the project unit).
+FLUX_UNIT_CHOICES = (("", "from the band's units metadata, else Mg C ha-1 yr-1"), ("Mg_ha_yr", "Mg C ha-1 yr-1"),
+                     ("g_m2_yr", "g C m-2 yr-1"), ("kg_m2_yr", "kg C m-2 yr-1"))
+STOCK_UNIT_CHOICES = (("", "from the band's units metadata, else Mg C ha-1"), ("Mg_ha", "Mg C ha-1"),
+                      ("g_m2", "g C m-2"), ("kg_m2", "kg C m-2"), ("g_cm2", "g C cm-2"))
+BANDS_HELP = """
+Each input is a raster layer and a band (band 1 when none is chosen). Its sd is the sd raster and band given under
+the advanced parameters, else the NAME_sd band beside a NAME_mean band (as Predict model as a map writes them), else
+the input is taken as exact. Rasters must share CRS, extent and pixel size; nodata in any input, or an impossible
+value (a negative flux, β outside 0-1, a negative sd), gives nodata, counted in the log. Fluxes are in Mg C ha-1
+yr-1 and stocks in Mg C ha-1 unless the unit parameter or the band's units metadata says otherwise (then converted).
+The HTML report shows a quick-look of the result with its units and the mean of every band; the quick-look can also
+be saved as a PNG. Details: docs/maps.md, section Map products.
+"""
+SHARES_HELP = """
+Depth shares, one way: a β raster (Y = 1 - β^d), or D50 and D95 rasters (cm, the logistic model of Schenk and
+Jackson 2002), giving layer fractions normalised over 0 cm to the profile depth (an sd of the parameters gives the
+shares an sd, first order); or share rasters, one per layer in depth order (or one raster whose NAME_mean bands are
+the layers, e.g. the map of one share model per layer), renormalised per pixel to sum to 1, with the layers from
+the band names (NAME_0_20_mean) unless the layers parameter is changed from its default.
+"""
+
+
+def add_band_input(algorithm, name, description, optional=False):
+    """NAME_RASTER and NAME_BAND, and the advanced NAME_SD_RASTER and NAME_SD_BAND."""
+    algorithm.addParameter(QgsProcessingParameterRasterLayer(f"{name}_RASTER", description, optional=optional))
+    algorithm.addParameter(QgsProcessingParameterBand(f"{name}_BAND", f"{description}: band", None, f"{name}_RASTER",
+                                                      optional=True))
+    algorithm.addParameter(advanced(QgsProcessingParameterRasterLayer(
+        f"{name}_SD_RASTER", f"{description}: sd raster (default: the _sd band beside a _mean band)", optional=True)))
+    algorithm.addParameter(advanced(QgsProcessingParameterBand(f"{name}_SD_BAND", f"{description}: sd band", None,
+                                                               f"{name}_SD_RASTER", optional=True)))
+
+
+def _band(algorithm, parameters, context, name):
+    layer = algorithm.parameterAsRasterLayer(parameters, f"{name}_RASTER", context)
+    if layer is None:
+        return None
+    band = parameters.get(f"{name}_BAND")
+    return layer_file(layer) or layer.source(), int(band) if band not in (None, "", 0, "0") else 1
+
+
+def band_input(algorithm, parameters, context, name):
+    """(value, sd) of a band input: (path, band) pairs, or None when not given."""
+    return _band(algorithm, parameters, context, name), _band(algorithm, parameters, context, f"{name}_SD")
+
+
+def add_layered_input(algorithm, name, description, optional=True):
+    algorithm.addParameter(QgsProcessingParameterMultipleLayers(name, description, QgsProcessing.TypeRaster,
+                                                                optional=optional))
+
+
+def layered_input(algorithm, parameters, context, name):
+    """The files of a layered input (each one band per layer, or its _mean bands), or None."""
+    layers = algorithm.parameterAsLayerList(parameters, name, context)
+    return [layer_file(layer) or layer.source() for layer in layers] or None
+
+
+def add_unit_parameter(algorithm, name, description, choices):
+    algorithm.addParameter(advanced(enum_parameter(name, description, choices)))
+
+
+def unit_parameter(algorithm, parameters, context, name, choices):
+    return enum_code(algorithm, parameters, context, name, choices) or None
+
+
+def add_outputs(algorithm, description):
+    algorithm.addParameter(raster_output("OUTPUT", description))
+    add_html_output(algorithm)
+    algorithm.addParameter(QgsProcessingParameterFileDestination(
+        QUICKLOOK, "Quick-look picture (PNG)", fileFilter="PNG files (*.png)", optional=True, createByDefault=False))
+
+
+class ProductAlgorithm(WholesoilAlgorithm):
+    """A map product: subclasses implement ``run_product(parameters, context, output, quicklook, engine)``."""
+
+    GROUP, GROUP_ID = GROUP, GROUP_ID
+    REQUIRES = ("numpy", "pandas", "scipy", "joblib", "matplotlib")
+    TAGS = TAGS
+
+    def add_root_inputs(self):
+        """BNPP (or NPP and fBNPP), the shares, the layers and the profile depth."""
+        add_band_input(self, "BNPP", "BNPP (Mg C ha-1 yr-1)", optional=True)
+        add_band_input(self, "NPP", "NPP, instead of BNPP (Mg C ha-1 yr-1)", optional=True)
+        add_band_input(self, "FBNPP", "fBNPP, the belowground share of NPP (0-1), with NPP", optional=True)
+        fbnpp = QgsProcessingParameterNumber("FBNPP", "fBNPP constant, used where no fBNPP raster is given",
+                                             QgsProcessingParameterNumber.Double, None, optional=True)
+        fbnpp.setMinimum(0.0)
+        fbnpp.setMaximum(1.0)
+        self.addParameter(fbnpp)
+        add_unit_parameter(self, "FLUX_UNIT", "Unit of BNPP or NPP", FLUX_UNIT_CHOICES)
+        add_band_input(self, "BETA", "β of the depth shares", optional=True)
+        add_band_input(self, "D50", "D50 of the depth shares (cm)", optional=True)
+        add_band_input(self, "D95", "D95 of the depth shares (cm)", optional=True)
+        add_layered_input(self, "SHARES", "Share rasters, one per layer (or their _mean bands)")
+        add_layers_parameter(self)
+        add_profile_depth_parameter(self)
+
+    def root_inputs(self, parameters, context):
+        from ..core.maps.products import RootInputs
+
+        values = {name.lower(): band_input(self, parameters, context, name)
+                  for name in ("BNPP", "NPP", "FBNPP", "BETA", "D50", "D95")}
+        if values["fbnpp"][0] is None and parameters.get("FBNPP") not in (None, ""):
+            values["fbnpp"] = (self.parameterAsDouble(parameters, "FBNPP", context), values["fbnpp"][1])
+        shares = layered_input(self, parameters, context, "SHARES")
+        layers = self.parameterAsString(parameters, "LAYERS", context)
+        default = self.parameterDefinition("LAYERS").defaultValue()
+        return RootInputs(**{k: v for k, (v, _) in values.items()}, **{f"{k}_sd": sd for k, (_, sd) in values.items()},
+                          shares=shares, layers=None if shares and layers == default else layers_parameter(
+                              self, parameters, context),
+                          profile_depth=self.parameterAsDouble(parameters, "PROFILE_DEPTH", context),
+                          unit=unit_parameter(self, parameters, context, "FLUX_UNIT", FLUX_UNIT_CHOICES))
+
+    def compute(self, parameters, context, feedback):
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        png = self.parameterAsFileOutput(parameters, QUICKLOOK, context) \
+            if parameters.get(QUICKLOOK) not in (None, "") else None
+        html = html_output(self, parameters, context)
+        run = self.run_product(parameters, context, output, png, raster_engine(feedback))
+        feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}")
+        results = {"OUTPUT": output}
+        if png:
+            results[QUICKLOOK] = png
+        if html:
+            results[OUTPUT_HTML] = self.write_report(html, run)
+        return results
+
+    def run_product(self, parameters, context, output, quicklook, engine):
+        raise NotImplementedError
+
+    def write_report(self, path, run):
+        """An HTML page with the quick-look and every band's valid pixels, mean and unit."""
+        import html
+
+        import pandas as pd
+
+        from ..core.maps.quicklook import quicklook_figure
+        from ..core.plots import html_image, html_table, write_html_report
+        from ..core.rasters import open_raster
+
+        dataset = open_raster(run)
+        units = [dataset.GetRasterBand(i + 1).GetMetadataItem("units") or "" for i in range(dataset.RasterCount)]
+        dataset = None
+        table = pd.DataFrame({"band": run.band_names, "unit": units, "valid pixels": run.valid,
+                              "mean over valid pixels": run.mean})
+        notes = "".join(f"<p class='note'>{html.escape(note)}</p>" for note in run.notes)
+        figure = quicklook_figure(run, run.quicklook_bands, run.title)
+        return write_html_report(path, self.DISPLAY_NAME, [html_image(figure, "quick-look"), notes, html_table(table)])

@@ -1,0 +1,354 @@
+"""Map products (issue 9 items 1 and 6): hand-computed pixels of U_total, products and renormalised
+shares; Monte Carlo against analytic propagation; invariance to workers and block size; subsoil SOC,
+turnover time, units, nodata, errors, quick-looks and the CLI, on a BNPP map predicted from the
+SRDB-V5 BNPP sites with WorldClim covariates and the Jackson et al. (1996) β map of the sample data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from osgeo import gdal
+from scipy.special import ndtri
+
+from conftest import ROOT
+from rasters_util import read_bands, write_raster
+from wholesoil.core.cli import main
+from wholesoil.core.errors import InputError
+from wholesoil.core.maps.montecarlo import lognormal_parameters, pixel_normals, pixel_uniforms
+from wholesoil.core.maps.products import RootInputs, bnpp_by_depth, loss_maps, subsoil_soc, turnover_map
+from wholesoil.core.maps.quicklook import read_decimated
+
+SAMPLE = ROOT / "resources" / "sample_data"
+BETA = SAMPLE / "americas_root_beta.tif"
+STANDARD7 = (0, 20, 40, 60, 80, 100, 150, 200)
+
+
+def name_bands(path, names, units=None):
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    for i, name in enumerate(names):
+        dataset.GetRasterBand(i + 1).SetDescription(name)
+        if units:
+            dataset.GetRasterBand(i + 1).SetMetadataItem("units", units)
+    dataset = None
+    return str(path)
+
+
+def band(path, name):
+    values, names = read_bands(path)
+    return values[names.index(name)]
+
+
+def beta_share(beta, top, bottom, profile=200.0):
+    """Share of [top, bottom] of the 0-profile total for Y = 1 - beta^d, by hand."""
+    return (beta ** top - beta ** bottom) / (1.0 - beta ** profile)
+
+
+@pytest.fixture(scope="module")
+def bnpp_map(tmp_path_factory):
+    """BNPP (mean, sd) predicted by a random forest of the SRDB-V5 BNPP sites on WorldClim bio1 and bio12."""
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.sampling import sample_rasters
+    from wholesoil.core.learn.training import train_model
+    from wholesoil.core.maps.predict import predict_raster
+
+    folder = tmp_path_factory.mktemp("products")
+    rasters = {"bio1": SAMPLE / "worldclim_bio1_americas.tif", "bio12": SAMPLE / "worldclim_bio12_americas.tif"}
+    sites = pd.read_csv(SAMPLE / "srdb_bnpp_sites.csv")
+    sampled = sample_rasters(sites, [str(p) for p in rasters.values()], names=list(rasters), x_col="Longitude",
+                             y_col="Latitude").table
+    trained = train_model(sampled, "bnpp_Mg_ha_yr", list(rasters), group_col="site_key", n_trees=40, n_splits=3,
+                          units="Mg C ha-1 yr-1", random_state=1)
+    save_model(folder / "bnpp.wsmodel", trained)
+    output = predict_raster([folder / "bnpp.wsmodel"], [f"{n}={p}" for n, p in rasters.items()],
+                            folder / "bnpp_map.tif", outputs=["mean", "sd"], names=["bnpp"])
+    return folder, str(output)
+
+
+def test_bnpp_by_depth_pixels_by_hand(bnpp_map):
+    folder, bnpp = bnpp_map
+    run = bnpp_by_depth(folder / "layers.tif", RootInputs(bnpp=bnpp, beta=BETA))
+    assert run.band_names[:3] == ["bnpp_0_20_mean", "bnpp_0_20_sd", "bnpp_0_20_utotal"] and len(run.band_names) == 21
+    assert any("sd from band" in n and "bnpp_sd" in n for n in run.notes)
+    mean_b, sd_b = band(bnpp, "bnpp_mean"), band(bnpp, "bnpp_sd")
+    beta = read_bands(BETA)[0][0]
+    valid = np.isfinite(mean_b) & np.isfinite(beta)
+    assert valid.sum() > 5000
+    for top, bottom in [(0, 20), (40, 60), (150, 200)]:
+        share = beta_share(beta, top, bottom)
+        mean = band(run, f"bnpp_{top}_{bottom}_mean")
+        np.testing.assert_allclose(mean[valid], (mean_b * share)[valid], rtol=1e-5)
+        np.testing.assert_allclose(band(run, f"bnpp_{top}_{bottom}_sd")[valid], (sd_b * share)[valid], rtol=1e-5)
+        positive = valid & (mean_b > 0)
+        np.testing.assert_allclose(band(run, f"bnpp_{top}_{bottom}_utotal")[positive],
+                                   (sd_b / mean_b)[positive], rtol=1e-5)
+        assert np.isnan(mean[~valid]).all()
+    layers = read_bands(run)[0][0::3]
+    np.testing.assert_allclose(np.nansum(layers, axis=0)[valid], mean_b[valid], rtol=1e-5)
+
+
+def test_renormalised_shares_and_u_total_by_hand(tmp_path):
+    """One share model per layer: shares renormalised per pixel, U_total = sqrt(U_BNPP² + U_PDD²)."""
+    bnpp = write_raster(tmp_path / "bnpp.tif", [[[2.0, 3.0]], [[0.5, 0.3]]])
+    name_bands(bnpp, ["bnpp_mean", "bnpp_sd"])
+    shares = np.array([[[0.5, 0.2]], [[0.3, 0.3]], [[0.4, 0.1]]])   # sums 1.2 and 0.6
+    share_sd = np.array([[[0.1, 0.05]], [[0.06, 0.03]], [[0.2, 0.0]]])
+    path = write_raster(tmp_path / "pdd.tif", np.concatenate([shares, share_sd]))
+    name_bands(path, ["pdd_0_30_mean", "pdd_30_60_mean", "pdd_60_100_mean", "pdd_0_30_sd", "pdd_30_60_sd",
+                      "pdd_60_100_sd"])
+    run = bnpp_by_depth(tmp_path / "out.tif", RootInputs(bnpp=bnpp, shares=[path]))
+    assert [n for n in run.band_names if n.endswith("_mean")] == ["bnpp_0_30_mean", "bnpp_30_60_mean",
+                                                                  "bnpp_60_100_mean"]
+    out = read_bands(run)[0]
+    for pixel, (b, b_sd, total) in enumerate([(2.0, 0.5, 1.2), (3.0, 0.3, 0.6)]):
+        for layer in range(3):
+            share = shares[layer, 0, pixel] / total
+            u_pdd = share_sd[layer, 0, pixel] / shares[layer, 0, pixel]
+            u_total = np.sqrt((b_sd / b) ** 2 + u_pdd ** 2)
+            assert out[3 * layer, 0, pixel] == pytest.approx(b * share, rel=1e-6)
+            assert out[3 * layer + 2, 0, pixel] == pytest.approx(u_total, rel=1e-6)
+            assert out[3 * layer + 1, 0, pixel] == pytest.approx(b * share * u_total, rel=1e-6)
+        assert out[0::3, 0, pixel].sum() == pytest.approx(b, rel=1e-6)
+
+
+def test_npp_times_fbnpp_and_beta_sd_by_hand(tmp_path):
+    """NPP x fBNPP (first order) and the share sd from the β sd (delta method vs the analytic derivative)."""
+    npp = write_raster(tmp_path / "npp.tif", [[[8.0, 5.0]], [[1.0, 2.0]]])
+    name_bands(npp, ["npp_mean", "npp_sd"])
+    beta = write_raster(tmp_path / "beta.tif", [[[0.95, 0.975]], [[0.004, 0.002]]])
+    name_bands(beta, ["beta_mean", "beta_sd"])
+    run = bnpp_by_depth(tmp_path / "out.tif", RootInputs(npp=npp, fbnpp=0.4, fbnpp_sd=0.05, beta=beta,
+                                                         layers="0,30,100", profile_depth=100))
+    out = read_bands(run)[0]
+    for pixel, (n, n_sd, b, b_sd) in enumerate([(8.0, 1.0, 0.95, 0.004), (5.0, 2.0, 0.975, 0.002)]):
+        bnpp, bnpp_sd = n * 0.4, np.hypot(n_sd * 0.4, n * 0.05)
+        for layer, (top, bottom) in enumerate([(0, 30), (30, 100)]):
+            num, den = b ** top - b ** bottom, 1.0 - b ** 100
+            slope = ((top * b ** (top - 1) - bottom * b ** (bottom - 1)) * den + num * 100 * b ** 99) / den ** 2
+            share, share_sd = num / den, abs(slope) * b_sd
+            assert out[3 * layer, 0, pixel] == pytest.approx(bnpp * share, rel=1e-6)
+            assert out[3 * layer + 1, 0, pixel] == pytest.approx(np.hypot(bnpp_sd * share, bnpp * share_sd),
+                                                                 rel=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Random numbers keyed by the pixel
+
+
+def test_pixel_random_numbers_are_numpy_philox_keyed_by_pixel():
+    from numpy.random import Philox
+
+    draws, seed = 7, 42
+    whole = pixel_uniforms(seed, 3, (0, 0, 9, 4), draws)
+    for x, y, cols, rows in [(2, 1, 5, 2), (3, 3, 6, 1), (0, 2, 1, 2)]:
+        np.testing.assert_array_equal(pixel_uniforms(seed, 3, (x, y, cols, rows), draws),
+                                      whole[y:y + rows, x:x + cols])
+    raw = Philox(key=seed + 3 * 2 ** 64, counter=[0, 2, 0, 0]).random_raw(9 * draws)
+    np.testing.assert_array_equal(whole[2].ravel(), ((raw >> np.uint64(11)).astype(float) + 0.5) * 2.0 ** -53)
+    mask = np.zeros((4, 9), dtype=bool)
+    mask[0, 2:5] = mask[1, :] = mask[3, 8] = True
+    np.testing.assert_array_equal(pixel_uniforms(seed, 3, (0, 0, 9, 4), draws, mask), whole[mask])
+    assert not np.array_equal(whole, pixel_uniforms(seed + 1, 3, (0, 0, 9, 4), draws))
+    assert not np.array_equal(whole, pixel_uniforms(seed, 4, (0, 0, 9, 4), draws))
+    normals = pixel_normals(seed, 0, (0, 0, 200, 100), 50).ravel()
+    assert abs(normals.mean()) < 0.005 and abs(normals.std() - 1) < 0.005
+    from scipy.stats import kstest
+
+    assert kstest(normals[:20000], "norm").pvalue > 0.001
+
+
+# ---------------------------------------------------------------------------------------------
+# Monte Carlo
+
+
+@pytest.fixture(scope="module")
+def loss_inputs(tmp_path_factory):
+    """40 x 50 pixels with the same BNPP (2.5 ± 0.6), β 0.96 and Ibulk per layer (mean, sd): independent draws."""
+    folder = tmp_path_factory.mktemp("loss")
+    shape = (40, 50)
+    bnpp = write_raster(folder / "bnpp.tif", [np.full(shape, 2.5), np.full(shape, 0.6)])
+    name_bands(bnpp, ["bnpp_mean", "bnpp_sd"])
+    ibulk_mean, ibulk_sd = np.array([0.6, 0.3, 0.1]), np.array([0.2, 0.15, 0.05])
+    ibulk = write_raster(folder / "ibulk.tif", [np.full(shape, v) for v in np.concatenate([ibulk_mean, ibulk_sd])])
+    name_bands(ibulk, [f"ibulk_{layer}_{stat}" for stat in ("mean", "sd") for layer in ("0_20", "20_50", "50_100")])
+    return folder, bnpp, ibulk, ibulk_mean, ibulk_sd
+
+
+def test_monte_carlo_agrees_with_analytic_propagation(loss_inputs):
+    folder, bnpp, ibulk, ibulk_mean, ibulk_sd = loss_inputs
+    draws = 400
+    run = loss_maps(folder / "loss.tif", RootInputs(bnpp=bnpp, beta=0.96, layers="0,20,50,100", profile_depth=100),
+                    ibulk=ibulk, draws=draws, seed=3)
+    shares = np.array([beta_share(0.96, a, b, 100) for a, b in [(0, 20), (20, 50), (50, 100)]])
+    for i, layer in enumerate(["0_20", "20_50", "50_100", "profile"]):
+        root_mean = 2.5 * (shares[i] if i < 3 else 1.0)
+        root_sd = 0.6 * (shares[i] if i < 3 else 1.0)   # the layers share the BNPP draw
+        bulk_mean = ibulk_mean[i] if i < 3 else ibulk_mean.sum()
+        bulk_sd = ibulk_sd[i] if i < 3 else np.sqrt((ibulk_sd ** 2).sum())
+        loss_mean, loss_sd = root_mean - bulk_mean, np.hypot(root_sd, bulk_sd)
+        for quantity, mean, sd in [("iroot", root_mean, root_sd), ("ibulk", bulk_mean, bulk_sd),
+                                   ("iloss", loss_mean, loss_sd)]:
+            mc_mean, mc_sd = band(run, f"{quantity}_{layer}_mean"), band(run, f"{quantity}_{layer}_sd")
+            # each pixel's mean is within 4.5 standard errors; the average over 2000 pixels much closer
+            assert np.all(np.abs(mc_mean - mean) < 4.5 * sd / np.sqrt(draws)), (quantity, layer)
+            assert abs(mc_mean.mean() - mean) < 4 * sd / np.sqrt(draws * mc_mean.size)
+            assert abs(mc_sd.mean() / sd - 1) < 0.01, (quantity, layer, mc_sd.mean(), sd)
+    # the draws are lognormal: Iroot's interval is the lognormal's 2.5 and 97.5 % quantiles
+    mu, sigma = lognormal_parameters(2.5 * shares[0], 0.6 * shares[0])
+    for stat, z in [("lower", -ndtri(0.975)), ("upper", ndtri(0.975))]:
+        assert band(run, f"iroot_0_20_{stat}").mean() == pytest.approx(np.exp(mu + sigma * z), rel=0.01)
+    fraction = band(run, "iloss_fraction_profile_mean")
+    assert 0 < fraction.mean() < 1
+
+
+def test_monte_carlo_identical_for_workers_block_sizes_and_backends(loss_inputs):
+    folder, bnpp, ibulk, _, _ = loss_inputs
+    roots = RootInputs(bnpp=bnpp, beta=0.96, layers="0,20,50,100", profile_depth=100)
+    runs = [loss_maps(folder / f"run{i}.tif", roots, ibulk=ibulk, draws=60, seed=11, **engine)
+            for i, engine in enumerate([{"n_jobs": 1, "block": 64}, {"n_jobs": 2, "block": 16},
+                                        {"n_jobs": 2, "block": 7, "backend": "loky"}])]
+    reference = read_bands(runs[0])[0]
+    assert np.isfinite(reference).all()
+    for run in runs[1:]:
+        np.testing.assert_array_equal(read_bands(run)[0], reference)
+    other = loss_maps(folder / "other_seed.tif", roots, ibulk=ibulk, draws=60, seed=12)
+    assert not np.array_equal(read_bands(other)[0], reference)
+
+
+def test_loss_maps_real_bnpp_map_stock_age_and_nodata(bnpp_map, tmp_path):
+    """Iroot from the predicted BNPP map and the β map; Ibulk from stock / age; nodata and impossible values."""
+    folder, bnpp = bnpp_map
+    shape = read_bands(BETA)[0][0].shape
+    stock = np.stack([np.full(shape, 30.0), np.full(shape, 20.0)])
+    stock[0, 10, 10] = np.nan
+    age = np.stack([np.full(shape, 200.0), np.full(shape, 1000.0)])
+    age[1, 20, 20] = -5.0
+    grid = {"origin": (-125.0, 40.0), "pixel": 0.5}   # the sample rasters' grid
+    stock_path, age_path = write_raster(tmp_path / "stock.tif", stock, **grid), \
+        write_raster(tmp_path / "age.tif", age, **grid)
+    run = loss_maps(tmp_path / "loss.tif", RootInputs(bnpp=bnpp, beta=BETA, layers="0,30,100"),
+                    stock=stock_path, age=[f"{age_path}:1", f"{age_path}:2"], draws=50,
+                    quantities=["ibulk", "iloss"], block=64)
+    assert run.band_names[0] == "ibulk_0_30_mean" and len(run.band_names) == 2 * 3 * 4
+    assert any("1 pixels with a C stock below 0, a C age not above 0" in note for note in run.notes)
+    ibulk = band(run, "ibulk_0_30_mean")
+    assert np.isnan(ibulk[10, 10]) and np.isnan(ibulk[20, 20])
+    valid = np.isfinite(band(bnpp, "bnpp_mean")) & np.isfinite(read_bands(BETA)[0][0])
+    valid[10, 10] = valid[20, 20] = False
+    assert np.isfinite(ibulk[valid]).all() and np.isnan(ibulk[~valid]).all()
+    np.testing.assert_allclose(ibulk[valid], 30.0 / 200.0, rtol=1e-6)   # stock and age exact: Ibulk exact
+
+
+# ---------------------------------------------------------------------------------------------
+# Subsoil SOC and turnover time
+
+
+def test_subsoil_soc_by_hand_and_against_x100(tmp_path):
+    beta = write_raster(tmp_path / "beta.tif", [[[0.97, 0.985, np.nan]], [[0.003, 0.0, 0.001]]])
+    name_bands(beta, ["beta_mean", "beta_sd"])
+    topsoil = write_raster(tmp_path / "top.tif", [[[40.0, 25.0, 30.0]], [[4.0, 5.0, 1.0]]])
+    name_bands(topsoil, ["soc_0_20_mean", "soc_0_20_sd"], units="kg C m-2")
+    run = subsoil_soc(tmp_path / "soc.tif", beta, topsoil)
+    assert run.band_names[-2:] == ["soc_20_100_mean", "soc_20_100_sd"]
+    assert any("kg C m-2 converted" in note for note in run.notes)
+    out = read_bands(run)[0]
+    for pixel, (b, b_sd, x, x_sd) in enumerate([(0.97, 0.003, 400.0, 40.0), (0.985, 0.0, 250.0, 50.0)]):
+        b, b_sd = float(np.float32(b)), float(np.float32(b_sd))   # as stored in the raster
+        for layer, (top, bottom) in enumerate([(20, 40), (40, 60), (60, 80), (80, 100)]):
+            ratio = (b ** top - b ** bottom) / (1 - b ** 20)
+            assert out[2 * layer, 0, pixel] == pytest.approx(x * ratio, rel=1e-6)
+        x100 = (1 - b ** 100) / (1 - b ** 20) * x   # Wang et al. eq. 4
+        assert out[8, 0, pixel] == pytest.approx(x100 - x, rel=1e-6)
+        ratio = (b ** 20 - b ** 100) / (1 - b ** 20)
+        slope = (20 * b ** 19 - 100 * b ** 99) / (1 - b ** 20) \
+            + (b ** 20 - b ** 100) * 20 * b ** 19 / (1 - b ** 20) ** 2
+        assert out[9, 0, pixel] == pytest.approx(np.hypot(x_sd * ratio, x * slope * b_sd), rel=1e-4)
+    assert np.isnan(out[:, 0, 2]).all()
+
+
+def test_turnover_map_by_hand(tmp_path):
+    flux = write_raster(tmp_path / "rh.tif", [[[400.0, 250.0, 0.0]], [[120.0, 0.0, 10.0]]])
+    name_bands(flux, ["Rh_annual_mean", "Rh_annual_sd"], units="g C m-2 yr-1")
+    run = turnover_map(tmp_path / "tau.tif", stock=f"{write_raster(tmp_path / 's.tif', [[[90.0, 60.0, 50.0]]])}",
+                       stock_sd=9.0, flux=flux)
+    assert run.band_names == ["tau", "tau_sd", "tau_lower", "tau_upper"]
+    assert any("g C m-2 yr-1 converted" in n for n in run.notes) and any("flux of 0 or below" in n for n in run.notes)
+    out = read_bands(run)[0]
+    stock, f, f_sd = 90.0, 4.0, 1.2      # Mg C ha-1 and Mg C ha-1 yr-1
+    assert out[0, 0, 0] == pytest.approx(stock / f, rel=1e-6)
+    assert out[1, 0, 0] == pytest.approx(np.hypot(9.0 / f, stock * f_sd / f ** 2), rel=1e-6)
+    s2 = np.log1p((9.0 / stock) ** 2) + np.log1p((f_sd / f) ** 2)
+    median = stock / f * np.sqrt((1 + (f_sd / f) ** 2) / (1 + (9.0 / stock) ** 2))
+    assert out[2, 0, 0] == pytest.approx(median * np.exp(-1.959964 * np.sqrt(s2)), rel=1e-5)
+    assert out[3, 0, 0] == pytest.approx(median * np.exp(1.959964 * np.sqrt(s2)), rel=1e-5)
+    assert out[0, 0, 1] == pytest.approx(24.0, rel=1e-6) and out[1, 0, 1] == pytest.approx(24.0 * 0.15, rel=1e-5)
+    assert np.isnan(out[:, 0, 2]).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors, units and the CLI
+
+
+def test_input_errors_name_the_problem(bnpp_map, tmp_path):
+    folder, bnpp = bnpp_map
+    output = tmp_path / "never.tif"
+    cases = [
+        (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, beta=BETA, d50=20, d95=80)), "one way"),
+        (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, npp=bnpp, beta=BETA)), "not both"),
+        (lambda: bnpp_by_depth(output, RootInputs(bnpp=f"{bnpp}:nosuch", beta=BETA)), "no band named 'nosuch'"),
+        (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, beta=1.5)), "beta must be"),
+        (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, beta=BETA, unit="g_m2_yr")), "records units"),
+        (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, shares=[str(BETA)])), "do not give the layers"),
+        (lambda: loss_maps(output, RootInputs(bnpp=bnpp, beta=BETA), ibulk=[str(BETA)]), "1 Ibulk layer band"),
+        (lambda: loss_maps(output, RootInputs(bnpp=bnpp, beta=BETA), ibulk=[str(BETA)], seed=-1), "seed"),
+        (lambda: turnover_map(output, 1.0, 2.0), "at least one input as a raster"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InputError, match=message):
+            call()
+    assert not output.exists()
+
+
+def test_cli_commands_write_maps_and_quicklooks(bnpp_map, tmp_path, capsys):
+    folder, bnpp = bnpp_map
+    out, png = tmp_path / "layers.tif", tmp_path / "layers.png"
+    assert main(["bnpp-by-depth", "--bnpp", f"{bnpp}:bnpp_mean", "--beta", str(BETA), "--output", str(out),
+                 "--quicklook", str(png), "--jobs", "2", "--backend", "threading"]) == 0
+    assert "wrote" in capsys.readouterr().err and png.read_bytes()[:4] == b"\x89PNG"
+    assert read_bands(out)[1][0] == "bnpp_0_20_mean"
+    assert main(["loss-maps", "--bnpp", bnpp, "--beta", str(BETA), "--layers", "0,100,200", "--ibulk", str(BETA),
+                 f"{BETA}:1", "--ibulk-sd", "0", "0.01", "--draws", "20", "--outputs", "iloss",
+                 "--output", str(tmp_path / "loss.tif"), "--quicklook", str(tmp_path / "loss.png")]) == 0
+    assert read_bands(tmp_path / "loss.tif")[1][0] == "iloss_0_100_mean" and (tmp_path / "loss.png").exists()
+    assert main(["subsoil-soc", "--beta", str(BETA), "--topsoil", "50", "--output", str(tmp_path / "s.tif"),
+                 "--quicklook", str(tmp_path / "s.png")]) == 0
+    assert main(["turnover-map", "--stock", "100", "--flux", bnpp, "--output", str(tmp_path / "t.tif")]) == 0
+    capsys.readouterr()
+    bad = tmp_path / "bad.tif"
+    assert main(["bnpp-by-depth", "--bnpp", bnpp, "--output", str(bad), "--quicklook", str(tmp_path / "b.png")]) == 2
+    assert "depth shares one way" in capsys.readouterr().err
+    assert not bad.exists() and not (tmp_path / "b.png").exists()
+
+
+def test_quicklook_reads_a_decimated_window(tmp_path):
+    """A 3000 x 2000 raster is read through a window of at most 600 pixels; nodata stays NaN."""
+    from wholesoil.core.maps.quicklook import quicklook_figure
+
+    values = np.tile(np.arange(3000, dtype=float), (2000, 1))
+    values[:1000, :1500] = np.nan
+    path = write_raster(tmp_path / "big.tif", values, pixel=0.01)
+    name_bands(path, ["iloss_0_20_mean"], units="Mg C ha-1 yr-1")
+    dataset = gdal.Open(path)
+    small = read_decimated(dataset, 1)
+    assert small.shape == (400, 600)
+    assert np.isnan(small[:190, :290]).all() and np.isfinite(small[210:, 310:]).all()
+    figure = quicklook_figure(path, ["iloss_0_20_mean"], "Iloss")
+    axes = figure.axes
+    assert axes[0].get_title() == "iloss_0_20_mean" and axes[1].get_ylabel() == "Mg C ha-1 yr-1"
+
+
+def test_predict_raster_quicklook(bnpp_map, tmp_path):
+    folder, _ = bnpp_map
+    png = tmp_path / "bnpp.png"
+    assert main(["predict-raster", str(folder / "bnpp.wsmodel"), "--covariates",
+                 f"bio1={SAMPLE / 'worldclim_bio1_americas.tif'}", f"bio12={SAMPLE / 'worldclim_bio12_americas.tif'}",
+                 "--output", str(tmp_path / "map.tif"), "--quicklook", str(png), "--backend", "threading"]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,117 @@
+"""The map-product algorithms in QGIS: the same numbers as the core, HTML report with the quick-look,
+PNG output, one-line errors, enum codes equal to the core's, and a run through qgis_process."""
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, run_qgis_process
+from rasters_util import read_bands, write_raster
+
+SAMPLE = ROOT / "resources" / "sample_data"
+BETA = str(SAMPLE / "americas_root_beta.tif")
+BIO12 = str(SAMPLE / "worldclim_bio12_americas.tif")   # mm: used as a stand-in positive flux map
+GRID = {"origin": (-125.0, 40.0), "pixel": 0.5}
+
+
+def test_enum_codes_are_the_core_codes():
+    from wholesoil.core.maps.bands import UNITS
+    from wholesoil.core.maps.products import LOSS_QUANTITIES
+    from wholesoil.processing_provider import products_base
+    from wholesoil.processing_provider.algorithms import carbon_loss_maps
+
+    assert carbon_loss_maps.QUANTITIES == list(LOSS_QUANTITIES)
+    assert [c for c, _ in products_base.FLUX_UNIT_CHOICES[1:]] == list(UNITS["flux"])
+    assert [c for c, _ in products_base.STOCK_UNIT_CHOICES[1:]] == list(UNITS["stock"])
+
+
+def test_bnpp_by_depth_map_equals_the_core_and_reports(wholesoil_processing, tmp_path):
+    from wholesoil.core.maps.products import RootInputs, bnpp_by_depth
+
+    bnpp = write_raster(tmp_path / "bnpp.tif", np.stack([np.full((192, 186), 3.0), np.full((192, 186), 0.9)]),
+                        **GRID)
+    result = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+        "BNPP_RASTER": bnpp, "BNPP_SD_RASTER": bnpp, "BNPP_SD_BAND": 2, "BETA_RASTER": BETA, "LAYERS": "0,30,100",
+        "PROFILE_DEPTH": 100, "OUTPUT": str(tmp_path / "q.tif"), "OUTPUT_HTML": str(tmp_path / "r.html"),
+        "QUICKLOOK": str(tmp_path / "q.png")})
+    core = bnpp_by_depth(tmp_path / "c.tif", RootInputs(bnpp=f"{bnpp}:1", bnpp_sd=f"{bnpp}:2", beta=BETA,
+                                                        layers="0,30,100", profile_depth=100))
+    qgis_bands, names = read_bands(result["OUTPUT"])
+    assert names == ["bnpp_0_30_mean", "bnpp_0_30_sd", "bnpp_0_30_utotal", "bnpp_30_100_mean", "bnpp_30_100_sd",
+                     "bnpp_30_100_utotal"]
+    np.testing.assert_array_equal(qgis_bands, read_bands(core)[0])
+    assert np.nanmax(qgis_bands[2]) == pytest.approx(0.3, rel=1e-6)
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page and "bnpp_30_100_utotal" in page and "Mg C ha-1 yr-1" in page
+    assert (tmp_path / "q.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_loss_subsoil_and_turnover_algorithms_run(wholesoil_processing, tmp_path):
+    shape = (192, 186)
+    ibulk = write_raster(tmp_path / "ibulk.tif", np.stack([np.full(shape, 0.4), np.full(shape, 0.2)]), **GRID)
+    result = wholesoil_processing.run("wholesoil:carbonlossmaps", {
+        "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": BETA, "LAYERS": "0,50,100", "PROFILE_DEPTH": 100,
+        "IBULK": [ibulk], "DRAWS": 20, "QUANTITIES": [2], "OUTPUT": str(tmp_path / "loss.tif"),
+        "OUTPUT_HTML": str(tmp_path / "loss.html")})
+    bands, names = read_bands(result["OUTPUT"])
+    assert names[:4] == ["iloss_0_50_mean", "iloss_0_50_sd", "iloss_0_50_lower", "iloss_0_50_upper"]
+    assert len(names) == 12 and np.isfinite(bands[0]).sum() > 5000
+    assert "iloss_profile_mean" in (tmp_path / "loss.html").read_text(encoding="utf-8")
+    result = wholesoil_processing.run("wholesoil:subsoilsocmap", {
+        "BETA_RASTER": BETA, "TOPSOIL_RASTER": BIO12, "OUTPUT": str(tmp_path / "soc.tif")})
+    assert read_bands(result["OUTPUT"])[1][-1] == "soc_20_100_sd"
+    result = wholesoil_processing.run("wholesoil:turnovertimemap", {
+        "STOCK_RASTER": BIO12, "FLUX_RASTER": BIO12, "OUTPUT": str(tmp_path / "tau.tif")})
+    tau = read_bands(result["OUTPUT"])[0][0]
+    assert np.nanmin(tau) == pytest.approx(1.0) and np.nanmax(tau) == pytest.approx(1.0)
+
+
+def test_bad_input_is_one_line_and_nothing_is_written(wholesoil_processing, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    output = tmp_path / "never.tif"
+    with pytest.raises(QgsProcessingException, match="give the depth shares one way"):
+        wholesoil_processing.run("wholesoil:bnppbydepthmap", {"BNPP_RASTER": BIO12, "OUTPUT": str(output)})
+    assert not output.exists()
+
+
+@pytest.mark.qgis_process
+def test_bnpp_by_depth_map_in_qgis_process(tmp_path):
+    done = run_qgis_process("run", "wholesoil:bnppbydepthmap", "--", f"BNPP_RASTER={BIO12}", "FLUX_UNIT=2",
+                            f"BETA_RASTER={BETA}", f"OUTPUT={tmp_path / 'b.tif'}", f"QUICKLOOK={tmp_path / 'b.png'}",
+                            json_output=True)
+    assert done.json["results"]["OUTPUT"] == str(tmp_path / "b.tif")
+    bands, names = read_bands(tmp_path / "b.tif")
+    assert names[0] == "bnpp_0_20_mean" and len(names) == 21 and (tmp_path / "b.png").exists()
+    bio12 = read_bands(BIO12)[0][0]
+    assert np.nansum(bands[0::3], axis=0)[np.isfinite(bands[0])] == pytest.approx(
+        (bio12 / 100)[np.isfinite(bands[0])], rel=1e-5)
+
+
+SITES = str(SAMPLE / "srdb_bnpp_sites.gpkg")
+COVARIATES = [str(SAMPLE / "worldclim_bio1_americas.tif"), BIO12]
+
+
+def test_depth_resolved_bnpp_model_splits_its_bnpp_map(wholesoil_processing):
+    """The model's BNPP layers sum to its BNPP map, and the map is a forest of the SRDB sites' BNPP."""
+    results = wholesoil_processing.run("wholesoil:depthresolvedbnppmap", {
+        "sites": SITES, "covariates": COVARIATES, "beta": BETA})
+    bnpp, names = read_bands(results["predict_bnpp:bnpp_map"])
+    assert names == ["bnpp_Mg_ha_yr_mean", "bnpp_Mg_ha_yr_sd"]
+    layers, layer_names = read_bands(results["bnpp_by_depth:bnpp_layers"])
+    assert layer_names[0] == "bnpp_0_20_mean" and len(layer_names) == 21
+    valid = np.isfinite(layers[0])
+    assert valid.sum() > 5000
+    np.testing.assert_allclose(layers[0::3].sum(axis=0)[valid], bnpp[0][valid], rtol=1e-5)
+    assert 0.5 < np.nanmean(bnpp[0]) < 10   # Mg C ha-1 yr-1: the sites' BNPP range
+
+
+def test_root_carbon_loss_model_runs_on_the_bundled_data(wholesoil_processing):
+    results = wholesoil_processing.run("wholesoil:rootcarbonlossmap", {
+        "sites": SITES, "covariates": COVARIATES, "beta": BETA, "ibulk": [str(SAMPLE / "americas_ibulk_0_100.tif")],
+        "draws": 40})
+    bands, names = read_bands(results["loss_maps:loss_maps"])
+    assert names[:2] == ["iroot_0_20_mean", "iroot_0_20_sd"] and "iloss_profile_upper" in names, names
+    iroot, ibulk, iloss = (bands[names.index(f"{q}_profile_mean")] for q in ("iroot", "ibulk", "iloss"))
+    valid = np.isfinite(iloss)
+    assert valid.sum() > 5000
+    np.testing.assert_allclose(iloss[valid], (iroot - ibulk)[valid], rtol=1e-4, atol=1e-5)
