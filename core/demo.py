@@ -10,7 +10,7 @@ import pandas as pd
 
 from .depth import beta_cumulative, fit_depth_profiles, fitted_curves
 from .layers import layer_scheme
-from .partitioning import raster_fractions, raster_partition_total, table_fractions, table_partition_total
+from .partitioning import table_fractions, table_partition_total
 from .plots import (depth_fractions_figure, fitted_profiles_figure, html_image, html_table, layer_amounts_figure,
                     raster_maps_figure, save_png, write_html_report)
 from .progress import as_progress
@@ -18,8 +18,6 @@ from .tables import read_table, write_table
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "resources" / "sample_data"
 
-#: Global mean BNPP 0-200 cm of the mapped product of the Luo et al. BNPP study (Mg C ha-1 yr-1).
-GLOBAL_MEAN_BNPP = 2.00
 #: Units of the NEON megapit columns drawn (NEON DP1.00096.001 and DP1.10066.001 variables files).
 NEON_UNITS = {"carbonTot": "g kg-1", "nitrogenTot": "g kg-1", "bulkDen": "g cm-3"}
 NEON_ROOT_UNIT = "g m-3"
@@ -71,6 +69,77 @@ def _rh_map(sampled, sample_data, output, log):
                     "pixel's climate is farther from every training record than the cross-validation folds are "
                     "from each other. He et al. map global Rh of 48.8 Pg C yr-1 with many more covariates at "
                     "0.5°; this map shows the workflow on two climate layers, not their product.")]
+
+
+def _depth_resolved_maps(sites, sample_data, output, log):
+    """The BNPP chain over the Americas: a forest of SRDB BNPP on WorldClim bio1 and bio12, its map,
+    BNPP per layer with U_total from each biome's β, the latitude profile, and the Iloss maps with
+    the bundled Ibulk demonstration map (per-pixel Monte Carlo)."""
+    from .learn.modelfile import save_model
+    from .learn.sampling import sample_rasters
+    from .learn.training import train_model
+    from .maps.aggregate import aggregate_raster, aggregation_figure
+    from .maps.predict import predict_raster
+    from .maps.products import RootInputs, bnpp_by_depth, loss_maps
+    from .maps.quicklook import quicklook_figure
+
+    rasters = {name: str(sample_data / f"worldclim_{name}_americas.tif") for name in ("bio1", "bio12")}
+    sampled = sample_rasters(sites, list(rasters.values()), list(rasters)).table
+    trained = train_model(sampled, "bnpp_Mg_ha_yr", list(rasters), group_col="site_key", n_splits=5, n_trees=200,
+                          units="Mg C ha-1 yr-1", permutation_repeats=2, random_state=0)
+    model = save_model(output / "srdb_bnpp_forest.wsmodel", trained)
+    bnpp_map = predict_raster([model], [f"{n}={p}" for n, p in rasters.items()], output / "americas_bnpp_map.tif",
+                              outputs=["mean", "sd"], names=["bnpp"])
+    beta = str(sample_data / "americas_root_beta.tif")
+    layers = bnpp_by_depth(output / "americas_bnpp_by_layer.tif", RootInputs(bnpp=f"{bnpp_map}:bnpp_mean", beta=beta))
+    means = [name for name in layers.band_names if name.endswith("_mean")]
+    figure = quicklook_figure(layers, means, "BNPP by depth layer over the Americas (Mg C ha-1 yr-1)")
+    save_png(figure, output / "americas_bnpp_by_layer.png")
+    utotal = quicklook_figure(layers, [means[0].replace("_mean", "_utotal"), means[-1].replace("_mean", "_utotal")],
+                              "U_total of the top and the deepest layer")
+    save_png(utotal, output / "americas_bnpp_utotal.png")
+    totals, _ = aggregate_raster(str(bnpp_map), bands=["bnpp_mean"], latitude_bands=1)
+    write_table(totals, output / "americas_bnpp_totals.csv")
+    profile = aggregation_figure(totals, "BNPP map of the Americas: latitude profile (1° bands)")
+    save_png(profile, output / "americas_bnpp_latitude.png")
+    log("    Iloss maps: 200 Monte Carlo draws per pixel with the bundled Ibulk demonstration map")
+    loss = loss_maps(output / "americas_loss_maps.tif",
+                     RootInputs(bnpp=f"{bnpp_map}:bnpp_mean", beta=beta, layers="standard5"),
+                     ibulk=str(sample_data / "americas_ibulk_0_100.tif"), quantities=["iloss", "iloss_fraction"],
+                     draws=200, seed=0)
+    loss_figure = quicklook_figure(loss, ["iloss_0_20_mean", "iloss_profile_mean", "iloss_profile_lower",
+                                          "iloss_fraction_profile_mean"], "Iloss over the Americas, 0-100 cm")
+    save_png(loss_figure, output / "americas_iloss_map.png")
+    whole = totals[totals["zoning"].eq("all")].iloc[0]
+    shares = [layers.mean[layers.band_names.index(name)] for name in means]
+    top = shares[0] / sum(shares)
+    metrics = trained.metadata["metrics"]
+    iloss = loss.mean[loss.band_names.index("iloss_profile_mean")]
+    fraction = loss.mean[loss.band_names.index("iloss_fraction_profile_mean")]
+    log(f"    BNPP map: mean {whole['mean']:.2f} Mg C ha-1 yr-1, {whole['total_pg']:.1f} Pg C yr-1; "
+        f"{top:.0%} in 0-20 cm; Iloss 0-100 cm {iloss:.2f} Mg C ha-1 yr-1 ({fraction:.0%} of Iroot)")
+    return ["<h2>Maps: depth-resolved BNPP, its latitude profile and the Iloss map (Americas, 0.5°)</h2>",
+            f"<p>A random forest of SRDB-V5 BNPP on WorldClim bio1 and bio12 sampled at the "
+            f"{metrics['n']} records on the grid (grouped 5-fold CV R² {metrics['r2']:.2f}), mapped with the "
+            f"spread of its trees (americas_bnpp_map.tif), then split over the 7 layers with each biome's "
+            f"Jackson et al. (1996) β: americas_bnpp_by_layer.tif holds bnpp_&lt;layer&gt;_mean, _sd and "
+            f"_utotal = √(U_BNPP² + U_PDD²) (<code>bnpp-by-depth</code>).</p>",
+            html_image(figure, "BNPP by layer"),
+            caption(f"BNPP per depth layer (Mg C ha-1 yr-1): {top:.0%} of the mapped BNPP lies in 0-20 cm "
+                    f"(Luo et al., BNPP preprint: 57 % globally). The forest has seen few sites on this grid and "
+                    f"has little skill; the map shows the workflow, not a BNPP estimate (docs/studies/bnpp.md)."),
+            html_image(utotal, "U_total"),
+            caption("U_total of 0-20 and 150-200 cm: with one β per biome the shares carry no uncertainty, so "
+                    "U_total is the forest's U_BNPP in every layer (the study: 0.48 at the top, 1.90 at depth)."),
+            html_image(profile, "latitude profile"),
+            caption(f"The latitude profile of the BNPP map (wholesoil aggregate, 1° bands; cf. Fig. 5 of the BNPP "
+                    f"preprint): area-weighted mean and total per band. Over the grid: {whole['mean']:.2f} "
+                    f"Mg C ha-1 yr-1, {whole['total_pg']:.1f} Pg C yr-1 (the study: 2.00 and ~21 for the globe)."),
+            html_image(loss_figure, "Iloss map"),
+            caption(f"Iloss = Iroot - Ibulk by per-pixel Monte Carlo (<code>loss-maps</code>, 200 draws): 0-20 cm, "
+                    f"0-100 cm with its 2.5 % quantile (negative where Ibulk may exceed Iroot) and Iloss / Iroot "
+                    f"(mean {fraction:.0%}; the Iloss study: 77.9 % in 0-200 cm). Ibulk is the bundled "
+                    f"demonstration map americas_ibulk_0_100.tif, whose forests have no skill.")]
 
 
 def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, log=print):
@@ -169,26 +238,8 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
                       f"0-20 cm and 80 % in 0-40 cm, from measured root profiles rather than one β per biome.")]
     steps.update(0.39)
 
-    log("4/7 rasters: beta fractions over the Americas and the global mean BNPP split by layer")
-    fractions_tif = output / "americas_root_fractions.tif"
-    means = raster_fractions("beta", {"beta": str(sample_data / "americas_root_beta.tif")}, fractions_tif,
-                             standard).mean
-    bnpp_tif = output / "americas_bnpp_by_layer.tif"
-    raster_partition_total(GLOBAL_MEAN_BNPP, bnpp_tif, str(fractions_tif), prefix="bnpp")
-    figure = raster_maps_figure([(fractions_tif, 1, "share of roots in 0-20 cm", "fraction of 0-200 cm"),
-                                 (bnpp_tif, 1, "BNPP in 0-20 cm", "Mg C ha-1 yr-1")],
-                                "Americas, 0.5°: root share and BNPP in 0-20 cm from each biome's β")
-    save_png(figure, output / "americas_root_fractions.png")
-    parts += ["<h2>Raster: root fractions over the Americas (0.5°)</h2>",
-              f"<p>{fractions_tif.name}: one band per layer; {bnpp_tif.name}: {GLOBAL_MEAN_BNPP} Mg C ha-1 yr-1 "
-              "(the mapped global mean BNPP of the Luo et al. BNPP study) split with each pixel's fractions.</p>",
-              html_image(figure, "Americas maps"),
-              caption(f"Maps of the first band (0-20 cm) of both rasters; over all land pixels {means[0]:.0%} of roots "
-                      f"lie in 0-20 cm. Each pixel takes the β of its biome (Jackson et al. 1996) and the same total, "
-                      f"so the maps follow biome borders: they show how the depth split varies, not where BNPP is "
-                      f"high. Luo et al. (BNPP preprint) map BNPP in 0-20 cm at 1 km from climate, soil and "
-                      f"topography (global mean 1.1 Mg C ha-1 yr-1, more than 50 % of the total), with deeper "
-                      f"allocation in hotter and drier regions, as the deserts and savannas show here.")]
+    log("4/7 maps: a BNPP forest of the SRDB sites, BNPP by depth with U_total, its latitude profile, Iloss")
+    parts += _depth_resolved_maps(sites, sample_data, output, log)
     steps.update(0.52)
 
     log("5/7 radiocarbon: ages and inputs to bulk soil of 8 ISRaD profiles")

@@ -29,7 +29,7 @@ def test_demo_writes_every_output(demo):
     folder, index, lines, _ = demo
     names = {p.name for p in folder.iterdir()}
     for expected in ("index.html", "jackson_biome_fractions.csv", "silsoe_beta_fits.csv", "srdb_bnpp_by_layer.gpkg",
-                     "americas_root_fractions.tif", "americas_bnpp_by_layer.tif", "israd_ages.csv",
+                     "americas_bnpp_map.tif", "americas_bnpp_by_layer.tif", "americas_loss_maps.tif", "israd_ages.csv",
                      "neon_spline_globalsoilmap.csv", "neon_DEJU_roots.png", "srdb_rh_forest.wsmodel",
                      "srdb_rh_forest.html"):
         assert expected in names
@@ -62,12 +62,12 @@ def test_demo_page_explains_each_panel_with_units_on_every_axis(demo):
     _, index, _, figures = demo
     page = open(index).read()
     assert page.count("class='note'") >= page.count("<img"), "one sentence per panel"
-    for name, figure in figures.items():  # every axis says its unit (or is a fraction or a share)
+    for name, figure in figures.items():  # every axis says its unit (1: dimensionless), or is a fraction or share
         for axes in figure.axes:
             for label in (axes.get_xlabel(), axes.get_ylabel()):
-                assert not label or re.search(r"\(|fraction|share|Mg C|g m-|‰|°|yr", label), (name, label)
-    americas = figures["americas_root_fractions.png"]
-    assert [a.get_xlabel() for a in americas.axes if a.get_images()] == ["longitude (°)", "longitude (°)"]
+                assert not label or re.search(r"\(|fraction|share|Mg C|g m-|‰|°|yr|^1$", label), (name, label)
+    americas = figures["americas_bnpp_by_layer.png"]
+    assert [a.get_xlabel() for a in americas.axes if a.get_images()] == ["longitude (°)"] * 7
     assert figures["srdb_bnpp_by_layer.png"].axes[0].get_xlabel() == "mean BNPP in the layer (Mg C ha-1 yr-1)"
 
 
@@ -85,3 +85,33 @@ def test_demo_maps_the_rh_forest(demo):
     assert 50 < np.nanmedian(bands[0]) < 2000 and (bands[1][valid] >= 0).all()   # g C m-2 yr-1
     assert set(np.unique(bands[2][valid])) <= {0.0, 1.0} and 0 < np.nanmean(bands[2]) <= 1
     assert "americas_rh_map.png" in figures and "area of applicability" in open(index).read()
+
+
+def test_demo_shows_depth_resolved_bnpp_the_iloss_map_and_the_latitude_profile(demo):
+    """index.html shows BNPP per layer with U_total, the latitude profile and the Iloss map; the layers add up to
+    the BNPP map (β shares of the 0-200 cm profile sum to 1) and the latitude bands to the whole map."""
+    import numpy as np
+
+    from rasters_util import read_bands
+
+    folder, index, _, figures = demo
+    page = open(index).read()
+    for name in ("americas_bnpp_by_layer.png", "americas_bnpp_utotal.png", "americas_bnpp_latitude.png",
+                 "americas_iloss_map.png"):
+        assert name in figures
+    assert "latitude profile" in page and "Iloss" in page and "U_total" in page
+    bnpp, _ = read_bands(folder / "americas_bnpp_map.tif")
+    layers, names = read_bands(folder / "americas_bnpp_by_layer.tif")
+    means = [i for i, n in enumerate(names) if n.endswith("_mean")]
+    assert len(means) == 7 and names[1] == "bnpp_0_20_sd" and names[2] == "bnpp_0_20_utotal"
+    valid = np.isfinite(layers[means[0]])
+    assert valid.sum() > 5000
+    assert np.allclose(layers[means].sum(axis=0)[valid], bnpp[0][valid], rtol=1e-5)
+    # no PDD uncertainty (one β per biome): U_total is the forest's sd / mean in every layer
+    assert np.allclose(layers[means[-1] + 2][valid], (bnpp[1] / bnpp[0])[valid], rtol=1e-4)
+    totals = read_table(folder / "americas_bnpp_totals.csv")
+    whole = totals[totals["zoning"] == "all"]["total"].iloc[0]
+    assert totals[totals["zoning"] == "latitude"]["total"].sum() == pytest.approx(whole, rel=1e-9)
+    loss, loss_names = read_bands(folder / "americas_loss_maps.tif")
+    fraction = loss[loss_names.index("iloss_fraction_profile_mean")]
+    assert np.nanmax(fraction) <= 1 and 0 < np.nanmean(fraction) < 1
