@@ -189,12 +189,14 @@ def bimodality_numbers(out):
     deju = table(out, "deju_root_modes.csv").iloc[0]
     fine = table(out, "silsoe_modes_bw15.csv")
     wide = table(out, "silsoe_modes_bw30.csv")
+    wider = table(out, "silsoe_modes_bw45.csv")
     metrics = model_metadata(out, "silsoe_bimodality.wsmodel")["metrics"]
     return {
         "DEJU primary mode D0 (cm)": deju["d0_cm"],
         "DEJU relative soil N concentration, depth exponent (log10 per cm)": deju["rel_nitrogenTot_exponent"],
         "Silsoe profiles with a counted second mode, bandwidth 15 cm": int(fine["modality"].ne("unimodal").sum()),
         "Silsoe profiles with a counted second mode, bandwidth 30 cm": int(wide["modality"].ne("unimodal").sum()),
+        "Silsoe profiles with a counted second mode, bandwidth 45 cm": int(wider["modality"].ne("unimodal").sum()),
         "classifier accuracy (%)": 100 * metrics["accuracy"],
         "classifier balanced accuracy (%)": 100 * metrics["balanced_accuracy"],
     }
