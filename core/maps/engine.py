@@ -130,8 +130,12 @@ def _watch_parent(parent):
 # 3. block function (runs in a worker)
 
 
-def _process_window(func, groups, window, params, run, parent):
-    """Read one window of every input, apply ``func`` and mask nodata."""
+def _process_window(func, groups, window, params, run, parent, nodata):
+    """Read one window of every input, apply ``func``, mask nodata and prepare it for writing.
+
+    Returns (window, bands as float32 with ``nodata`` filled in, counters, valid pixels per
+    band, sum per band): everything but the writing itself happens here, in the worker.
+    """
     _watch_parent(parent)
     blocks = {}
     for path, members in groups.items():
@@ -150,8 +154,9 @@ def _process_window(func, groups, window, params, run, parent):
     valid = np.ones(values.shape[1:], dtype=bool)
     for block in blocks.values():
         valid &= ~np.isnan(block)
-    values[:, ~valid] = np.nan
-    return window, values.astype(np.float32), counts
+    finite = np.isfinite(values) & valid
+    sums = np.where(finite, values, 0.0).sum(axis=(1, 2))
+    return window, np.where(finite, values, nodata).astype(np.float32), counts, finite.sum(axis=(1, 2)), sums
 
 
 # 4. write
@@ -160,23 +165,21 @@ def _process_window(func, groups, window, params, run, parent):
 class _Writer:
     """The only code touching the output: writes windows, flushes, keeps band statistics."""
 
-    def __init__(self, dataset, nodata):
+    def __init__(self, dataset):
         self.dataset = dataset
         self.bands = [dataset.GetRasterBand(i + 1) for i in range(dataset.RasterCount)]
-        self.nodata = np.float32(nodata)
         self.valid = np.zeros(len(self.bands), dtype=np.int64)
         self.sums = np.zeros(len(self.bands))
         self.counts = {}
 
     def write(self, results):
-        for (x, y, _, _), values, counts in results:
+        for (x, y, _, _), values, counts, valid, sums in results:
             if values.shape[0] != len(self.bands):
                 raise InputError(f"block function returned {values.shape[0]} bands, expected {len(self.bands)}")
-            for i, (band, layer) in enumerate(zip(self.bands, values)):
-                finite = np.isfinite(layer)
-                self.valid[i] += finite.sum()
-                self.sums[i] += layer[finite].sum(dtype=np.float64)
-                band.WriteArray(np.where(finite, layer, self.nodata), x, y)
+            for band, layer in zip(self.bands, values):
+                band.WriteArray(layer, x, y)
+            self.valid += valid
+            self.sums += sums
             for name, count in counts.items():
                 self.counts[name] = self.counts.get(name, 0) + int(count)
         self.dataset.FlushCache()  # compress and write the finished tiles now, not all at the end
@@ -264,13 +267,13 @@ def _dask_client(scheduler):
         raise InputError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
 
 
-def _batches(func, groups, work, params, run, n_jobs, backend, scheduler):
-    """Yield lists of (window, values, counts), computed by the chosen workers, in order."""
+def _batches(func, groups, work, params, run, n_jobs, backend, scheduler, nodata):
+    """Yield lists of :func:`_process_window` results, computed by the chosen workers, in order."""
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend != "dask" and _workers(n_jobs) == 1:
         for window in work:
-            yield [_process_window(func, groups, window, params, run, None)]
+            yield [_process_window(func, groups, window, params, run, None, nodata)]
         return
     from joblib import Parallel, delayed, parallel_backend
 
@@ -282,7 +285,7 @@ def _batches(func, groups, work, params, run, n_jobs, backend, scheduler):
         options = {"scatter": [params]} if backend == "dask" else {}
         with parallel_backend(backend, **options), Parallel(n_jobs=-1 if client is not None else n_jobs) as parallel:
             for start in range(0, len(work), size):
-                yield parallel(delayed(_process_window)(func, groups, window, params, run, parent)
+                yield parallel(delayed(_process_window)(func, groups, window, params, run, parent, nodata)
                                for window in work[start:start + size])
     finally:
         if own_client:
@@ -335,11 +338,11 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     run = uuid.uuid4().hex
     with atomic_output(output, inputs=list(groups)) as tmp, _GdalCache(GDAL_CACHE_MB):
         tiled = tmp + ".tiled.tif" if cog else tmp
-        writer = _Writer(_create(tiled, grid, band_names, nodata, metadata, band_metadata, threads), nodata)
+        writer = _Writer(_create(tiled, grid, band_names, nodata, metadata, band_metadata, threads))
         done = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wholesoil-writer") as pool:
             pending = None
-            for results in _batches(func, groups, work, params, run, n_jobs, backend, scheduler):
+            for results in _batches(func, groups, work, params, run, n_jobs, backend, scheduler, nodata):
                 if pending is not None:
                     pending.result()
                 if _workers(n_jobs) == 1 and backend != "dask":

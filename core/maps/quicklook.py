@@ -2,9 +2,10 @@
 
 Each band is read once through a decimated window of at most ``max_pixels`` on its longer
 side, so memory does not grow with the raster; GDAL reads overviews when the file has them
-(without them it still reads every tile once). Nodata is transparent. Colours span the 2nd to 98th percentile of each band's shown
-values; when the bands hold values of both signs (e.g. Iloss) every panel gets a diverging
-scale centred on 0. Each colour bar is labelled with the band's ``units`` metadata.
+(without them it still reads every tile once). Nodata is transparent. Colours span the 2nd
+to 98th percentile of each band's shown values; when the bands hold values of both signs
+(e.g. Iloss) every panel gets a diverging scale centred on 0. Each colour bar is labelled
+with the band's ``units`` metadata.
 """
 
 import numpy as np
