@@ -108,6 +108,28 @@ def test_identical_for_any_worker_count_and_block_size(srdb_map_model):
         assert np.array_equal(other[~np.isnan(other)], reference[~np.isnan(reference)]), name
 
 
+def test_workers_receive_the_model_file_not_the_forest(srdb_map_model, tmp_path):
+    import pickle
+    import shutil
+
+    from wholesoil.core.maps.predict import MapModel, file_checksum
+
+    model, rasters, folder = srdb_map_model
+    copy = tmp_path / "rh.wsmodel"
+    shutil.copy(model, copy)
+    prepared = MapModel(load_model(copy), outputs=["mean", "sd"], file=str(copy), checksum=file_checksum(copy))
+    sent = pickle.dumps(prepared)
+    assert len(sent) < 2000  # the file name and checksum, not the trees
+    received = pickle.loads(sent)
+    assert received.band_names() == prepared.band_names() and received.checksum == prepared.checksum
+    with open(copy, "ab") as changed:
+        changed.write(b"retrained meanwhile")
+    from wholesoil.core.maps import predict as predict_module
+    predict_module._PREPARED.clear()
+    with pytest.raises(InputError, match="changed while the map was being made"):
+        pickle.loads(sent)
+
+
 def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
     rng = np.random.default_rng(0)
     n = 300

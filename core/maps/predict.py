@@ -24,6 +24,7 @@ counted and reported, never mapped to another class).
 """
 
 import hashlib
+import os
 
 import numpy as np
 
@@ -60,10 +61,11 @@ class MapModel:
     (default: every one the model can give).
     """
 
-    def __init__(self, trained, name=None, outputs=None, source=""):
+    def __init__(self, trained, name=None, outputs=None, source="", file=None, checksum=None):
         model, metadata = trained.model, trained.metadata
         self.name = str(name or metadata["target"]["name"])
         self.source = str(source)
+        self.file, self.checksum = file, checksum
         self.task = metadata["task"]
         self.kind = model.kind
         self.back_transform = model.back_transform
@@ -160,6 +162,12 @@ class MapModel:
             j += len(levels)
         return X, usable, unseen
 
+    def __reduce__(self):
+        """Sent to a worker process as its model file: the worker loads and prepares it once."""
+        if self.file is None:
+            return super().__reduce__()
+        return prepared_model, (self.file, self.checksum, self.name, tuple(self.outputs), self.source)
+
     @property
     def encoding(self):
         """What the features depend on: models with equal encodings share one feature matrix."""
@@ -213,6 +221,27 @@ class MapModel:
         return [result[o] for o in self.outputs]
 
 
+_PREPARED = {}
+
+
+def prepared_model(file, checksum, name=None, outputs=None, source=None):
+    """The MapModel of a model file, prepared once per worker process (workers receive models this way).
+
+    checksum: the file's SHA-256 when the run started; a file changed since is an error.
+    """
+    from ..learn.modelfile import load_model
+
+    key = (str(file), checksum, name, None if outputs is None else tuple(outputs))
+    if key not in _PREPARED:
+        if file_checksum(file) != checksum:
+            raise InputError(f"model file {source or file} changed while the map was being made")
+        if len(_PREPARED) >= 16:
+            _PREPARED.clear()
+        _PREPARED[key] = MapModel(load_model(file), name, None if outputs is None else list(outputs),
+                                  source=source or file, file=str(file), checksum=checksum)
+    return _PREPARED[key]
+
+
 def _predict_block(blocks, models, compiled):
     """Block function: every model's bands for one window, and counts of unseen classes."""
     shape = next(iter(blocks.values())).shape
@@ -261,7 +290,11 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     prepared = []
     for path, name in zip(paths, names):
         register_input(path)
-        prepared.append(MapModel(load_model(readable_path(path)), name, outputs, source=path))
+        file = readable_path(path)
+        if not os.path.isfile(file):
+            raise InputError(f"model file {path} does not exist")
+        checksum = file_checksum(file)
+        prepared.append(MapModel(load_model(file), name, outputs, source=path, file=file, checksum=checksum))
     labels = [m.name for m in prepared]
     twice = sorted({n for n in labels if labels.count(n) > 1})
     if twice:
@@ -276,7 +309,7 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     if grid is not None:
         metadata["grid"] = str(grid)
     for i, (path, model) in enumerate(zip(paths, prepared), start=1):
-        metadata.update({f"model_{i}": path, f"model_{i}_sha256": file_checksum(readable_path(path)),
+        metadata.update({f"model_{i}": path, f"model_{i}_sha256": model.checksum,
                          f"model_{i}_name": model.name,
                          f"model_{i}_kind": f"{model.task} {model.kind}"})
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
