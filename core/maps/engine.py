@@ -37,7 +37,7 @@ from ..rasters import DEFAULT_NODATA, check_aligned, open_raster, raster_info, r
 
 TILE = 256                   #: output tile size (pixels)
 DEFAULT_MEMORY_MB = 512      #: memory budget of one run's windows in flight
-GDAL_CACHE_MB = 256          #: GDAL block cache during a run (it is unbounded by default)
+GDAL_CACHE_MB = 64           #: GDAL block cache in every process of a run (GDAL's default is 5 % of RAM)
 BACKENDS = ("threading", "loky", "dask")
 DASK_HELP = ("the dask backend needs dask's 'distributed' package: apt install python3-distributed "
              "(Debian/Ubuntu) or pip install distributed")
@@ -103,6 +103,7 @@ def _dataset(path, run):
     """
     if getattr(_handles, "run", None) != run:
         _handles.run, _handles.datasets = run, {}
+        _cap_gdal_cache()  # worker processes too: windows are read once, a large cache only holds memory
     if path not in _handles.datasets:
         _handles.datasets[path] = open_raster(path)
     return _handles.datasets[path]
@@ -186,6 +187,13 @@ class _Writer:
 
     def close(self):
         self.bands = self.dataset = None  # GDAL writes and closes the file when the last reference goes
+
+
+def _cap_gdal_cache():
+    from osgeo import gdal
+
+    if gdal.GetCacheMax() > GDAL_CACHE_MB * 2 ** 20:
+        gdal.SetCacheMax(GDAL_CACHE_MB * 2 ** 20)
 
 
 class _GdalCache:

@@ -1,0 +1,43 @@
+"""The raster engine (core.maps.engine): windows, GDAL's block cache in every process of a run."""
+
+import os
+
+import numpy as np
+from osgeo import gdal
+
+from rasters_util import read_bands, write_raster
+from wholesoil.core.maps import engine
+
+
+def cache_of_worker(blocks):
+    """Block function: this process's GDAL cache limit (MB) and id in every pixel."""
+    shape = next(iter(blocks.values())).shape
+    return np.stack([np.full(shape, gdal.GetCacheMax() / 2 ** 20), np.full(shape, float(os.getpid()))])
+
+
+def test_windows_cover_the_grid_once_and_follow_the_tiles():
+    windows = engine.plan_windows(1000, 700, [(256, 256)], bytes_per_pixel=64, memory_mb=8)
+    covered = np.zeros((700, 1000), dtype=int)
+    for x, y, cols, rows in windows:
+        covered[y:y + rows, x:x + cols] += 1
+        assert x % 256 == 0 and y % 256 == 0
+    assert (covered == 1).all()
+    strips = engine.plan_windows(1000, 700, [(1000, 1)], bytes_per_pixel=64, memory_mb=8)
+    assert all(cols == 1000 for _, _, cols, _ in strips)
+
+
+def test_gdal_cache_is_capped_in_every_process_of_a_run_and_restored(tmp_path):
+    source = write_raster(tmp_path / "in.tif", np.ones((40, 50)))
+    before = gdal.GetCacheMax()
+    gdal.SetCacheMax(1024 * 2 ** 20)
+    try:
+        for backend in ("threading", "loky"):
+            run = engine.map_blocks(cache_of_worker, {"a": source}, tmp_path / f"{backend}.tif", ["cache", "pid"],
+                                    block=16, n_jobs=2, backend=backend)
+            bands, _ = read_bands(run)
+            assert bands[0].max() <= engine.GDAL_CACHE_MB, backend
+            if backend == "loky":
+                assert (bands[1] != os.getpid()).all()  # really measured in worker processes
+            assert gdal.GetCacheMax() == 1024 * 2 ** 20  # the caller's setting is back after the run
+    finally:
+        gdal.SetCacheMax(before)
