@@ -227,9 +227,9 @@ class OutputTransaction:
 
 
 def note(text):
-    """Tell the user something about an output (printed by the CLI, logged in QGIS)."""
+    """Tell the user something about an output (printed by the CLI, logged in QGIS), once."""
     transaction = _transaction.get()
-    if transaction is not None:
+    if transaction is not None and text not in transaction.notes:
         transaction.notes.append(text)
 
 

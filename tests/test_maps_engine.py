@@ -36,8 +36,19 @@ def test_gdal_cache_is_capped_in_every_process_of_a_run_and_restored(tmp_path):
                                     block=16, n_jobs=2, backend=backend)
             bands, _ = read_bands(run)
             assert bands[0].max() <= engine.GDAL_CACHE_MB, backend
-            if backend == "loky":
+            if backend == "loky" and (os.cpu_count() or 1) > 1:
                 assert (bands[1] != os.getpid()).all()  # really measured in worker processes
             assert gdal.GetCacheMax() == 1024 * 2 ** 20  # the caller's setting is back after the run
     finally:
         gdal.SetCacheMax(before)
+
+
+def test_more_workers_than_cores_are_reduced_with_a_note(tmp_path, capsys):
+    from wholesoil.core.cli import main
+
+    source = write_raster(tmp_path / "beta.tif", np.full((30, 40), 0.95))
+    code = main(["depth-fractions", "--beta", source, "--output", str(tmp_path / "f.tif"), "--jobs", "1000",
+                 "--backend", "loky", "--block", "8"])
+    assert code == 0
+    assert f"1000 workers asked for, this machine has {os.cpu_count()} cores" in capsys.readouterr().err
+    assert engine.local_workers(1000, tasks=3) <= 3 and engine.local_workers(-1) == (os.cpu_count() or 1)

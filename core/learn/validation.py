@@ -6,7 +6,6 @@ stratified by a class (climate zone, biome) so that each class is about equally 
 in every fold (the He et al. Rh study). Metrics: R2, NSE, RMSE and bias, per fold and pooled.
 """
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..tables import GEOMETRY, row_numbers
+from ..workers import local_workers
 from .screening import level_text
 
 #: What ``groups_description`` says when every row is its own group (naive CV).
@@ -168,15 +168,6 @@ def summarise_folds(fold_metrics):
                          "max": values.max().to_numpy()})
 
 
-def worker_count(n_jobs):
-    """joblib's n_jobs as a number of workers (-1 = all cores)."""
-    if n_jobs is None or n_jobs == 0:
-        return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return int(n_jobs)
-
-
 def run_batches(function, arguments, n_jobs=1, backend="threading", progress=None, is_cancelled=None):
     """``function(*args)`` for each tuple of ``arguments``, ``n_jobs`` at a time, in order.
 
@@ -189,7 +180,7 @@ def run_batches(function, arguments, n_jobs=1, backend="threading", progress=Non
     steps = as_progress(progress, is_cancelled)
     steps.check()
     arguments = list(arguments)
-    batch = worker_count(n_jobs)
+    batch = local_workers(n_jobs, len(arguments))
     results = []
     with Parallel(n_jobs=batch, backend=backend) as parallel:
         for start in range(0, len(arguments), batch):
@@ -201,7 +192,7 @@ def run_batches(function, arguments, n_jobs=1, backend="threading", progress=Non
 
 def inner_cancel(steps, n_jobs, backend):
     """The cancel check to hand to work running in workers: none across processes (loky)."""
-    return steps.is_cancelled if backend == "threading" or worker_count(n_jobs) == 1 else None
+    return steps.is_cancelled if backend == "threading" or local_workers(n_jobs) == 1 else None
 
 
 def fit_and_predict(model, X, y, groups, test, is_cancelled=None):

@@ -34,6 +34,7 @@ from ..errors import InputError
 from ..outputs import atomic_output, note
 from ..progress import as_progress
 from ..rasters import DEFAULT_NODATA, check_aligned, open_raster, raster_info, read_window
+from ..workers import local_workers
 
 TILE = 256                   #: output tile size (pixels)
 DEFAULT_MEMORY_MB = 512      #: memory budget of one run's windows in flight
@@ -253,10 +254,6 @@ def _input_groups(inputs):
     return groups
 
 
-def _workers(n_jobs):
-    return max(1, os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs)
-
-
 def _dask_client(scheduler):
     """A client of the Dask cluster at ``scheduler`` (or the current one); InputError if none."""
     try:
@@ -275,11 +272,11 @@ def _dask_client(scheduler):
         raise InputError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
 
 
-def _batches(func, groups, work, params, run, n_jobs, backend, scheduler, nodata):
+def _batches(func, groups, work, params, run, workers, backend, scheduler, nodata):
     """Yield lists of :func:`_process_window` results, computed by the chosen workers, in order."""
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend != "dask" and _workers(n_jobs) == 1:
+    if backend != "dask" and workers == 1:
         for window in work:
             yield [_process_window(func, groups, window, params, run, None, nodata)]
         return
@@ -288,10 +285,11 @@ def _batches(func, groups, work, params, run, n_jobs, backend, scheduler, nodata
     parent = os.getpid() if backend == "loky" else None
     client, own_client = _dask_client(scheduler) if backend == "dask" else (None, False)
     try:
-        workers = sum(client.nthreads().values()) if client is not None else _workers(n_jobs)
+        if client is not None:
+            workers = sum(client.nthreads().values())
         size = max(1, workers * 2)
         options = {"scatter": [params]} if backend == "dask" else {}
-        with parallel_backend(backend, **options), Parallel(n_jobs=-1 if client is not None else n_jobs) as parallel:
+        with parallel_backend(backend, **options), Parallel(n_jobs=-1 if client is not None else workers) as parallel:
             for start in range(0, len(work), size):
                 yield parallel(delayed(_process_window)(func, groups, window, params, run, parent, nodata)
                                for window in work[start:start + size])
@@ -340,9 +338,11 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
         dataset = open_raster(path)
         input_blocks.append(tuple(dataset.GetRasterBand(1).GetBlockSize()))
         dataset = None
+    workers = 1 if backend == "dask" else local_workers(n_jobs)
     work = plan_windows(grid.width, grid.height, input_blocks, per_pixel, memory_mb,
-                        in_flight=2 * max(2, _workers(n_jobs) * 2), block=block)
-    threads = _workers(n_jobs) if backend != "dask" else max(1, os.cpu_count() or 1)
+                        in_flight=2 * max(2, workers * 2), block=block)
+    workers = min(workers, len(work))
+    threads = workers if backend != "dask" else max(1, os.cpu_count() or 1)
     run = uuid.uuid4().hex
     with atomic_output(output, inputs=list(groups)) as tmp, _GdalCache(GDAL_CACHE_MB):
         tiled = tmp + ".tiled.tif" if cog else tmp
@@ -350,10 +350,10 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
         done = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wholesoil-writer") as pool:
             pending = None
-            for results in _batches(func, groups, work, params, run, n_jobs, backend, scheduler, nodata):
+            for results in _batches(func, groups, work, params, run, workers, backend, scheduler, nodata):
                 if pending is not None:
                     pending.result()
-                if _workers(n_jobs) == 1 and backend != "dask":
+                if workers == 1 and backend != "dask":
                     writer.write(results)  # one worker: one core, no overlap
                 else:
                     pending = pool.submit(writer.write, results)
