@@ -13,6 +13,7 @@ import pandas as pd
 
 from .checks import Limits
 from .errors import InputError, describe_rows
+from .outputs import note
 from .progress import as_progress
 from .soc import MAX_BULK_DENSITY, soc_density
 from .tables import numeric_columns, require_columns, row_numbers
@@ -439,14 +440,16 @@ def _bandwise_block(blocks, operation, n_bands, counts, constants):
 
 def raster_balance(operation, a, b, output, **engine):
     """Band-wise Ibulk (a = stock, b = age), Iloss, Iloss/Iroot and Iroot (a = Iroot, b = Ibulk)
-    or τ (a = stock, b = flux) rasters. a, b: raster paths (same grid; equal band counts, or
-    one single-band) or numbers. Bands are named after the layers recorded in the inputs when
-    they have them. "iloss" adds the whole profile (iroot_profile, ibulk_profile,
-    iloss_profile, iloss_fraction_profile) from the sums of Iroot and Ibulk over the bands;
+    or τ (a = stock, b = flux) rasters. a, b: raster paths (same grid; equal numbers of layer
+    bands, or one single-band) or numbers. A raster's layers are its ``_mean`` bands when it has
+    them (a map with ``_sd`` bands, as predict-raster writes; the sd is not propagated here, see
+    ``loss-maps``), else all its bands. Bands are named after the layers recorded in the inputs
+    or in their band names. "iloss" adds the whole profile (iroot_profile, ibulk_profile,
+    iloss_profile, iloss_fraction_profile) from the sums of Iroot and Ibulk over the layers;
     nodata in any band gives nodata. engine: see :func:`maps.engine.map_blocks`."""
-    from .partitioning import LAYERS_METADATA_KEY, raster_layer_scheme
+    from .maps.bands import layer_references, layers_of
     from .maps.engine import map_blocks
-    from .rasters import raster_info
+    from .partitioning import LAYERS_METADATA_KEY
 
     if operation not in RASTER_OPERATIONS:
         raise InputError(f"unknown raster operation {operation!r}")
@@ -455,15 +458,25 @@ def raster_balance(operation, a, b, output, **engine):
         if _is_number(value):
             constants[name] = float(value)
             continue
-        counts[name] = raster_info(value).band_count
-        inputs.update({f"{name}{i}": (value, i) for i in range(1, counts[name] + 1)})
-        scheme = scheme or raster_layer_scheme(value)
+        refs = layer_references(value, str(value))
+        if any(ref.name.endswith("_mean") for ref in refs):
+            note(f"{value}: its {len(refs)} _mean band(s) are the layers (the sd is not propagated; "
+                 "loss-maps propagates it)")
+        counts[name] = len(refs)
+        inputs.update({f"{name}{i}": (ref.path, ref.band) for i, ref in enumerate(refs, start=1)})
+        if scheme is None and len(refs) > 1:
+            try:
+                scheme = layers_of(refs, None, str(value))
+            except InputError:
+                scheme = None
     if not inputs:
         raise InputError("give at least one raster")
     if len(set(counts.values()) - {1}) > 1:
-        raise InputError(f"rasters with different band counts ({', '.join(f'{v}' for v in counts.values())}); "
-                         "give equal band counts, or one single-band raster")
+        raise InputError(f"rasters with different numbers of layers ({', '.join(f'{v}' for v in counts.values())}); "
+                         "give equal numbers, or one single-band raster")
     n_bands = max(counts.values())
+    if operation == "iloss" and n_bands > 1 and (constants or 1 in counts.values()):
+        note(f"one value for all {n_bands} layers: the whole-profile sums count it {n_bands} times")
     scheme = scheme if scheme is not None and len(scheme) == n_bands else None
     _, prefixes, _, profile_names = RASTER_OPERATIONS[operation]
     if scheme is not None:

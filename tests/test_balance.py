@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from osgeo import gdal, osr
 
+from conftest import ROOT
 from wholesoil.core import balance as b
 from wholesoil.core.errors import InputError
 from wholesoil.core.rasters import read_raster
@@ -122,9 +123,27 @@ def test_rasters_bandwise_ibulk_iloss_and_turnover(tmp_path):
     assert _band_names(loss)[:4] == ["iloss_0_20", "iloss_20_40", "iloss_fraction_0_20", "iloss_fraction_20_40"]
     tau = b.raster_balance("turnover", stock, _raster(tmp_path / "flux.tif", [np.zeros((3, 4))]), tmp_path / "t.tif")
     assert np.isnan(read_raster(tau, 1)).all()
-    with pytest.raises(InputError, match="different band counts"):
+    with pytest.raises(InputError, match="different numbers of layers"):
         b.raster_balance("ibulk", stock, _raster(tmp_path / "three.tif", [np.ones((3, 4))] * 3), tmp_path / "x.tif")
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_raster_balance_takes_the_mean_bands_of_a_map_with_sd_bands(tmp_path):
+    """The shipped Ibulk map has ibulk_<layer>_mean and _sd bands: the layers are the means only."""
+    ibulk = ROOT / "resources" / "sample_data" / "americas_ibulk_0_100.tif"
+    loss = b.raster_balance("iloss", 1.5, ibulk, tmp_path / "loss.tif")
+    names = _band_names(loss)
+    layers = ["0_20", "20_40", "40_60", "60_80", "80_100"]
+    assert names == ([f"iloss_{lay}" for lay in layers] + [f"iloss_fraction_{lay}" for lay in layers]
+                     + [f"iroot_{lay}" for lay in layers]
+                     + ["iroot_profile", "ibulk_profile", "iloss_profile", "iloss_fraction_profile"])
+    means = np.array([read_raster(str(ibulk), 2 * i + 1) for i in range(5)])
+    expected_profile = means.sum(axis=0)
+    profile = read_raster(loss, names.index("ibulk_profile") + 1)
+    valid = np.isfinite(profile)
+    assert valid.any()
+    np.testing.assert_allclose(profile[valid], expected_profile[valid], rtol=1e-5)
+    np.testing.assert_allclose(read_raster(loss, 2)[valid], 1.5 - means[1][valid], rtol=1e-5)
 
 
 def test_turnover_table_flags_nonpositive_flux():
