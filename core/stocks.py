@@ -140,9 +140,11 @@ def soc_stocks(table, id_col, top_col, bottom_col, soc_col, bd_col, coarse_col=N
     if layers is None:
         out = _horizon_stocks(table, horizons, per_cm, id_col, area_values)
         missing = np.isnan(per_cm)
+        starts = horizons.starts[:-1]
+        total = np.add.reduceat(np.nan_to_num(per_cm * (horizons.bottom - horizons.top)), starts)
+        known = np.add.reduceat((~missing).astype(int), starts)
         extra = pd.DataFrame({
-            "soc_total_mg_ha": np.add.reduceat(np.nan_to_num(per_cm * (horizons.bottom - horizons.top)),
-                                               horizons.starts[:-1]),
+            "soc_total_mg_ha": np.where(known > 0, total, np.nan),  # no horizon with SOC and BD: no total, not 0
             "status": "ok", "message": ""})
         for p in np.unique(horizons.profile[missing]):
             rows = horizons.rows[missing & (horizons.profile == p)]

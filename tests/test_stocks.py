@@ -171,3 +171,11 @@ def test_overlapping_rows_without_a_value_are_dropped(israd):
         assert (rows["lyr_top"].to_numpy()[1:] < rows["lyr_bot"].cummax().to_numpy()[:-1]).any()
         assert not (valued["lyr_top"].to_numpy()[1:] < valued["lyr_bot"].cummax().to_numpy()[:-1]).any()
         assert profile not in horizons.errors
+
+
+def test_a_profile_without_any_soc_and_bd_has_no_total_not_zero():
+    table = pd.concat([simple(), pd.DataFrame({"id": ["c", "c"], "top": [0, 20], "bottom": [20, 40],
+                                               "oc": [np.nan, np.nan], "bd": [1.2, np.nan]})])
+    profiles = soc_stocks(table, *COLUMNS).profiles.set_index("id")
+    assert np.isnan(profiles.loc["c", "soc_total_mg_ha"]) and profiles.loc["c", "status"] == "incomplete"
+    assert profiles.loc["a", "soc_total_mg_ha"] == pytest.approx(65.0)
