@@ -170,6 +170,7 @@ def test_zone_statistics_and_total_uncertainty_against_a_hand_computation(tmp_pa
     assert whole["count"] == 11  # the cell without a class counts in the whole map
     assert whole["total"] == pytest.approx(np.nansum(area * mean), rel=1e-9)
     assert "total_sd_independent" in table and rows_of(table, "all", "flux_sd")["total_sd_independent"].isna().all()
+    assert rows_of(table, "all", "flux_sd")["total"].isna().all()  # the sum of sds is not a total
 
 
 def polygon_layer(path, polygons, epsg=4326, field="zone"):
@@ -349,11 +350,15 @@ def test_predicted_map_pairs_mean_and_sd_bands_and_reads_their_units(tmp_path):
     dataset = None
     table, notes = aggregate_raster(path, units="ignored: every band has its unit")
     whole = rows_of(table, "all").set_index("band")
-    assert notes == []
+    assert notes == ["units 'ignored: every band has its unit' not used: every band records its unit "
+                     "(give BAND=UNIT to override)",
+                     "no totals for rh_cv: their sum over cells means nothing (a spread, ratio, index, "
+                     "class or time); their mean and sd are given"]
+    assert math.isnan(whole.loc["rh_sd", "total"]) and whole.loc["rh_sd", "mean"] == pytest.approx(30.0)
     assert whole.loc["rh_mean", "total_sd_correlated"] == pytest.approx(0.1 * whole.loc["rh_mean", "total"])
     assert whole.loc["rh_mean", "total_sd_independent"] == pytest.approx(
         whole.loc["rh_mean", "total_sd_correlated"] / math.sqrt(20), rel=1e-3)  # 20 cells of nearly equal area
-    assert math.isnan(whole.loc["rh_cv", "total_sd_independent"]) and whole.loc["rh_cv", "total_unit"] == "ha"
+    assert math.isnan(whole.loc["rh_cv", "total"]) and whole.loc["rh_cv", "total_unit"] == ""
     only, _ = aggregate_raster(path, bands=["rh_mean"], band_units={"rh_mean": "Mg C ha-1 yr-1"})
     assert list(only["band"]) == ["rh_mean"] and only["total_pg_unit"].iloc[0] == "Pg C yr-1"
     assert only["total_sd_correlated"].iloc[0] == pytest.approx(whole.loc["rh_mean", "total_sd_correlated"])

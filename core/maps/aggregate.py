@@ -213,6 +213,17 @@ def total_unit(unit):
     return TotalUnit(unit, total, f"Pg {kept}".strip(), _MASS_PG[mass[0]] * _PER_AREA[per_area[0]])
 
 
+#: Bands whose sum over cells means nothing: spreads, ratios, indices, classes and times.
+_NOT_ADDITIVE_NAME = re.compile(r"(_(sd|cv|utotal|di|aoa|class)$|(^|_)fraction(_|$)|^tau(_|$))")
+_TIME_UNITS = {"yr", "year", "years", "a", "d", "day", "days"}
+
+
+def is_additive(name, unit):
+    """Whether value × area summed over cells is a total (a stock or flux per area, a count, a share of
+    area): not for sd, cv, U_total, DI, AOA, class, fraction or τ bands, nor for bands in time units."""
+    return _NOT_ADDITIVE_NAME.search(name or "") is None and (unit or "").strip() not in _TIME_UNITS
+
+
 # 3. sums per zone and band
 
 
@@ -509,13 +520,15 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
         raise InputError(f"latitude bands of {latitude_bands} degrees: give a width above 0 and at most 180")
     info = raster_info(raster)
     cells = GridCells(info)
-    notes = list(cells.notes)
     dataset = open_raster(raster)
     names = _band_names(dataset)
     chosen = _band_numbers(names, bands) if bands else list(range(1, len(names) + 1))
     pairs = {v: s for v, s in sd_band_pairs(names, sd_bands).items() if v in chosen}
     read = list(dict.fromkeys(chosen + list(pairs.values())))
     unit_of = _units(dataset, names, chosen, units, band_units)
+    notes = list(cells.notes)
+    if units and all((dataset.GetRasterBand(b).GetMetadata() or {}).get("units") for b in chosen):
+        notes.append(f"units {units!r} not used: every band records its unit (give BAND=UNIT to override)")
     blocks = [tuple(dataset.GetRasterBand(1).GetBlockSize())]
     zoning = {ALL: (_Sums(len(chosen)), lambda key: {"zone": ALL})}
     polygons = classes = None
@@ -563,6 +576,11 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
     notes += [f"band {names[b - 1]} has no unit (band metadata 'units' or the units option): its totals are "
               "value × area in ha" for b in chosen if not unit_of[b]]
     bands_out = [(names[b - 1], total_unit(unit_of[b]), b in pairs) for b in chosen]
+    partners = {names[s - 1] for s in pairs.values()}  # sd bands of a mean band: their role goes without saying
+    skipped = [name for name, kind, _ in bands_out if not is_additive(name, kind.unit) and name not in partners]
+    if skipped:
+        notes.append(f"no totals for {', '.join(skipped)}: their sum over cells means nothing (a spread, ratio, "
+                     "index, class or time); their mean and sd are given")
     return _table(zoning, bands_out), notes
 
 
@@ -584,6 +602,10 @@ def _table(zoning, bands):
                           "area_ha": area, "mean": d["value_area"] / area if area > 0 else np.nan,
                           "sd": math.sqrt(d["m2"] / area) if area > 0 else np.nan, "total": d["value_area"],
                           "total_unit": kind.total}
+                if not is_additive(label, kind.unit):
+                    record.update(total=np.nan, total_unit="")
+                    records.append(record)
+                    continue
                 if has_sd:
                     record.update(total_sd_independent=math.sqrt(d["var_independent"]),
                                   total_sd_correlated=d["sd_correlated"])
