@@ -106,14 +106,15 @@ def add_engine_options(parser):
                             "input files at the same paths; the output is written here)")
     group.add_argument("--block", type=positive_int, metavar="PIXELS",
                        help="window size in pixels (default: from a 512 MB memory budget and the inputs' tiling)")
+    group.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
-def engine_options(args, quiet=False):
+def engine_options(args):
     """Keyword arguments for core raster functions from the parsed options."""
     if args.scheduler and args.backend != "dask":
         raise InputError("--scheduler goes with --backend dask")
     return {"n_jobs": args.jobs, "backend": args.backend, "block": args.block, "scheduler": args.scheduler,
-            "progress": None if quiet or getattr(args, "quiet", False) else ProgressPrinter()}
+            "progress": None if args.quiet else ProgressPrinter()}
 
 
 class ProgressPrinter:

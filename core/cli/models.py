@@ -6,7 +6,7 @@ import sys
 
 from ..errors import InputError
 from .common import (TABLE_SUFFIXES, add_command, add_output, add_where_option, check_output_suffix, print_table,
-                     selected_rows, ProgressPrinter)
+                     selected_rows, worker_count, ProgressPrinter)
 
 MODEL_SUFFIX = ".wsmodel"
 HTML = (".html",)
@@ -363,7 +363,7 @@ def run_explain_model(args):
 def _engine(parser):
     group = parser.add_argument_group("computation")
     group.add_argument("--seed", type=int, default=0, help="random seed (folds, forests; default 0)")
-    group.add_argument("--jobs", type=int, default=1, metavar="N",
+    group.add_argument("--jobs", type=worker_count, default=1, metavar="N",
                        help="parallel workers for CV folds (default 1; -1 = all cores); results do not depend on it")
     group.add_argument("--backend", default="loky", choices=["loky", "threading"],
                        help="joblib backend: processes (loky, default) or threads")
