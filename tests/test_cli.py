@@ -89,6 +89,17 @@ def test_partition_table_with_a_model(capsys, resources, tmp_path):
     np.testing.assert_allclose(table.loc[ok, layers].sum(axis=1), table.loc[ok, "bnpp_Mg_ha_yr"], rtol=1e-9)
 
 
+def test_partition_a_number_with_a_model(capsys, tmp_path):
+    """As depth-fractions does for numbers: one row, the total times the share of the 0-200 cm profile."""
+    from wholesoil.core.tables import read_table
+
+    code, _, err = run(capsys, "partition-total", "--total", "3.28", "--d50", "20", "--d95", "80", "--layers", "30,100",
+                       "--output", tmp_path / "p.csv")
+    table = read_table(tmp_path / "p.csv")
+    assert code == 0 and len(table) == 1 and "cover 30-100 cm" in err
+    assert table["part_30_100"].iloc[0] == pytest.approx(3.28 * table["frac_30_100"].iloc[0], rel=1e-12)
+
+
 def test_fit_depth_model(capsys, resources, tmp_path):
     out = tmp_path / "fits.csv"
     code, stdout, err = run(capsys, "fit-depth-model", resources / "sample_data" / "silsoe_fine_roots.csv", out,

@@ -224,10 +224,14 @@ def run_partition_total(args):
         print_notes(filter(None, [fractions_raster_note(fractions) if fractions else
                                   coverage_note(args.layers, True, args.profile_depth)]))
         return 0
-    if table is None:
-        raise InputError("give --input TABLE, or rasters for --total/--fractions")
+    if table is None and model is None:
+        raise InputError("give --input TABLE, rasters for --total/--fractions, or a depth model for a number")
     check_output_suffix("--output", args.output, TABLE_SUFFIXES)
+    import pandas as pd
+
     from ..tables import write_table
+
+    table = pd.DataFrame(index=[0]) if table is None else table  # numbers only: a one-row table
 
     if model is not None:
         table = table_fractions(table, model, params, layer_scheme(args.layers), True,
