@@ -39,6 +39,8 @@ def open_raster(path):
     try:
         dataset = gdal.Open(readable_path(path))
     except RuntimeError as error:
+        if os.path.isdir(readable_path(path)):  # some formats are folders (ESRI grids): only when GDAL fails
+            raise InputError(f"raster {path} is a folder, not a raster file") from None
         raise InputError(f"cannot open raster {path}: {error}") from None
     if dataset is None:
         raise InputError(f"cannot open raster {path}")

@@ -277,6 +277,16 @@ def test_input_that_is_a_folder(capsys, tmp_path):
     one_line_error(code, err, "is a folder")
 
 
+@pytest.mark.parametrize("command", [["depth-fractions", "--beta", "{folder}", "--output", "{tmp}/o.tif"],
+                                     ["sample-rasters", "{points}", "{tmp}/o.csv", "{folder}"]])
+def test_raster_input_that_is_a_folder(capsys, resources, tmp_path, command):
+    folder = tmp_path / "rasters"
+    folder.mkdir()
+    points = resources / "sample_data" / "srdb_bnpp_sites.gpkg"
+    code, _, err = run(capsys, *[c.format(folder=folder, tmp=tmp_path, points=points) for c in command])
+    one_line_error(code, err, "is a folder")
+
+
 def test_all_nodata_result_is_noted(capsys, tmp_path):
     beta = write_raster(tmp_path / "beta.tif", np.full((8, 9), np.nan))
     code, _, err = run(capsys, "depth-fractions", "--beta", beta, "--output", tmp_path / "o.tif")

@@ -63,6 +63,8 @@ def resolve_value(option, text, table=None):
         if not os.path.exists(text):
             raise InputError(f"{option}: raster {text} does not exist")
         return text
+    if os.path.isdir(text):
+        raise InputError(f"{option}: {text} is a folder, not a raster file or a number")
     if table is None:
         raise InputError(f"{option}: {text!r} is not a number or an existing raster file, "
                          "and no --input table was given to take it as a column")
