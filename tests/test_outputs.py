@@ -243,6 +243,15 @@ def test_header_only_table_through_qgis_process(tmp_path):
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_holdout_that_is_not_a_fraction(capsys, resources, tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        main(["train-model", str(resources / "sample_data" / "srdb_rh_records.csv"), str(tmp_path / "m.wsmodel"),
+              "--target", "Rh_annual", "--features", "MAT,MAP", "--holdout", "1.5"])
+    _, err = capsys.readouterr()
+    assert stop.value.code == 2 and len(err.strip().splitlines()) == 1 and "--holdout: 1.5 is not a fraction" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("option, value, words", [("--block", "0", ["--block", "give 1 or more"]),
                                                   ("--jobs", "0", ["--jobs", "0 workers"])])
 def test_engine_options_out_of_range(capsys, tmp_path, option, value, words):

@@ -96,6 +96,17 @@ def positive_int(text):
     return value
 
 
+def open_fraction(text):
+    """argparse type of a share such as a hold-out fraction: a number above 0 and below 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a fraction: give a number above 0 and below 1 (e.g. 0.2)")
+    return value
+
+
 def add_engine_options(parser):
     """Options for block-wise raster work (see :func:`wholesoil.core.maps.engine.map_blocks`)."""
     group = parser.add_argument_group("raster processing")

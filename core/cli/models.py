@@ -5,8 +5,8 @@ import os
 import sys
 
 from ..errors import InputError
-from .common import (TABLE_SUFFIXES, add_command, add_output, add_where_option, check_output_suffix, print_table,
-                     selected_rows, worker_count, ProgressPrinter)
+from .common import (TABLE_SUFFIXES, add_command, add_output, add_where_option, check_output_suffix, open_fraction,
+                     print_table, selected_rows, worker_count, ProgressPrinter)
 
 MODEL_SUFFIX = ".wsmodel"
 HTML = (".html",)
@@ -418,7 +418,7 @@ def register(commands):
     group.add_argument("--interval-repeats", type=int, default=0, metavar="N",
                        help="calibrate the interval over N grouped 80/20 hold-out repeats as the Iloss study did "
                             "(default 0: on the CV folds)")
-    group.add_argument("--holdout", type=float, metavar="FRACTION",
+    group.add_argument("--holdout", type=open_fraction, metavar="FRACTION",
                        help="also score a grouped hold-out split of this fraction (0.2 = the 80/20 split)")
     group.add_argument("--permutation-repeats", type=int, default=5, help="shuffles per fold (default 5)")
     group = parser.add_argument_group("model")
