@@ -243,6 +243,12 @@ def test_header_only_table_through_qgis_process(tmp_path):
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_output_layer_outside_a_geopackage_is_refused(capsys, roots, tmp_path):
+    code, _, err = run(capsys, "fit-depth-model", roots, tmp_path / "o.csv", *FIT, "--output-layer", "fits")
+    one_line_error(code, err, "--output-layer names a layer inside a GeoPackage")
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_holdout_that_is_not_a_fraction(capsys, resources, tmp_path):
     with pytest.raises(SystemExit) as stop:
         main(["train-model", str(resources / "sample_data" / "srdb_rh_records.csv"), str(tmp_path / "m.wsmodel"),

@@ -225,6 +225,8 @@ def check_outputs(command, args):
     for i, (action, path) in enumerate(outputs):
         check_output_suffix(_label(action), path, action.output_suffixes)
         layer = getattr(args, getattr(action, "layer_dest", ""), None)
+        if layer and not str(path).lower().endswith(".gpkg"):
+            raise InputError(f"--output-layer names a layer inside a GeoPackage; {path} is not one (.gpkg)")
         if layer:
             set_output_layer(path, layer)
         for other, other_path in outputs[:i]:
