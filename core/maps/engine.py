@@ -367,8 +367,12 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
             os.unlink(tiled)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = writer.sums / writer.valid
-    notes = [f"{output}: band {name} has no valid pixel (all nodata)"
-             for name, count in zip(band_names, writer.valid) if count == 0]
+    empty = [name for name, count in zip(band_names, writer.valid) if count == 0]
+    if len(empty) == len(band_names) and len(empty) > 1:
+        notes = [f"{output}: no band has a valid pixel (all nodata)"]
+    else:
+        notes = [f"{output}: band{'s' if len(empty) > 1 else ''} {', '.join(empty)} "
+                 f"{'have' if len(empty) > 1 else 'has'} no valid pixel (all nodata)"] if empty else []
     for text in notes:
         note(text)
     return RasterRun(str(output), list(band_names), writer.valid, mean, writer.counts, notes)
