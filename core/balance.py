@@ -142,7 +142,7 @@ def bulk_inputs(stock, age):
 def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_col="lyr_bot", bd_col="lyr_bd_samp",
                       oc_col="lyr_c_org", stock_col="lyr_soc", coarse_col="lyr_coarse_tot", oc_unit="percent",
                       stock_unit="g_cm2", coarse_unit="percent", layers=None, id_col="profile_id",
-                      min_coverage=1.0, progress=None, is_cancelled=None):
+                      min_coverage=1.0, organic="exclude", progress=None, is_cancelled=None):
     """C stock and Ibulk per layer; returns (table, notes).
 
     Defaults are ISRaD's columns and units, with ``age_slow_yr`` from :func:`radiocarbon_age_table`.
@@ -154,8 +154,10 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
     one row per profile and layer with ``*_contrib`` (covered share), the layer's age
     (``age_col``: C stock / Ibulk, yr, the stock-weighted harmonic mean of the ages within
     it) and the profile attributes (the columns constant within every profile, and the
-    geometry). Layers above the mineral surface (negative top) are left out there. Layers
-    covered less than ``min_coverage`` get NaN (default 1: the whole layer must be covered).
+    geometry). Organic layers above the mineral surface (negative depths) are left out there
+    (``organic`` 'exclude') or kept, depths then measured from the top of the organic layer
+    ('keep', see :func:`horizons.read_horizons`). Layers covered less than ``min_coverage`` get
+    NaN (default 1: the whole layer must be covered).
     """
     steps = as_progress(progress, is_cancelled)
     require_columns(table, [age_col, top_col, bottom_col])
@@ -177,7 +179,7 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
 
     require_columns(table, [id_col])
     depths = numeric_columns(table, [top_col, bottom_col])
-    mineral = (depths[top_col] >= 0).to_numpy()
+    mineral = (depths[top_col] >= 0).to_numpy() | (organic == "keep")
     if (~mineral).any():
         notes.append(f"{int((~mineral).sum())} layer(s) above the mineral surface (negative top) left out of "
                      "the harmonised layers")
@@ -187,7 +189,7 @@ def bulk_inputs_table(table, age_col="age_slow_yr", top_col="lyr_top", bottom_co
         per_cm[STOCK] = stock[mineral] / thickness[mineral]
         per_cm[IBULK] = out[IBULK].to_numpy()[mineral] / thickness[mineral]
     harmonised = depth_weighted(per_cm, id_col, top_col, bottom_col, [STOCK, IBULK], layers, min_coverage,
-                                progress=steps.sub(0.3, 1.0))
+                                organic=organic, progress=steps.sub(0.3, 1.0))
     result = harmonised.layers
     layer_thickness = (result[bottom_col] - result[top_col]).to_numpy()
     for column in (STOCK, IBULK):

@@ -62,6 +62,23 @@ def test_one_negative_organic_carbon_leaves_only_its_row_without_a_result(ages, 
     np.testing.assert_allclose(layers.drop(index=(profile, 0))[b.IBULK], clean[b.IBULK], rtol=1e-12)
 
 
+def test_organic_layers_are_kept_on_request(ages):
+    """Harvard Forest H2 (McFarlane_2013) has organic layers from -9 to 0 cm (-9 to -8 without a bulk
+    density): with --organic keep, depths count from the top of the organic layer (-9 cm), so its
+    1-9 cm layer holds exactly the carbon of the organic layers from -8 to 0 cm."""
+    columns = {"bd_col": "lyr_bd_samp_filled", "oc_col": "lyr_c_org_filled", "layers": "1,9"}
+    profile = ages[ages["profile_id"] == "McFarlane_2013|MA Harvard Forest|H2"].reset_index(drop=True)
+    per_row, _ = b.bulk_inputs_table(profile, bd_col="lyr_bd_samp_filled", oc_col="lyr_c_org_filled")
+    organic = per_row[(per_row["lyr_top"] >= -8) & (per_row["lyr_top"] < 0)]
+    assert len(organic) == 2 and organic[b.STOCK].notna().all()
+    kept, _ = b.bulk_inputs_table(profile, organic="keep", **columns)
+    excluded, notes = b.bulk_inputs_table(profile, **columns)
+    assert kept[b.STOCK].iloc[0] == pytest.approx(organic[b.STOCK].sum(), rel=1e-9)
+    assert kept[b.IBULK].iloc[0] == pytest.approx(organic[b.IBULK].sum(), rel=1e-9)
+    assert excluded[b.STOCK].iloc[0] != pytest.approx(kept[b.STOCK].iloc[0])
+    assert "3 layer(s) above the mineral surface" in notes[-1]
+
+
 def test_harmonised_layers_keep_profile_attributes_and_the_layer_age(ages):
     out, _ = b.bulk_inputs_table(ages, bd_col="lyr_bd_samp_filled", oc_col="lyr_c_org_filled", layers="0,5,10,20")
     for column in ("pro_land_cover", "pro_treatment", "pro_lat", "pro_long", "entry_name", "doi"):

@@ -144,7 +144,7 @@ def run_bulk_inputs(args):
 
     out, notes = bulk_inputs_table(_read_input(args), args.age_col, args.top_col, args.bottom_col, args.bd_col,
                                    args.oc_col, args.stock_col, args.coarse_col, args.oc_unit, args.stock_unit,
-                                   args.coarse_unit, args.layers, args.id_col, args.min_coverage)
+                                   args.coarse_unit, args.layers, args.id_col, args.min_coverage, args.organic)
     _write(out, args.output)
     print_notes(notes)
     return 0
@@ -251,6 +251,9 @@ def register(commands):
     columns.add_argument("--id-col", default="profile_id", help="profile id column for --layers (default profile_id)")
     columns.add_argument("--min-coverage", type=float, default=1.0,
                          help="share of a target layer the samples must cover (default 1)")
+    columns.add_argument("--organic", default="exclude", choices=["exclude", "keep"],
+                         help="with --layers, layers above the mineral surface (negative depths): leave them out "
+                              "(default) or keep them, measuring depths from the top of the organic layer")
     rasters = parser.add_argument_group("raster mode")
     rasters.add_argument("--stock", help="C stock raster (Mg C ha-1) or number")
     rasters.add_argument("--age", help="C age raster (yr) or number")

@@ -6,6 +6,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
 from ..algorithm import WholesoilAlgorithm, core_callbacks
 from ..balance_base import BALANCE_GROUP, BALANCE_TAGS, add_field, field
 from ..parameters import INPUT, enum_code, enum_parameter, push_notes
+from ..profiles_base import ORGANIC
 from ..qgis_io import source_to_table, table_to_sink
 
 FIELDS = (("AGE_FIELD", "C age field (yr)", "age_slow_yr"), ("TOP_FIELD", "Layer top field (cm)", "lyr_top"),
@@ -65,6 +66,8 @@ geometry).
         coverage.setMinimum(0.0)
         coverage.setMaximum(1.0)
         self.addParameter(coverage)
+        self.addParameter(enum_parameter("ORGANIC", "Target layers: layers above the mineral surface (negative depths)",
+                                         ORGANIC))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Bulk soil inputs", QgsProcessing.TypeVector))
 
     def compute(self, parameters, context, feedback):
@@ -77,6 +80,7 @@ geometry).
         out, notes = bulk_inputs_table(source_to_table(source, feedback), *columns, *units, layers,
                                        field(self, parameters, context, "ID_FIELD"),
                                        self.parameterAsDouble(parameters, "MIN_COVERAGE", context),
+                                       enum_code(self, parameters, context, "ORGANIC", ORGANIC),
                                        **core_callbacks(feedback, end=90))
         push_notes(feedback, notes)
         return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, out, source)}
