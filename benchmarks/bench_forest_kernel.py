@@ -1,0 +1,63 @@
+"""Micro benchmark of the compiled forest kernel (:mod:`wholesoil.core.maps.kernels`).
+
+Times ``kernels._forest_kernel`` alone (no reading, no writing) on a window of the benchmark
+stack, its pixels in map order ("smooth": neighbours mostly take the same way down a tree)
+and shuffled (the worst case for the eight-pixel lockstep walk). Reports the minimum over
+repeats of the thread's CPU time (the VM is shared and noisy: wall time is not comparable
+between runs; run it with ``nice -n -19`` too), as ns per internal node visit (visits counted
+with scikit-learn's ``decision_path``) and pixels per second.
+
+Needs benchmarks/results/forest.pkl and stack_2000.tif (made by bench_predict_raster.py).
+Run: .venv/bin/python benchmarks/bench_forest_kernel.py [--pixels 32768] [--repeats 9]
+     [--super-chunk 4096,16384]
+"""
+
+import argparse
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pixels", type=int, default=32768, help="valid pixels timed (of a 512 x 512 window)")
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--super-chunk", default="4096,16384", help="comma-separated super-chunk sizes")
+    args = parser.parse_args()
+
+    from osgeo import gdal
+
+    from wholesoil.core.maps import kernels
+
+    forest = pickle.load(open(RESULTS / "forest.pkl", "rb"))
+    dataset = gdal.Open(str(RESULTS / "stack_2000.tif"))
+    stack = dataset.ReadAsArray(512, 512, 512, 512).astype(np.float32)
+    nodata = dataset.GetRasterBand(1).GetNoDataValue()
+    X = stack.reshape(stack.shape[0], -1).T
+    X = np.ascontiguousarray(X[(X != nodata).all(axis=1)][: args.pixels])
+    orders = {"smooth": X, "shuffled": np.ascontiguousarray(X[np.random.default_rng(0).permutation(len(X))])}
+    visits = sum(int(e.decision_path(X).nnz) - len(X) for e in forest.estimators_)
+    packed = kernels.PackedForest(forest)
+    arrays = (packed.code, packed.threshold32, packed.roots, packed.value, packed.back)
+    print(f"{len(X)} pixels, {packed.n_trees} trees, {len(packed.code)} nodes, "
+          f"{visits / len(X) / packed.n_trees:.1f} node visits per tree and pixel")
+    cases = [(name, int(chunk)) for chunk in args.super_chunk.split(",") for name in orders]
+    best = dict.fromkeys(cases, np.inf)
+    for case in cases:  # compile (or load from cache) before timing
+        kernels._forest_kernel(orders[case[0]][:64], *arrays, case[1])
+    for _ in range(args.repeats):  # cases interleaved, so that each sees the same noise
+        for name, chunk in cases:
+            start = time.thread_time()
+            kernels._forest_kernel(orders[name], *arrays, chunk)
+            best[name, chunk] = min(best[name, chunk], time.thread_time() - start)
+    for (name, chunk), seconds in best.items():
+        print(f"{name:9s} super_chunk={chunk:6d} {seconds * 1e3:8.1f} ms {seconds / visits * 1e9:5.2f} ns/visit "
+              f"{len(X) / seconds / 1e3:7.1f} k px/s")
+
+
+if __name__ == "__main__":
+    main()
