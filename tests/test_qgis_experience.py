@@ -369,6 +369,34 @@ def test_raster_output_loads_as_single_band_pseudocolour_with_its_unit(wholesoil
         QgsProject.instance().removeMapLayers([layer.id() for layer in added])
 
 
+@pytest.mark.parametrize("model, inputs, expected", [
+    ("bnppbydepth", {"beta": MODEL_INPUTS["beta"]},
+     {"root_fractions:fractions": "Depth fractions (fraction)",
+      "split_total:by_layer": "Partitioned total"}),  # the unit of the total is not known: no unit
+    ("depthresolvedbnppmap", {k: MODEL_INPUTS[k] for k in ("sites", "covariates", "beta")},
+     {"predict_bnpp:bnpp_map": "Predicted map (Mg C ha-1 yr-1)",  # the unit the map records (the model's)
+      "bnpp_by_depth:bnpp_layers": "BNPP by depth layer (Mg C ha-1 yr-1)"})])
+def test_model_outputs_load_with_the_name_and_unit_of_their_own_step(wholesoil_processing, model, inputs, expected):
+    """Each step names and styles only the layers of its own run (not every loaded output called OUTPUT)."""
+    from qgis.core import QgsProject
+
+    before = set(QgsProject.instance().mapLayers())
+    results = wholesoil_processing.runAndLoadResults(f"wholesoil:{model}",
+                                                     {**inputs, **dict.fromkeys(expected, "TEMPORARY_OUTPUT")})
+    added = [QgsProject.instance().mapLayer(i) for i in set(QgsProject.instance().mapLayers()) - before]
+    try:
+        by_source = {layer.source(): layer for layer in added}
+        assert len(added) == len(expected) and set(by_source) == {results[output] for output in expected}
+        for output, name in expected.items():
+            layer = by_source[results[output]]
+            unit = name.partition(" (")[2][:-1]
+            assert layer.name() == name
+            assert layer.renderer().shader().rasterShaderFunction().legendSettings().suffix() == \
+                (f" {unit}" if unit else "")
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id() for layer in added])
+
+
 # ---------------------------------------------------------------------------------------------
 # 7, 8. Notes as warnings, reports, progress
 

@@ -10,7 +10,7 @@ class CarbonBalanceRaster(RasterBalanceAlgorithm):
     INPUTS = (("IROOT", "Iroot raster (Mg C ha-1 yr-1; one band per layer or one band)"),
               ("IBULK", "Ibulk raster (Mg C ha-1 yr-1; one band per layer or one band)"))
     OUTPUT_DESCRIPTION = "Iloss, Iloss / Iroot and Iroot (bands per layer and the profile)"
-    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1 (first bands)"}
+    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1"}
     REFERENCES = ("luo_iloss",)
     HELP = """
 Direct loss of root-derived carbon pixel by pixel and band by band, as in Luo et al. (Iloss preprint): Iloss = Iroot
