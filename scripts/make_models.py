@@ -187,12 +187,12 @@ def root_carbon_loss_model():
     """Sites -> BNPP map -> Iroot by layer from β; Ibulk rasters; Iloss and Iloss / Iroot by Monte Carlo."""
     model = QgsProcessingModelAlgorithm("Root-carbon loss map", "wholesoil models")
     model.setHelpContent({
-        "ALG_DESC": "The loss maps of Luo et al. (Iloss preprint, doi:10.21203/rs.3.rs-65178/v1): a BNPP map from "
-                    "a random forest of site observations, Iroot = BNPP x the layer shares of a β raster, minus "
-                    "Ibulk per layer (maps of Ibulk models with their sd), giving Iroot, Ibulk, Iloss and "
-                    "Iloss / Iroot per layer and for the profile with per-pixel Monte Carlo (mean, sd, 95 % "
-                    "interval). Chains wholesoil:samplerastersatpoints, trainmodel, predictraster and "
-                    "carbonlossmaps; the outputs are temporary layers unless you save them.",
+        "ALG_DESC": "The loss maps of Luo et al. (Iloss manuscript): a BNPP map from a random forest of site "
+                    "observations, Iroot = BNPP x the layer shares of a β raster, minus Ibulk per layer (maps of "
+                    "Ibulk models with their sd), giving Iroot, Ibulk, Iloss and Iloss / Iroot per layer and for the "
+                    "profile with per-pixel Monte Carlo (mean, sd, 95 % interval). Chains "
+                    "wholesoil:samplerastersatpoints, trainmodel, predictraster and carbonlossmaps; the outputs are "
+                    "temporary layers unless you save them.",
         "ALG_CREATOR": "wholesoil", "HELP_URL": f"{DOCS}#models", **BNPP_INPUTS_HELP,
         "ibulk": "Ibulk rasters whose NAME_mean bands (with NAME_sd) are the layers in depth order, e.g. "
                  "resources/sample_data/americas_ibulk_0_100.tif (a demonstration, see its SOURCE.md).",

@@ -13,7 +13,7 @@ class CarbonBalanceRaster(RasterBalanceAlgorithm):
     RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1"}
     REFERENCES = ("luo_iloss",)
     HELP = """
-Direct loss of root-derived carbon pixel by pixel and band by band, as in Luo et al. (Iloss preprint): Iloss = Iroot
+Direct loss of root-derived carbon pixel by pixel and band by band, as in Luo et al. (Iloss manuscript): Iloss = Iroot
 - Ibulk (Mg C ha-1 yr-1; it can be negative where carbon moves down into a layer), then Iloss / Iroot.
 
 The output has the Iloss bands, the Iloss / Iroot bands and the Iroot bands (iloss_top_bottom,
