@@ -94,6 +94,31 @@ def test_qgis_process_without_scikit_learn_lists_the_provider_and_refuses_in_one
     assert ran.returncode == 0 and "0-20 cm: 0.5038" in ran.stdout
 
 
+@pytest.mark.qgis_process
+def test_shipped_model_without_scikit_learn_is_refused_before_its_first_step(tmp_path):
+    """A model needs what its steps need: refused up front with the install line, not after sampling the sites."""
+    out = tmp_path / "bnpp.tif"
+    refused = subprocess.run(
+        [str(ROOT / "scripts" / "qgis-process"), "run", "wholesoil:depthresolvedbnppmap", "--",
+         f"sites={MODEL_INPUTS['sites']}", *[f"covariates={c}" for c in MODEL_INPUTS["covariates"]],
+         f"beta={MODEL_INPUTS['beta']}", f"predict_bnpp:bnpp_map={out}"],
+        capture_output=True, text=True, env=blocked_env("sklearn"), timeout=300)
+    assert refused.returncode == 1 and not out.exists()
+    assert "Depth-resolved BNPP map needs scikit-learn, which is not installed; install with" in refused.stderr
+    assert "points outside" not in refused.stdout, "the sampling step ran before the refusal"
+    assert "Error encountered while running" not in refused.stderr
+
+
+def test_shipped_model_requires_what_its_steps_require(wholesoil_processing):
+    registry = QgsApplication.processingRegistry()
+    for path in shipped_models():
+        model = registry.algorithmById(f"wholesoil:{model_name(path)}")
+        steps = {module for step in model.childAlgorithms().values() for module in step.algorithm().REQUIRES}
+        assert set(model.REQUIRES) == steps and set(model.createInstance().REQUIRES) == steps
+    assert "sklearn" in registry.algorithmById("wholesoil:depthresolvedbnppmap").REQUIRES
+    assert "sklearn" not in registry.algorithmById("wholesoil:bnppbydepth").REQUIRES
+
+
 def test_install_hint_names_each_platform_s_way():
     from wholesoil.processing_provider import requirements
 
