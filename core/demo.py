@@ -261,7 +261,7 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
               caption(f"Profile {profile}: measured Δ14C (‰), the slow-root age (yr) and Ibulk = stock / age "
                       "(Mg C ha-1 yr-1) against depth, and the one-pool model's Δ14C for each decay rate k with "
                       "the measured values and their roots. Ages grow and Ibulk falls with depth, as in Luo et al. "
-                      "(Iloss preprint), where inputs to bulk soil are a small part of root inputs (about 20 % "
+                      "(Iloss manuscript), where inputs to bulk soil are a small part of root inputs (about 20 % "
                       "of 3.5 Mg C ha-1 yr-1 of Iroot in 0-200 cm reach bulk soil).")]
     steps.update(0.7)
 

@@ -84,8 +84,11 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
     TAGS = ()
     #: Keys of the published works the help text cites (listed under it with their DOIs).
     REFERENCES = ()
-    #: Raster output name -> unit, shown in the layer name and the legend.
+    #: Raster output name -> unit of its first band (the band shown), in the layer name and the legend; an output
+    #: not listed takes the unit its first band records, if any (see :meth:`raster_unit`).
     RASTER_UNITS = {}
+    #: Output name -> the layer id or file this run produced (set by processAlgorithm, read by postProcessAlgorithm).
+    produced = {}
 
     def tr(self, text):
         return QCoreApplication.translate("wholesoil", text)
@@ -168,6 +171,7 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
             RUN_RECORD.reset(token)
         for text in outputs.notes:
             feedback.pushWarning(text)
+        self.produced = results
         return results
 
     def _input_files(self, parameters, context):
@@ -229,20 +233,35 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
                 "run at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
     def postProcessAlgorithm(self, context, feedback):  # noqa: N802
-        """Name the output layers QGIS loads and style raster outputs (main thread, after the run)."""
+        """Name the output layers of this run that QGIS loads and style raster outputs (main thread, after the run).
+
+        Only this run's own outputs: in a model every step shares the context, whose layers to load are all
+        called OUTPUT, so they are matched by the layer id or file the run returned, not by output name.
+        """
         from .styling import RasterStyle
 
-        outputs = {d.name(): d for d in self.destinationParameterDefinitions()}
-        for layer_id, details in context.layersToLoadOnCompletion().items():
-            definition = outputs.get(details.outputName)
-            if definition is None:
+        loading = context.layersToLoadOnCompletion()
+        for definition in self.destinationParameterDefinitions():
+            layer_id = self.produced.get(definition.name())
+            if not isinstance(layer_id, str) or layer_id not in loading:
                 continue
             details = context.layerToLoadOnCompletionDetails(layer_id)
-            unit = self.RASTER_UNITS.get(definition.name(), "")
+            raster = isinstance(definition, QgsProcessingParameterRasterDestination)
+            unit = self.raster_unit(definition.name(), layer_id) if raster else ""
             details.name = self.layer_name(definition) + (f" ({unit})" if unit else "")
-            if isinstance(definition, QgsProcessingParameterRasterDestination):
+            if raster:
                 details.setPostProcessor(RasterStyle.create(layer_id, unit))
         return {}
+
+    def raster_unit(self, name, path):
+        """The unit of raster output ``name`` written to ``path``: RASTER_UNITS, else the 'units' its first band
+        records (as predicted maps do), else '' (no unit known)."""
+        from osgeo import gdal
+
+        if name in self.RASTER_UNITS:
+            return self.RASTER_UNITS[name]
+        dataset = gdal.Open(path)
+        return (dataset.GetRasterBand(1).GetMetadataItem("units") if dataset else None) or ""
 
     def layer_name(self, definition):
         """A short layer name: the output's description up to its first parenthesis."""

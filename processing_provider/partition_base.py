@@ -16,7 +16,6 @@ class PartitionBase(WholesoilAlgorithm):
     GROUP_ID = "depth"
     TAGS = ("BNPP", "belowground NPP", "roots", "root inputs", "Iroot", "carbon stock", "depth distribution",
             "layers")
-    RASTER_UNITS = {"OUTPUT": "unit of the total", "OUTPUT_RASTER": "unit of the total"}
 
     def write_partition_raster(self, total, fractions, prefix, output, feedback):
         """total (raster path or number) x each band of the ``fractions`` raster, written to ``output``."""

@@ -103,6 +103,9 @@ class ShippedModel(QgsProcessingModelAlgorithm):
         self.path = str(path)
         if not self.fromFile(self.path):
             raise ValueError(f"{self.path} is not a Processing model")
+        #: The packages its steps need (their REQUIRES), so that it is refused up front as they are.
+        self.REQUIRES = tuple(dict.fromkeys(module for step in self.childAlgorithms().values()
+                                            for module in getattr(step.algorithm(), "REQUIRES", ())))
 
     def name(self):
         return model_name(self.path)
@@ -118,6 +121,19 @@ class ShippedModel(QgsProcessingModelAlgorithm):
 
     def createInstance(self):  # noqa: N802
         return ShippedModel(self.path)
+
+    def shortHelpString(self):  # noqa: N802
+        """The model's help (HTML), opening with what is missing when a step lacks a package."""
+        missing = requirements.missing(self.REQUIRES)
+        note = f"<p>Not available: {requirements.missing_message(missing)}.</p>" if missing else ""
+        return super().shortHelpString().replace("<body>", "<body>" + note, 1)
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """Refuse a run that lacks a package one of the steps needs, before any step runs."""
+        missing = requirements.missing(self.REQUIRES)
+        if missing:
+            return False, f"{self.displayName()} {requirements.missing_message(missing)}"
+        return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         """Inputs left out take their default values, as in the dialog (QGIS 3.22 leaves them empty)."""

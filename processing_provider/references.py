@@ -1,7 +1,7 @@
 """Published works the help texts cite, by key: author, year, title, journal and DOI.
 
-The source studies that are manuscripts are cited by their preprint or data DOI, as in
-docs/methods.md.
+The source studies that are manuscripts are cited by their preprint or data DOI where they carry one, as in
+docs/methods.md; the Iloss study carries none and is cited as a manuscript.
 """
 
 REFERENCES = {
@@ -18,9 +18,8 @@ REFERENCES = {
                   "Paper 1395, doi:10.3133/pp1395.",
     "luo_bnpp": "Luo, Z. et al. Depth distribution of belowground net primary production across global biomes. "
                 "Research Square preprint, doi:10.21203/rs.3.rs-65178/v3.",
-    "luo_iloss": "Luo, Z. et al. Plant root-derived carbon inputs (Iroot), their direct loss (Iloss) and inputs to "
-                 "bulk soil from radiocarbon in 2,034 soil profiles. Research Square preprint, first version, "
-                 "doi:10.21203/rs.3.rs-65178/v1.",
+    "luo_iloss": "Luo, Z. et al. A global analysis of root-derived carbon inputs (Iroot), their direct loss (Iloss) "
+                 "and inputs to bulk soil from radiocarbon in 2,034 soil profiles. Manuscript.",
     "wang2024": "Wang, H. et al. (2024) Global patterns of soil organic carbon dynamics in the 20-100 cm soil "
                 "profile for different ecosystems: a global meta-analysis. Manuscript for Earth Syst. Sci. Data; "
                 "data doi:10.5281/zenodo.10846543.",

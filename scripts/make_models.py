@@ -1,6 +1,7 @@
 """Build the Graphical Modeler models shipped in resources/models/ (needs QGIS).
 
-Run: . scripts/qgis_env.sh && .venv/bin/python scripts/make_models.py
+Run: . scripts/qgis_env.sh && QT_HASH_SEED=0 .venv/bin/python scripts/make_models.py
+(the fixed hash seed keeps the order of the XML attributes, and so the diffs of the files, stable).
 """
 
 import sys
@@ -8,7 +9,8 @@ from pathlib import Path
 
 from qgis.core import (QgsApplication, QgsProcessing, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                        QgsProcessingModelChildParameterSource, QgsProcessingModelOutput,
-                       QgsProcessingModelParameter, QgsProcessingParameterFeatureSource,
+                       QgsProcessingModelParameter, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 from qgis.PyQt.QtCore import QPointF
@@ -31,9 +33,35 @@ def add_input(model, definition, column, help_text):
     definition.setHelp(help_text)
 
 
+def value(name):
+    return QgsProcessingModelChildParameterSource.fromModelParameter(name)
+
+
+def static(value):
+    return QgsProcessingModelChildParameterSource.fromStaticValue(value)
+
+
+def with_mandatory_defaults(algorithm_id, sources):
+    """``sources`` plus, for every other mandatory input the algorithm shows, its default as a static value."""
+    algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)
+    if algorithm is None:
+        raise SystemExit(f"{algorithm_id} is not registered")
+    sources = dict(sources)
+    for definition in algorithm.parameterDefinitions():
+        if definition.name() in sources or definition.isDestination() or definition.flags() & (
+                QgsProcessingParameterDefinition.FlagOptional | QgsProcessingParameterDefinition.FlagHidden):
+            continue
+        if definition.defaultValue() is None:
+            raise SystemExit(f"{algorithm_id}: mandatory parameter {definition.name()} has no default; give a source")
+        sources[definition.name()] = static(definition.defaultValue())
+    return sources
+
+
 def child(algorithm_id, child_id, sources, outputs, column, row):
     """A child algorithm with its parameter sources and the outputs it exposes to the model.
 
+    sources: parameter name -> source; every other mandatory parameter gets its default as a static value, as
+    the Modeler's dialog would (QGIS's model validation requires a value for each).
     outputs: output name -> (model output name, description, (column, row) of the output box). Every
     output is optional and defaults to a temporary layer, so the model runs with its inputs alone.
     """
@@ -41,7 +69,7 @@ def child(algorithm_id, child_id, sources, outputs, column, row):
     step.setChildId(child_id)
     step.setDescription(child_id.replace("_", " "))
     step.setPosition(QPointF(150 + column * COLUMN_WIDTH, 60 + row * ROW_HEIGHT))
-    for name, source in sources.items():
+    for name, source in with_mandatory_defaults(algorithm_id, sources).items():
         step.addParameterSources(name, [source])
     exposed = {}
     for output_name, (model_output_name, description, (out_column, out_row)) in outputs.items():
@@ -103,14 +131,6 @@ BNPP_INPUTS_HELP = {
 }
 
 
-def value(name):
-    return QgsProcessingModelChildParameterSource.fromModelParameter(name)
-
-
-def static(value):
-    return QgsProcessingModelChildParameterSource.fromStaticValue(value)
-
-
 def add_bnpp_map_steps(model, outputs):
     """Inputs and steps shared by the map models: sites -> sampled covariates -> BNPP forest -> BNPP map (mean, sd).
 
@@ -167,12 +187,12 @@ def root_carbon_loss_model():
     """Sites -> BNPP map -> Iroot by layer from β; Ibulk rasters; Iloss and Iloss / Iroot by Monte Carlo."""
     model = QgsProcessingModelAlgorithm("Root-carbon loss map", "wholesoil models")
     model.setHelpContent({
-        "ALG_DESC": "The loss maps of Luo et al. (Iloss preprint, doi:10.21203/rs.3.rs-65178/v1): a BNPP map from "
-                    "a random forest of site observations, Iroot = BNPP x the layer shares of a β raster, minus "
-                    "Ibulk per layer (maps of Ibulk models with their sd), giving Iroot, Ibulk, Iloss and "
-                    "Iloss / Iroot per layer and for the profile with per-pixel Monte Carlo (mean, sd, 95 % "
-                    "interval). Chains wholesoil:samplerastersatpoints, trainmodel, predictraster and "
-                    "carbonlossmaps; the outputs are temporary layers unless you save them.",
+        "ALG_DESC": "The loss maps of Luo et al. (Iloss manuscript): a BNPP map from a random forest of site "
+                    "observations, Iroot = BNPP x the layer shares of a β raster, minus Ibulk per layer (maps of "
+                    "Ibulk models with their sd), giving Iroot, Ibulk, Iloss and Iloss / Iroot per layer and for the "
+                    "profile with per-pixel Monte Carlo (mean, sd, 95 % interval). Chains "
+                    "wholesoil:samplerastersatpoints, trainmodel, predictraster and carbonlossmaps; the outputs are "
+                    "temporary layers unless you save them.",
         "ALG_CREATOR": "wholesoil", "HELP_URL": f"{DOCS}#models", **BNPP_INPUTS_HELP,
         "ibulk": "Ibulk rasters whose NAME_mean bands (with NAME_sd) are the layers in depth order, e.g. "
                  "resources/sample_data/americas_ibulk_0_100.tif (a demonstration, see its SOURCE.md).",

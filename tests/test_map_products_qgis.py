@@ -105,6 +105,29 @@ def test_depth_resolved_bnpp_model_splits_its_bnpp_map(wholesoil_processing):
     assert 0.5 < np.nanmean(bnpp[0]) < 10   # Mg C ha-1 yr-1: the sites' BNPP range
 
 
+@pytest.mark.qgis_process
+def test_depth_resolved_bnpp_model_in_qgis_process(tmp_path):
+    """The shipped model through the real qgis_process on the bundled data, its two outputs saved: BNPP by layer is
+    the BNPP map x the β fractions of each layer."""
+    from wholesoil.core.depth import beta_layer_fractions
+
+    bnpp_map, by_layer = tmp_path / "bnpp.tif", tmp_path / "layers.tif"
+    done = run_qgis_process("run", "wholesoil:depthresolvedbnppmap", "--", f"sites={SITES}",
+                            *[f"covariates={c}" for c in COVARIATES], f"beta={BETA}",
+                            f"predict_bnpp:bnpp_map={bnpp_map}", f"bnpp_by_depth:bnpp_layers={by_layer}",
+                            json_output=True)
+    assert done.json["results"]["bnpp_by_depth:bnpp_layers"] == str(by_layer)
+    bnpp, names = read_bands(bnpp_map)
+    layers, layer_names = read_bands(by_layer)
+    assert names == ["bnpp_Mg_ha_yr_mean", "bnpp_Mg_ha_yr_sd"]
+    assert layer_names[:3] == ["bnpp_0_20_mean", "bnpp_0_20_sd", "bnpp_0_20_utotal"] and len(layer_names) == 21
+    beta = read_bands(BETA)[0][0]
+    valid = np.isfinite(layers[0])
+    assert valid.sum() > 5000 and 0.5 < np.nanmean(bnpp[0]) < 10
+    np.testing.assert_allclose(np.moveaxis(layers[0::3][:, valid], 0, -1),
+                               bnpp[0][valid][:, None] * beta_layer_fractions(beta[valid]), rtol=1e-4)
+
+
 def test_root_carbon_loss_model_runs_on_the_bundled_data(wholesoil_processing):
     results = wholesoil_processing.run("wholesoil:rootcarbonlossmap", {
         "sites": SITES, "covariates": COVARIATES, "beta": BETA, "ibulk": [str(SAMPLE / "americas_ibulk_0_100.tif")],

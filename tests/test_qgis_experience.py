@@ -94,6 +94,31 @@ def test_qgis_process_without_scikit_learn_lists_the_provider_and_refuses_in_one
     assert ran.returncode == 0 and "0-20 cm: 0.5038" in ran.stdout
 
 
+@pytest.mark.qgis_process
+def test_shipped_model_without_scikit_learn_is_refused_before_its_first_step(tmp_path):
+    """A model needs what its steps need: refused up front with the install line, not after sampling the sites."""
+    out = tmp_path / "bnpp.tif"
+    refused = subprocess.run(
+        [str(ROOT / "scripts" / "qgis-process"), "run", "wholesoil:depthresolvedbnppmap", "--",
+         f"sites={MODEL_INPUTS['sites']}", *[f"covariates={c}" for c in MODEL_INPUTS["covariates"]],
+         f"beta={MODEL_INPUTS['beta']}", f"predict_bnpp:bnpp_map={out}"],
+        capture_output=True, text=True, env=blocked_env("sklearn"), timeout=300)
+    assert refused.returncode == 1 and not out.exists()
+    assert "Depth-resolved BNPP map needs scikit-learn, which is not installed; install with" in refused.stderr
+    assert "points outside" not in refused.stdout, "the sampling step ran before the refusal"
+    assert "Error encountered while running" not in refused.stderr
+
+
+def test_shipped_model_requires_what_its_steps_require(wholesoil_processing):
+    registry = QgsApplication.processingRegistry()
+    for path in shipped_models():
+        model = registry.algorithmById(f"wholesoil:{model_name(path)}")
+        steps = {module for step in model.childAlgorithms().values() for module in step.algorithm().REQUIRES}
+        assert set(model.REQUIRES) == steps and set(model.createInstance().REQUIRES) == steps
+    assert "sklearn" in registry.algorithmById("wholesoil:depthresolvedbnppmap").REQUIRES
+    assert "sklearn" not in registry.algorithmById("wholesoil:bnppbydepth").REQUIRES
+
+
 def test_install_hint_names_each_platform_s_way():
     from wholesoil.processing_provider import requirements
 
@@ -283,11 +308,12 @@ def test_toolbox_search_finds_the_algorithms(wholesoil_processing, text):
 def test_help_cites_published_works_with_dois_not_internal_documents(wholesoil_processing):
     from wholesoil.processing_provider.references import REFERENCES
 
-    assert all("doi:10." in text for text in REFERENCES.values())
+    assert all("doi:10." in text or text.endswith(" Manuscript.") for text in REFERENCES.values())  # none made up
+    assert "rs-65178/v3" in REFERENCES["luo_bnpp"] and "doi" not in REFERENCES["luo_iloss"]
     for cls in ALGORITHMS:
         text = " ".join(cls.HELP.split())
         assert not re.search(r"METHODS|\bstudy\b|seed \d|Extended Data",
-                             text.replace("(Iloss preprint, Extended Data Table 1)", "")), cls.NAME
+                             text.replace("(Iloss manuscript, Extended Data Table 1)", "")), cls.NAME
         if re.search(r"\(\d{4}\)|et al\.|\b(19|20)\d\d\b", text):
             assert cls.REFERENCES, f"{cls.NAME} cites works without listing them"
         help_string = QgsApplication.processingRegistry().algorithmById(f"wholesoil:{cls.NAME}").shortHelpString()
@@ -365,6 +391,34 @@ def test_raster_output_loads_as_single_band_pseudocolour_with_its_unit(wholesoil
         values = np.array([item.value for item in shader.colorRampItemList()])
         assert values.min() == pytest.approx(renderer.classificationMin()) and values.max() > values.min()
         assert 0.5 < renderer.classificationMin() < renderer.classificationMax() <= 1.0  # 0-30 cm of 0-200 cm
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id() for layer in added])
+
+
+@pytest.mark.parametrize("model, inputs, expected", [
+    ("bnppbydepth", {"beta": MODEL_INPUTS["beta"]},
+     {"root_fractions:fractions": "Depth fractions (fraction)",
+      "split_total:by_layer": "Partitioned total"}),  # the unit of the total is not known: no unit
+    ("depthresolvedbnppmap", {k: MODEL_INPUTS[k] for k in ("sites", "covariates", "beta")},
+     {"predict_bnpp:bnpp_map": "Predicted map (Mg C ha-1 yr-1)",  # the unit the map records (the model's)
+      "bnpp_by_depth:bnpp_layers": "BNPP by depth layer (Mg C ha-1 yr-1)"})])
+def test_model_outputs_load_with_the_name_and_unit_of_their_own_step(wholesoil_processing, model, inputs, expected):
+    """Each step names and styles only the layers of its own run (not every loaded output called OUTPUT)."""
+    from qgis.core import QgsProject
+
+    before = set(QgsProject.instance().mapLayers())
+    results = wholesoil_processing.runAndLoadResults(f"wholesoil:{model}",
+                                                     {**inputs, **dict.fromkeys(expected, "TEMPORARY_OUTPUT")})
+    added = [QgsProject.instance().mapLayer(i) for i in set(QgsProject.instance().mapLayers()) - before]
+    try:
+        by_source = {layer.source(): layer for layer in added}
+        assert len(added) == len(expected) and set(by_source) == {results[output] for output in expected}
+        for output, name in expected.items():
+            layer = by_source[results[output]]
+            unit = name.partition(" (")[2][:-1]
+            assert layer.name() == name
+            assert layer.renderer().shader().rasterShaderFunction().legendSettings().suffix() == \
+                (f" {unit}" if unit else "")
     finally:
         QgsProject.instance().removeMapLayers([layer.id() for layer in added])
 

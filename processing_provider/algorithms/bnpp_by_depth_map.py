@@ -7,7 +7,7 @@ class BnppByDepthMap(ProductAlgorithm):
     NAME = "bnppbydepthmap"
     DISPLAY_NAME = "BNPP by depth layer, map with uncertainty"
     REFERENCES = ("luo_bnpp", "jackson1996", "schenk2002")
-    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1 (first band)"}
+    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1"}
     HELP = """
 Depth-resolved belowground NPP as in Luo et al. (BNPP preprint): BNPP (or NPP x fBNPP) times the share of each depth
 layer, pixel by pixel, with its total uncertainty U_total = sqrt(U_BNPP^2 + U_PDD^2), U = sd / mean.

@@ -30,7 +30,7 @@ class BulkInputs(WholesoilAlgorithm):
     REFERENCES = ("luo_iloss",)
     HELP = """
 Carbon stock and carbon input to bulk soil of each layer: Ibulk = C stock / C age (Mg C ha-1 yr-1), the steady-state
-estimate of Luo et al. (Iloss preprint, eq. 6). The C age is typically age_slow_yr from Radiocarbon age.
+estimate of Luo et al. (Iloss manuscript, eq. 6). The C age is typically age_slow_yr from Radiocarbon age.
 
 The stock is taken from the C stock field where it has a value (ISRaD's lyr_soc is g C cm-2), else computed as bulk
 density x organic C x thickness x (1 - coarse fragments where given). Fields and units default to ISRaD's (organic C

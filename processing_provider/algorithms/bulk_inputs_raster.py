@@ -14,7 +14,7 @@ class BulkInputsRaster(RasterBalanceAlgorithm):
     REFERENCES = ("luo_iloss",)
     HELP = """
 Ibulk = C stock / C age (Mg C ha-1 yr-1) pixel by pixel and band by band: the steady-state carbon input to bulk soil
-of Luo et al. (Iloss preprint, eq. 6).
+of Luo et al. (Iloss manuscript, eq. 6).
 
 The rasters must share CRS, extent and pixel size, and have equal band counts (one band per layer) or one of them a
 single band. Bands are named ibulk_top_bottom when an input records its layers. Nodata in any input, or an age that

@@ -22,7 +22,7 @@ class CarbonBalance(WholesoilAlgorithm):
     TAGS = BALANCE_TAGS
     REFERENCES = ("luo_iloss",)
     HELP = """
-Root-derived carbon inputs and their direct loss by layer and profile, as in Luo et al. (Iloss preprint): Iroot =
+Root-derived carbon inputs and their direct loss by layer and profile, as in Luo et al. (Iloss manuscript): Iroot =
 BNPP x depth fraction of the layer (BNPP = NPP x fBNPP when only those are given, or an Iroot field), Iloss = Iroot
 - Ibulk and Iloss / Iroot, fluxes in Mg C ha-1 yr-1. Iloss can be negative (downward transport into a layer).
 

@@ -10,10 +10,10 @@ class CarbonBalanceRaster(RasterBalanceAlgorithm):
     INPUTS = (("IROOT", "Iroot raster (Mg C ha-1 yr-1; one band per layer or one band)"),
               ("IBULK", "Ibulk raster (Mg C ha-1 yr-1; one band per layer or one band)"))
     OUTPUT_DESCRIPTION = "Iloss, Iloss / Iroot and Iroot (bands per layer and the profile)"
-    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1 (first bands)"}
+    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1"}
     REFERENCES = ("luo_iloss",)
     HELP = """
-Direct loss of root-derived carbon pixel by pixel and band by band, as in Luo et al. (Iloss preprint): Iloss = Iroot
+Direct loss of root-derived carbon pixel by pixel and band by band, as in Luo et al. (Iloss manuscript): Iloss = Iroot
 - Ibulk (Mg C ha-1 yr-1; it can be negative where carbon moves down into a layer), then Iloss / Iroot.
 
 The output has the Iloss bands, the Iloss / Iroot bands and the Iroot bands (iloss_top_bottom,

@@ -14,10 +14,10 @@ class CarbonLossMaps(ProductAlgorithm):
     NAME = "carbonlossmaps"
     DISPLAY_NAME = "Root-carbon loss maps (Iroot, Ibulk, Iloss), Monte Carlo"
     REFERENCES = ("luo_iloss", "luo_bnpp", "jackson1996")
-    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1 (first band)"}
+    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1"}
     HELP = """
 Iroot, Ibulk, Iloss = Iroot - Ibulk and Iloss / Iroot per depth layer and for the profile, with per-pixel Monte
-Carlo propagation of both uncertainties as in Luo et al. (Iloss preprint). Iroot = BNPP (or NPP x fBNPP) x the
+Carlo propagation of both uncertainties as in Luo et al. (Iloss manuscript). Iroot = BNPP (or NPP x fBNPP) x the
 layer's share; Ibulk from one raster band per layer (e.g. the maps of Ibulk models) or from C stock / C age rasters
 (one band per layer each).
 

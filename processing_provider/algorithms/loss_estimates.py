@@ -25,7 +25,7 @@ class LossEstimates(WholesoilAlgorithm):
     TAGS = BALANCE_TAGS + ("fBNPP", "PDD", "uncertainty")
     REFERENCES = ("luo_iloss",)
     HELP = """
-The six independent estimates of the direct loss of root-derived carbon of Luo et al. (Iloss preprint, Extended Data
+The six independent estimates of the direct loss of root-derived carbon of Luo et al. (Iloss manuscript, Extended Data
 Table 1), from whichever inputs you have (fluxes in Mg C ha-1 yr-1, PDD = depth fraction and fBNPP as fractions).
 
 1: observed BNPP x predicted PDD - predicted Ibulk; 2: NPP x observed fBNPP x predicted PDD - predicted Ibulk (NPP

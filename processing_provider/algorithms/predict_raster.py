@@ -21,7 +21,6 @@ class PredictRaster(WholesoilAlgorithm):
     REQUIRES = LEARN_REQUIRES
     TAGS = LEARN_TAGS + ("map", "raster", "prediction", "predictive map", "uncertainty", "prediction interval")
     REFERENCES = ("coulston2016", "meyer2021")
-    RASTER_UNITS = {"OUTPUT": "target units (first band)"}
     HELP = """
 Predicts one or more saved models (from Train model) over covariate rasters, window by window on all cores, into one
 multi-band raster.

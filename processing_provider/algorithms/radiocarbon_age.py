@@ -22,7 +22,7 @@ class RadiocarbonAge(WholesoilAlgorithm):
     REFERENCES = ("luo_iloss", "hua2022", "graven2017")
     HELP = """
 Radiocarbon age (turnover time) of bulk soil carbon in each layer with the one-pool model dA/dt = k A_atm - (k + λ)
-A, λ = 1/8267 yr-1, as in Luo et al. (Iloss preprint). Steady state with the pre-bomb atmosphere (default 0 ‰)
+A, λ = 1/8267 yr-1, as in Luo et al. (Iloss manuscript). Steady state with the pre-bomb atmosphere (default 0 ‰)
 through 1949; from 1950 each calendar year's atmospheric value of the sample's zone is held constant within the year
 and the model is solved exactly; it is read at mid-year of the sampling year. Samples taken before 1950 use the
 steady-state formula.

@@ -61,7 +61,7 @@ predicted values per fold, importance bars, partial dependence and the metrics p
 errors calibrate the interval of Coulston et al. (2016): prediction +- tau x sd of the tree predictions, tau being
 the 95th percentile (or the chosen level) of |observed - predicted| / sd on held-out rows. By default the held-out
 rows are the cross-validation folds and the coverage is checked fold by fold with tau from the other folds; with
-interval repeats, tau comes from that many grouped 80/20 splits as in Luo et al. (Iloss preprint). The report scores
+interval repeats, tau comes from that many grouped 80/20 splits as in Luo et al. (Iloss manuscript). The report scores
 every interval on the held-out rows (coverage, mean width and interval score, pooled and by bins of sd) next to a
 no-model baseline, the training values' quantiles. Lower bounds stop at the lower limit: auto (0 when every training
 value is at least 0), none, or a number.
