@@ -4,7 +4,6 @@ Run: . scripts/qgis_env.sh && QT_HASH_SEED=0 .venv/bin/python scripts/make_model
 (the fixed hash seed keeps the order of the XML attributes, and so the diffs of the files, stable).
 """
 
-import sys
 from pathlib import Path
 
 from qgis.core import (QgsApplication, QgsProcessing, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
@@ -168,8 +167,9 @@ def depth_resolved_bnpp_model():
                     "at sites with observed BNPP, a random forest of BNPP (grouped by location), its map with the "
                     "spread of the trees (mean, sd), then BNPP per depth layer from the shares of a β raster "
                     "(Jackson et al. 1996, doi:10.1007/BF00333714) with U_total = sqrt(U_BNPP^2 + U_PDD^2). Chains "
-                    "wholesoil:samplerastersatpoints, trainmodel, predictraster and bnppbydepthmap; the outputs are "
-                    "temporary layers unless you save them.",
+                    "wholesoil:samplerastersatpoints, trainmodel, predictraster, bnppbydepthmap and aggregateraster "
+                    "(totals per layer over the map and per 1° latitude band); the outputs are temporary layers "
+                    "unless you save them.",
         "ALG_CREATOR": "wholesoil", "HELP_URL": f"{DOCS}#models", **BNPP_INPUTS_HELP,
         "layers": "Depth breaks in cm or a named scheme (standard7, standard5, globalsoilmap)."})
     predict = add_bnpp_map_steps(model, {"OUTPUT": ("bnpp_map", "BNPP map (mean, sd)", (0, 4))})
@@ -179,6 +179,10 @@ def depth_resolved_bnpp_model():
         "BNPP_RASTER": QgsProcessingModelChildParameterSource.fromChildOutput(predict, "OUTPUT"),
         "BETA_RASTER": value("beta"), "LAYERS": value("layers")},
         {"OUTPUT": ("bnpp_layers", "BNPP by depth layer (mean, sd, U_total)", (2, 5))}, 2, 4))
+    model.addChildAlgorithm(child("wholesoil:aggregateraster", "bnpp_totals", {
+        "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("bnpp_by_depth", "OUTPUT"),
+        "LATITUDE_BANDS": static(1.0)},
+        {"OUTPUT": ("bnpp_totals", "BNPP totals per layer and 1° latitude band (Pg C yr-1)", (3, 6))}, 3, 5))
     model.updateDestinationParameters()
     return model
 
@@ -219,23 +223,15 @@ MODELS_TO_BUILD = {"bnpp_by_depth": bnpp_by_depth_model, "depth_resolved_bnpp_ma
 
 
 def main():
-    app = QgsApplication([], False)
-    app.initQgis()
-    sys.path.append("/usr/share/qgis/python/plugins")
-    from processing.core.Processing import Processing
+    from qgis_headless import wholesoil_provider
 
-    from wholesoil.processing_provider.provider import WholesoilProvider
-
-    Processing.initialize()
-    provider = WholesoilProvider()
-    QgsApplication.processingRegistry().addProvider(provider)
-    MODELS.mkdir(parents=True, exist_ok=True)
-    for stem, build in MODELS_TO_BUILD.items():
-        path = MODELS / f"{stem}.model3"
-        if not build().toFile(str(path)):
-            raise SystemExit(f"could not write {path}")
-        print(f"wrote {path}")
-    app.exitQgis()
+    with wholesoil_provider():
+        MODELS.mkdir(parents=True, exist_ok=True)
+        for stem, build in MODELS_TO_BUILD.items():
+            path = MODELS / f"{stem}.model3"
+            if not build().toFile(str(path)):
+                raise SystemExit(f"could not write {path}")
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

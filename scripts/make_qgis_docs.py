@@ -6,7 +6,6 @@ markers is rewritten; tests/test_qgis_experience.py checks that it is up to date
 Run: . scripts/qgis_env.sh && .venv/bin/python scripts/make_qgis_docs.py
 """
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,21 +94,11 @@ def updated_page(text, provider):
 
 
 def main():
-    from qgis.core import QgsApplication
+    from qgis_headless import wholesoil_provider
 
-    app = QgsApplication([], False)
-    app.initQgis()
-    sys.path.append("/usr/share/qgis/python/plugins")
-    from processing.core.Processing import Processing
-
-    from wholesoil.processing_provider.provider import WholesoilProvider
-
-    Processing.initialize()
-    provider = WholesoilProvider()
-    QgsApplication.processingRegistry().addProvider(provider)
-    DOCS.write_text(updated_page(DOCS.read_text(encoding="utf-8"), provider), encoding="utf-8")
+    with wholesoil_provider() as provider:
+        DOCS.write_text(updated_page(DOCS.read_text(encoding="utf-8"), provider), encoding="utf-8")
     print(f"wrote {DOCS}")
-    app.exitQgis()
 
 
 if __name__ == "__main__":

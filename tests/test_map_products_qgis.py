@@ -2,6 +2,7 @@
 PNG output, one-line errors, enum codes equal to the core's, and a run through qgis_process."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import ROOT, run_qgis_process
@@ -91,10 +92,16 @@ SITES = str(SAMPLE / "srdb_bnpp_sites.gpkg")
 COVARIATES = [str(SAMPLE / "worldclim_bio1_americas.tif"), BIO12]
 
 
-def test_depth_resolved_bnpp_model_splits_its_bnpp_map(wholesoil_processing):
-    """The model's BNPP layers sum to its BNPP map, and the map is a forest of the SRDB sites' BNPP."""
+def test_depth_resolved_bnpp_model_splits_its_bnpp_map(wholesoil_processing, tmp_path):
+    """The model's BNPP layers sum to its BNPP map, the map is a forest of the SRDB sites' BNPP, and its
+    totals table holds each layer's total over the map and per 1° latitude band."""
+    totals_path = tmp_path / "totals.csv"
     results = wholesoil_processing.run("wholesoil:depthresolvedbnppmap", {
-        "sites": SITES, "covariates": COVARIATES, "beta": BETA})
+        "sites": SITES, "covariates": COVARIATES, "beta": BETA, "bnpp_totals:bnpp_totals": str(totals_path)})
+    totals = pd.read_csv(totals_path)
+    whole = totals[(totals["zoning"] == "all") & totals["band"].str.endswith("_mean")]
+    assert len(whole) == 7 and (whole["total_pg_unit"] == "Pg C yr-1").all() and (whole["total_pg"] > 0).all()
+    assert (totals["zoning"] == "latitude").sum() > 7 * 50  # the Americas span more than 50 one-degree bands
     bnpp, names = read_bands(results["predict_bnpp:bnpp_map"])
     assert names == ["bnpp_Mg_ha_yr_mean", "bnpp_Mg_ha_yr_sd"]
     layers, layer_names = read_bands(results["bnpp_by_depth:bnpp_layers"])
