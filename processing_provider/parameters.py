@@ -11,7 +11,7 @@ as before, a raster wins over a field and a field over the number.
 """
 
 from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterEnum,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber, QgsProcessingParameters,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
@@ -223,6 +223,13 @@ def enum_parameter(name, description, choices, default=0):
 def enum_code(algorithm, parameters, context, name, choices):
     """The code of the chosen choice of an :func:`enum_parameter`."""
     return choices[algorithm.parameterAsEnum(parameters, name, context)][0]
+
+
+def table_output(name, description):
+    """A table output that defaults to a temporary layer, as :func:`raster_output` does for rasters."""
+    return QgsProcessingParameterFeatureSink(name, description, QgsProcessing.TypeVector,
+                                             defaultValue=QgsProcessing.TEMPORARY_OUTPUT, optional=True,
+                                             createByDefault=True)
 
 
 def raster_output(name, description):

@@ -1,11 +1,11 @@
 """Processing algorithm wholesoil:aggregateraster."""
 
-from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
+from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ..algorithm import WholesoilAlgorithm, core_callbacks, layer_file
-from ..parameters import add_html_output, html_output, push_notes
+from ..parameters import add_html_output, html_output, push_notes, table_output
 from ..qgis_io import source_to_table, table_to_sink
 
 GROUP, GROUP_ID = "Maps", "maps"
@@ -61,8 +61,7 @@ does not grow with its size. The report shows the zone table and the latitude pr
         self.addParameter(latitude)
         self.addParameter(QgsProcessingParameterString("UNITS", "Unit of bands without units metadata "
                                                                 "(e.g. Mg C ha-1 yr-1)", optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Aggregated statistics",
-                                                            QgsProcessing.TypeVector))
+        self.addParameter(table_output("OUTPUT", "Aggregated statistics"))
         add_html_output(self)
 
     def compute(self, parameters, context, feedback):
