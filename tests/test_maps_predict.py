@@ -97,6 +97,45 @@ def test_synthetic_heteroscedastic_forest_sd_matches_per_tree_spread():
         np.testing.assert_allclose(sd, trees.std(axis=1, ddof=1), rtol=1e-9)
 
 
+@pytest.mark.skipif(kernels.numba is None, reason="numba is not installed: only the fallback kernel runs")
+def test_pixel_groups_give_each_pixel_its_own_leaf():
+    """The compiled kernel sends groups of consecutive rows down a tree together while their box
+    lies on one side of every split: on smooth rows in Z order (groups go deep), on rows lying
+    exactly on split thresholds, shuffled, and for a classifier, every pixel gets scikit-learn's
+    answer."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    rows, columns = np.mgrid[0:70, 0:90] / 30.0                  # not a power of two: partial groups
+    grid = np.stack([rows, columns, np.sin(3 * rows) * columns, np.cos(2 * columns) + rows], axis=-1)
+    X = np.ascontiguousarray(grid.reshape(-1, 4)[kernels.z_order(70, 90)], dtype=np.float32)
+    rng = np.random.default_rng(5)
+    y = X[:, 0] * X[:, 1] + np.sin(4 * X[:, 2]) + rng.normal(scale=0.05, size=len(X))
+    forest = RandomForestRegressor(30, random_state=0).fit(X[::3], y[::3])
+    packed = kernels.PackedForest(forest)
+    on_split = packed.threshold32[np.isfinite(packed.threshold32) & ((packed.code & 0xFFFF) == 0)][:40]
+    X[:len(on_split) * 16, 0] = np.repeat(on_split, 16)          # whole groups exactly on a threshold
+    shuffled = X[rng.permutation(len(X))]
+    for rows_ in (X, shuffled):
+        mean, sd = kernels.forest_statistics(packed, rows_, compiled=True)
+        trees = np.column_stack([t.predict(rows_) for t in forest.estimators_])
+        assert np.array_equal(mean, forest.predict(rows_))
+        np.testing.assert_allclose(sd, trees.std(axis=1, ddof=1), rtol=1e-9, atol=1e-12)
+    classes = np.digitize(y, [0.5, 1.5])
+    classifier = RandomForestClassifier(20, random_state=0).fit(X[::3], classes[::3])
+    probabilities, _ = kernels.forest_statistics(kernels.PackedForest(classifier), X, compiled=True)
+    np.testing.assert_allclose(probabilities, classifier.predict_proba(X), rtol=0, atol=1e-15)
+
+
+def test_z_order_runs_are_squares():
+    order = kernels.z_order(8, 8)
+    assert sorted(order) == list(range(64))
+    rows, columns = np.divmod(order, 8)
+    for start in range(0, 64, 4):                                  # runs of 4 are 2 x 2 squares
+        assert np.ptp(rows[start:start + 4]) == 1 and np.ptp(columns[start:start + 4]) == 1
+    odd = kernels.z_order(5, 7)
+    assert sorted(odd) == list(range(35))
+
+
 def test_identical_for_any_worker_count_and_block_size(srdb_map_model):
     model, rasters, folder = srdb_map_model
     reference = read_bands(predict_raster([model], rasters, folder / "a.tif", block=512))[0]

@@ -14,12 +14,20 @@ Classification forests average the trees' class probabilities as ``predict_proba
 
 Two implementations give the same numbers (tested):
 
-* compiled (numba, when installed): a walk that moves eight pixels through a tree together
-  (eight independent chains the processor overlaps), the two children of a node side by
-  side so that the next node is ``left`` or ``left + 1``;
+* compiled (numba, when installed): groups of neighbouring pixels go down a tree together
+  for as long as the group's box (per feature, the minimum and maximum over its pixels)
+  lies on one side of every split: then every pixel of the group takes that way, so the
+  node the group reaches is exactly the node each of its pixels reaches. Groups of 128
+  rows descend first, then their groups of 16, then the pixels walk on from there, eight
+  at a time (eight independent chains the processor overlaps); a node's two children sit
+  side by side so that the next node is ``left`` or ``left + 1``. The order of the rows
+  changes only the speed: callers pass map pixels in Z order (:func:`z_order`), so that
+  consecutive rows are neighbours on the map and most of a tree is walked once per group;
 * fallback (scikit-learn and numpy only, e.g. a QGIS install without numba): the leaves
   of each tree from scikit-learn's own ``apply``, then the same sums with numpy.
 """
+
+import functools
 
 import numpy as np
 
@@ -30,6 +38,8 @@ except ImportError:  # the fallback below needs only scikit-learn and numpy
 
 #: Pixels handled per pass over all trees.
 SUPER_CHUNK = 16384
+#: Rows of the large and the small groups that descend a tree together (multiples of 8).
+LARGE_GROUP, SMALL_GROUP = 128, 16
 #: Bits of a node code that hold the feature index (the rest holds the left child).
 FEATURE_BITS = 16
 
@@ -135,6 +145,19 @@ def forest_statistics(packed, X, compiled=None):
     return sums[:, 0] / packed.n_trees, _spread(s1, s2, packed.n_trees)
 
 
+@functools.lru_cache(maxsize=8)
+def z_order(rows, columns):
+    """Flat indices of a rows x columns window in Z (Morton) order: runs of 4, 16, 64... are squares."""
+    row, column = np.mgrid[0:rows, 0:columns]
+    key = np.zeros((rows, columns), dtype=np.int64)
+    for bit in range(max(rows, columns).bit_length()):
+        key |= ((column >> bit) & 1) << (2 * bit)
+        key |= ((row >> bit) & 1) << (2 * bit + 1)
+    order = np.argsort(key.ravel(), kind="stable")
+    order.flags.writeable = False
+    return order
+
+
 def _spread(s1, s2, n):
     """sd with ddof = 1 from shifted sums (0 trees' spread is undefined: NaN for one tree)."""
     if n < 2:
@@ -228,6 +251,93 @@ def _add(p, k, first_tree, value, back, sums, s1, s2, shift):
         s2[p] += difference * difference
 
 
+def _boxes(X, first, count, size):
+    """(lowest, highest) value of each feature in each of ``count`` groups of ``size`` rows from row ``first``."""
+    low = np.empty((count, X.shape[1]), dtype=np.float32)
+    high = np.empty((count, X.shape[1]), dtype=np.float32)
+    for g in range(count):
+        low[g] = X[first + size * g]
+        high[g] = X[first + size * g]
+        for row in range(first + size * g + 1, first + size * (g + 1)):
+            for f in range(X.shape[1]):
+                low[g, f] = min(low[g, f], X[row, f])
+                high[g, f] = max(high[g, f], X[row, f])
+    return low, high
+
+
+def _merge_boxes(low, high, ratio):
+    """The boxes of groups of ``ratio`` consecutive boxes."""
+    count = low.shape[0] // ratio
+    merged_low = np.empty((count, low.shape[1]), dtype=np.float32)
+    merged_high = np.empty((count, low.shape[1]), dtype=np.float32)
+    for g in range(count):
+        merged_low[g] = low[ratio * g]
+        merged_high[g] = high[ratio * g]
+        for member in range(ratio * g + 1, ratio * (g + 1)):
+            for f in range(low.shape[1]):
+                merged_low[g, f] = min(merged_low[g, f], low[member, f])
+                merged_high[g, f] = max(merged_high[g, f], high[member, f])
+    return merged_low, merged_high
+
+
+def _box_step(low, high, g, node, code, threshold):
+    """The next node of group ``g`` from ``node``: a child if the whole box goes there, else ``node``.
+
+    Without a branch (the way a box goes is hard to predict): on a leaf (infinite threshold)
+    every box "goes left", to the leaf itself.
+    """
+    packed = code[node]
+    feature = packed & 0xFFFF
+    right = low[g, feature] > threshold[node]
+    decided = right | (high[g, feature] <= threshold[node])
+    return node + ((packed >> FEATURE_BITS) + right - node) * decided
+
+
+def _descend(low, high, starts, code, threshold):
+    """Per group, the deepest node its whole box reaches from ``starts[g]`` (eight groups interleaved)."""
+    count = low.shape[0]
+    ends = np.empty(count, dtype=np.int64)
+    for first in range(0, count, 8):
+        # the last batch repeats its last group rather than branch on the batch size
+        g0, g1, g2, g3 = first, min(first + 1, count - 1), min(first + 2, count - 1), min(first + 3, count - 1)
+        g4, g5, g6, g7 = min(first + 4, count - 1), min(first + 5, count - 1), min(first + 6, count - 1), \
+            min(first + 7, count - 1)
+        a0, a1, a2, a3 = starts[g0], starts[g1], starts[g2], starts[g3]
+        a4, a5, a6, a7 = starts[g4], starts[g5], starts[g6], starts[g7]
+        while True:
+            b0, b1, b2, b3, b4, b5, b6, b7 = a0, a1, a2, a3, a4, a5, a6, a7
+            for _ in range(2):
+                a0 = box_step(low, high, g0, a0, code, threshold)
+                a1 = box_step(low, high, g1, a1, code, threshold)
+                a2 = box_step(low, high, g2, a2, code, threshold)
+                a3 = box_step(low, high, g3, a3, code, threshold)
+                a4 = box_step(low, high, g4, a4, code, threshold)
+                a5 = box_step(low, high, g5, a5, code, threshold)
+                a6 = box_step(low, high, g6, a6, code, threshold)
+                a7 = box_step(low, high, g7, a7, code, threshold)
+            if (a0 == b0 and a1 == b1 and a2 == b2 and a3 == b3 and a4 == b4 and a5 == b5 and a6 == b6
+                    and a7 == b7):
+                break
+        ends[g0], ends[g1], ends[g2], ends[g3] = a0, a1, a2, a3
+        ends[g4], ends[g5], ends[g6], ends[g7] = a4, a5, a6, a7
+    return ends
+
+
+def _walk_rows(X, start, stop, node, first_tree, code, threshold, value, back, sums, s1, s2, shift):
+    """Walk rows start..stop-1 from ``node`` to their leaves (eight at a time) and add the leaves.
+
+    For the rows after the last whole group (a function of its own: inlined into the group
+    loop, the same walks ran 1.5 times slower).
+    """
+    while start + 8 <= stop:
+        leaves = walk(X, start, node, code, threshold)
+        for i in range(8):
+            add(start + i, leaves[i], first_tree, value, back, sums, s1, s2, shift)
+        start += 8
+    for p in range(start, stop):
+        add(p, walk_one(X, p, node, code, threshold), first_tree, value, back, sums, s1, s2, shift)
+
+
 def _forest_loop(X, code, threshold, roots, value, back, super_chunk):
     """(sums of leaf values (pixels × outputs), S1, S2): trees in order for each chunk of pixels."""
     n = X.shape[0]
@@ -235,17 +345,22 @@ def _forest_loop(X, code, threshold, roots, value, back, super_chunk):
     s1 = np.zeros(n)
     s2 = np.zeros(n)
     shift = np.zeros(n)
+    ratio = LARGE_GROUP // SMALL_GROUP
     for first in range(0, n, super_chunk):
         last = min(first + super_chunk, n)
+        n_large = (last - first) // LARGE_GROUP
+        small_low, small_high = boxes(X, first, n_large * ratio, SMALL_GROUP)
+        large_low, large_high = merge_boxes(small_low, small_high, ratio)
+        grouped = first + n_large * LARGE_GROUP  # the rows after it walk from the root
         for t in range(roots.shape[0]):
-            start = first
-            while start + 8 <= last:
-                leaves = walk(X, start, roots[t], code, threshold)
-                for i in range(8):
-                    add(start + i, leaves[i], t == 0, value, back, sums, s1, s2, shift)
-                start += 8
-            for p in range(start, last):
-                add(p, walk_one(X, p, roots[t], code, threshold), t == 0, value, back, sums, s1, s2, shift)
+            large = descend(large_low, large_high, np.full(n_large, roots[t]), code, threshold)
+            small = descend(small_low, small_high, np.repeat(large, ratio), code, threshold)
+            for g in range(small.shape[0]):
+                for start in range(first + SMALL_GROUP * g, first + SMALL_GROUP * (g + 1), 8):
+                    leaves = walk(X, start, small[g], code, threshold)
+                    for i in range(8):
+                        add(start + i, leaves[i], t == 0, value, back, sums, s1, s2, shift)
+            walk_rows(X, grouped, last, roots[t], t == 0, code, threshold, value, back, sums, s1, s2, shift)
     return sums, s1, s2
 
 
@@ -255,4 +370,9 @@ if numba is not None:
     walk = numba.njit(nogil=True, cache=True, inline="always")(_walk)
     walk_one = numba.njit(nogil=True, cache=True, inline="always")(_walk_one)
     add = numba.njit(nogil=True, cache=True, inline="always")(_add)
+    walk_rows = numba.njit(nogil=True, cache=True)(_walk_rows)
+    box_step = numba.njit(nogil=True, cache=True, inline="always")(_box_step)
+    boxes = numba.njit(nogil=True, cache=True)(_boxes)
+    merge_boxes = numba.njit(nogil=True, cache=True)(_merge_boxes)
+    descend = numba.njit(nogil=True, cache=True)(_descend)
     _forest_kernel = numba.njit(nogil=True, cache=True)(_forest_loop)

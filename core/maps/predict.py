@@ -35,7 +35,7 @@ from ..learn.uncertainty import truncate
 from ..outputs import note
 from .applicability import from_trained
 from .engine import map_blocks
-from .kernels import PackedForest, forest_statistics
+from .kernels import PackedForest, forest_statistics, z_order
 from .stack import CovariateStack
 
 REGRESSION_OUTPUTS = ("mean", "sd", "cv", "lower", "upper", "di", "aoa")
@@ -248,7 +248,9 @@ def _predict_block(blocks, models, compiled):
     valid = np.ones(shape, dtype=bool)
     for block in blocks.values():
         valid &= ~np.isnan(block)
-    values = {name: block[valid] for name, block in blocks.items()}
+    order = z_order(*shape)  # neighbours on the map stay neighbours in the rows: the forest kernel's speed
+    pixels = order[valid.ravel()[order]]
+    values = {name: block.ravel()[pixels] for name, block in blocks.items()}
     bands, counts, encoded = [], {}, {}
     for model in models:  # e.g. seven depth-layer models on the same covariates encode the window once
         if model.encoding not in encoded:
@@ -256,7 +258,7 @@ def _predict_block(blocks, models, compiled):
         predicted, unseen = model.predict(values, compiled, encoded[model.encoding])
         for band in predicted:
             full = np.full(shape, np.nan)
-            full[valid] = band
+            full.ravel()[pixels] = band
             bands.append(full)
         for covariate, codes in unseen.items():
             for code in codes:
