@@ -239,16 +239,19 @@ def _walk_one(X, row, root, code, threshold):
     return node
 
 
-def _add(p, k, first_tree, value, back, sums, s1, s2, shift):
-    """Add leaf ``k`` of one tree to pixel ``p``'s sums (the first tree sets the pixel's shift)."""
+def _add_leaves(leaves, first, last, first_tree, value, back, sums, s1, s2, shift):
+    """Add one tree's leaves of rows first..last-1 to their sums (the first tree sets each row's shift)."""
     for c in range(value.shape[1]):
-        sums[p, c] += value[k, c]
+        for p in range(first, last):
+            sums[p, c] += value[leaves[p], c]
     if back.shape[0]:
-        if first_tree:
-            shift[p] = back[k]
-        difference = back[k] - shift[p]
-        s1[p] += difference
-        s2[p] += difference * difference
+        for p in range(first, last):
+            leaf_value = back[leaves[p]]
+            if first_tree:
+                shift[p] = leaf_value
+            difference = leaf_value - shift[p]
+            s1[p] += difference
+            s2[p] += difference * difference
 
 
 def _boxes(X, first, count, size):
@@ -323,19 +326,18 @@ def _descend(low, high, starts, code, threshold):
     return ends
 
 
-def _walk_rows(X, start, stop, node, first_tree, code, threshold, value, back, sums, s1, s2, shift):
-    """Walk rows start..stop-1 from ``node`` to their leaves (eight at a time) and add the leaves.
+def _walk_rows(X, start, stop, node, code, threshold, leaves):
+    """leaves[p] of rows start..stop-1, walked from ``node`` eight at a time.
 
     For the rows after the last whole group (a function of its own: inlined into the group
     loop, the same walks ran 1.5 times slower).
     """
     while start + 8 <= stop:
-        leaves = walk(X, start, node, code, threshold)
-        for i in range(8):
-            add(start + i, leaves[i], first_tree, value, back, sums, s1, s2, shift)
+        leaves[start], leaves[start + 1], leaves[start + 2], leaves[start + 3], leaves[start + 4], \
+            leaves[start + 5], leaves[start + 6], leaves[start + 7] = walk(X, start, node, code, threshold)
         start += 8
     for p in range(start, stop):
-        add(p, walk_one(X, p, node, code, threshold), first_tree, value, back, sums, s1, s2, shift)
+        leaves[p] = walk_one(X, p, node, code, threshold)
 
 
 def _forest_loop(X, code, threshold, roots, value, back, super_chunk):
@@ -345,6 +347,7 @@ def _forest_loop(X, code, threshold, roots, value, back, super_chunk):
     s1 = np.zeros(n)
     s2 = np.zeros(n)
     shift = np.zeros(n)
+    leaves = np.empty(n, dtype=np.int64)
     ratio = LARGE_GROUP // SMALL_GROUP
     for first in range(0, n, super_chunk):
         last = min(first + super_chunk, n)
@@ -357,10 +360,11 @@ def _forest_loop(X, code, threshold, roots, value, back, super_chunk):
             small = descend(small_low, small_high, np.repeat(large, ratio), code, threshold)
             for g in range(small.shape[0]):
                 for start in range(first + SMALL_GROUP * g, first + SMALL_GROUP * (g + 1), 8):
-                    leaves = walk(X, start, small[g], code, threshold)
-                    for i in range(8):
-                        add(start + i, leaves[i], t == 0, value, back, sums, s1, s2, shift)
-            walk_rows(X, grouped, last, roots[t], t == 0, code, threshold, value, back, sums, s1, s2, shift)
+                    leaves[start], leaves[start + 1], leaves[start + 2], leaves[start + 3], leaves[start + 4], \
+                        leaves[start + 5], leaves[start + 6], leaves[start + 7] = walk(X, start, small[g], code,
+                                                                                       threshold)
+            walk_rows(X, grouped, last, roots[t], code, threshold, leaves)
+            add_leaves(leaves, first, last, t == 0, value, back, sums, s1, s2, shift)
     return sums, s1, s2
 
 
@@ -369,7 +373,7 @@ if numba is not None:
     on_leaf = numba.njit(nogil=True, cache=True, inline="always")(_on_leaf)
     walk = numba.njit(nogil=True, cache=True, inline="always")(_walk)
     walk_one = numba.njit(nogil=True, cache=True, inline="always")(_walk_one)
-    add = numba.njit(nogil=True, cache=True, inline="always")(_add)
+    add_leaves = numba.njit(nogil=True, cache=True, inline="always")(_add_leaves)
     walk_rows = numba.njit(nogil=True, cache=True)(_walk_rows)
     box_step = numba.njit(nogil=True, cache=True, inline="always")(_box_step)
     boxes = numba.njit(nogil=True, cache=True)(_boxes)
