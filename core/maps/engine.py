@@ -22,6 +22,9 @@ Results do not depend on the number of workers or the window size: every pixel i
 computed from its own input values only.
 """
 
+import collections
+import contextlib
+import functools
 import math
 import os
 import threading
@@ -174,16 +177,17 @@ class _Writer:
         self.sums = np.zeros(len(self.bands))
         self.counts = {}
 
-    def write(self, results):
-        for (x, y, _, _), values, counts, valid, sums in results:
-            if values.shape[0] != len(self.bands):
-                raise InputError(f"block function returned {values.shape[0]} bands, expected {len(self.bands)}")
-            for band, layer in zip(self.bands, values):
-                band.WriteArray(layer, x, y)
-            self.valid += valid
-            self.sums += sums
-            for name, count in counts.items():
-                self.counts[name] = self.counts.get(name, 0) + int(count)
+    def write(self, result):
+        """Write one :func:`_process_window` result."""
+        (x, y, _, _), values, counts, valid, sums = result
+        if values.shape[0] != len(self.bands):
+            raise InputError(f"block function returned {values.shape[0]} bands, expected {len(self.bands)}")
+        for band, layer in zip(self.bands, values):
+            band.WriteArray(layer, x, y)
+        self.valid += valid
+        self.sums += sums
+        for name, count in counts.items():
+            self.counts[name] = self.counts.get(name, 0) + int(count)
         self.dataset.FlushCache()  # compress and write the finished tiles now, not all at the end
 
     def close(self):
@@ -272,28 +276,46 @@ def _dask_client(scheduler):
         raise InputError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
 
 
-def _batches(func, groups, work, params, run, workers, backend, scheduler, nodata):
-    """Yield lists of :func:`_process_window` results, computed by the chosen workers, in order."""
+def _results(func, groups, work, params, run, workers, backend, scheduler, nodata):
+    """Yield the :func:`_process_window` result of each window, in order, computed by the chosen workers.
+
+    Twice as many windows as workers are in flight: a worker that finishes a window starts
+    the next one at once (no batch waits for its slowest window), while the caller writes
+    the results in order.
+    """
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend != "dask" and workers == 1:
         for window in work:
-            yield [_process_window(func, groups, window, params, run, None, nodata)]
+            yield _process_window(func, groups, window, params, run, None, nodata)
         return
-    from joblib import Parallel, delayed, parallel_backend
-
     parent = os.getpid() if backend == "loky" else None
     client, own_client = _dask_client(scheduler) if backend == "dask" else (None, False)
+    if client is not None:
+        workers = sum(client.nthreads().values())
+        params = client.scatter([params], broadcast=True)[0]  # the models go to each worker once
+        submit = functools.partial(client.submit, pure=False)
+    elif backend == "loky":
+        from joblib.externals.loky import get_reusable_executor
+
+        submit = get_reusable_executor(max_workers=workers).submit
+    else:
+        threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wholesoil-worker")
+        submit = threads.submit
+    in_flight = collections.deque()
     try:
-        if client is not None:
-            workers = sum(client.nthreads().values())
-        size = max(1, workers * 2)
-        options = {"scatter": [params]} if backend == "dask" else {}
-        with parallel_backend(backend, **options), Parallel(n_jobs=-1 if client is not None else workers) as parallel:
-            for start in range(0, len(work), size):
-                yield parallel(delayed(_process_window)(func, groups, window, params, run, parent, nodata)
-                               for window in work[start:start + size])
+        for window in work[:2 * workers]:
+            in_flight.append(submit(_process_window, func, groups, window, params, run, parent, nodata))
+        for window in work[2 * workers:] + [None] * len(in_flight):
+            result = in_flight.popleft().result()
+            if window is not None:
+                in_flight.append(submit(_process_window, func, groups, window, params, run, parent, nodata))
+            yield result
     finally:
+        for future in in_flight:
+            future.cancel()
+        if client is None and backend == "threading":
+            threads.shutdown(wait=True)
         if own_client:
             client.close()
 
@@ -350,15 +372,17 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
         done = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wholesoil-writer") as pool:
             pending = None
-            for results in _batches(func, groups, work, params, run, workers, backend, scheduler, nodata):
-                if pending is not None:
-                    pending.result()
-                if workers == 1 and backend != "dask":
-                    writer.write(results)  # one worker: one core, no overlap
-                else:
-                    pending = pool.submit(writer.write, results)
-                done += len(results)
-                steps.update(done / len(work))
+            results = _results(func, groups, work, params, run, workers, backend, scheduler, nodata)
+            with contextlib.closing(results):  # on an error or a cancel: stop the windows in flight now
+                for result in results:
+                    if pending is not None:
+                        pending.result()
+                    if workers == 1 and backend != "dask":
+                        writer.write(result)  # one worker: one core, no overlap
+                    else:
+                        pending = pool.submit(writer.write, result)
+                    done += 1
+                    steps.update(done / len(work))
             if pending is not None:
                 pending.result()
         writer.close()
