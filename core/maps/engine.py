@@ -291,19 +291,19 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
         return
     parent = os.getpid() if backend == "loky" else None
     client, own_client = _dask_client(scheduler) if backend == "dask" else (None, False)
-    if client is not None:
-        workers = sum(client.nthreads().values())
-        params = client.scatter([params], broadcast=True)[0]  # the models go to each worker once
-        submit = functools.partial(client.submit, pure=False)
-    elif backend == "loky":
-        from joblib.externals.loky import get_reusable_executor
-
-        submit = get_reusable_executor(max_workers=workers).submit
-    else:
-        threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wholesoil-worker")
-        submit = threads.submit
-    in_flight = collections.deque()
+    threads, in_flight = None, collections.deque()
     try:
+        if client is not None:
+            workers = sum(client.nthreads().values())
+            params = client.scatter([params], broadcast=True)[0]  # the models go to each worker once
+            submit = functools.partial(client.submit, pure=False)
+        elif backend == "loky":
+            from joblib.externals.loky import get_reusable_executor
+
+            submit = get_reusable_executor(max_workers=workers).submit
+        else:
+            threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wholesoil-worker")
+            submit = threads.submit
         for window in work[:2 * workers]:
             in_flight.append(submit(_process_window, func, groups, window, params, run, parent, nodata))
         for window in work[2 * workers:] + [None] * len(in_flight):
@@ -314,7 +314,7 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
     finally:
         for future in in_flight:
             future.cancel()
-        if client is None and backend == "threading":
+        if threads is not None:
             threads.shutdown(wait=True)
         if own_client:
             client.close()
