@@ -40,9 +40,11 @@ import inspect
 import io
 import json
 import math
+import os
 import platform
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +72,8 @@ MAX_UNPACKED_BYTES = 4 << 30
 CHECK_ROWS = 20
 #: Largest relative difference (to the column's largest value) allowed in that check.
 CHECK_TOLERANCE = 1e-9
+#: Threads that unzip a model's arrays at loading (at most one per core).
+ARRAY_READERS = 4
 
 _TREE_LEARNED = ("n_features_in_", "n_outputs_", "max_features_", "classes_", "n_classes_")
 _FOREST_LEARNED = ("estimators_", "n_features_in_", "feature_names_in_", "n_outputs_")
@@ -302,10 +306,10 @@ def _versions_text(versions, libraries=("scikit-learn", "numpy")):
 class _Reader:
     """Schema nodes -> objects, building only the classes of ESTIMATORS and TREES."""
 
-    def __init__(self, archive, path, written):
-        self.archive = archive
+    def __init__(self, path, written, arrays):
         self.path = path
         self.written = written
+        self.arrays = arrays
         self.estimators = _classes(ESTIMATORS)
         self.trees = _classes(TREES)
 
@@ -314,23 +318,13 @@ class _Reader:
                          "the file may have been made to run code, or by another program")
 
     def array(self, name, where):
-        """The .npy member ``name``, once its header agrees with its size (a header may claim
-        any shape, and numpy allocates that before reading)."""
-        from numpy.lib import format as npy
-
-        if not isinstance(name, str) or name not in self.archive.NameToInfo:
+        """The .npy member ``name`` (read by :func:`_read_arrays`)."""
+        if not isinstance(name, str) or name not in self.arrays:
             self.refuse(where, f"a reference to a missing array {name!r}")
-        headers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
-        with self.archive.open(name) as stream:
-            try:
-                shape, _, dtype = headers[npy.read_magic(stream)](stream)
-            except (KeyError, ValueError):
-                self.refuse(where, f"{name}, which is not a plain .npy array")
-            if dtype.hasobject:
-                self.refuse(where, f"an array that needs pickle ({name})")
-            if stream.tell() + math.prod(shape) * dtype.itemsize != self.archive.getinfo(name).file_size:
-                self.refuse(where, f"an array whose header does not match its size ({name})")
-        return np.load(io.BytesIO(self.archive.read(name)), allow_pickle=False)
+        values = self.arrays[name]
+        if isinstance(values, str):
+            self.refuse(where, values)
+        return values
 
     def decode(self, node, where):
         if _is_plain(node):
@@ -492,7 +486,7 @@ class _Reader:
                                              "covariate, or a child outside the tree or above its parent)")
             tree = Tree(n_features, np.array([n_classes], dtype=np.intp), 1)
             tree.__setstate__({"max_depth": int(depths[i]), "node_count": int(end - start),
-                               "nodes": nodes[start:end].copy(), "values": value[start:end].copy()})
+                               "nodes": nodes[start:end], "values": value[start:end]})  # Tree copies both
             estimator = cls(**params)
             estimator.__dict__.update(learned)
             estimator.tree_ = tree
@@ -505,6 +499,40 @@ class _Reader:
         out = np.empty(len(trees), dtype=object)
         out[:] = trees
         return out.reshape(shape)
+
+
+def _read_arrays(path, names):
+    """{member: array, or the problem that keeps it from loading} of the members ``names``
+    ({name: unpacked bytes}), read in a few threads, each with its own handle (unzipping
+    releases the GIL)."""
+    by_size = sorted(names, key=lambda name: -names[name])
+    readers = max(1, min(ARRAY_READERS, os.cpu_count() or 1, len(by_size)))
+    with ThreadPoolExecutor(max_workers=readers) as pool:
+        parts = list(pool.map(functools.partial(_read_members, path), [by_size[i::readers] for i in range(readers)]))
+    return {name: values for part in parts for name, values in part.items()}
+
+
+def _read_members(path, names):
+    with zipfile.ZipFile(path) as archive:
+        return {name: _read_npy(archive, name) for name in names}
+
+
+def _read_npy(archive, name):
+    """The array of member ``name``, or the problem text, once its header agrees with its
+    size (a header may claim any shape, and numpy allocates that before reading)."""
+    from numpy.lib import format as npy
+
+    headers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
+    with archive.open(name) as stream:
+        try:
+            shape, _, dtype = headers[npy.read_magic(stream)](stream)
+        except (KeyError, ValueError):
+            return f"{name}, which is not a plain .npy array"
+        if dtype.hasobject:
+            return f"an array that needs pickle ({name})"
+        if stream.tell() + math.prod(shape) * dtype.itemsize != archive.getinfo(name).file_size:
+            return f"an array whose header does not match its size ({name})"
+    return np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
 
 
 @functools.lru_cache(maxsize=None)
@@ -646,8 +674,9 @@ def _read_archive(archive, path):
     written = manifest.get("written_with")
     if not isinstance(written, dict) or not all(isinstance(v, str) for v in written.values()):
         raise InputError(f"model file {path} does not say which releases wrote it")
-    reader = _Reader(archive, path, written)
+    members = {info.filename: info.file_size for info in archive.infolist() if info.filename != MANIFEST}
     try:
+        reader = _Reader(path, written, _read_arrays(path, members))
         model = reader.decode(manifest.get("model"), "model")
         tables = {name: reader.decode(node, f"table {name}") for name, node in manifest.get("tables", {}).items()}
         check = {part: reader.decode(node, f"check {part}") for part, node in manifest.get("check", {}).items()}
