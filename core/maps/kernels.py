@@ -69,40 +69,35 @@ class PackedForest:
         if self.n_features >= 1 << FEATURE_BITS:
             raise ValueError(f"forests of more than {(1 << FEATURE_BITS) - 1} features are not supported")
         self.classification = hasattr(forest, "classes_")
-        features, lefts, thresholds, values, roots, orders = [], [], [], [], [], []
-        offset = 0
-        for estimator in self.estimators:
-            tree = estimator.tree_
-            order = _breadth_first(tree.children_left, tree.children_right)
-            new = np.empty(tree.node_count, dtype=np.int64)
-            new[order] = np.arange(tree.node_count)
-            internal = tree.children_left[order] >= 0
-            features.append(np.where(internal, tree.feature[order], 0))
-            thresholds.append(np.where(internal, tree.threshold[order], np.inf))
-            lefts.append(np.where(internal, new[np.where(internal, tree.children_left[order], 0)],
-                                  np.arange(tree.node_count)) + offset)
-            values.append(self._leaf_values(tree)[order])
-            roots.append(offset)
-            orders.append(order)
-            offset += tree.node_count
-        feature = np.concatenate(features).astype(np.int64)
-        threshold = np.concatenate(thresholds).astype(np.float64)
-        self.code = (np.concatenate(lefts).astype(np.int64) << FEATURE_BITS) | feature
+        trees = [estimator.tree_ for estimator in self.estimators]
+        counts = np.array([tree.node_count for tree in trees], dtype=np.int64)
+        self.roots = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        offsets = np.repeat(self.roots, counts)  # all trees' nodes in one numbering, tree after tree
+        left, right = (np.concatenate([getattr(tree, side) for tree in trees]).astype(np.int64)
+                       for side in ("children_left", "children_right"))
+        left, right = np.where(left >= 0, left + offsets, -1), np.where(right >= 0, right + offsets, -1)
+        order = _breadth_first(left, right, self.roots, np.repeat(np.arange(len(trees)), counts))
+        new = np.empty(len(order), dtype=np.int64)
+        new[order] = np.arange(len(order))
+        self.new_index = np.split(new, self.roots[1:])  # per tree: scikit-learn's node -> ours
+        internal = left[order] >= 0
+        feature = np.where(internal, np.concatenate([tree.feature for tree in trees])[order], 0).astype(np.int64)
+        threshold = np.where(internal, np.concatenate([tree.threshold for tree in trees])[order], np.inf)
+        self.code = (np.where(internal, new[np.where(internal, left[order], 0)], np.arange(len(order)))
+                     << FEATURE_BITS) | feature
         self.threshold32 = threshold.astype(np.float32)
         above = self.threshold32.astype(np.float64) > threshold
         self.threshold32[above] = np.nextafter(self.threshold32[above], np.float32(-np.inf))
-        self.roots = np.array(roots, dtype=np.int64)
-        self.new_index = [np.argsort(order) + root for order, root in zip(orders, roots)]  # sklearn node -> ours
-        self.value = np.ascontiguousarray(np.concatenate(values))
+        values = np.concatenate([tree.value[:, 0, :] for tree in trees]).astype(np.float64)
+        self.value = np.ascontiguousarray(self._leaf_values(values[order]))
         self.back = np.empty(0)
         if not self.classification:
             regression = self.value[:, 0]
             self.back = np.ascontiguousarray(back_transform(regression) if back_transform else regression,
                                              dtype=np.float64)
 
-    def _leaf_values(self, tree):
+    def _leaf_values(self, value):
         """Per node: the regression value, or class probabilities as predict_proba computes them."""
-        value = np.asarray(tree.value[:, 0, :], dtype=np.float64)
         if not self.classification:
             return value
         normalizer = value.sum(axis=1)[:, None]
@@ -114,14 +109,16 @@ class PackedForest:
         return len(self.roots)
 
 
-def _breadth_first(children_left, children_right):
-    """Node ids of a tree in breadth-first order, the two children of a node side by side."""
-    levels, frontier = [np.array([0])], np.array([0])
+def _breadth_first(children_left, children_right, roots, tree_of):
+    """Node ids of each tree in breadth-first order (tree after tree), the two children of a
+    node side by side. Node ids count over all trees; ``tree_of[node]`` is a node's tree."""
+    levels, frontier = [roots], roots
     while frontier.size:
         internal = frontier[children_left[frontier] >= 0]
         frontier = np.stack([children_left[internal], children_right[internal]], axis=1).ravel()
         levels.append(frontier)
-    return np.concatenate(levels)
+    nodes = np.concatenate(levels)
+    return nodes[np.argsort(tree_of[nodes], kind="stable")]
 
 
 def forest_statistics(packed, X, compiled=None):
@@ -143,6 +140,15 @@ def forest_statistics(packed, X, compiled=None):
     if packed.classification:
         return sums / packed.n_trees, None
     return sums[:, 0] / packed.n_trees, _spread(s1, s2, packed.n_trees)
+
+
+def load_compiled():
+    """Load the compiled kernel from numba's cache (about 0.2 s; on the first use after an
+    installation or update it compiles, about a minute), as the first prediction would."""
+    if numba is not None:
+        _forest_kernel(np.zeros((1, 1), dtype=np.float32), np.zeros(1, dtype=np.int64),
+                       np.full(1, np.inf, dtype=np.float32), np.zeros(1, dtype=np.int64), np.zeros((1, 1)),
+                       np.zeros(1), SUPER_CHUNK)
 
 
 @functools.lru_cache(maxsize=8)

@@ -25,6 +25,7 @@ counted and reported, never mapped to another class).
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from ..learn.uncertainty import truncate
 from ..outputs import note
 from .applicability import from_trained
 from .engine import map_blocks
-from .kernels import PackedForest, forest_statistics, z_order
+from .kernels import PackedForest, forest_statistics, load_compiled, z_order
 from .stack import CovariateStack
 
 REGRESSION_OUTPUTS = ("mean", "sd", "cv", "lower", "upper", "di", "aoa")
@@ -290,13 +291,18 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     if len(names) != len(paths):
         raise InputError(f"{len(names)} names for {len(paths)} models")
     prepared = []
-    for path, name in zip(paths, names):
-        register_input(path)
-        file = readable_path(path)
-        if not os.path.isfile(file):
-            raise InputError(f"model file {path} does not exist")
-        checksum = file_checksum(file)
-        prepared.append(MapModel(load_model(file), name, outputs, source=path, file=file, checksum=checksum))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # numba loads the compiled kernel while the model files are read
+        kernel = pool.submit(load_compiled) if compiled is not False else None
+        for path, name in zip(paths, names):
+            register_input(path)
+            file = readable_path(path)
+            if not os.path.isfile(file):
+                raise InputError(f"model file {path} does not exist")
+            checksum = file_checksum(file)
+            prepared.append(MapModel(load_model(file), name, outputs, source=path, file=file, checksum=checksum))
+        if kernel is not None:
+            kernel.result()
     labels = [m.name for m in prepared]
     twice = sorted({n for n in labels if labels.count(n) > 1})
     if twice:
