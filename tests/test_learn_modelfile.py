@@ -210,6 +210,7 @@ def reshape_trees(node, manifest, arrays):
     ("random_forest", trees, root_node("feature", 10 ** 9), "nodes point outside it"),
     ("random_forest", trees, root_node("left_child", 10 ** 9), "nodes point outside it"),
     ("random_forest", trees, root_node("right_child", 0), "nodes point outside it"),  # a loop: predict never ends
+    ("random_forest", trees, root_node("right_child", 1), "nodes point outside it"),  # a node with two parents
     ("quantile_forest", trees, set_learned("n_features_in_", 40),
      "trees whose number of covariates differs from the forest's"),
     ("gradient_boosting", trees, reshape_trees, "stages that are not one tree each"),

@@ -58,6 +58,8 @@ FORMAT = "wholesoil-model"
 FORMAT_VERSION = 2
 SUFFIX = ".wsmodel"
 MANIFEST = "manifest.json"
+#: Folder of the archive that holds the arrays (``arrays/0.npy``, ...).
+ARRAYS = "arrays/"
 #: Largest manifest loaded (bytes unpacked): the description, the schema and the text
 #: columns of the tables (JSON takes many times its size in memory).
 MAX_MANIFEST_BYTES = 32 << 20
@@ -183,7 +185,7 @@ class _Writer:
 
     def array(self, values):
         self.arrays.append(np.ascontiguousarray(values))
-        return {"__array__": f"arrays/{len(self.arrays) - 1}.npy"}
+        return {"__array__": f"{ARRAYS}{len(self.arrays) - 1}.npy"}
 
     def encode(self, obj, where):
         kind = type(obj)
@@ -295,7 +297,7 @@ def save_model(path, trained):
             for i, values in enumerate(writer.arrays):
                 buffer = io.BytesIO()
                 np.save(buffer, values, allow_pickle=False)
-                archive.writestr(f"arrays/{i}.npy", buffer.getvalue())
+                archive.writestr(f"{ARRAYS}{i}.npy", buffer.getvalue())
     return path
 
 
@@ -478,12 +480,14 @@ class _Reader:
                 nodes[key] = columns[key]
         if classes is not None and body["class_values"] != _class_values():
             value = _convert_class_values(value, nodes["weighted_n_node_samples"], _class_values())
+        value = np.ascontiguousarray(value)  # Tree takes C-ordered slices
         offsets = np.concatenate([[0], np.cumsum(counts)])
         trees = []
         for i, (start, end) in enumerate(zip(offsets[:-1], offsets[1:])):
             if not _nodes_are_safe(nodes[start:end], n_features):
                 self.refuse(f"{where}[{i}]", "a decision tree whose nodes point outside it (a split on a missing "
-                                             "covariate, or a child outside the tree or above its parent)")
+                                             "covariate, or a child outside the tree, above its parent or "
+                                             "shared by two parents)")
             tree = Tree(n_features, np.array([n_classes], dtype=np.intp), 1)
             tree.__setstate__({"max_depth": int(depths[i]), "node_count": int(end - start),
                                "nodes": nodes[start:end], "values": value[start:end]})  # Tree copies both
@@ -508,20 +512,24 @@ def _read_arrays(path, names):
     by_size = sorted(names, key=lambda name: -names[name])
     readers = max(1, min(ARRAY_READERS, os.cpu_count() or 1, len(by_size)))
     with ThreadPoolExecutor(max_workers=readers) as pool:
-        parts = list(pool.map(functools.partial(_read_members, path), [by_size[i::readers] for i in range(readers)]))
+        parts = list(pool.map(functools.partial(_read_members, path, names),
+                              [by_size[i::readers] for i in range(readers)]))
     return {name: values for part in parts for name, values in part.items()}
 
 
-def _read_members(path, names):
+def _read_members(path, sizes, names):
     with zipfile.ZipFile(path) as archive:
-        return {name: _read_npy(archive, name) for name in names}
+        return {name: _read_npy(archive, name, sizes[name]) for name in names}
 
 
-def _read_npy(archive, name):
-    """The array of member ``name``, or the problem text, once its header agrees with its
-    size (a header may claim any shape, and numpy allocates that before reading)."""
+def _read_npy(archive, name, size):
+    """The array of member ``name``, or the problem text, once its size is still ``size``
+    (bytes unpacked, as bounded when the file was opened) and its header agrees with it (a
+    header may claim any shape, and numpy allocates that before reading)."""
     from numpy.lib import format as npy
 
+    if archive.NameToInfo.get(name) is None or archive.getinfo(name).file_size != size:
+        return f"an array that changed while the file was read ({name})"
     headers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
     with archive.open(name) as stream:
         try:
@@ -530,7 +538,7 @@ def _read_npy(archive, name):
             return f"{name}, which is not a plain .npy array"
         if dtype.hasobject:
             return f"an array that needs pickle ({name})"
-        if stream.tell() + math.prod(shape) * dtype.itemsize != archive.getinfo(name).file_size:
+        if stream.tell() + math.prod(shape) * dtype.itemsize != size:
             return f"an array whose header does not match its size ({name})"
     return np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
 
@@ -556,12 +564,16 @@ def _convert_class_values(value, weights, kind):
 def _nodes_are_safe(nodes, n_features):
     """True when compiled tree code can walk ``nodes`` without leaving them: every split
     names a feature below ``n_features`` and both its children lie further down the array
-    (as scikit-learn builds them, so no walk loops), and leaves have no children."""
+    (as scikit-learn builds them, so no walk loops), leaves have no children, and every
+    node but the root is the child of exactly one node (a tree, not a graph)."""
     index = np.arange(len(nodes))
     left, right, feature = nodes["left_child"], nodes["right_child"], nodes["feature"]
     split = (left > index) & (left < len(nodes)) & (right > index) & (right < len(nodes)) \
         & (feature >= 0) & (feature < n_features)
-    return len(nodes) > 0 and bool(np.all(np.where(left == -1, right == -1, split)))
+    if len(nodes) == 0 or not np.all(np.where(left == -1, right == -1, split)):
+        return False
+    parents = np.bincount(np.concatenate([left[left >= 0], right[left >= 0]]), minlength=len(nodes))
+    return parents[0] == 0 and bool(np.all(parents[1:] == 1))
 
 
 def _is_count(value):
@@ -674,7 +686,8 @@ def _read_archive(archive, path):
     written = manifest.get("written_with")
     if not isinstance(written, dict) or not all(isinstance(v, str) for v in written.values()):
         raise InputError(f"model file {path} does not say which releases wrote it")
-    members = {info.filename: info.file_size for info in archive.infolist() if info.filename != MANIFEST}
+    members = {info.filename: info.file_size for info in archive.infolist()
+               if info.filename.startswith(ARRAYS) and info.filename.endswith(".npy")}
     try:
         reader = _Reader(path, written, _read_arrays(path, members))
         model = reader.decode(manifest.get("model"), "model")
