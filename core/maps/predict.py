@@ -291,9 +291,10 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     if len(names) != len(paths):
         raise InputError(f"{len(names)} names for {len(paths)} models")
     prepared = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # numba loads the compiled kernel while the model files are read
-        kernel = pool.submit(load_compiled) if compiled is not False else None
+    loading = ThreadPoolExecutor(max_workers=1)
+    # numba loads the compiled kernel (or compiles it, on first use) while the model files are read
+    kernel = loading.submit(load_compiled) if compiled is not False else None
+    try:
         for path, name in zip(paths, names):
             register_input(path)
             file = readable_path(path)
@@ -301,8 +302,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
                 raise InputError(f"model file {path} does not exist")
             checksum = file_checksum(file)
             prepared.append(MapModel(load_model(file), name, outputs, source=path, file=file, checksum=checksum))
-        if kernel is not None:
-            kernel.result()
+    finally:
+        loading.shutdown(wait=False)
     labels = [m.name for m in prepared]
     twice = sorted({n for n in labels if labels.count(n) > 1})
     if twice:
@@ -320,6 +321,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
         metadata.update({f"model_{i}": path, f"model_{i}_sha256": model.checksum,
                          f"model_{i}_name": model.name,
                          f"model_{i}_kind": f"{model.task} {model.kind}"})
+    if kernel is not None and any(model.packed is not None for model in prepared):
+        kernel.result()
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
