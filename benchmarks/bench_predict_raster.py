@@ -249,8 +249,10 @@ def peak_memory_run(command):
     watcher.join()
     if process.returncode != 0:
         raise RuntimeError(f"{command[-4:]} failed: {err[-2000:]}")
-    work = next(float(line.split()[-1]) for line in out.splitlines()[::-1] if line.startswith("work seconds"))
-    return seconds, work, peak[0] / 1024
+    reported = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("work seconds")]
+    if not reported:
+        raise RuntimeError(f"{command[-4:]} did not report its time: {out[-2000:]}")
+    return seconds, reported[-1], peak[0] / 1024
 
 
 def tree_rss(pid):
@@ -299,6 +301,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=1, help="runs of each compared case (the median is reported)")
     parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be 1 or more")
     if args.case:
         run_case(*args.case)
         return
@@ -381,7 +385,8 @@ def run_case(name, *rest):
 
 
 def medians(runs):
-    """One row per case and size: the run with the median whole-process time (all its figures)."""
+    """One row per case and size: the run with the median whole-process time (all its figures;
+    of an even number of runs, the faster of the middle two)."""
     grouped = {}
     for run in runs:
         grouped.setdefault((run["case"], run["size"]), []).append(run)
