@@ -55,6 +55,10 @@ def test_group_importance_via_pca():
     assert groups["explained_variance"].tolist() == pytest.approx([100.0, 100.0])
     with pytest.raises(InputError, match="should read 'name: column, column'"):
         parse_feature_groups("climate MAT")
+    table["biome"] = np.where(table["MAT"] > 0, "forest", "grassland")
+    with pytest.raises(InputError, match=r"feature groups take numeric covariates only .* leave categorical ones "
+                                         r"out: column 'biome' has non-numeric values"):
+        group_importance(table, y, parse_feature_groups("climate: MAT, MAP; land: biome"), n_trees=10)
 
 
 def test_mixed_model_recovers_slope_and_biome_variance():

@@ -145,7 +145,11 @@ def group_importance(X, y, feature_groups, task="regression", n_components=2, n_
 
     all_columns = [c for columns in feature_groups.values() for c in columns]
     require_columns(X, all_columns, "the data")
-    values = numeric_columns(X, all_columns)
+    try:
+        values = numeric_columns(X, all_columns)
+    except InputError as error:
+        raise InputError(f"feature groups take numeric covariates only (each group becomes principal components), "
+                         f"so leave categorical ones out: {error}") from None
     keep = ~values.isna().any(axis=1).to_numpy()
     components, owner, rows = [], [], []
     for group, columns in feature_groups.items():
