@@ -134,7 +134,8 @@ def depth_fractions_figure(scheme, profiles, title="Depth distribution"):
     bars.set_ylabel("depth (cm)")
     bars.set_yticks(list(scheme.breaks))
     bars.invert_yaxis()
-    cumulative.set_xlabel("cumulative fraction above depth")
+    cumulative.set_xlabel("cumulative fraction above depth" if scheme.breaks[0] == 0 else
+                          f"cumulative fraction from {scheme.breaks[0]:g} cm down to depth")
     cumulative.set_xlim(0, 1.02)
     for axes in (bars, cumulative):
         axes.grid(alpha=0.3)

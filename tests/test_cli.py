@@ -29,6 +29,15 @@ def test_numbers_print_the_fractions(capsys, tmp_path):
     np.testing.assert_allclose(printed, beta_layer_fractions(0.96, "0,30,100", normalize=False), rtol=1e-5)
 
 
+def test_cumulative_counts_from_the_surface_when_the_layers_start_deeper(capsys):
+    """The share from the surface to each bottom: with layers 30-100 and 100-200 cm, 1 - β^100 then 1
+    (β model, shares of the 0-200 cm profile), not the running sum of those layers alone."""
+    code, out, _ = run(capsys, "depth-fractions", "--beta", 0.95, "--layers", "30,100,200")
+    cumulative = [float(line.split()[4]) for line in out.splitlines()[1:]]
+    assert code == 0
+    np.testing.assert_allclose(cumulative, [(1 - 0.95 ** 100) / (1 - 0.95 ** 200), 1.0], rtol=1e-5)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--d50", "80", "--d95", "20"], "D95 must be greater than D50"),
     (["--d50", "20"], "needs both --d50 and --d95"),

@@ -23,7 +23,8 @@ profile, a table of sites and a map:
 Fractions are shares of the profile from the surface to --profile-depth (default 200 cm):
 layers covering 0-200 cm sum to 1; layers covering part of it (say 30,100) sum to the share
 they hold, with a note; layers deeper than the profile depth are refused. --no-normalize
-gives shares of the infinite-depth total. Table outputs keep every input column and add
+gives shares of the infinite-depth total. For one profile, "cumulative" is the share from the
+surface to each layer's bottom. Table outputs keep every input column and add
 frac_<top>_<bottom>; raster outputs have one band per layer, named the same way.
 """
 
@@ -83,7 +84,7 @@ def _read_input(args):
 
 
 def run_depth_fractions(args):
-    from ..layers import layer_scheme
+    from ..layers import LayerScheme, layer_scheme
     from ..partitioning import model_fractions, raster_fractions, table_fractions
 
     from ..depth import coverage_note, profile_depth_of
@@ -127,8 +128,12 @@ def run_depth_fractions(args):
 
     fractions = model_fractions(model, params, scheme, normalize, profile_depth=args.profile_depth)
     print_notes(filter(None, [coverage_note(scheme, normalize, args.profile_depth, fractions)]))
+    above = 0.0  # the share above the first layer, so that "cumulative" counts from the surface
+    if scheme.breaks[0] > 0:
+        above = model_fractions(model, params, LayerScheme((0.0, scheme.breaks[0])), normalize,
+                                profile_depth=args.profile_depth)[0]
     result = pd.DataFrame({"layer_cm": scheme.labels, "top_cm": scheme.tops, "bottom_cm": scheme.bottoms,
-                           "fraction": fractions, "cumulative": np.cumsum(fractions)})
+                           "fraction": fractions, "cumulative": above + np.cumsum(fractions)})
     if args.output:
         from ..tables import write_table
 
