@@ -37,6 +37,19 @@ def test_spline_command_as_documented(horizons_csv, tmp_path, capsys):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_repairs_are_listed_without_a_summary(tmp_path, capsys):
+    """A repaired profile is ok, but the user is told what was changed, with or without --summary."""
+    path = tmp_path / "h.csv"
+    pd.DataFrame({"site": ["a"] * 4 + ["b"] * 2, "top": [0, 20, 10, 10, 0, 15], "bottom": [10, 40, 20, 20, 15, 30],
+                  "soc": [3, 1, 2, 2, 4, 2]}).to_csv(path, index=False)
+    code = main(["spline", str(path), str(tmp_path / "l.csv"), "--id-col", "site", "--top-col", "top",
+                 "--bottom-col", "bottom", "--value-cols", "soc", "--layers", "0,20,30"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "profile a: repaired: sorted the horizons by depth; dropped row 4, a duplicate of row 3 (10-20 cm)" in err
+    assert "profile b" not in err
+
+
 def test_missing_column_exits_2_and_writes_nothing(horizons_csv, tmp_path, capsys):
     out = tmp_path / "layers.csv"
     code = main(["harmonise", str(horizons_csv), str(out), *NEON_COLUMNS, "--value-cols", "carbon"])

@@ -23,7 +23,7 @@ geometry of a GeoPackage input). Layers the horizons do not reach stay empty unl
 repairs made (sorting, dropped zero-thickness or duplicated horizons, overlapping rows
 without a value dropped, organic horizons left out or kept, gaps bridged) and messages;
 profiles with bad input (overlaps, inverted depths, non-numeric values) are listed there
-and on stderr, and the others are still processed.
+and on stderr, and the others are still processed; so are the first 10 repaired profiles.
 
 Depths are cm below the mineral soil surface; negative depths are organic horizons above it
 (the ISRaD convention). --organic exclude (default) leaves them out, so every profile starts
@@ -117,6 +117,8 @@ def _columns(text, option):
 #: Optional output files of the profile commands and the suffixes they take.
 EXTRA_OUTPUTS = {"summary": TABLE_SUFFIXES, "groups": TABLE_SUFFIXES, "increments": TABLE_SUFFIXES,
                  "plot": (".png",)}
+#: Repaired profiles listed on stderr (all are in --summary).
+REPAIRS_LISTED = 10
 
 
 def _read(args):
@@ -132,7 +134,8 @@ def _read(args):
 
 
 def _report(result, id_col, summary_path, what):
-    """Write the summary table, list profiles that are not ok on stderr; exit code."""
+    """Write the summary table; list on stderr the profiles that are not ok and the first
+    REPAIRS_LISTED that were repaired; exit code."""
     from ..tables import write_table
 
     profiles = result.profiles
@@ -143,6 +146,12 @@ def _report(result, id_col, summary_path, what):
     print(f"{what} {done} of {len(profiles)} profiles", file=sys.stderr)
     for _, row in bad.iterrows():
         print(f"  profile {row[id_col]}: {row['status']}: {row['message']}", file=sys.stderr)
+    repaired = profiles[profiles["status"].eq("ok") & profiles["repairs"].ne("")]
+    for _, row in repaired.head(REPAIRS_LISTED).iterrows():
+        print(f"  profile {row[id_col]}: repaired: {row['repairs']}", file=sys.stderr)
+    if len(repaired) > REPAIRS_LISTED:
+        print(f"  ... and {len(repaired) - REPAIRS_LISTED} more repaired profiles"
+              + ("" if summary_path else " (--summary FILE lists every repair)"), file=sys.stderr)
     return 0 if done else 1
 
 
