@@ -23,6 +23,8 @@ from .tables import GEOMETRY, require_columns, row_numbers
 STATUS_OK = "ok"
 STATUS_INCOMPLETE = "incomplete"
 STATUS_ERROR = "error"
+#: Repaired profiles listed to the user after a run (every repair is in the profile summary).
+REPAIRS_LISTED = 10
 #: Feature id column of GeoPackages, never copied to output rows.
 FID = "fid"
 #: What to do with horizons above the mineral soil surface (negative depths, the ISRaD convention).
@@ -407,6 +409,14 @@ def profiles_summary(horizons, extra=None):
     columns = [horizons.id_col, "status", "n_horizons", "top_cm", "bottom_cm"]
     rest = [c for c in summary.columns if c not in columns + ["repairs", "message"]]
     return summary[columns + rest + ["repairs", "message"]]
+
+
+def repair_lines(profiles, id_col, limit=REPAIRS_LISTED):
+    """(lines 'profile ID: repaired: WHAT' for the first ``limit`` profiles of a
+    :func:`profiles_summary` that are ok but were repaired, how many more were repaired)."""
+    repaired = profiles[profiles["status"].eq(STATUS_OK) & profiles["repairs"].ne("")]
+    lines = [f"profile {row[id_col]}: repaired: {row['repairs']}" for _, row in repaired.head(limit).iterrows()]
+    return lines, max(0, len(repaired) - limit)
 
 
 def layer_rows(horizons, scheme, top_col, bottom_col):

@@ -79,7 +79,8 @@ class ProfileAlgorithm(WholesoilAlgorithm):
                      for name in (ID_FIELD, TOP_FIELD, BOTTOM_FIELD))
 
     def write_outputs(self, parameters, context, feedback, source, table, profiles, id_field, notes=()):
-        """Write OUTPUT (and OUTPUT_PROFILES when asked); report the notes and the profiles that are not ok."""
+        """Write OUTPUT (and OUTPUT_PROFILES when asked); report the notes, the profiles that are not ok
+        (warnings) and the first repaired ones (information)."""
         results = {OUTPUT: table_to_sink(self, parameters, OUTPUT, context, table, source)}
         push_notes(feedback, notes)
         if profiles is not None:
@@ -87,6 +88,12 @@ class ProfileAlgorithm(WholesoilAlgorithm):
             done = int(profiles["status"].ne("error").sum())
             feedback.pushInfo(f"Processed {done} of {len(profiles)} profiles")
             warn_profiles(feedback, not_ok, id_field)
+            from ..core.horizons import repair_lines
+
+            lines, more = repair_lines(profiles, id_field)
+            for line in lines + ([f"... and {more} more repaired profiles (the profile summary lists every repair)"]
+                                 if more else []):
+                feedback.pushInfo(line)
             if parameters.get(OUTPUT_PROFILES) is not None:
                 results[OUTPUT_PROFILES] = table_to_sink(self, parameters, OUTPUT_PROFILES, context, profiles)
         return results

@@ -441,11 +441,14 @@ class RecordingFeedback:
         class Feedback(QgsProcessingFeedback):
             def __init__(self):
                 super().__init__()
-                self.warnings, self.errors, self.progress = [], [], []
+                self.warnings, self.errors, self.progress, self.infos = [], [], [], []
                 self.progressChanged.connect(self.progress.append)
 
             def pushWarning(self, text):  # noqa: N802
                 self.warnings.append(text)
+
+            def pushInfo(self, text):  # noqa: N802
+                self.infos.append(text)
 
             def reportError(self, text, fatalError=False):  # noqa: N802, N803
                 self.errors.append(text)
@@ -466,6 +469,22 @@ def test_profile_notes_are_warnings_not_errors(wholesoil_processing, tmp_path, a
     wholesoil_processing.run(algorithm_id, {**parameters, "OUTPUT": str(tmp_path / "out.csv")}, feedback=feedback)
     assert feedback.errors == []
     assert any(w.startswith("profile ") for w in feedback.warnings)
+
+
+def test_repaired_profiles_are_listed_in_the_log(wholesoil_processing, tmp_path):
+    """A profile whose duplicated horizon was dropped is ok, and the log says what was changed."""
+    import pandas as pd
+
+    horizons = tmp_path / "h.csv"
+    pd.DataFrame({"site": ["a"] * 4 + ["b"] * 2, "top": [0, 20, 10, 10, 0, 15], "bottom": [10, 40, 20, 20, 15, 30],
+                  "soc": [3, 1, 2, 2, 4, 2]}).to_csv(horizons, index=False)
+    feedback = RecordingFeedback.create()
+    wholesoil_processing.run("wholesoil:harmoniseprofilesspline", {
+        "INPUT": str(horizons), "ID_FIELD": "site", "TOP_FIELD": "top", "BOTTOM_FIELD": "bottom",
+        "VALUE_FIELDS": ["soc"], "LAYERS": "0,20,30", "OUTPUT": str(tmp_path / "out.csv")}, feedback=feedback)
+    assert "profile a: repaired: sorted the horizons by depth; dropped row 4, a duplicate of row 3 (10-20 cm)" \
+        in feedback.infos
+    assert not any(line.startswith("profile b") for line in feedback.infos + feedback.warnings)
 
 
 def test_reports_record_the_run_and_soc_report_has_a_plot(wholesoil_processing, tmp_path):

@@ -117,8 +117,6 @@ def _columns(text, option):
 #: Optional output files of the profile commands and the suffixes they take.
 EXTRA_OUTPUTS = {"summary": TABLE_SUFFIXES, "groups": TABLE_SUFFIXES, "increments": TABLE_SUFFIXES,
                  "plot": (".png",)}
-#: Repaired profiles listed on stderr (all are in --summary).
-REPAIRS_LISTED = 10
 
 
 def _read(args):
@@ -135,7 +133,8 @@ def _read(args):
 
 def _report(result, id_col, summary_path, what):
     """Write the summary table; list on stderr the profiles that are not ok and the first
-    REPAIRS_LISTED that were repaired; exit code."""
+    repaired ones; exit code."""
+    from ..horizons import repair_lines
     from ..tables import write_table
 
     profiles = result.profiles
@@ -146,12 +145,12 @@ def _report(result, id_col, summary_path, what):
     print(f"{what} {done} of {len(profiles)} profiles", file=sys.stderr)
     for _, row in bad.iterrows():
         print(f"  profile {row[id_col]}: {row['status']}: {row['message']}", file=sys.stderr)
-    repaired = profiles[profiles["status"].eq("ok") & profiles["repairs"].ne("")]
-    for _, row in repaired.head(REPAIRS_LISTED).iterrows():
-        print(f"  profile {row[id_col]}: repaired: {row['repairs']}", file=sys.stderr)
-    if len(repaired) > REPAIRS_LISTED:
-        print(f"  ... and {len(repaired) - REPAIRS_LISTED} more repaired profiles"
-              + ("" if summary_path else " (--summary FILE lists every repair)"), file=sys.stderr)
+    lines, more = repair_lines(profiles, id_col)
+    for line in lines:
+        print(f"  {line}", file=sys.stderr)
+    if more:
+        print(f"  ... and {more} more repaired profiles" + ("" if summary_path else " (--summary FILE lists every repair)"),
+              file=sys.stderr)
     return 0 if done else 1
 
 
