@@ -68,3 +68,14 @@ def test_profile_of_zero_thickness_horizons_only_is_an_error_not_dropped():
     assert z["status"] == "error" and "zero thickness" in z["message"] and "rows 3, 4" in z["message"]
     with pytest.raises(InputError, match="z: every horizon has zero thickness"):
         depth_weighted(table[table["id"] == "z"], "id", "top", "bottom", ["c"])
+
+
+def test_repair_lines_list_the_first_repaired_profiles_and_count_the_rest():
+    from wholesoil.core.horizons import REPAIRS_LISTED, repair_lines
+
+    profiles = pd.DataFrame({"site": [f"s{i}" for i in range(REPAIRS_LISTED + 4)],
+                             "status": ["ok"] * (REPAIRS_LISTED + 2) + ["incomplete", "ok"],
+                             "repairs": ["sorted the horizons by depth"] * (REPAIRS_LISTED + 3) + [""]})
+    lines, more = repair_lines(profiles, "site")
+    assert lines[0] == "profile s0: repaired: sorted the horizons by depth" and len(lines) == REPAIRS_LISTED
+    assert more == 2  # s10 and s11; s12 is not ok (listed as a warning instead), s13 was not repaired

@@ -149,8 +149,8 @@ def _report(result, id_col, summary_path, what):
     for line in lines:
         print(f"  {line}", file=sys.stderr)
     if more:
-        print(f"  ... and {more} more repaired profiles" + ("" if summary_path else " (--summary FILE lists every repair)"),
-              file=sys.stderr)
+        hint = "" if summary_path else " (--summary FILE lists every repair)"
+        print(f"  ... and {more} more repaired profiles{hint}", file=sys.stderr)
     return 0 if done else 1
 
 
