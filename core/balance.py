@@ -9,7 +9,6 @@
 """
 
 import numpy as np
-import pandas as pd
 
 from .checks import Limits
 from .errors import InputError, describe_rows
@@ -274,6 +273,8 @@ def carbon_balance_table(table, ibulk, iroot=None, bnpp=None, npp=None, fbnpp=No
 
 def _profile_sums(out, table, id_col, root, bulk, top_col, bottom_col):
     """Add the profile sums of :func:`carbon_balance_table` and their coverage to ``out``; returns notes."""
+    import pandas as pd
+
     require_columns(table, [id_col])
     both = np.isfinite(root) & np.isfinite(bulk)
     has_depths = all(c and c in table.columns for c in (top_col, bottom_col))
@@ -355,6 +356,8 @@ def loss_estimates_table(table, columns, id_col=None):
     Ibulk, Iloss (over profiles' sums when ``id_col`` is given, else over rows with every
     input) and Iloss/Iroot of those means.
     """
+    import pandas as pd
+
     values, notes = {}, []
     for name, value in columns.items():
         if value is not None:
@@ -552,6 +555,8 @@ def two_box_monte_carlo(years, npp, tau_veg_sim, tau_soil_sim, reference=(1982, 
     (a truncated normal); the number is reported. Returns (table, notes): per year npp, the
     uncorrected cveg_sim/csoil_sim/ctotal_sim and the ensemble mean and sd of cveg, csoil, ctotal.
     """
+    import pandas as pd
+
     steps = as_progress(progress, is_cancelled)
     years = np.asarray(years, dtype=float)
     series = [np.asarray(v, dtype=float) for v in (npp, tau_veg_sim, tau_soil_sim)]

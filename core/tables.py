@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .errors import InputError, describe_rows
 from .outputs import atomic_output, note, output_layer, register_input
@@ -43,6 +42,8 @@ def numeric_columns(table, columns):
 
     Empty cells become NaN (missing), which callers treat as nodata.
     """
+    import pandas as pd
+
     out = pd.DataFrame(index=table.index)
     for column in columns:
         raw = table[column]
@@ -62,6 +63,8 @@ def read_table(path, layer=None):
 
     A table without data rows is an InputError (no command has anything to do with one).
     """
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"input file {path} does not exist")
@@ -104,6 +107,7 @@ def require_rows(table, source):
 
 
 def _read_ogr(path, layer):
+    import pandas as pd
     from osgeo import ogr
 
     ogr.UseExceptions()
@@ -267,6 +271,8 @@ def _write_ogr(table, path, driver_name, layer_name, destination, update=False):
 
 def column_kind(series):
     """'bool', 'integer', 'real' or 'text': how a column is stored in a vector file."""
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(series):
         return "bool"
     if pd.api.types.is_integer_dtype(series):
@@ -285,6 +291,8 @@ def _ogr_type(series):
 
 def _plain_values(series):
     """Python values for OGR: None for missing, int/float/str otherwise."""
+    import pandas as pd
+
     kind = column_kind(series)
     if kind == "bool":
         return [int(v) for v in series]

@@ -79,7 +79,7 @@ class RasterBalanceAlgorithm(WholesoilAlgorithm):
     """Band-wise raster algorithm: subclasses set OPERATION and INPUTS ((name, description), (name, description))."""
 
     GROUP, GROUP_ID = BALANCE_GROUP
-    REQUIRES = ("numpy", "pandas")
+    REQUIRES = ("numpy",)
     TAGS = BALANCE_TAGS + ("raster", "map")
     OPERATION = ""
     INPUTS = ()

@@ -163,7 +163,7 @@ class DepthFractionsAlgorithm(DepthFractionsBase):
 class DepthFractionsRasterAlgorithm(DepthFractionsBase):
     """Rasters: one fraction band per layer from parameter rasters (and constants)."""
 
-    REQUIRES = ("numpy", "pandas")
+    REQUIRES = ("numpy",)
     TAGS = DepthFractionsBase.TAGS + ("raster", "map")
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -98,7 +98,7 @@ class ProductAlgorithm(WholesoilAlgorithm):
     """A map product: subclasses implement ``run_product(parameters, context, output, quicklook, engine)``."""
 
     GROUP, GROUP_ID = GROUP, GROUP_ID
-    REQUIRES = ("numpy", "pandas", "scipy", "matplotlib")
+    REQUIRES = ("numpy", "scipy", "matplotlib")
     TAGS = TAGS
 
     def add_root_inputs(self):

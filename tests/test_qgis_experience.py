@@ -95,6 +95,24 @@ def test_qgis_process_without_scikit_learn_lists_the_provider_and_refuses_in_one
 
 
 @pytest.mark.qgis_process
+def test_raster_algorithms_run_without_pandas_and_table_ones_refuse(tmp_path):
+    """Maps need numpy and GDAL only (a QGIS from Debian's packages has no pandas unless asked for)."""
+    env, command = blocked_env("pandas"), [str(ROOT / "scripts" / "qgis-process"), "run"]
+    beta, ibulk = f"BETA_RASTER={SAMPLE / 'americas_root_beta.tif'}", SAMPLE / "americas_ibulk_0_100.tif"
+    for algorithm, arguments in (("depthfractionsbetaraster", [beta]),
+                                 ("bnppbydepthmap", [f"BNPP_RASTER={ibulk}", beta]),
+                                 ("turnovertimeraster", [f"STOCK_RASTER={ibulk}", "FLUX=2"])):
+        out = tmp_path / f"{algorithm}.tif"
+        done = subprocess.run(command + [f"wholesoil:{algorithm}", "--", *arguments, f"OUTPUT={out}"],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0 and out.exists(), (algorithm, done.stderr[-2000:])
+    refused = subprocess.run(command + ["wholesoil:depthfractionslogistic", "--", "D50=20", "D95=80"],
+                             capture_output=True, text=True, env=env, timeout=300)
+    assert refused.returncode == 1 and "Depth fractions (logistic) needs pandas, which is not installed" \
+        in refused.stderr
+
+
+@pytest.mark.qgis_process
 def test_shipped_model_without_scikit_learn_is_refused_before_its_first_step(tmp_path):
     """A model needs what its steps need: refused up front with the install line, not after sampling the sites."""
     out = tmp_path / "bnpp.tif"

@@ -9,7 +9,7 @@ from ..partition_base import PARTITION_HELP, PartitionBase
 class PartitionTotalRaster(PartitionBase):
     NAME = "partitiontotalraster"
     DISPLAY_NAME = "Partition a total over depth, rasters"
-    REQUIRES = ("numpy", "pandas")
+    REQUIRES = ("numpy",)
     TAGS = PartitionBase.TAGS + ("raster", "map")
     HELP = PARTITION_HELP + """
 The total is a raster or, where no raster is given, a constant; the fractions are a raster with one band per layer,

@@ -12,7 +12,7 @@ class TurnoverTimeRaster(WholesoilAlgorithm):
     NAME = "turnovertimeraster"
     DISPLAY_NAME = "Turnover time, rasters"
     GROUP, GROUP_ID = BALANCE_GROUP
-    REQUIRES = ("numpy", "pandas")
+    REQUIRES = ("numpy",)
     TAGS = TURNOVER_TAGS + ("raster", "map")
     REFERENCES = ("he_rh",)
     RASTER_UNITS = {"OUTPUT": "yr"}
