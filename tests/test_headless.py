@@ -32,3 +32,21 @@ def test_blocker_really_blocks():
     code = BLOCK_QGIS.replace("import wholesoil.core as core", "import wholesoil.processing_provider.provider")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode != 0 and "imported qgis" in done.stderr
+
+
+def test_pip_install_takes_every_package_and_the_data_files():
+    """A regular (not editable) install ships what pyproject.toml lists: every package of the
+    repository (core.maps was once missing) and the data files the library reads."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {".".join(("wholesoil",) + init.parent.relative_to(root).parts)
+                for top in ("core", "plugin", "processing_provider") for init in (root / top).rglob("__init__.py")}
+    assert packages | {"wholesoil"} == set(setup["packages"])
+    patterns = setup["package-data"]["wholesoil"]
+    for path in [root / "metadata.txt"] + [p for p in (root / "resources").rglob("*") if p.is_file()]:
+        relative = path.relative_to(root).as_posix()
+        assert any(fnmatch.fnmatch(relative, p) and relative.count("/") == p.count("/") for p in patterns), relative
