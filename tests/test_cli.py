@@ -136,6 +136,19 @@ def test_console_script_runs():
     exe = [sys.executable, "-m", "wholesoil.core.cli"]
     done = subprocess.run(exe + ["depth-fractions", "--d50", "20", "--d95", "10"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.startswith("wholesoil depth-fractions: error: D95")
+    done = subprocess.run(exe + ["depth-fractions", "--beta", "0.96", "--layers", "0,30"], capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and "0.706343" in done.stdout and "sum to the share" in done.stderr
+
+
+def test_raster_commands_work_on_threads_unless_told_otherwise():
+    """Threads start at once and scale (the kernels, GDAL and numpy release the GIL); each
+    worker process would load the models again (docs/maps.md has the measured table)."""
+    parser = build_parser()
+    for argv in (["depth-fractions", "--beta", "beta.tif"],
+                 ["predict-raster", "m.wsmodel", "--covariates", "c.tif", "--output", "o.tif"]):
+        assert parser.parse_args(argv).backend == "threading"
+        assert parser.parse_args(argv + ["--backend", "loky"]).backend == "loky"
 
 
 @pytest.mark.parametrize("layers, message", [("-10,20,40", "negative depth"), ("0-20,15-40", "overlaps")])

@@ -5,6 +5,7 @@ subcommands and sets ``run`` (a function of the parsed arguments) on each. Bad i
 with exit code 2 and a one-line message on stderr; nothing is written.
 """
 
+import gc
 import importlib
 import sys
 
@@ -61,5 +62,17 @@ def main(argv=None):
     return code
 
 
+def program():
+    """The ``wholesoil`` program: run :func:`main` on the command line's arguments and exit."""
+    finish(main())
+
+
+def finish(code):
+    """Exit with ``code``, leaving the process's objects to the operating system: Python's
+    collections at exit would only walk them (0.3-0.5 s after a map)."""
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    program()

@@ -1,7 +1,5 @@
 """``python -m wholesoil.core.cli`` runs the ``wholesoil`` program."""
 
-import sys
+from . import program
 
-from . import main
-
-sys.exit(main())
+program()
