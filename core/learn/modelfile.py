@@ -482,12 +482,13 @@ class _Reader:
             value = _convert_class_values(value, nodes["weighted_n_node_samples"], _class_values())
         value = np.ascontiguousarray(value)  # Tree takes C-ordered slices
         offsets = np.concatenate([[0], np.cumsum(counts)])
+        unsafe = _unsafe_trees(columns["left_child"], columns["right_child"], columns["feature"], counts, n_features)
+        if unsafe.size:
+            self.refuse(f"{where}[{unsafe[0]}]", "a decision tree whose nodes point outside it (a split on a missing "
+                                                 "covariate, or a child outside the tree, above its parent or "
+                                                 "shared by two parents)")
         trees = []
         for i, (start, end) in enumerate(zip(offsets[:-1], offsets[1:])):
-            if not _nodes_are_safe(nodes[start:end], n_features):
-                self.refuse(f"{where}[{i}]", "a decision tree whose nodes point outside it (a split on a missing "
-                                             "covariate, or a child outside the tree, above its parent or "
-                                             "shared by two parents)")
             tree = Tree(n_features, np.array([n_classes], dtype=np.intp), 1)
             tree.__setstate__({"max_depth": int(depths[i]), "node_count": int(end - start),
                                "nodes": nodes[start:end], "values": value[start:end]})  # Tree copies both
@@ -561,19 +562,24 @@ def _convert_class_values(value, weights, kind):
     return np.divide(value, totals, out=np.zeros_like(value), where=totals > 0)
 
 
-def _nodes_are_safe(nodes, n_features):
-    """True when compiled tree code can walk ``nodes`` without leaving them: every split
-    names a feature below ``n_features`` and both its children lie further down the array
-    (as scikit-learn builds them, so no walk loops), leaves have no children, and every
-    node but the root is the child of exactly one node (a tree, not a graph)."""
-    index = np.arange(len(nodes))
-    left, right, feature = nodes["left_child"], nodes["right_child"], nodes["feature"]
-    split = (left > index) & (left < len(nodes)) & (right > index) & (right < len(nodes)) \
-        & (feature >= 0) & (feature < n_features)
-    if len(nodes) == 0 or not np.all(np.where(left == -1, right == -1, split)):
-        return False
-    parents = np.bincount(np.concatenate([left[left >= 0], right[left >= 0]]), minlength=len(nodes))
-    return parents[0] == 0 and bool(np.all(parents[1:] == 1))
+def _unsafe_trees(left, right, feature, counts, n_features):
+    """Indices of the trees that compiled tree code could not walk without leaving them.
+
+    left, right, feature: the node fields of all trees, tree after tree (``counts`` nodes
+    per tree, each at least 1; children numbered within their tree). A tree is safe when
+    every split names a feature below ``n_features`` and both its children lie further
+    down the tree's array (as scikit-learn builds them, so no walk loops), leaves have no
+    children, and every node but the root is the child of exactly one node (a tree, not a
+    graph).
+    """
+    tree = np.repeat(np.arange(len(counts)), counts)
+    start = (np.cumsum(counts) - counts)[tree]
+    index, size = np.arange(len(left)) - start, counts[tree]  # each node's place in its tree, the tree's size
+    split = (left > index) & (left < size) & (right > index) & (right < size) & (feature >= 0) \
+        & (feature < n_features)
+    parents = np.bincount(np.concatenate([(left + start)[split], (right + start)[split]]), minlength=len(left))
+    safe = np.where(left == -1, right == -1, split) & (parents == (index > 0))
+    return np.unique(tree[~safe])
 
 
 def _is_count(value):

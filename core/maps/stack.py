@@ -65,8 +65,9 @@ class CovariateStack:
             self.layers = _warped(self.layers, grid, set(categorical))
             self.grid = raster_info(grid)
         else:
+            infos = {path: raster_info(path) for path, _ in self.layers.values()}  # one per file, not per band
             try:
-                self.grid = check_aligned({f"{name} ({self.sources[name]})": raster_info(path)
+                self.grid = check_aligned({f"{name} ({self.sources[name]})": infos[path]
                                            for name, (path, _) in self.layers.items()})
             except InputError as error:
                 raise InputError(f"{error} (or give a reference grid to warp them to, --grid REF.tif)") from None
