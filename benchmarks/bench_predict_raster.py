@@ -15,14 +15,16 @@ and report the median run. Cases:
   with scikit-learn 1.2.1, Debian's, so the same pickled forest runs in both);
 * naive scikit-learn: the whole stack read into memory, one ``predict`` (mean only);
 * naive per-tree stacking: a (pixels x trees) array, then mean and sd (the smallest size only);
-* wholesoil ``predict_raster``: mean only, and mean + sd with the compiled (numba) kernel and
-  with the scikit-learn fallback;
-* wholesoil mean + sd with 1 and 2 workers (threads);
-* ``depth-fractions`` of a 6000 x 6000 β raster into 7 bands with 1 and 2 workers, and a
-  whole-array numpy script as the baseline.
+* wholesoil, as a user runs it (``wholesoil predict-raster``, threads, the CLI's default): mean
+  only, and mean + sd with the compiled (numba) kernel and with the scikit-learn fallback (in a
+  process where numba cannot be imported, as in a QGIS install without it);
+* wholesoil mean + sd with 1 and 2 workers;
+* ``wholesoil depth-fractions`` of a 6000 x 6000 β raster into 7 bands with 1 and 2 workers,
+  and a whole-array numpy script as the baseline.
 
 numba compiles wholesoil's kernels on their first use after an installation or update (about a
 minute here) and caches them; a small untimed run fills that cache before the timed cases.
+wholesoil's modules are byte-compiled first, as an installation does (``compile_wholesoil``).
 
 Run: .venv/bin/python benchmarks/bench_predict_raster.py [--sizes 1000,2000,4000] [--repeats 3]
      [--skip pyspatialml,naive,fallback,fractions]
@@ -155,11 +157,17 @@ def valid_pixels(stack):
     return int((band.ReadAsArray() != band.GetNoDataValue()).sum())
 
 
-def case_wholesoil(stack, model, output, outputs, compiled, n_jobs):
-    from wholesoil.core.maps.predict import predict_raster
+def case_wholesoil(stack, model, output, outputs, n_jobs):
+    wholesoil_command("predict-raster", model, "--covariates", stack, "--output", output, "--outputs", outputs,
+                      "--jobs", n_jobs)
 
-    predict_raster([model], [str(stack)], output, outputs=outputs, compiled=compiled, n_jobs=n_jobs,
-                   backend="threading")
+
+def wholesoil_command(*args):
+    """Run a wholesoil command in this process, as the ``wholesoil`` program does."""
+    from wholesoil.core.cli import main
+
+    if main([str(a) for a in args] + ["--quiet"]) != 0:
+        raise SystemExit(f"wholesoil {args[0]} failed")
 
 
 def case_naive_sklearn(stack, pickled, output, per_tree):
@@ -189,9 +197,7 @@ def case_naive_sklearn(stack, pickled, output, per_tree):
 
 
 def case_depth_fractions(beta, output, n_jobs):
-    from wholesoil.core.partitioning import raster_fractions
-
-    raster_fractions("beta", {"beta": str(beta)}, output, "standard7", n_jobs=n_jobs, backend="threading")
+    wholesoil_command("depth-fractions", "--beta", beta, "--layers", "standard7", "--output", output, "--jobs", n_jobs)
 
 
 def case_depth_fractions_numpy(beta, output):
@@ -223,8 +229,10 @@ Raster(sys.argv[1]).predict(forest, file_path=sys.argv[3], nodata=-9999, compres
 print("work seconds", time.perf_counter() - start)
 """
 #: What each case imports before its clock starts (the start-up the second throughput leaves out).
-CASE_IMPORTS = {"wholesoil": ("wholesoil.core.maps.predict",), "naive": ("sklearn.ensemble", "osgeo.gdal"),
-                "fractions": ("wholesoil.core.partitioning",), "fractions_numpy": ("wholesoil.core.depth", "osgeo.gdal")}
+CASE_IMPORTS = {"wholesoil": ("wholesoil.core.cli", "wholesoil.core.maps.predict"),
+                "naive": ("sklearn.ensemble", "osgeo.gdal"),
+                "fractions": ("wholesoil.core.cli", "wholesoil.core.partitioning"),
+                "fractions_numpy": ("wholesoil.core.depth", "osgeo.gdal")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,6 +297,23 @@ def ensure_spatialml():
     return python
 
 
+def compile_wholesoil():
+    """Byte-compile wholesoil's modules, as an installation does (pip, Debian's packages).
+
+    Python caches a module's compiled code after its first import, unless
+    PYTHONDONTWRITEBYTECODE is set (as in some containers): every run would then compile
+    wholesoil again (about 0.3 s), while the libraries it is compared with come compiled.
+    """
+    import compileall
+
+    import wholesoil
+
+    root = Path(wholesoil.__file__).parent
+    compileall.compile_file(str(root / "__init__.py"), quiet=1)
+    for package in ("core", "processing_provider", "plugin"):
+        compileall.compile_dir(str(root / package), quiet=1)
+
+
 def self_case(*args):
     return [sys.executable, __file__, "--case", *map(str, args)]
 
@@ -322,25 +347,27 @@ def main():
               f"{work:7.1f} s {pixels / work / 1e3:7.1f} k/s  peak {peak:5.0f} MB", flush=True)
 
     out = RESULTS / "out_prediction.tif"
+    compile_wholesoil()
     # numba compiles the kernels once per installation (about a minute) and caches them: not part of a run
     warm = make_stack(300, RESULTS / "stack_300.tif")
-    subprocess.run(self_case("wholesoil", warm, model, out, "mean,sd", "yes", 1), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(self_case("wholesoil", warm, model, out, "mean,sd", "numba", 1), check=True, stdout=subprocess.DEVNULL)
     for size in sizes:
         stack = make_stack(size, RESULTS / f"stack_{size}.tif")
         pixels = valid_pixels(stack)
-        compared = [("wholesoil (mean+sd, numba)", self_case("wholesoil", stack, model, out, "mean,sd", "yes", 1)),
+        compared = [("wholesoil (mean+sd, numba)", self_case("wholesoil", stack, model, out, "mean,sd", "numba", 1)),
                     ("wholesoil (mean+sd, numba, 2 workers)",
-                     self_case("wholesoil", stack, model, out, "mean,sd", "yes", 2))]
+                     self_case("wholesoil", stack, model, out, "mean,sd", "numba", 2))]
         if "pyspatialml" not in skip:
             compared.insert(0, ("pyspatialml Raster.predict (mean)",
                                 [str(ensure_spatialml()), "-c", SPATIALML_SCRIPT, str(stack), str(pickled), str(out)]))
-        once = [("wholesoil (mean)", self_case("wholesoil", stack, model, out, "mean", "yes", 1))]
+        once = [("wholesoil (mean)", self_case("wholesoil", stack, model, out, "mean", "numba", 1))]
         if "naive" not in skip:
             once.append(("naive scikit-learn predict (mean)", self_case("naive", stack, pickled, out, "mean")))
             if size == sizes[0]:
                 once.append(("naive per-tree stacking (mean+sd)", self_case("naive", stack, pickled, out, "per_tree")))
         if "fallback" not in skip:
-            once.append(("wholesoil (mean+sd, fallback)", self_case("wholesoil", stack, model, out, "mean,sd", "no", 1)))
+            once.append(("wholesoil (mean+sd, fallback)",
+                         self_case("wholesoil", stack, model, out, "mean,sd", "no-numba", 1)))
         for _ in range(args.repeats):
             for case, command in compared:
                 record(case, size, pixels, command)
@@ -369,19 +396,25 @@ def run_case(name, *rest):
     """One case, in this process: its imports, then the clocked run; prints the seconds after start-up."""
     import importlib
 
+    if name == "wholesoil" and rest[4] == "no-numba":
+        sys.modules["numba"] = None  # the fallback, as in an install without numba
     for module in CASE_IMPORTS[name]:
         importlib.import_module(module)
     start = time.perf_counter()
     if name == "wholesoil":
-        stack, model, output, outputs, compiled, jobs = rest
-        case_wholesoil(stack, model, output, outputs.split(","), {"yes": True, "no": False}[compiled], int(jobs))
+        stack, model, output, outputs, _, jobs = rest
+        case_wholesoil(stack, model, output, outputs, jobs)
     elif name == "naive":
         case_naive_sklearn(rest[0], rest[1], rest[2], rest[3] == "per_tree")
     elif name == "fractions":
-        case_depth_fractions(rest[0], rest[1], int(rest[2]))
+        case_depth_fractions(rest[0], rest[1], rest[2])
     elif name == "fractions_numpy":
         case_depth_fractions_numpy(rest[0], rest[1])
-    print("work seconds", time.perf_counter() - start)
+    print("work seconds", time.perf_counter() - start, flush=True)
+    if name in ("wholesoil", "fractions"):
+        from wholesoil.core.cli import finish
+
+        finish(0)  # the wholesoil program's exit
 
 
 def medians(runs):
