@@ -73,18 +73,19 @@ class PackedForest:
         counts = np.array([tree.node_count for tree in trees], dtype=np.int64)
         self.roots = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         offsets = np.repeat(self.roots, counts)  # all trees' nodes in one numbering, tree after tree
-        left, right = (np.concatenate([getattr(tree, side) for tree in trees]).astype(np.int64)
+        left, right = (np.concatenate([getattr(tree, side) for tree in trees]).astype(np.int64, copy=False)
                        for side in ("children_left", "children_right"))
         left, right = np.where(left >= 0, left + offsets, -1), np.where(right >= 0, right + offsets, -1)
         order = _breadth_first(left, right, self.roots, np.repeat(np.arange(len(trees)), counts))
+        nodes = np.arange(len(order))
         new = np.empty(len(order), dtype=np.int64)
-        new[order] = np.arange(len(order))
+        new[order] = nodes
         self.new_index = np.split(new, self.roots[1:])  # per tree: scikit-learn's node -> ours
-        internal = left[order] >= 0
-        feature = np.where(internal, np.concatenate([tree.feature for tree in trees])[order], 0).astype(np.int64)
+        left = left[order]
+        internal = left >= 0
+        feature = np.concatenate([tree.feature for tree in trees]).astype(np.int64, copy=False)[order]
         threshold = np.where(internal, np.concatenate([tree.threshold for tree in trees])[order], np.inf)
-        self.code = (np.where(internal, new[np.where(internal, left[order], 0)], np.arange(len(order)))
-                     << FEATURE_BITS) | feature
+        self.code = (np.where(internal, new[left], nodes) << FEATURE_BITS) | np.where(internal, feature, 0)
         self.threshold32 = threshold.astype(np.float32)
         above = self.threshold32.astype(np.float64) > threshold
         self.threshold32[above] = np.nextafter(self.threshold32[above], np.float32(-np.inf))

@@ -291,8 +291,9 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     if len(names) != len(paths):
         raise InputError(f"{len(names)} names for {len(paths)} models")
     prepared = []
-    loading = ThreadPoolExecutor(max_workers=1)
-    # numba loads the compiled kernel (or compiles it, on first use) while the model files are read
+    loading = ThreadPoolExecutor(max_workers=2)
+    # numba loads the compiled kernel (or compiles it, on first use) and the files' checksums are
+    # computed while the model files are read
     kernel = loading.submit(load_compiled) if compiled is not False else None
     try:
         for path, name in zip(paths, names):
@@ -300,8 +301,9 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
             file = readable_path(path)
             if not os.path.isfile(file):
                 raise InputError(f"model file {path} does not exist")
-            checksum = file_checksum(file)
-            prepared.append(MapModel(load_model(file), name, outputs, source=path, file=file, checksum=checksum))
+            checksum = loading.submit(file_checksum, file)
+            trained = load_model(file)
+            prepared.append(MapModel(trained, name, outputs, source=path, file=file, checksum=checksum.result()))
     finally:
         loading.shutdown(wait=False)
     labels = [m.name for m in prepared]
