@@ -194,6 +194,34 @@ def root_node(field, value):
     return set_array(field, change)
 
 
+def in_tree(tree, change):
+    """An edit applying ``change(columns)`` to the node columns of tree number ``tree``
+    (views on that tree's nodes, which count from 0 in each tree)."""
+    def edit_node(node, manifest, arrays):
+        body = node["__trees__"]
+        counts = arrays[body["node_count"]["__array__"]]
+        start, end = int(counts[:tree].sum()), int(counts[:tree + 1].sum())
+        columns = {}
+        for key, reference in body["nodes"].items():
+            arrays[reference["__array__"]] = arrays[reference["__array__"]].copy()
+            columns[key] = arrays[reference["__array__"]][start:end]
+        change(columns)
+    return edit_node
+
+
+def child_in_next_tree(columns):
+    columns["left_child"][0] = len(columns["left_child"])  # the first node after this tree: the next tree's root
+
+
+def leaf_with_a_child(columns):
+    leaf = int(np.argmax(columns["left_child"] == -1))
+    columns["right_child"][leaf] = len(columns["right_child"]) - 1
+
+
+def two_parents(columns):
+    columns["right_child"][0] = columns["left_child"][0]
+
+
 def set_learned(key, value):
     def edit_node(node, manifest, arrays):
         body = node["__trees__"] if "__trees__" in node else node
@@ -211,6 +239,9 @@ def reshape_trees(node, manifest, arrays):
     ("random_forest", trees, root_node("left_child", 10 ** 9), "nodes point outside it"),
     ("random_forest", trees, root_node("right_child", 0), "nodes point outside it"),  # a loop: predict never ends
     ("random_forest", trees, root_node("right_child", 1), "nodes point outside it"),  # a node with two parents
+    ("random_forest", trees, in_tree(1, child_in_next_tree), r"\[1\] holds a decision tree whose nodes point outside"),
+    ("random_forest", trees, in_tree(2, leaf_with_a_child), r"\[2\] holds a decision tree whose nodes point outside"),
+    ("random_forest", trees, in_tree(2, two_parents), r"\[2\] holds a decision tree whose nodes point outside"),
     ("quantile_forest", trees, set_learned("n_features_in_", 40),
      "trees whose number of covariates differs from the forest's"),
     ("gradient_boosting", trees, reshape_trees, "stages that are not one tree each"),
