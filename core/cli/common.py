@@ -113,8 +113,7 @@ def add_engine_options(parser):
     group.add_argument("--jobs", type=worker_count, default=1, metavar="N",
                        help="parallel workers for raster blocks (default 1; -1 = all cores)")
     group.add_argument("--backend", default="threading", choices=["threading", "loky", "dask"],
-                       help="workers: threads (default), processes (loky: faster for gradient boosting and "
-                            "ensemble models on large maps), or a Dask cluster (with --scheduler)")
+                       help="workers: threads (default), processes (loky), or a Dask cluster (with --scheduler)")
     group.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler for --backend dask, e.g. tcp://10.0.0.5:8786 (its workers must see the "
                             "input files at the same paths; the output is written here)")

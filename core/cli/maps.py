@@ -29,7 +29,7 @@ name a model's bands with NAME=MODEL. Nodata in any covariate, or a categorical 
 model never saw (counted and reported), gives nodata.
 
 Parallel: --jobs N workers; --backend threading (default) or loky (processes: faster for
-gradient boosting and ensemble models, whose own predict holds Python's lock); on a Dask
+gradient boosting models on large maps, whose own predict holds Python's lock); on a Dask
 cluster --backend dask --scheduler tcp://HOST:8786 (the workers read the covariates from
 the same paths, so they must be on storage every worker sees; the output is written by
 this command on this machine). The forest kernel is compiled with numba when installed.
