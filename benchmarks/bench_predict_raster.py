@@ -397,6 +397,10 @@ def run_case(name, *rest):
     """One case, in this process: its imports, then the clocked run; prints the seconds after start-up."""
     import importlib
 
+    if name in ("wholesoil", "fractions"):
+        from wholesoil.core.cli import use_standard_distutils
+
+        use_standard_distutils()  # as the wholesoil program starts
     if name == "wholesoil" and rest[4] == "no-numba":
         sys.modules["numba"] = None  # the fallback, as in an install without numba
     elif name == "wholesoil":

@@ -141,6 +141,18 @@ def test_console_script_runs():
     assert done.returncode == 0 and "0.706343" in done.stdout and "sum to the share" in done.stderr
 
 
+def test_the_program_imports_scikit_learn_without_setuptools():
+    """setuptools' distutils shim (installed with setuptools, as here) would make joblib's
+    ``import distutils`` load setuptools and pkg_resources at the start of every command."""
+    script = ("import sys, _distutils_hack; _distutils_hack.add_shim()\n"
+              "from wholesoil.core.cli import use_standard_distutils\n"
+              "use_standard_distutils()\n"
+              "import sklearn.ensemble, distutils\n"
+              "print('setuptools' in sys.modules, 'pkg_resources' in sys.modules, distutils.__file__)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[:2] == ["False", "False"] and "setuptools" not in done.stdout.split()[2]
+
 def test_raster_commands_work_on_threads_unless_told_otherwise():
     """Threads start at once and scale (the kernels, GDAL and numpy release the GIL); each
     worker process would load the models again (docs/maps.md has the measured table)."""

@@ -64,7 +64,23 @@ def main(argv=None):
 
 def program():
     """The ``wholesoil`` program: run :func:`main` on the command line's arguments and exit."""
+    use_standard_distutils()
     finish(main())
+
+
+def use_standard_distutils():
+    """Let ``import distutils`` take the standard library's module, not setuptools' copy.
+
+    joblib (under scikit-learn) imports distutils for a side effect only; setuptools' shim
+    (``distutils-precedence.pth``, as ``SETUPTOOLS_USE_DISTUTILS=local``) turns that import
+    into importing setuptools and pkg_resources: 0.17 s of every command that fits or
+    predicts. Nothing changes where the standard library has no distutils (Python 3.12+).
+    """
+    from importlib.machinery import PathFinder
+
+    shim = sys.modules.get("_distutils_hack")
+    if shim is not None and "distutils" not in sys.modules and PathFinder.find_spec("distutils") is not None:
+        shim.remove_shim()
 
 
 def finish(code):
