@@ -238,6 +238,21 @@ def test_mismatches_name_both_sides(srdb_map_model, tmp_path):
     assert not list(tmp_path.glob("x.tif"))
 
 
+def test_a_refused_input_ends_the_program_without_waiting_for_the_kernel(srdb_map_model, tmp_path):
+    """numba compiles the kernel on its first use after an installation (about a minute);
+    a missing covariate is reported and the program ends at once, not after the compilation."""
+    model, rasters, _ = srdb_map_model
+    script = ("import sys, time\n"
+              "from wholesoil.core.maps import predict\n"
+              "predict.load_compiled = lambda: time.sleep(120)  # a kernel still compiling\n"
+              "from wholesoil.core.cli import program\n"
+              f"sys.argv = ['wholesoil', 'predict-raster', {str(model)!r}, '--covariates', *{rasters[:2]!r}, "
+              f"'--output', {str(tmp_path / 'x.tif')!r}]\n"
+              "program()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2 and "lack 'biome'" in done.stderr and not (tmp_path / "x.tif").exists()
+
+
 def test_grid_warps_covariates_on_the_fly(srdb_map_model, tmp_path):
     """A covariate on a finer, shifted grid is warped to the reference grid (bilinear; classes nearest)."""
     model, rasters, _ = srdb_map_model

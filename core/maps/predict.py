@@ -25,6 +25,7 @@ counted and reported, never mapped to another class).
 
 import hashlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -291,10 +292,12 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     if len(names) != len(paths):
         raise InputError(f"{len(names)} names for {len(paths)} models")
     prepared = []
-    loading = ThreadPoolExecutor(max_workers=2)
-    # numba loads the compiled kernel (or compiles it, on first use) and the files' checksums are
-    # computed while the model files are read
-    kernel = loading.submit(load_compiled) if compiled is not False else None
+    # numba loads the compiled kernel (or compiles it, on first use: about a minute) while the
+    # model files are read; a daemon thread, so that an error in the input ends the program at once
+    kernel = threading.Thread(target=load_compiled, name="wholesoil-kernel", daemon=True)
+    if compiled is not False:
+        kernel.start()
+    loading = ThreadPoolExecutor(max_workers=1)  # each file's checksum is computed while it is read
     try:
         for path, name in zip(paths, names):
             register_input(path)
@@ -323,8 +326,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
         metadata.update({f"model_{i}": path, f"model_{i}_sha256": model.checksum,
                          f"model_{i}_name": model.name,
                          f"model_{i}_kind": f"{model.task} {model.kind}"})
-    if kernel is not None and any(model.packed is not None for model in prepared):
-        kernel.result()
+    if kernel.is_alive() and any(model.packed is not None for model in prepared):
+        kernel.join()
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
