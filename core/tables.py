@@ -159,7 +159,7 @@ def write_table(table, path, layer=None):
         raise InputError(f"cannot write {path}: a Shapefile needs geometry and this table has none; "
                          "use .csv or .gpkg")
     if suffix in _VECTOR_SUFFIXES:
-        _check_field_names(table, path)
+        check_field_names(table.columns, f"cannot write {path}", f"{path.suffix} files (or write .csv)")
     layer_name = str(layer or output_layer(path) or path.stem)
     with atomic_output(path) as tmp:
         if suffix in (".csv", ".txt"):
@@ -176,14 +176,16 @@ def write_table(table, path, layer=None):
     return path
 
 
-def _check_field_names(table, path):
-    """Vector formats compare field names without case: two columns differing only in case are an InputError."""
+def check_field_names(columns, where, ignoring):
+    """InputError if two of ``columns`` differ only in case: vector formats and QGIS layers
+    compare field names without case. where: what cannot be done ("cannot write out.gpkg");
+    ignoring: whose field names ignore case ("QGIS layers")."""
     seen = {}
-    for column in table.columns:
+    for column in columns:
         key = str(column).lower()
         if key in seen and column != GEOMETRY:
-            raise InputError(f"cannot write {path}: the columns {seen[key]!r} and {column!r} differ only in case, "
-                             f"which {path.suffix} field names ignore; rename one (or write .csv)")
+            raise InputError(f"{where}: the columns {seen[key]!r} and {column!r} differ only in case, which the "
+                             f"field names of {ignoring} ignore; rename one")
         seen[key] = column
 
 

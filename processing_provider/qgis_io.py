@@ -92,9 +92,10 @@ def table_to_sink(algorithm, parameters, name, context, table, source=None):
 
     Geometry (WKB) is kept when ``table`` has it and ``source`` (the input) had geometry.
     """
-    from ..core.tables import GEOMETRY
+    from ..core.tables import GEOMETRY, check_field_names
 
     columns = [c for c in table.columns if c != GEOMETRY]
+    check_field_names(columns, f"cannot write {algorithm.parameterDefinition(name).description()}", "QGIS layers")
     fields = QgsFields()
     for column in columns:
         fields.append(QgsField(str(column), _field_type(table[column])))

@@ -96,6 +96,22 @@ def test_bad_input_raises_with_the_message(wholesoil_processing, layers_gpkg, tm
     assert not (tmp_path / "m.wsmodel").exists()
 
 
+def test_columns_differing_only_in_case_are_refused_before_anything_is_written(wholesoil_processing, tmp_path):
+    """QGIS layers and GeoPackages ignore the case of field names: the sink would fail half-way."""
+    from qgis.core import QgsProcessingException
+
+    table = profile_layers(5, seed=3)
+    table["Biome"] = table["biome"].astype(str) + " forest"
+    csv = write_table(table, tmp_path / "cased.csv")
+    model = tmp_path / "m.wsmodel"
+    train_model_file(csv, model)
+    for output in ("pred.gpkg", "pred.csv"):
+        with pytest.raises(QgsProcessingException, match="the columns 'biome' and 'Biome' differ only in case"):
+            wholesoil_processing.run("wholesoil:predicttable", {"INPUT": str(csv), "MODEL": str(model),
+                                                                 "OUTPUT": str(tmp_path / output)})
+        assert not (tmp_path / output).exists()
+
+
 @pytest.mark.qgis_process
 def test_train_and_screen_through_qgis_process(layers_gpkg, tmp_path):
     model = tmp_path / "soc.wsmodel"
