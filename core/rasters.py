@@ -12,6 +12,8 @@ from .errors import InputError
 from .outputs import readable_path, register_input
 
 DEFAULT_NODATA = -9999.0
+#: Names of the rasters wholesoil writes (always GeoTIFF).
+RASTER_OUTPUT = (".tif", ".tiff")
 
 
 @dataclass(frozen=True)

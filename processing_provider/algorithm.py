@@ -28,6 +28,7 @@ from qgis.PyQt.QtGui import QIcon
 from .. import __version__
 from ..core.errors import CancelledError, InputError
 from ..core.outputs import OutputTransaction, Terminated, check_output_path, clean_up_on_signals, note
+from ..core.rasters import RASTER_OUTPUT
 from . import requirements
 from .references import REFERENCES
 
@@ -207,6 +208,10 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
             if not isinstance(sink, str) or not sink or sink == "TEMPORARY_OUTPUT" or _URI.match(sink):
                 continue
             check_output_path(sink, definition.description())
+            if isinstance(definition, QgsProcessingParameterRasterDestination) and \
+                    not sink.lower().endswith(RASTER_OUTPUT):
+                raise InputError(f"{definition.description()}: {sink} is not a GeoTIFF; wholesoil writes rasters as "
+                                 "GeoTIFF (.tif)")
             if isinstance(definition, QgsProcessingParameterFeatureSink) and sink.lower().endswith(".gpkg") \
                     and os.path.exists(sink):
                 layer = os.path.splitext(os.path.basename(sink))[0]

@@ -179,6 +179,10 @@ class WholesoilProvider(QgsProcessingProvider):
     def icon(self):
         return QIcon(ICON)
 
+    def supportedOutputRasterLayerExtensions(self):  # noqa: N802
+        """Every raster wholesoil writes is a GeoTIFF: the dialogs offer no other format."""
+        return ["tif"]
+
     def loadAlgorithms(self):  # noqa: N802
         for algorithm in ALGORITHMS:
             self.addAlgorithm(algorithm())

@@ -114,6 +114,20 @@ def test_qgis_process_refuses_an_output_that_is_its_input(roots):
     assert roots.read_bytes() == before
 
 
+def test_a_raster_output_named_as_another_format_is_refused(wholesoil_processing, tmp_path):
+    """Every raster wholesoil writes is a GeoTIFF: x.asc would be a GeoTIFF under a wrong name."""
+    from qgis.core import QgsApplication, QgsProcessingException
+
+    beta = write_raster(tmp_path / "beta.tif", np.full((4, 4), 0.95))
+    for output in ("x.asc", "x.nc", "x"):
+        with pytest.raises(QgsProcessingException, match=f"{output} is not a GeoTIFF; wholesoil writes rasters"):
+            wholesoil_processing.run("wholesoil:depthfractionsbetaraster",
+                                     {"BETA_RASTER": beta, "OUTPUT": str(tmp_path / output)})
+        assert not (tmp_path / output).exists()
+    assert QgsApplication.processingRegistry().providerById("wholesoil").supportedOutputRasterLayerExtensions() \
+        == ["tif"]  # the dialog offers GeoTIFF only
+
+
 # 2. GeoPackage layers
 
 

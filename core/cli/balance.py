@@ -3,7 +3,8 @@
 import sys
 
 from ..errors import InputError
-from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+from ..rasters import RASTER_OUTPUT
+from .common import (PNG, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
                      check_output_suffix, engine_options, is_raster_path, print_notes, print_table,
                      resolve_value)
 
@@ -119,7 +120,7 @@ def _write(table, path):
 def _raster(args, operation, a, b):
     from ..balance import raster_balance
 
-    check_output_suffix("--output", args.output, (".tif", ".tiff"))
+    check_output_suffix("--output", args.output, RASTER_OUTPUT)
     raster_balance(operation, a, b, args.output, **engine_options(args))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0

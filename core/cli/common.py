@@ -11,7 +11,6 @@ from ..outputs import check_output_path, register_input, same_file, set_output_l
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".asc", ".img", ".nc", ".bil", ".grd")
 TABLE_SUFFIXES = (".csv", ".txt", ".gpkg", ".geojson", ".json", ".shp", ".fgb")
-RASTER_OUTPUT = (".tif", ".tiff")
 PNG = (".png",)
 
 

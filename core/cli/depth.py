@@ -4,7 +4,8 @@ import sys
 
 from ..depth import PROFILE_DEPTH
 from ..errors import InputError
-from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+from ..rasters import RASTER_OUTPUT
+from .common import (PNG, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
                      check_output_suffix, engine_options, is_raster_path, print_notes, print_table, resolve_value)
 
 FRACTIONS_HELP = """\
@@ -98,7 +99,7 @@ def run_depth_fractions(args):
     if rasters:
         if not args.output:
             raise InputError("raster inputs need --output FILE.tif")
-        check_output_suffix("--output", args.output, (".tif", ".tiff"))
+        check_output_suffix("--output", args.output, RASTER_OUTPUT)
         run = raster_fractions(model, params, args.output, scheme, normalize, args.profile_depth,
                                **engine_options(args))
         print_notes(list(filter(None, [coverage_note(scheme, normalize, args.profile_depth)])))
@@ -219,7 +220,7 @@ def run_partition_total(args):
         raise InputError("give --fractions or a depth model (--d50/--d95, --beta), not both")
     model_rasters = model is not None and any(is_raster_path(v) for v in params.values() if isinstance(v, str))
     if is_raster_path(total) or args.fractions or model_rasters:
-        check_output_suffix("--output", args.output, (".tif", ".tiff"))
+        check_output_suffix("--output", args.output, RASTER_OUTPUT)
         if args.fractions is None and model is None:
             raise InputError("give --fractions RASTER or a depth model (--d50/--d95 or --beta)")
         fractions = resolve_value("--fractions", args.fractions)

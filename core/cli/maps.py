@@ -3,7 +3,8 @@
 import sys
 
 from ..errors import InputError
-from .common import (PNG, RASTER_OUTPUT, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
+from ..rasters import RASTER_OUTPUT
+from .common import (PNG, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
                      engine_options, print_table)
 
 PREDICT_RASTER_HELP = """\

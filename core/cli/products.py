@@ -2,7 +2,8 @@
 
 import sys
 
-from .common import PNG, RASTER_OUTPUT, add_command, add_engine_options, add_output, engine_options
+from ..rasters import RASTER_OUTPUT
+from .common import PNG, add_command, add_engine_options, add_output, engine_options
 
 BANDS = """\
 Inputs are raster bands, RASTER or RASTER:BAND (a band number or name, e.g.
