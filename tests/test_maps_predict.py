@@ -333,6 +333,8 @@ def named_files(rasters, folder):
 
 @pytest.mark.qgis
 def test_processing_run_predictraster(wholesoil_processing, srdb_map_model, tmp_path):
+    from qgis.core import QgsProcessingException
+
     model, rasters, _ = srdb_map_model
     result = wholesoil_processing.run("wholesoil:predictraster", {
         "MODELS": [str(model)], "COVARIATES": named_files(rasters, tmp_path), "OUTPUTS": [0, 1],
@@ -340,6 +342,14 @@ def test_processing_run_predictraster(wholesoil_processing, srdb_map_model, tmp_
     bands, names = read_bands(result["OUTPUT"])
     reference = read_bands(predict_raster([model], rasters, tmp_path / "ref.tif", outputs=["mean", "sd"]))[0]
     assert names == ["Rh_annual_mean", "Rh_annual_sd"] and np.array_equal(bands, reference, equal_nan=True)
+    covariates = [str(path) for path in tmp_path.glob("*.asc")]
+    with pytest.raises(QgsProcessingException, match="several models are named Rh_annual; .*Band name prefixes"):
+        wholesoil_processing.run("wholesoil:predictraster", {"MODELS": [str(model)] * 2, "COVARIATES": covariates,
+                                                             "OUTPUT": str(tmp_path / "two.tif")})
+    two = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": [str(model)] * 2, "NAMES": "forest, again", "COVARIATES": covariates, "OUTPUTS": [0],
+        "OUTPUT": str(tmp_path / "two.tif")})
+    assert read_bands(two["OUTPUT"])[1] == ["forest_mean", "again_mean"]
 
 
 @pytest.mark.qgis_process

@@ -290,7 +290,7 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
         raise InputError("give at least one model file")
     names = list(names or [None] * len(paths))
     if len(names) != len(paths):
-        raise InputError(f"{len(names)} names for {len(paths)} models")
+        raise InputError(f"{len(names)} names for {len(paths)} models; give one band name prefix per model")
     prepared = []
     # numba loads the compiled kernel (or compiles it, on first use: about a minute) while the
     # model files are read; a daemon thread, so that an error in the input ends the program at once
@@ -312,7 +312,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     labels = [m.name for m in prepared]
     twice = sorted({n for n in labels if labels.count(n) > 1})
     if twice:
-        raise InputError(f"several models are named {', '.join(twice)}; give each its own name (NAME=MODEL)")
+        raise InputError(f"several models are named {', '.join(twice)}; give each its own band name prefix "
+                         "(NAME=MODEL on the command line, Band name prefixes in QGIS)")
     categorical = {c for m in prepared for c in m.levels}
     stack = CovariateStack(covariates, grid=grid, categorical=categorical)
     needed = list(dict.fromkeys(c for m in prepared for c in m.covariates))

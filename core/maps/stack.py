@@ -70,7 +70,8 @@ class CovariateStack:
                 self.grid = check_aligned({f"{name} ({self.sources[name]})": infos[path]
                                            for name, (path, _) in self.layers.items()})
             except InputError as error:
-                raise InputError(f"{error} (or give a reference grid to warp them to, --grid REF.tif)") from None
+                raise InputError(f"{error} (or give a reference grid to warp them to: --grid on the command line, "
+                                 "Reference grid in QGIS)") from None
 
     def select(self, names):
         """{name: (source, band)} for the covariates ``names``; InputError listing both sides if any is missing."""
@@ -78,7 +79,8 @@ class CovariateStack:
         if missing:
             raise InputError(f"the covariate rasters lack {', '.join(map(repr, missing))} (the model needs: "
                              f"{', '.join(names)}; the rasters give: {', '.join(self.layers)}); "
-                             "name a raster with NAME=RASTER")
+                             "name each raster as the model's covariate: NAME=RASTER on the command line, the "
+                             "layer name (or a multi-band layer's band descriptions) in QGIS")
         return {name: self.layers[name] for name in names}
 
 

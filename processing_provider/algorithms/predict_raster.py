@@ -1,7 +1,8 @@
 """Processing algorithm wholesoil:predictraster."""
 
 from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
-                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ...core.errors import InputError
 from ..algorithm import WholesoilAlgorithm, layer_file
@@ -28,7 +29,8 @@ multi-band raster.
 Bands per regression model: NAME_mean (target units), NAME_sd (spread of the per-tree predictions of a forest),
 NAME_cv = sd / mean, NAME_lower and NAME_upper (the Coulston et al. (2016) interval calibrated in training, or the
 quantiles of a quantile forest). Classification: NAME_class (class code; the labels are in the band metadata) and
-NAME_p_CLASS (probabilities). NAME is the model's target.
+NAME_p_CLASS (probabilities). NAME is the model's target, or the prefix given for the model (needed when two
+models share a target, e.g. a forest and a lasso of the same variable).
 
 Area of applicability (Meyer and Pebesma 2021), chosen among the bands: NAME_di, the dissimilarity index of a
 pixel's covariates to the training data (distance to the nearest training row over the mean distance between
@@ -48,6 +50,9 @@ nodata, and the count is reported.
                                                                QgsProcessing.TypeFile))
         self.addParameter(QgsProcessingParameterMultipleLayers("COVARIATES", "Covariate rasters",
                                                                QgsProcessing.TypeRaster))
+        self.addParameter(QgsProcessingParameterString(
+            "NAMES", "Band name prefixes, one per model in the order above, separated by commas (default: each "
+            "model's target)", optional=True))
         self.addParameter(QgsProcessingParameterEnum(
             "OUTPUTS", "Bands per model (none chosen: every band the model gives, without di and aoa)",
             options=OUTPUT_CHOICES,
@@ -63,6 +68,8 @@ nodata, and the count is reported.
         models = [m for m in self.parameterAsFileList(parameters, "MODELS", context) if m]
         if not models:
             raise InputError("give at least one model file")
+        names = [n.strip() for n in (self.parameterAsString(parameters, "NAMES", context) or "").split(",")]
+        names = names if any(names) else None
         covariates = []
         for layer in self.parameterAsLayerList(parameters, "COVARIATES", context):
             covariates.append((layer.name() if layer.bandCount() == 1 else None, layer_file(layer) or layer.source()))
@@ -71,7 +78,7 @@ nodata, and the count is reported.
             chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
         grid = self.parameterAsRasterLayer(parameters, "GRID", context)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        run = predict_raster(models, covariates, output, outputs=chosen, grid=layer_file(grid) if grid else None,
+        run = predict_raster(models, covariates, output, outputs=chosen, names=names, grid=layer_file(grid) if grid else None,
                              cog=self.parameterAsBoolean(parameters, "COG", context), **raster_engine(feedback))
         feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}")
         return {"OUTPUT": output}
