@@ -50,6 +50,23 @@ def _dataset_file(path):
     return str(path).split("|", 1)[0]
 
 
+def source_files(path):
+    """The files an input reads: the file itself, and for a GDAL virtual raster (.vrt) every
+    file it refers to (those of nested VRTs too)."""
+    files, pending = [], [_dataset_file(path)]
+    while pending:
+        current = pending.pop()
+        if current in files:
+            continue
+        files.append(current)
+        if current.lower().endswith(".vrt") and os.path.isfile(current):
+            from osgeo import gdal
+
+            dataset = gdal.OpenEx(current, gdal.OF_RASTER)
+            pending += [f for f in (dataset.GetFileList() or []) if f != current] if dataset is not None else []
+    return files
+
+
 def output_parts(path):
     """The files one output consists of (a Shapefile is several)."""
     path = Path(path)
@@ -78,8 +95,7 @@ def check_output_path(path, option="output", inputs=()):
     transaction = _transaction.get()
     known = list(inputs) + (transaction.inputs if transaction is not None else [])
     for part in output_parts(path):
-        for source in known:
-            source = _dataset_file(source)
+        for source in (file for given in known for file in source_files(given)):
             if os.path.exists(source) and part.exists() and same_file(part, source):
                 raise InputError(f"{option}: {path} is also an input ({source}); write to another file "
                                  "so that the input is not destroyed")

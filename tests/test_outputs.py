@@ -114,6 +114,22 @@ def test_qgis_process_refuses_an_output_that_is_its_input(roots):
     assert roots.read_bytes() == before
 
 
+def test_an_output_that_is_a_file_inside_a_virtual_raster_is_refused(capsys, tmp_path):
+    """A VRT reads its source files: writing over one of them destroys the input."""
+    from osgeo import gdal
+
+    folder = tmp_path / "stack"
+    folder.mkdir()
+    beta = write_raster(folder / "beta.tif", np.full((4, 4), 0.95))
+    gdal.BuildVRT(str(folder / "inner.vrt"), [beta]).FlushCache()
+    gdal.BuildVRT(str(tmp_path / "outer.vrt"), [str(folder / "inner.vrt")]).FlushCache()
+    before = (folder / "beta.tif").read_bytes()
+    for vrt in (folder / "inner.vrt", tmp_path / "outer.vrt"):
+        code, _, err = run(capsys, "depth-fractions", "--beta", vrt, "--output", folder / "beta.tif")
+        assert code == 2 and "is also an input" in err and "beta.tif" in err
+    assert (folder / "beta.tif").read_bytes() == before
+
+
 def test_a_raster_output_named_as_another_format_is_refused(wholesoil_processing, tmp_path):
     """Every raster wholesoil writes is a GeoTIFF: x.asc would be a GeoTIFF under a wrong name."""
     from qgis.core import QgsApplication, QgsProcessingException
