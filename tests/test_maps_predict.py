@@ -269,6 +269,28 @@ def test_grid_warps_covariates_on_the_fly(srdb_map_model, tmp_path):
     assert np.median(np.abs(a[both] - w[both])) < 1e-3 * np.nanmean(np.abs(a))
 
 
+def test_grid_interpolates_whole_number_rasters_without_rounding(tmp_path):
+    """bio1 is stored as whole tenths of a degree: bilinear values between pixels are fractions."""
+    from osgeo import gdal
+
+    from wholesoil.core.maps.stack import CovariateStack
+    from wholesoil.core.rasters import open_raster, read_window
+
+    coarse = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "t.tif"), 3, 3, 1, gdal.GDT_Int16)
+    coarse.SetGeoTransform((0.0, 1.0, 0.0, 3.0, 0.0, -1.0))
+    coarse.SetProjection(gdal.osr.SRS_WKT_WGS84_LAT_LONG)
+    coarse.GetRasterBand(1).WriteArray(np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]], dtype=np.int16))
+    coarse = None
+    reference = write_raster(tmp_path / "grid.tif", np.zeros((6, 6)), origin=(0.0, 3.0), pixel=0.5)
+    layers = CovariateStack([f"t={tmp_path / 't.tif'}", f"c={tmp_path / 't.tif'}"], grid=reference,
+                            categorical={"c"}).layers
+    warped, classes = (read_window(open_raster(layers[n][0]), (0, 0, 6, 6), [1])[0] for n in ("t", "c"))
+    expected = gdal.Warp("", str(tmp_path / "t.tif"), format="MEM", outputBounds=(0, 0, 3, 3), width=6, height=6,
+                         resampleAlg="bilinear", outputType=gdal.GDT_Float32).ReadAsArray()
+    assert np.any(warped % 1 != 0) and np.allclose(warped, expected)
+    assert np.all(classes % 1 == 0)  # classes stay whole (nearest)
+
+
 def test_cancel_leaves_nothing(srdb_map_model, tmp_path):
     model, rasters, _ = srdb_map_model
     calls = []

@@ -101,8 +101,11 @@ def _warped(layers, grid, categorical):
                 raise InputError(f"--grid: {path if not source.GetProjection() else grid} has no CRS, so it "
                                  "cannot be warped; assign one first")
             memory = f"/vsimem/wholesoil_{os.getpid()}_{len(vrts)}.vrt"
+            whole = gdal.GetDataTypeName(source.GetRasterBand(1).DataType).startswith(("Byte", "Int", "UInt"))
+            # interpolated values of whole-number rasters (bio1 in 0.1 °C, pH x 10) are not whole numbers
             options = gdal.WarpOptions(format="VRT", dstSRS=reference.crs_wkt, outputBounds=bounds,
                                        width=reference.width, height=reference.height, resampleAlg=method,
+                                       outputType=gdal.GDT_Float32 if whole and method != "near" else gdal.GDT_Unknown,
                                        multithread=False)
             gdal.Warp(memory, source, options=options)
             handle = gdal.VSIFOpenL(memory, "rb")
