@@ -18,6 +18,7 @@ from wholesoil.core.learn.sampling import sample_rasters
 from wholesoil.core.learn.training import predict_table, train_model
 from wholesoil.core.maps import kernels
 from wholesoil.core.maps.predict import predict_raster
+from wholesoil.core.outputs import OutputTransaction
 from wholesoil.core.rasters import read_raster
 
 COVARIATES = {"bio1": "dismo_worldclim14_bio1_americas_0p5deg.asc",
@@ -190,6 +191,15 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
     assert np.isfinite(bands[:, 4:]).all()
     assert run.valid[0] == 40 * 50 - 5 - 7 - 9 - 3
     assert run.notes == ["y: 9 pixels have soil classes the model never saw (7); they are nodata"]
+
+    # the same pixels as a table: the same values, and no prediction where the map has nodata, with a note
+    pixels = pd.DataFrame({"a": a.ravel(), "b": b.ravel(), "soil": soil.ravel()})
+    with OutputTransaction() as outputs:
+        predicted = predict_table(load_model(tmp_path / "m.wsmodel"), pixels)
+    np.testing.assert_allclose(predicted["predicted"], bands[0].ravel(), rtol=1e-6)
+    assert np.array_equal(np.isnan(predicted["sd"].to_numpy()), np.isnan(bands[1].ravel()))
+    assert outputs.notes[0].startswith("soil: classes not seen in training (7) in rows 101, 102, 103, 104, 105 (and 4 more); no prediction")
+    assert outputs.notes[1].startswith("15 of 2000 rows lack a covariate and have no prediction")
 
 
 def test_classification_map(tmp_path):

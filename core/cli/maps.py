@@ -41,6 +41,8 @@ Predict a saved model (train-model) at new rows that have the covariates but no 
 value (sites, profiles, points): the input rows plus predicted, and for forests sd
 (spread of the trees), cv, lower and upper (the interval calibrated in training;
 quantile forests also q_lower and q_upper); classification: predicted and probability_<class>.
+A row missing a covariate, or holding a categorical class the model never saw, gets no
+prediction (as such pixels are nodata in predict-raster), and a note counts them.
 
   wholesoil predict bnpp.wsmodel radiocarbon_sites.gpkg sites_bnpp.gpkg
 
@@ -93,9 +95,6 @@ def run_predict(args):
     result = predict_table(trained, table)
     write_table(result, args.output)
     added = [c for c in result.columns if c not in table.columns]
-    missing = int(result["predicted"].isna().sum())
-    if missing:
-        print(f"note: {missing} of {len(result)} rows lack a covariate and have no prediction", file=sys.stderr)
     print_table(result[added].describe().loc[["count", "mean", "min", "max"]].reset_index()
                 if trained.metadata["task"] == "regression" else result["predicted"].value_counts().reset_index())
     print(f"wrote {args.output} ({len(result)} rows; added {', '.join(added)})", file=sys.stderr)

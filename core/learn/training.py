@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, describe_rows
+from ..outputs import note
 from ..progress import as_progress
 from ..tables import numeric_columns, require_columns, row_numbers
 from . import explain
@@ -266,7 +267,7 @@ def train_model(table, target, features, categorical=(), kind="random_forest", t
     groups_fit = groups[complete]
     strata_fit = table[strata_col].to_numpy()[complete] if strata_col is not None else None
     limit = resolve_lower_limit(lower_limit, y_fit, task)
-    notes = [note for note in [_constant_target_note(task, target, y_fit)] if note]
+    notes = [text for text in [_constant_target_note(task, target, y_fit)] if text]
     folds = group_kfold(groups_fit, n_splits, strata_fit, random_state)
     model = CovariateModel(kind=kind, task=task, categorical=tuple(categorical), screen=screen,
                            vif_threshold=vif_threshold, correlation_cutoff=correlation_cutoff,
@@ -398,8 +399,17 @@ def predict_table(trained, table, quantiles=None):
     Regression forests add ``sd``, ``cv`` and the Coulston ``lower``/``upper`` bounds at
     the level the model was calibrated for; quantile forests also ``q_lower``/``q_upper``
     (the quantiles (1 -+ level) / 2, or ``quantiles``). Lower bounds are truncated at the
-    target's lower limit. Rows missing a covariate get NaN.
+    target's lower limit. Rows missing a covariate, or holding a categorical class the model
+    never saw, get NaN (as such pixels are nodata in a map); a note counts them.
     """
+    out, notes = _predicted(trained, table, quantiles)
+    for text in notes:
+        note(text)
+    return out
+
+
+def _predicted(trained, table, quantiles=None):
+    """(:func:`predict_table`'s table, notes on the rows left without a prediction)."""
     metadata = trained.metadata
     X, _, _ = prepare_data(table, metadata["target"]["name"], metadata["features"], list(metadata["categorical"]),
                            metadata["task"], need_target=False)
@@ -414,22 +424,30 @@ def predict_table(trained, table, quantiles=None):
         values = trained.model.predict_quantiles(X, bounds)
         frame["q_lower"], frame["q_upper"] = truncate(values[:, 0], limit), values[:, -1]
     _refuse_clash([c for c in table.columns if c in frame.columns], "the data's column", frame.columns)
+    unseen, notes = _unseen_levels(trained, table)
+    lacking = pd.isna(frame["predicted"]).to_numpy() & ~unseen
+    if lacking.any():
+        notes.append(f"{int(lacking.sum())} of {len(table)} rows lack a covariate and have no prediction "
+                     f"({describe_rows(row_numbers(lacking))})")
     out = table.copy()
     for column in frame.columns:
-        out[column] = frame[column].to_numpy()
-    return out
+        values = frame[column].to_numpy()
+        out[column] = np.where(unseen, np.nan, values) if unseen.any() else values
+    return out, notes
 
 
-def _unknown_levels(trained, table):
-    """Notes on categorical levels the model never saw (their indicators are all 0)."""
-    notes = []
+def _unseen_levels(trained, table):
+    """(rows holding a categorical class the model never saw, a note per covariate)."""
+    rows, notes = np.zeros(len(table), dtype=bool), []
     for column, levels in trained.metadata["categorical"].items():
         text = level_text(table[column])
-        unknown = text.notna() & ~text.isin(levels)
+        unknown = (text.notna() & ~text.isin(levels)).to_numpy()
         if unknown.any():
-            notes.append(f"{column}: levels not seen in training ({', '.join(map(str, text[unknown].unique()[:5]))}) "
-                         f"in {describe_rows(row_numbers(unknown))}; predicted as none of the known levels")
-    return notes
+            notes.append(f"{column}: classes not seen in training ({', '.join(map(str, pd.unique(text[unknown])[:5]))})"
+                         f" in {describe_rows(row_numbers(unknown))}; no prediction there (a map leaves such pixels "
+                         f"nodata); known classes: {', '.join(levels)}")
+        rows |= unknown
+    return rows, notes
 
 
 def evaluate_model(trained, table, target=None):
@@ -443,17 +461,16 @@ def evaluate_model(trained, table, target=None):
     name = target or metadata["target"]["name"]
     if name not in table.columns:
         raise InputError(f"the data have no column {name!r} with observed values (give the target column)")
-    predicted = predict_table(trained, table)
+    predicted, notes = _predicted(trained, table)
     observed = level_text(table[name]) if metadata["task"] == "classification" else \
         numeric_columns(table, [name])[name]
     usable = observed.notna().to_numpy() & pd.notna(predicted["predicted"]).to_numpy()
     if not usable.any():
         raise InputError("no row has both an observed value and every covariate")
     metrics = task_metrics(metadata["task"], observed[usable], predicted["predicted"][usable])
-    notes = _unknown_levels(trained, table)
     if (~usable).any():
-        notes.append(f"{int((~usable).sum())} rows without an observed value or a covariate were not scored "
-                     f"({describe_rows(row_numbers(~usable))})")
+        notes.append(f"{int((~usable).sum())} rows without an observed value, a covariate or a known class were "
+                     f"not scored ({describe_rows(row_numbers(~usable))})")
     evaluation = Evaluation(predicted, observed, metrics, notes=notes)
     interval = metadata.get("interval")
     if interval:

@@ -22,7 +22,8 @@ profiles, points), for example BNPP at radiocarbon profiles.
 
 Output: the input features plus predicted, and for forests sd (spread of the per-tree predictions), cv = sd /
 predicted, lower and upper (the interval calibrated in training; quantile forests also q_lower and q_upper).
-Classification: predicted and probability_CLASS. Features lacking a covariate get no prediction.
+Classification: predicted and probability_CLASS. Features lacking a covariate, or holding a categorical class the
+model never saw, get no prediction (as such pixels are nodata in Predict model as a map); the log counts them.
 
 Evaluate model scores a model on features that do have observed values.
 """
@@ -40,7 +41,4 @@ Evaluate model scores a model on features that do have observed values.
         trained = load_model(self.parameterAsFile(parameters, MODEL, context))
         source = self.parameterAsSource(parameters, INPUT, context)
         result = predict_table(trained, source_to_table(source, feedback))
-        missing = int(result["predicted"].isna().sum())
-        if missing:
-            feedback.pushWarning(f"{missing} of {len(result)} features lack a covariate and have no prediction")
         return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result, source)}
