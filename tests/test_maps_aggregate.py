@@ -326,8 +326,9 @@ def test_memory_stays_flat_in_raster_size(tmp_path):
     ("Mg C ha-1 yr-1", "Mg C yr-1", "Pg C yr-1", 1e-9),
     ("Mg C ha⁻¹ yr⁻¹", "Mg C yr-1", "Pg C yr-1", 1e-9),
     ("MgC/ha/yr", "Mg C yr-1", "Pg C yr-1", 1e-9),
-    ("g C m-2 yr-1", "g C m-2 yr-1 × ha", "Pg C yr-1", 1e4 * 1e-15),
-    ("kg m^-2", "kg m^-2 × ha", "Pg", 1e4 * 1e-12),
+    ("g C m-2 yr-1", "10000 g C yr-1", "Pg C yr-1", 1e4 * 1e-15),
+    ("kg m^-2", "10000 kg", "Pg", 1e4 * 1e-12),
+    ("Mg C km-2", "0.01 Mg C", "Pg C", 1e-2 * 1e-9),
     ("t CO2 ha-1", "t CO2", "Pg CO2", 1e-9),
     ("1", "ha", "", None),
     ("mm", "mm × ha", "", None),
@@ -368,6 +369,45 @@ def test_predicted_map_pairs_mean_and_sd_bands_and_reads_their_units(tmp_path):
     profile, _ = aggregate_raster(path, bands=["rh_mean"], latitude_bands=1.0)
     shading = aggregation_figure(profile).axes[2].collections[0].get_paths()[0].vertices[:, 0]
     assert (shading.min(), shading.max()) == (pytest.approx(270.0), pytest.approx(330.0))  # mean ± mean sd
+
+
+def test_g_per_m2_total_is_in_the_mass_its_unit_names(tmp_path):
+    """100 g C m-2 yr-1 on 1 km² cells (EPSG:6933): 6 cells hold 6e8 g C yr-1; total × the unit's scale says so."""
+    path = write_raster(tmp_path / "g.tif", np.full((2, 3), 100.0), epsg=6933, origin=(1.0e6, 5.0e6), pixel=1000.0)
+    whole = rows_of(aggregate_raster(path, units="g C m-2 yr-1")[0], "all").iloc[0]
+    scale, unit = whole["total_unit"].split(" ", 1)
+    assert unit == "g C yr-1" and whole["total"] * float(scale) == pytest.approx(100.0 * 6e6)
+    assert whole["total_pg"] == pytest.approx(6e8 / 1e15)
+
+
+def test_interval_bound_and_index_bands_of_a_predicted_map_get_no_total(tmp_path):
+    """Bands as predict-raster names them: _lower, _upper, _di, _aoa and _class have a mean but no total (a note
+    says why for the bounds); a class probability totals to the class's expected area (ha)."""
+    names = ["rh_mean", "rh_sd", "rh_lower", "rh_upper", "rh_di", "rh_aoa", "soil_class", "soil_p_forest"]
+    values = [300.0, 30.0, 240.0, 360.0, 0.2, 1.0, 2.0, 0.25]
+    path = write_raster(tmp_path / "rh.tif", [np.full((4, 5), v) for v in values], origin=(0.0, 2.0), pixel=0.5)
+    dataset = gdal.Open(path, gdal.GA_Update)
+    for i, name in enumerate(names, 1):
+        dataset.GetRasterBand(i).SetDescription(name)
+        if name.startswith("rh_") and name not in ("rh_di", "rh_aoa"):
+            dataset.GetRasterBand(i).SetMetadata({"units": "g C m-2 yr-1"})
+    dataset = None
+    table, notes = aggregate_raster(path, band_units={"rh_di": "1", "rh_aoa": "1", "soil_class": "1",
+                                                      "soil_p_forest": "1"})
+    whole = rows_of(table, "all").set_index("band")
+    assert notes == ["no totals for rh_lower, rh_upper: sums of per-pixel interval bounds are not an interval of "
+                     "the total; use total_sd_independent and total_sd_correlated of the mean band (with its sd band)",
+                     "no totals for rh_di, rh_aoa, soil_class: their sum over cells means nothing (a spread, ratio, "
+                     "index, class or time); their mean and sd are given"]
+    for name, value in zip(names, values):
+        assert whole.loc[name, "mean"] == pytest.approx(value)
+        if name in ("rh_sd", "rh_lower", "rh_upper", "rh_di", "rh_aoa", "soil_class"):
+            assert math.isnan(whole.loc[name, "total"]) and math.isnan(whole.loc[name, "total_pg"])
+            assert whole.loc[name, "total_unit"] == "" and math.isnan(whole.loc[name, "total_sd_correlated"])
+    area = whole.loc["rh_mean", "area_ha"]
+    assert whole.loc["rh_mean", "total"] == pytest.approx(300.0 * area)
+    assert whole.loc["soil_p_forest", "total"] == pytest.approx(0.25 * area)
+    assert whole.loc["soil_p_forest", "total_unit"] == "ha"
 
 
 @pytest.mark.parametrize("extra, message", [

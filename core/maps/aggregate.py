@@ -176,7 +176,7 @@ def total_unit(unit):
 
     A unit made of one mass (mg, g, kg, Mg or t, Gg, Tg, Pg), one area denominator (ha-1,
     m-2, km-2) and other tokens (element, time: "C", "yr-1") allows Pg: "Mg C ha-1 yr-1" totals
-    in "Mg C yr-1" and "Pg C yr-1"; "g C m-2 yr-1" in "g C m-2 yr-1 × ha" and "Pg C yr-1".
+    in "Mg C yr-1" and "Pg C yr-1"; "g C m-2 yr-1" in "10000 g C yr-1" (g m-2 × ha = 10⁴ g) and "Pg C yr-1".
     Superscripts (ha⁻¹), carets (m^-2) and slashes (Mg/ha/yr) are understood.
     """
     unit = (unit or "").strip()
@@ -209,19 +209,24 @@ def total_unit(unit):
     if len(mass) != 1 or len(per_area) != 1:
         return TotalUnit(unit, "ha" if unit == "1" else f"{unit} × ha")
     kept = " ".join(rest)
-    total = " ".join([mass[0]] + rest) if per_area[0] == ("ha", -1) else f"{unit} × ha"
-    return TotalUnit(unit, total, f"Pg {kept}".strip(), _MASS_PG[mass[0]] * _PER_AREA[per_area[0]])
+    factor = _PER_AREA[per_area[0]]
+    total = " ".join(([] if factor == 1.0 else [f"{factor:g}"]) + [mass[0]] + rest)
+    return TotalUnit(unit, total, f"Pg {kept}".strip(), _MASS_PG[mass[0]] * factor)
 
 
 #: Bands whose sum over cells means nothing: spreads, ratios, indices, classes and times.
 _NOT_ADDITIVE_NAME = re.compile(r"(_(sd|cv|utotal|di|aoa|class)$|(^|_)fraction(_|$)|^tau(_|$))")
+#: Per-pixel interval bounds (predict-raster, Monte Carlo maps): their sum is no bound of the total.
+_BOUND_NAME = re.compile(r"_(lower|upper)$")
 _TIME_UNITS = {"yr", "year", "years", "a", "d", "day", "days"}
 
 
 def is_additive(name, unit):
     """Whether value × area summed over cells is a total (a stock or flux per area, a count, a share of
-    area): not for sd, cv, U_total, DI, AOA, class, fraction or τ bands, nor for bands in time units."""
-    return _NOT_ADDITIVE_NAME.search(name or "") is None and (unit or "").strip() not in _TIME_UNITS
+    area): not for sd, cv, U_total, DI, AOA, class, fraction, τ or interval-bound (lower, upper) bands,
+    nor for bands in time units."""
+    return (_NOT_ADDITIVE_NAME.search(name or "") is None and _BOUND_NAME.search(name or "") is None
+            and (unit or "").strip() not in _TIME_UNITS)
 
 
 # 3. sums per zone and band
@@ -578,6 +583,11 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
     bands_out = [(names[b - 1], total_unit(unit_of[b]), b in pairs) for b in chosen]
     partners = {names[s - 1] for s in pairs.values()}  # sd bands of a mean band: their role goes without saying
     skipped = [name for name, kind, _ in bands_out if not is_additive(name, kind.unit) and name not in partners]
+    bounds = [name for name in skipped if _BOUND_NAME.search(name)]
+    if bounds:
+        notes.append(f"no totals for {', '.join(bounds)}: sums of per-pixel interval bounds are not an interval of "
+                     "the total; use total_sd_independent and total_sd_correlated of the mean band (with its sd band)")
+    skipped = [name for name in skipped if name not in bounds]
     if skipped:
         notes.append(f"no totals for {', '.join(skipped)}: their sum over cells means nothing (a spread, ratio, "
                      "index, class or time); their mean and sd are given")
