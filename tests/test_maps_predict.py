@@ -311,13 +311,15 @@ def test_cancel_leaves_nothing(srdb_map_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_dask_cluster_gives_the_same_map(srdb_map_model, tmp_path):
+def test_dask_cluster_gives_the_same_map(srdb_map_model, tmp_path, monkeypatch):
+    """The workers run in another folder than the command: a relative model path still names the file."""
     from distributed import LocalCluster
 
     model, rasters, _ = srdb_map_model
     reference = read_bands(predict_raster([model], rasters, tmp_path / "local.tif", outputs=["mean", "sd"]))[0]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        run = predict_raster([model], rasters, tmp_path / "dask.tif", outputs=["mean", "sd"], backend="dask",
+        monkeypatch.chdir(model.parent)
+        run = predict_raster([model.name], rasters, tmp_path / "dask.tif", outputs=["mean", "sd"], backend="dask",
                              scheduler=cluster.scheduler_address, block=64)
     assert np.array_equal(read_bands(run)[0], reference, equal_nan=True)
 

@@ -301,7 +301,7 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     try:
         for path, name in zip(paths, names):
             register_input(path)
-            file = readable_path(path)
+            file = os.path.abspath(readable_path(path))  # workers elsewhere (processes, Dask) open it too
             if not os.path.isfile(file):
                 raise InputError(f"model file {path} does not exist")
             checksum = loading.submit(file_checksum, file)
