@@ -1,5 +1,6 @@
 """The wholesoil command line: outputs, help, and one-line errors with exit code 2."""
 
+import signal
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pytest
 
 from rasters_util import read_bands, write_raster
 from wholesoil.core.cli import COMMAND_MODULES, build_parser, main
+from wholesoil.core.outputs import Terminated
 from wholesoil.core.depth import beta_layer_fractions, logistic_layer_fractions
 
 
@@ -152,6 +154,30 @@ def test_the_program_imports_scikit_learn_without_setuptools():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[:2] == ["False", "False"] and "setuptools" not in done.stdout.split()[2]
+
+@pytest.mark.parametrize("interruption, code, words", [(Terminated(signal.SIGTERM), 143, "stopped by SIGTERM"),
+                                                        (KeyboardInterrupt(), 130, "cancelled")])
+def test_an_interruption_inside_compiled_code_ends_as_the_interruption(capsys, monkeypatch, tmp_path, interruption,
+                                                                       code, words):
+    """A signal handled while the numba kernel runs comes back wrapped in a SystemError."""
+    from wholesoil.core.cli import maps
+
+    def run_in_compiled_code(args):
+        try:
+            try:
+                raise interruption
+            except KeyboardInterrupt as error:
+                raise SystemError("<function _numba_unpickle> returned a result with an exception set") from error
+        except SystemError as error:
+            raise SystemError("CPUDispatcher(<function _forest_loop>) returned a result with an exception set") \
+                from error
+
+    monkeypatch.setattr(maps, "run_predict_raster", run_in_compiled_code)
+    assert main(["predict-raster", "m.wsmodel", "--covariates", "c.tif", "--output", str(tmp_path / "o.tif")]) == code
+    err = capsys.readouterr().err
+    assert words in err and "nothing was written" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
 
 def test_raster_commands_work_on_threads_unless_told_otherwise():
     """Threads start at once and scale (the kernels, GDAL and numpy release the GIL); each

@@ -45,7 +45,7 @@ def main(argv=None):
     try:
         with clean_up_on_signals(), OutputTransaction() as outputs:
             check_outputs(parser.commands.choices[args.command], args)
-            code = args.run(args) or 0
+            code = _run(args) or 0
     except InputError as error:
         end_progress_line()
         print(f"{prefix}: error: {error}", file=sys.stderr)
@@ -60,6 +60,21 @@ def main(argv=None):
         return 130
     print_notes(outputs.notes)
     return code
+
+
+def _run(args):
+    """Run the parsed command. Ctrl-C or SIGTERM arriving while compiled code (numba) runs
+    reaches Python as SystemErrors ("returned a result with an exception set") caused by
+    the interruption: it ends the command as the interruption itself does."""
+    try:
+        return args.run(args)
+    except SystemError as error:
+        cause = error.__cause__
+        while isinstance(cause, SystemError):
+            cause = cause.__cause__
+        if isinstance(cause, KeyboardInterrupt):
+            raise cause from None
+        raise
 
 
 def program():
