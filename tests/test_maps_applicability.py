@@ -83,3 +83,19 @@ def test_map_of_the_area_of_applicability(srdb_map_model, tmp_path):  # noqa: F8
     training = trained.tables["training"]
     inside = aoa.predict(trained.model.pipeline_[:-1].transform(training[trained.metadata["features"]]).to_numpy(float))
     assert inside.all()
+
+
+def test_covariates_without_importance_are_named_in_a_note(srdb_map_model, tmp_path):  # noqa: F811
+    """CAST weights each covariate by its importance: with bio1 and bio12 at 0 the DI sees only the biome."""
+    from wholesoil.core.learn.modelfile import save_model
+
+    model, rasters, _ = srdb_map_model
+    trained = load_model(model)
+    importance = trained.tables["importance"]
+    importance["permutation_importance"] = np.where(importance["feature"] == "biome", 5.0, -1.0)
+    save_model(tmp_path / "biome_only.wsmodel", trained)
+    run = predict_raster([tmp_path / "biome_only.wsmodel"], rasters, tmp_path / "aoa.tif", outputs=["aoa"])
+    assert any(text.startswith("Rh_annual: the area of applicability ignores bio1, bio12 (permutation importance")
+               for text in run.notes)
+    assert not any("ignores" in text for text in predict_raster([model], rasters, tmp_path / "all.tif",
+                                                                  outputs=["aoa"]).notes)

@@ -119,4 +119,18 @@ def from_trained(trained):
     weights = [by_feature.get(name.split("=", 1)[0] if "=" in name and name.split("=", 1)[0] in encoder.levels_
                               else name, 0.0) for name in encoded.columns]
     folds = training["fold"].to_numpy() if "fold" in training.columns else None
-    return AreaOfApplicability().fit(encoded.to_numpy(dtype=float), folds, np.nan_to_num(weights))
+    applicability = AreaOfApplicability().fit(encoded.to_numpy(dtype=float), folds, np.nan_to_num(weights))
+    weighted = [f for f in features if np.nan_to_num(by_feature.get(f, 0.0)) > 0]
+    applicability.unweighted_ = [f for f in features if f not in weighted] if weighted else []
+    return applicability
+
+
+def unweighted_note(name, applicability):
+    """A note when covariates carry no weight in the DI (importance <= 0), else None: the map
+    cannot show where those covariates leave the training data."""
+    ignored = applicability.unweighted_
+    if not ignored:
+        return None
+    return (f"{name}: the area of applicability ignores {', '.join(ignored)} (permutation importance <= 0, so "
+            f"weight 0, as in CAST): {name}_di and {name}_aoa cannot show where the map leaves the training data "
+            f"in {'this covariate' if len(ignored) == 1 else 'these covariates'}")

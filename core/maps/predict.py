@@ -35,7 +35,7 @@ from ..learn.models import FOREST_KINDS
 from ..learn.screening import level_text
 from ..learn.uncertainty import truncate
 from ..outputs import note
-from .applicability import from_trained
+from .applicability import from_trained, unweighted_note
 from .engine import map_blocks
 from .kernels import PackedForest, forest_statistics, load_compiled, z_order
 from .stack import CovariateStack
@@ -309,6 +309,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
             prepared.append(MapModel(trained, name, outputs, source=path, file=file, checksum=checksum.result()))
     finally:
         loading.shutdown(wait=False)
+    aoa_notes = [text for m in prepared if m.applicability is not None
+                 for text in [unweighted_note(m.name, m.applicability)] if text]
     labels = [m.name for m in prepared]
     twice = sorted({n for n in labels if labels.count(n) > 1})
     if twice:
@@ -332,7 +334,7 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
-    for text in _unseen_notes(run.counts):
+    for text in aoa_notes + _unseen_notes(run.counts):
         run.notes.append(text)
         note(text)
     return run
