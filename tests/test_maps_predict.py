@@ -190,7 +190,13 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
     assert np.isnan(bands[:, 2, :9]).all() and np.isnan(bands[:, 3, :3]).all()
     assert np.isfinite(bands[:, 4:]).all()
     assert run.valid[0] == 40 * 50 - 5 - 7 - 9 - 3
-    assert run.notes == ["y: 9 pixels have soil classes the model never saw (7); they are nodata"]
+    assert run.notes[0] == "y: 9 pixels have soil classes the model never saw (7); they are nodata"
+    ranges = load_model(tmp_path / "m.wsmodel").metadata["covariate_ranges"]
+    usable = np.isfinite(a) & np.isfinite(b) & np.isfinite(soil)
+    outside = {c: usable & ((v < ranges[c]["min"]) | (v > ranges[c]["max"])) for c, v in (("a", a), ("b", b))}
+    assert run.notes[1] == (f"y: {(outside['a'] | outside['b']).sum()} pixels have covariates outside their range in "
+                            f"the training data (a: {outside['a'].sum()}, b: {outside['b'].sum()}); the model "
+                            "extrapolates there")
 
     # the same pixels as a table: the same values, and no prediction where the map has nodata, with a note
     pixels = pd.DataFrame({"a": a.ravel(), "b": b.ravel(), "soil": soil.ravel()})

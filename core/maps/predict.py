@@ -77,6 +77,8 @@ class MapModel:
         self.numeric = list(encoder.passthrough_)
         self.levels = {column: list(levels) for column, levels in encoder.levels_.items()}
         self.covariates = self.numeric + list(self.levels)
+        ranges = metadata.get("covariate_ranges") or {}
+        self.ranges = {c: (ranges[c]["min"], ranges[c]["max"]) for c in self.numeric if c in ranges}
         self.feature_names = list(encoder.feature_names_out_)
         self.learner = model.pipeline_[-1]
         forest = self.kind in FOREST_KINDS or self.task == "classification"
@@ -245,7 +247,8 @@ def prepared_model(file, checksum, name=None, outputs=None, source=None):
 
 
 def _predict_block(blocks, models, compiled):
-    """Block function: every model's bands for one window, and counts of unseen classes."""
+    """Block function: every model's bands for one window, and counts of pixels with unseen classes
+    and with covariates outside their training range."""
     shape = next(iter(blocks.values())).shape
     valid = np.ones(shape, dtype=bool)
     for block in blocks.values():
@@ -264,8 +267,13 @@ def _predict_block(blocks, models, compiled):
             bands.append(full)
         for covariate, codes in unseen.items():
             for code in codes:
-                key = (model.name, covariate, float(code))
-                counts[key] = int(np.sum(values[covariate] == code))
+                counts[("unseen", model.name, covariate, float(code))] = int(np.sum(values[covariate] == code))
+        outside_any = np.zeros(len(pixels), dtype=bool)
+        for covariate, (low, high) in model.ranges.items():
+            outside = (values[covariate] < low) | (values[covariate] > high)
+            counts[("outside", model.name, covariate)] = int(outside.sum())
+            outside_any |= outside
+        counts[("outside", model.name, None)] = int(outside_any.sum())
     return np.stack(bands), counts
 
 
@@ -334,16 +342,32 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
-    for text in aoa_notes + _unseen_notes(run.counts):
+    for text in aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):
         run.notes.append(text)
         note(text)
     return run
 
 
+def _outside_notes(counts):
+    """One note per model whose pixels have numeric covariates outside their training range."""
+    notes = []
+    outside = {key[1:]: count for key, count in counts.items() if key[0] == "outside"}
+    for (model, covariate), count in outside.items():
+        if covariate is not None or count == 0:
+            continue
+        each = [f"{c}: {n}" for (m, c), n in outside.items() if m == model and c is not None and n]
+        notes.append(f"{model}: {count} pixels have covariates outside their range in the training data "
+                     f"({', '.join(each)}); the model extrapolates there")
+    return notes
+
+
 def _unseen_notes(counts):
     """One note per model and covariate: pixels left nodata because their class was never seen in training."""
     grouped = {}
-    for (model, covariate, code), count in counts.items():
+    for key, count in counts.items():
+        if key[0] != "unseen":
+            continue
+        model, covariate, code = key[1:]
         grouped.setdefault((model, covariate), {})[code] = grouped.get((model, covariate), {}).get(code, 0) + count
     return [f"{model}: {sum(codes.values())} pixels have {covariate} classes the model never saw "
             f"({', '.join(f'{c:g}' for c in sorted(codes))}); they are nodata"
