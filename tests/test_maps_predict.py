@@ -251,7 +251,11 @@ def test_mismatches_name_both_sides(srdb_map_model, tmp_path):
         no_interval.metadata["interval"] = None
         save_model(tmp_path / "plain.wsmodel", no_interval)
         predict_raster([tmp_path / "plain.wsmodel"], rasters, tmp_path / "x.tif", outputs=["mean", "lower"])
+    with pytest.raises(InputError, match="output mean asked for twice"):
+        predict_raster([model], rasters, tmp_path / "x.tif", outputs=["mean", "sd", "mean"])
     assert not list(tmp_path.glob("x.tif"))
+    assert predict_raster([model], rasters, tmp_path / "s.tif", outputs="mean, sd").band_names == \
+        ["Rh_annual_mean", "Rh_annual_sd"]  # the library also takes the command line's comma-separated text
 
 
 def test_a_refused_input_ends_the_program_without_waiting_for_the_kernel(srdb_map_model, tmp_path):

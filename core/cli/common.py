@@ -110,7 +110,8 @@ def add_engine_options(parser):
     """Options for block-wise raster work (see :func:`wholesoil.core.maps.engine.map_blocks`)."""
     group = parser.add_argument_group("raster processing")
     group.add_argument("--jobs", type=worker_count, default=1, metavar="N",
-                       help="parallel workers for raster blocks (default 1; -1 = all cores)")
+                       help="parallel workers for raster blocks on this machine (default 1; -1 = all cores, -2 = all "
+                            "but one; with --backend dask the cluster's workers are used)")
     group.add_argument("--backend", default="threading", choices=["threading", "loky", "dask"],
                        help="workers: threads (default), processes (loky), or a Dask cluster (with --scheduler)")
     group.add_argument("--scheduler", metavar="ADDRESS",

@@ -104,7 +104,11 @@ class MapModel:
             spread = self.packed is not None
             interval = spread and (self.kind == "quantile_forest" or self.tau is not None)
             possible = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
-        chosen = list(possible if outputs is None else outputs)
+        chosen = list(possible if outputs is None else outputs.split(",") if isinstance(outputs, str) else outputs)
+        chosen = [str(o).strip() for o in chosen]
+        twice = sorted({o for o in chosen if chosen.count(o) > 1})
+        if twice:
+            raise InputError(f"model {self.name}: output {', '.join(twice)} asked for twice")
         unknown = [o for o in chosen if o not in allowed]
         if unknown:
             raise InputError(f"model {self.name}: unknown output {', '.join(unknown)} for a {self.task} model "
