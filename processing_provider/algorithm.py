@@ -18,8 +18,9 @@ import datetime
 import os
 import re
 
-from qgis.core import (Qgis, QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputLayerDefinition,
-                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFileDestination,
+from qgis.core import (Qgis, QgsProcessing, QgsProcessingAlgorithm, QgsProcessingException,
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFileDestination,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterVectorDestination,
                        QgsProperty, QgsProviderRegistry)
 from qgis.PyQt.QtCore import QCoreApplication
@@ -185,6 +186,8 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
             kind = definition.type()
             if kind in ("source", "vector", "raster", "layer"):
                 files.append(layer_file(self.parameterAsLayer(parameters, name, context)))
+            elif kind == "multilayer" and definition.layerType() == QgsProcessing.TypeFile:
+                files += self.parameterAsFileList(parameters, name, context)  # not opened as layers (GDAL errors)
             elif kind == "multilayer":
                 files += [layer_file(layer) for layer in self.parameterAsLayerList(parameters, name, context)]
             elif kind == "file":

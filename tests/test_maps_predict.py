@@ -405,3 +405,9 @@ def test_qgis_process_predictraster(srdb_map_model, tmp_path):
     bands, names = read_bands(done.json["results"]["OUTPUT"])
     reference = read_bands(predict_raster([model], rasters, tmp_path / "ref.tif"))[0]
     assert names[0] == "Rh_annual_mean" and np.array_equal(bands, reference, equal_nan=True)
+    assert "not recognized as a supported file format" not in done.stderr  # model files are not opened as layers
+    (tmp_path / "again").mkdir()
+    refused = run_qgis_process("run", "wholesoil:predictraster", "--", f"MODELS={model}",
+                               *[f"COVARIATES={p}" for p in named_files(rasters, tmp_path / "again")],
+                               f"OUTPUT={model}", check=False)
+    assert refused.returncode != 0 and "is also an input" in refused.stderr
