@@ -289,6 +289,23 @@ def test_grid_warps_covariates_on_the_fly(srdb_map_model, tmp_path):
     assert np.median(np.abs(a[both] - w[both])) < 1e-3 * np.nanmean(np.abs(a))
 
 
+def test_metadata_records_absolute_paths_and_the_interval(srdb_map_model, tmp_path, monkeypatch):
+    """Provenance a map carries elsewhere: absolute paths, the checksum, the interval's level and truncation."""
+    from osgeo import gdal
+
+    model, rasters, _ = srdb_map_model
+    monkeypatch.chdir(model.parent)
+    run = predict_raster([model.name], rasters, tmp_path / "m.tif", outputs=["mean", "lower"])
+    dataset = gdal.Open(str(run))
+    metadata = dataset.GetMetadata()
+    assert metadata["model_1"] == str(model) and len(metadata["model_1_sha256"]) == 64
+    assert all(os.path.isabs(item.split("=", 1)[1]) for item in metadata["covariates"].split("; "))
+    lower = dataset.GetRasterBand(2).GetMetadata()
+    trained = load_model(model)
+    assert lower["level"] == f"{trained.metadata['interval']['level']:g}" and "Coulston" in lower["interval"]
+    assert lower["truncated_at"] == f"{trained.metadata['target']['lower_limit']:g}"
+
+
 def test_grid_interpolates_whole_number_rasters_without_rounding(tmp_path):
     """bio1 is stored as whole tenths of a degree: bilinear values between pixels are fractions."""
     from osgeo import gdal

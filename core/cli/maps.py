@@ -40,9 +40,10 @@ PREDICT_HELP = """\
 Predict a saved model (train-model) at new rows that have the covariates but no observed
 value (sites, profiles, points): the input rows plus predicted, and for forests sd
 (spread of the trees), cv, lower and upper (the interval calibrated in training;
-quantile forests also q_lower and q_upper); classification: predicted and probability_<class>.
-A row missing a covariate, or holding a categorical class the model never saw, gets no
-prediction (as such pixels are nodata in predict-raster), and a note counts them.
+quantile forests also q_lower and q_upper, the quantiles predict-raster maps as <name>_lower
+and <name>_upper); classification: predicted and probability_<class>. A row missing a
+covariate, or holding a categorical class the model never saw, gets no prediction (as such
+pixels are nodata in predict-raster), and a note counts them.
 
   wholesoil predict bnpp.wsmodel radiocarbon_sites.gpkg sites_bnpp.gpkg
 

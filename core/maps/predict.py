@@ -146,6 +146,12 @@ class MapModel:
         else:
             about.update({o: {"units": self.units} for o in ("mean", "sd", "lower", "upper") if self.units})
             about["cv"] = {"units": "1"}
+            interval = ("quantile forest quantiles" if self.kind == "quantile_forest"
+                        else "Coulston et al. (2016) interval calibrated in training")
+            for bound in ("lower", "upper"):
+                about[bound] = {**about.get(bound, {}), "level": f"{self.level:g}", "interval": interval}
+            if self.lower_limit is not None:
+                about["lower"]["truncated_at"] = f"{self.lower_limit:g}"
         return {f"{self.name}_{o}": about[o] for o in self.outputs if o in about}
 
     def features(self, values):
@@ -334,11 +340,13 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     inputs = stack.select(needed)
     band_names = [band for m in prepared for band in m.band_names()]
     band_metadata = {k: v for m in prepared for k, v in m.band_metadata().items()}
-    metadata = {"wholesoil_version": __version__, "covariates": "; ".join(f"{n}={stack.sources[n]}" for n in needed)}
+    sources = {n: stack.sources[n].rsplit(":", 1) for n in needed}  # path:band
+    metadata = {"wholesoil_version": __version__,
+                "covariates": "; ".join(f"{n}={_recorded(path)}:{band}" for n, (path, band) in sources.items())}
     if grid is not None:
-        metadata["grid"] = str(grid)
+        metadata["grid"] = _recorded(grid)
     for i, (path, model) in enumerate(zip(paths, prepared), start=1):
-        metadata.update({f"model_{i}": path, f"model_{i}_sha256": model.checksum,
+        metadata.update({f"model_{i}": model.file, f"model_{i}_sha256": model.checksum,
                          f"model_{i}_name": model.name,
                          f"model_{i}_kind": f"{model.task} {model.kind}"})
     if kernel.is_alive() and any(model.packed is not None for model in prepared):
@@ -350,6 +358,11 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
         run.notes.append(text)
         note(text)
     return run
+
+
+def _recorded(path):
+    """A path as the map's metadata records it: absolute when it is a local file (a GDAL URL as given)."""
+    return os.path.abspath(path) if os.path.exists(str(path)) else str(path)
 
 
 def _outside_notes(counts):

@@ -42,7 +42,12 @@ layer by its band descriptions (as Sample rasters at points names them). They mu
 or choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
 
 Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets
-nodata, and the count is reported.
+nodata, and the count is reported; so is the count of pixels whose covariates lie outside their training range.
+
+NAME_lower and NAME_upper are at the level the model was calibrated for (95 % unless chosen in Train model; the band
+metadata records it) and lower is cut at the target's lower limit (by default 0 when every training value is >= 0).
+The output is a tiled, DEFLATE-compressed Float32 GeoTIFF with nodata -9999, band descriptions as above, units in
+the band metadata, and the model files (with their SHA-256), covariates and wholesoil version in its metadata.
 """
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -78,7 +83,9 @@ nodata, and the count is reported.
             chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
         grid = self.parameterAsRasterLayer(parameters, "GRID", context)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        run = predict_raster(models, covariates, output, outputs=chosen, names=names, grid=layer_file(grid) if grid else None,
+        run = predict_raster(models, covariates, output, outputs=chosen, names=names,
+                             grid=layer_file(grid) if grid else None,
                              cog=self.parameterAsBoolean(parameters, "COG", context), **raster_engine(feedback))
-        feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}")
+        feedback.pushInfo(f"{len(run.band_names)} band{'s' if len(run.band_names) > 1 else ''}: "
+                          f"{', '.join(run.band_names)}")
         return {"OUTPUT": output}
