@@ -136,10 +136,11 @@ def _depth_resolved_maps(sites, sample_data, output, log):
                     f"preprint): area-weighted mean and total per band. Over the grid: {whole['mean']:.2f} "
                     f"Mg C ha-1 yr-1, {whole['total_pg']:.1f} Pg C yr-1 (the study: 2.00 and ~21 for the globe)."),
             html_image(loss_figure, "Iloss map"),
-            caption(f"Iloss = Iroot - Ibulk by per-pixel Monte Carlo (<code>loss-maps</code>, 200 draws): 0-20 cm, "
-                    f"0-100 cm with its 2.5 % quantile (negative where Ibulk may exceed Iroot) and Iloss / Iroot "
-                    f"(mean {fraction:.0%}; the Iloss study: 77.9 % in 0-200 cm). Ibulk is the bundled "
-                    f"demonstration map americas_ibulk_0_100.tif, whose forests have no skill.")]
+            caption(f"Iloss = Iroot - Ibulk by per-pixel Monte Carlo (loss-maps, 200 draws): 0-20 cm, "
+                    f"0-100 cm with its 2.5 % quantile (negative where Ibulk may exceed Iroot) and Iloss / Iroot of "
+                    f"0-100 cm (each pixel's mean over the draws of the ratio; over the pixels {fraction:.0%}). The "
+                    f"Iloss study's 77.9 % is a ratio of global totals over 0-200 cm, not the same quantity. Ibulk "
+                    f"is the bundled demonstration map americas_ibulk_0_100.tif, whose forests have no skill.")]
 
 
 def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, log=print):
@@ -196,6 +197,8 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
         save_png(figure, output / f"silsoe_{model}_fits.png")
         ok = fits["status"].eq("ok")
         summary = fits.loc[ok, ["d50_cm", "d95_cm", "r2"]].median()
+        example = str(fits["profile_id"].iloc[0])
+        year, plot, distance = example.split("_")
         log(f"    {model}: {int(ok.sum())}/{len(fits)} profiles fitted; median D50 {summary['d50_cm']:.1f} cm, "
             f"D95 {summary['d95_cm']:.1f} cm, r2 {summary['r2']:.3f}")
         parts += [f"<h2>Silsoe fine-root profiles: {model} model</h2>",
@@ -204,7 +207,8 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
                   html_image(figure, f"{model} fits"),
                   caption("Points: each profile's measured cumulative share of fine-root mass at the bottom of its "
                           "30 cm increments; lines: the fitted model (first 12 profiles). Legend ids are "
-                          "year_plot_distance, e.g. 2004_1CB2_1 = sampled in 2004 in plot 1CB2, 1 m from the tree "
+                          f"year_plot_distance, e.g. {example} = sampled in {year} in plot {plot}, {distance} m from "
+                          "the tree "
                           "(see resources/sample_data/SOURCE.md). Upson & Burgess (2013) report these densities by "
                           "depth; the fits "
                           "summarise each profile by D50 and D95, which Schenk & Jackson (2002) tabulate by biome.")]

@@ -304,6 +304,7 @@ def test_metadata_records_absolute_paths_and_the_interval(srdb_map_model, tmp_pa
     trained = load_model(model)
     assert lower["level"] == f"{trained.metadata['interval']['level']:g}" and "Coulston" in lower["interval"]
     assert lower["truncated_at"] == f"{trained.metadata['target']['lower_limit']:g}"
+    assert dataset.GetRasterBand(1).GetUnitType() == "g C m-2 yr-1"  # GDAL's unit field too (gdalinfo, QGIS)
 
 
 def test_grid_interpolates_whole_number_rasters_without_rounding(tmp_path):

@@ -235,6 +235,7 @@ def _create(path, grid, band_names, nodata, metadata, band_metadata, threads):
         band.SetNoDataValue(nodata)
         if band_metadata and band_metadata.get(name):
             band.SetMetadata({str(k): str(v) for k, v in band_metadata[name].items()})
+            band.SetUnitType(str(band_metadata[name].get("units", "")))  # GDAL's own field (gdalinfo, QGIS)
     return target
 
 

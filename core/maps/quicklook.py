@@ -93,7 +93,7 @@ def quicklook_figure(path, bands=None, title=None, max_pixels=MAX_PIXELS):
             low = -high
         image = ax.imshow(np.ma.masked_invalid(values), extent=extent, cmap=cmap, vmin=low,
                           vmax=high if high > low else low + 1e-12, interpolation="nearest")
-        figure.colorbar(image, ax=ax, shrink=0.85, label=units or name)
+        figure.colorbar(image, ax=ax, shrink=0.85, label="unitless (1)" if units == "1" else units or name)
         ax.set_title(name if shown.size else f"{name}: no valid pixel", fontsize="medium")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
