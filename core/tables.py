@@ -20,6 +20,10 @@ from .outputs import atomic_output, note, output_layer, register_input
 GEOMETRY = "geometry"
 _VECTOR_SUFFIXES = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile",
                     ".fgb": "FlatGeobuf"}
+_CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+#: The formats :func:`read_table` reads, as its messages name them.
+_TABLE_FORMATS = ("CSV (.csv, .txt, .tsv) and the vector formats GDAL opens (GeoPackage, GeoJSON, Shapefile, "
+                  "FlatGeobuf...)")
 
 
 def row_numbers(mask):
@@ -61,7 +65,8 @@ def numeric_columns(table, columns):
 def read_table(path, layer=None):
     """Read a CSV or an OGR vector/table file (GeoPackage, GeoJSON, Shapefile...).
 
-    A table without data rows is an InputError (no command has anything to do with one).
+    A table without data rows is an InputError (no command has anything to do with one), and
+    so is an empty, damaged or other file that is not a table (the message names the formats read).
     """
     import pandas as pd
 
@@ -70,18 +75,27 @@ def read_table(path, layer=None):
         raise InputError(f"input file {path} does not exist")
     if path.is_dir():
         raise InputError(f"input {path} is a folder, not a table file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty")
     register_input(path)
-    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+    if path.suffix.lower() in _CSV_SUFFIXES:
         try:
             table = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
-        except (pd.errors.ParserError, UnicodeDecodeError) as error:
-            raise InputError(f"cannot read {path} as CSV: {error}") from None
         except pd.errors.EmptyDataError:
             raise InputError(f"{path} is empty") from None
+        except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
+            raise _not_a_table(path, f"read as CSV: {error}") from None
         table = _text_geometry_to_wkb(table)
     else:
         table = _read_ogr(path, layer)
     return require_rows(table, str(path))
+
+
+def _not_a_table(path, problem=None):
+    """The InputError for a file that is not a table wholesoil can read, with the formats it reads."""
+    problem = str(problem or "").strip().rstrip(".")
+    return InputError(f"{path} is not a table wholesoil can read{f' ({problem})' if problem else ''}; "
+                      f"it reads {_TABLE_FORMATS}")
 
 
 def _text_geometry_to_wkb(table):
@@ -107,14 +121,21 @@ def require_rows(table, source):
 
 
 def _read_ogr(path, layer):
-    import pandas as pd
     from osgeo import ogr
 
     ogr.UseExceptions()
     try:
-        source = ogr.Open(str(path))
-    except RuntimeError as error:
-        raise InputError(f"cannot open {path}: {error}") from None
+        source = ogr.Open(str(path))  # None when no driver recognises the file
+        if source is None:
+            raise _not_a_table(path)
+        return _read_layer(source, path, layer)
+    except RuntimeError as error:  # GDAL: a damaged file, found when opened or when its features are read
+        raise _not_a_table(path, error) from None
+
+
+def _read_layer(source, path, layer):
+    import pandas as pd
+
     if layer is None:
         if source.GetLayerCount() != 1:
             names = [source.GetLayerByIndex(i).GetName() for i in range(source.GetLayerCount())]

@@ -361,6 +361,58 @@ def test_a_damaged_file_is_an_input_error(trained, tmp_path):
         load_model(path)
 
 
+def in_directory(member, offset, value):
+    """A damage: the 2-byte field at ``offset`` of ``member``'s central directory entry set to ``value``."""
+    def damage(data):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entry = data.index(member.encode(), archive.start_dir) - 46  # the name follows 46 bytes of fields
+        return data[:entry + offset] + value.to_bytes(2, "little") + data[entry + offset + 2:]
+    return damage
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:20000],  # truncated: not a readable zip, but not a pickle either
+    lambda data: data[:len(data) // 2] + bytes(1000) + data[len(data) // 2 + 1000:],
+    in_directory("manifest.json", 10, 12),  # compressed by bzip2: an OSError
+    in_directory("arrays/3.npy", 10, 99),  # an unknown compression: a NotImplementedError, in an array reader thread
+    in_directory("arrays/3.npy", 8, 1),  # encrypted: a RuntimeError
+    in_directory("arrays/3.npy", 6, 99),  # a zip version zipfile does not read
+    in_directory("arrays/0.npy", 26, 1),  # 64 KiB more unpacked than its data holds (CRC intact)
+], ids=["truncated", "overwritten", "bzip2", "compression 99", "encrypted", "zip version", "size"])
+def test_a_damaged_or_truncated_file_says_so(trained, tmp_path, damage):
+    """A truncated file was called a pickle or joblib file; other damage ended in a traceback."""
+    path = save_model(tmp_path / "m.wsmodel", trained)
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(InputError, match=r"^model file .*m.wsmodel is damaged or truncated \(.+\); copy it again "
+                                         "or train the model again$"):
+        load_model(path)
+
+
+def test_an_array_header_that_does_not_parse_is_refused(tmp_path):
+    """numpy tokenizes a .npy header, which raised tokenize.TokenError for an unclosed bracket."""
+    header = npy_header((3,)).replace(b"(3,)", b"(3,(")
+    with pytest.raises(InputError, match=r"arrays/0.npy, which is not a plain .npy array"):
+        load_model(crafted_archive(tmp_path / "m.wsmodel", {"__array__": "arrays/0.npy"},
+                                   {"arrays/0.npy": header + bytes(24)}))
+
+
+def test_unreadable_inputs_fail_in_the_cli_with_one_line(trained, tmp_path, capsys):
+    """A model file given as the table to predict, and a truncated model file: exit 2, one line, nothing written."""
+    from wholesoil.core.cli import main
+
+    path = save_model(tmp_path / "m.wsmodel", trained)
+    truncated = tmp_path / "truncated.wsmodel"
+    truncated.write_bytes(path.read_bytes()[:20000])
+    data = tmp_path / "data.csv"
+    profile_layers(5, seed=1).to_csv(data, index=False)
+    for model, table, message in ((path, path, "m.wsmodel is not a table wholesoil can read"),
+                                  (truncated, data, "truncated.wsmodel is damaged or truncated")):
+        code = main(["predict", str(model), str(table), str(tmp_path / "out.csv")])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and message in err
+        assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.pop("target"), "no target name, units, transform and lower limit"),
     (lambda d: d["target"].update(transform="none"), "no target name, units, transform and lower limit"),

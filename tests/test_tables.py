@@ -1,5 +1,7 @@
 """Table reading/writing: formats, geometry, atomic writes, column checks."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -58,3 +60,37 @@ def test_a_fid_column_is_kept_as_a_field_in_geopackages(tmp_path):
     table = pd.DataFrame({"fid": [1, 1, 2], "a": [1.0, 2.0, 3.0]})
     again = read_table(write_table(table, tmp_path / "dup.gpkg"))
     assert list(again["fid"]) == [1, 1, 2] and list(again["a"]) == [1.0, 2.0, 3.0]
+
+
+NOT_TABLES = {
+    "model.wsmodel": b"PK\x03\x04" + bytes(300),  # a zip: a model file given as the input table
+    "map.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+    "random.gpkg": bytes(range(256)) * 4,
+    "random.xyz": bytes(range(256)) * 4,
+    "table.xyz": b"a,b\n1,2\n",  # a CSV under a suffix it is not read by
+    "broken.geojson": b'{"type": "FeatureCollection", "features": [',
+    "binary.csv": b"a,b\n\xff\xfe\x00\x01,2\n",
+}
+
+
+@pytest.mark.parametrize("name", NOT_TABLES)
+def test_a_file_that_is_not_a_table_is_one_clear_error(tmp_path, name):
+    """ogr.Open returned None for most of these, and read_table ended in an AttributeError."""
+    path = tmp_path / name
+    path.write_bytes(NOT_TABLES[name])
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))} is not a table wholesoil can read.*; it reads "
+                                         r"CSV \(.csv, .txt, .tsv\) and the vector formats GDAL opens"):
+        read_table(path)
+
+
+def test_empty_and_damaged_files_are_input_errors(resources, tmp_path):
+    for name in ("empty.gpkg", "empty.csv", "empty.xyz"):
+        (tmp_path / name).write_bytes(b"")
+        with pytest.raises(InputError, match=rf"^{re.escape(str(tmp_path / name))} is empty$"):
+            read_table(tmp_path / name)
+    data = bytearray((resources / "sample_data" / "srdb_bnpp_sites.gpkg").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = b"\xab" * 4000  # opens, but reading its features fails
+    (tmp_path / "damaged.gpkg").write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"damaged.gpkg is not a table wholesoil can read \(.*malformed\); it reads"):
+        read_table(tmp_path / "damaged.gpkg")

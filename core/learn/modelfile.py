@@ -42,6 +42,7 @@ import json
 import math
 import os
 import platform
+import tokenize
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,8 @@ FORMAT = "wholesoil-model"
 FORMAT_VERSION = 2
 SUFFIX = ".wsmodel"
 MANIFEST = "manifest.json"
+#: How every zip archive starts (its first member's local header).
+ZIP_SIGNATURE = b"PK\x03\x04"
 #: Folder of the archive that holds the arrays (``arrays/0.npy``, ...).
 ARRAYS = "arrays/"
 #: Largest manifest loaded (bytes unpacked): the description, the schema and the text
@@ -526,22 +529,27 @@ def _read_members(path, sizes, names):
 def _read_npy(archive, name, size):
     """The array of member ``name``, or the problem text, once its size is still ``size``
     (bytes unpacked, as bounded when the file was opened) and its header agrees with it (a
-    header may claim any shape, and numpy allocates that before reading)."""
+    header may claim any shape, and numpy allocates that before reading). The member is read
+    whole first, so that a damaged one fails its CRC check before its header is parsed."""
     from numpy.lib import format as npy
 
     if archive.NameToInfo.get(name) is None or archive.getinfo(name).file_size != size:
         return f"an array that changed while the file was read ({name})"
     headers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
-    with archive.open(name) as stream:
-        try:
-            shape, _, dtype = headers[npy.read_magic(stream)](stream)
-        except (KeyError, ValueError):
-            return f"{name}, which is not a plain .npy array"
-        if dtype.hasobject:
-            return f"an array that needs pickle ({name})"
-        if stream.tell() + math.prod(shape) * dtype.itemsize != size:
-            return f"an array whose header does not match its size ({name})"
-    return np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
+    data = archive.read(name)
+    if len(data) != size:  # whole by its CRC, but shorter than its directory entry says
+        raise zipfile.BadZipFile(f"{name} holds {len(data)} bytes, not the {size} its entry says")
+    stream = io.BytesIO(data)
+    try:
+        shape, _, dtype = headers[npy.read_magic(stream)](stream)
+    except (KeyError, ValueError, SyntaxError, tokenize.TokenError):  # numpy tokenizes 1.0 and 2.0 headers
+        return f"{name}, which is not a plain .npy array"
+    if dtype.hasobject:
+        return f"an array that needs pickle ({name})"
+    if stream.tell() + math.prod(shape) * dtype.itemsize != size:
+        return f"an array whose header does not match its size ({name})"
+    stream.seek(0)
+    return np.load(stream, allow_pickle=False)
 
 
 @functools.lru_cache(maxsize=None)
@@ -679,6 +687,9 @@ def _read_archive(archive, path):
     """(manifest, model, tables, check) of an open model archive; InputError if it is not one."""
     if MANIFEST not in archive.NameToInfo:
         raise InputError(f"{path} is a zip archive but not a wholesoil model file (no {MANIFEST})")
+    if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 1
+           for info in archive.infolist()):  # not as save_model writes them: a damaged directory
+        raise zipfile.BadZipFile("a member is compressed by other than deflate, or encrypted")
     _check_sizes(archive, path)
     try:
         manifest = json.loads(archive.read(MANIFEST))
@@ -711,14 +722,21 @@ def load_model(path):
     path = Path(path)
     if not path.exists():
         raise InputError(f"model file {path} does not exist")
+    try:
+        with open(path, "rb") as stream:
+            signature = stream.read(len(ZIP_SIGNATURE))
+    except OSError as error:
+        raise InputError(f"cannot read model file {path}: {error.strerror}") from None
     if not zipfile.is_zipfile(path):
+        if signature == ZIP_SIGNATURE:
+            raise _damaged(path, "not a readable zip archive")
         raise InputError(f"{path} is not a wholesoil model file (.wsmodel); wholesoil does not open pickle "
                          "or joblib files, because loading them can run any code")
     try:
         with zipfile.ZipFile(path) as archive:
             manifest, model, tables, check = _read_archive(archive, path)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-        raise InputError(f"model file {path} is damaged ({error})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
+        raise _damaged(path, error) from None
     metadata = manifest.get("metadata")
     if not isinstance(metadata, dict):
         raise InputError(f"model file {path} has no description")
@@ -733,6 +751,11 @@ def load_model(path):
     single_threaded(model.pipeline_)
     _reproduce(model, check, path, manifest["written_with"])
     return TrainedModel(model, metadata, tables)
+
+
+def _damaged(path, problem):
+    """The InputError for a model file that is not a readable zip archive, or whose members are not."""
+    return InputError(f"model file {path} is damaged or truncated ({problem}); copy it again or train the model again")
 
 
 def _reproduce(model, check, path, written):
