@@ -1,14 +1,15 @@
 """CLI commands for the map products: bnpp-by-depth, loss-maps, subsoil-soc, turnover-map."""
 
+import argparse
 import sys
 
 from ..rasters import RASTER_OUTPUT
-from .common import PNG, add_command, add_engine_options, add_output, engine_options
+from .common import PNG, add_command, add_engine_options, add_output, engine_options, positive_int
 
 BANDS = """\
 Inputs are raster bands, RASTER or RASTER:BAND (a band number or name, e.g.
-bnpp_map.tif:bnpp_mean; default band 1), or numbers where a value may be the same
-everywhere. The sd of a <name>_mean band is the <name>_sd band beside it (as predict-raster
+bnpp_map.tif:bnpp_mean; default band 1), or a number for a single quantity that is the same
+everywhere (e.g. --beta 0.96, --fbnpp 0.35; not the one-band-per-layer inputs). The sd of a <name>_mean band is the <name>_sd band beside it (as predict-raster
 writes them) unless an --…-sd option gives it; an input without an sd is taken as exact.
 Rasters must share one grid; nodata in any input, or an impossible value (a negative flux,
 beta outside 0-1, a negative sd...), gives nodata, counted in a note. Fluxes are in
@@ -185,10 +186,17 @@ def run_turnover_map(args):
     return _report(args, run)
 
 
+def draw_count(text):
+    """argparse type of --draws: a spread needs two draws."""
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError("1 draw gives no spread: give 2 or more")
+    return value
+
+
 def register(commands):
     from ..maps.montecarlo import DEFAULT_DRAWS
     from ..maps.products import LOSS_QUANTITIES
-    from .common import positive_int
 
     parser = add_command(commands, "bnpp-by-depth", run_bnpp_by_depth,
                          "map BNPP per depth layer with U_total (BNPP x depth shares)", BNPP_HELP)
@@ -205,8 +213,8 @@ def register(commands):
     _unit(group, "stock", "stock")
     _value(group, "age", "C age (yr), with --stock", several=True)
     group = parser.add_argument_group("Monte Carlo")
-    group.add_argument("--draws", type=positive_int, default=DEFAULT_DRAWS, metavar="N",
-                       help=f"draws per pixel (default {DEFAULT_DRAWS})")
+    group.add_argument("--draws", type=draw_count, default=DEFAULT_DRAWS, metavar="N",
+                       help=f"draws per pixel, 2 or more (default {DEFAULT_DRAWS})")
     group.add_argument("--seed", type=int, default=0, help="seed of the random numbers (default 0)")
     group.add_argument("--outputs", default=",".join(LOSS_QUANTITIES), metavar="LIST",
                        help=f"quantities to map (default {','.join(LOSS_QUANTITIES)})")
