@@ -40,7 +40,8 @@ Depth shares, one way: a β raster (Y = 1 - β^d), or D50 and D95 rasters (cm, t
 Jackson 2002), giving layer fractions normalised over 0 cm to the profile depth (an sd of the parameters gives the
 shares an sd, first order); or share rasters, one per layer in depth order (or one raster whose NAME_mean bands are
 the layers, e.g. the map of one share model per layer), renormalised per pixel to sum to 1, with the layers from
-the band names (NAME_0_20_mean) unless the layers parameter is changed from its default.
+the band names (NAME_0_20_mean) unless the layers parameter is changed from its default; band names giving depths
+must agree with the layers, and share rasters must cover 0 cm to the profile depth.
 """
 
 

@@ -94,7 +94,7 @@ def test_renormalised_shares_and_u_total_by_hand(tmp_path):
     path = write_raster(tmp_path / "pdd.tif", np.concatenate([shares, share_sd]))
     name_bands(path, ["pdd_0_30_mean", "pdd_30_60_mean", "pdd_60_100_mean", "pdd_0_30_sd", "pdd_30_60_sd",
                       "pdd_60_100_sd"])
-    run = bnpp_by_depth(tmp_path / "out.tif", RootInputs(bnpp=bnpp, shares=[path]))
+    run = bnpp_by_depth(tmp_path / "out.tif", RootInputs(bnpp=bnpp, shares=[path], profile_depth=100))
     assert [n for n in run.band_names if n.endswith("_mean")] == ["bnpp_0_30_mean", "bnpp_30_60_mean",
                                                                   "bnpp_60_100_mean"]
     out = read_bands(run)[0]
@@ -297,7 +297,7 @@ def test_input_errors_name_the_problem(bnpp_map, tmp_path):
         (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, beta=1.5)), "beta must be"),
         (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, beta=BETA, unit="g_m2_yr")), "records units"),
         (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, shares=[str(BETA)])), "do not give the layers"),
-        (lambda: loss_maps(output, RootInputs(bnpp=bnpp, beta=BETA), ibulk=[str(BETA)]), "1 Ibulk layer band"),
+        (lambda: loss_maps(output, RootInputs(bnpp=bnpp, beta=BETA), ibulk=[str(BETA)]), r"Ibulk: 1 band\(s\) for 7"),
         (lambda: loss_maps(output, RootInputs(bnpp=bnpp, beta=BETA), ibulk=[str(BETA)], seed=-1), "seed"),
         (lambda: turnover_map(output, 1.0, 2.0), "at least one input as a raster"),
     ]
@@ -305,6 +305,91 @@ def test_input_errors_name_the_problem(bnpp_map, tmp_path):
         with pytest.raises(InputError, match=message):
             call()
     assert not output.exists()
+
+
+@pytest.fixture
+def layered_maps(tmp_path):
+    """BNPP (3 ± 0.9), Ibulk per standard5 layer and shares per standard7 layer, the layers in the band names."""
+    def write(name, values, band_names):
+        return name_bands(write_raster(tmp_path / name, [np.full((2, 3), v) for v in values]), band_names)
+
+    layers = ["0_20", "20_40", "40_60", "60_80", "80_100", "100_150", "150_200"]
+    bnpp = write("bnpp.tif", [3.0, 0.9], ["bnpp_mean", "bnpp_sd"])
+    ibulk = write("ibulk.tif", [0.5, 0.3, 0.2, 0.1, 0.05] + [0.1] * 5,
+                  [f"ibulk_{layer}_{stat}" for stat in ("mean", "sd") for layer in layers[:5]])
+    shares = write("pdd.tif", [0.4, 0.2, 0.1, 0.1, 0.1, 0.05, 0.05], [f"pdd_{layer}_mean" for layer in layers])
+    return tmp_path, bnpp, ibulk, shares
+
+
+def test_band_names_giving_depths_must_agree_with_the_layers(layered_maps, capsys):
+    """Bands named for other layers than the ones they are given for (order or layers) are refused, not relabelled."""
+    folder, bnpp, ibulk, shares = layered_maps
+    output = folder / "never.tif"
+    roots = RootInputs(bnpp=f"{bnpp}:bnpp_mean", beta=0.96, layers="standard5")
+    in_order = [f"{ibulk}:ibulk_{layer}_mean" for layer in ("0_20", "20_40", "40_60", "60_80", "80_100")]
+    cases = [
+        (lambda: loss_maps(output, roots, ibulk=in_order[::-1]), "Ibulk: band .*ibulk_80_100_mean is named for 80-100 "
+                                                                  "cm but is given for the layer 0-20 cm"),
+        (lambda: loss_maps(output, RootInputs(bnpp=bnpp, beta=0.96, layers="0,10,20,30,40,50"), ibulk=ibulk),
+         "ibulk_0_20_mean is named for 0-20 cm but is given for the layer 0-10 cm"),
+        (lambda: loss_maps(output, roots, ibulk=in_order, ibulk_sd=[f"{ibulk}:ibulk_20_40_sd", 0, 0, 0, 0]),
+         "Ibulk sd: band .*ibulk_20_40_sd is named for 20-40 cm but is given for the layer 0-20 cm"),
+        (lambda: loss_maps(output, roots, stock=in_order[1:] + in_order[:1], age=100), "C stock: band"),
+        (lambda: bnpp_by_depth(output, RootInputs(bnpp=bnpp, shares=shares, layers="0,10,20,30,40,50,60,70")),
+         "shares: band .*pdd_0_20_mean is named for 0-20 cm but is given for the layer 0-10 cm"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InputError, match=message):
+            call()
+    assert main(["loss-maps", "--bnpp", bnpp, "--beta", "0.96", "--layers", "standard5", "--ibulk", *in_order[::-1],
+                 "--draws", "10", "--output", str(output)]) == 2
+    assert "is named for 80-100 cm" in capsys.readouterr().err and not output.exists()
+    assert loss_maps(folder / "ok.tif", roots, ibulk=in_order, draws=10).band_names[0] == "iroot_0_20_mean"
+
+
+def test_share_bands_must_cover_the_whole_profile(layered_maps):
+    """Share bands of 0-40 cm are not stretched to all of BNPP; with a profile depth of 40 cm they are the profile."""
+    folder, bnpp, _, shares = layered_maps
+    top = [f"{shares}:pdd_0_20_mean", f"{shares}:pdd_20_40_mean"]
+    with pytest.raises(InputError, match="shares: the share bands cover 0-40 cm, not the whole profile"):
+        bnpp_by_depth(folder / "never.tif", RootInputs(bnpp=bnpp, shares=top))
+    with pytest.raises(InputError, match="cover 20-40 cm"):
+        bnpp_by_depth(folder / "never.tif", RootInputs(bnpp=bnpp, shares=top[1:], profile_depth=40))
+    assert not (folder / "never.tif").exists()
+    run = bnpp_by_depth(folder / "top.tif", RootInputs(bnpp=bnpp, shares=top, profile_depth=40))
+    np.testing.assert_allclose(read_bands(run)[0][0::3].sum(axis=0), 3.0, rtol=1e-6)
+
+
+def test_topsoil_band_name_must_agree_with_the_topsoil_layer(tmp_path):
+    topsoil = name_bands(write_raster(tmp_path / "top.tif", [[[40.0, 25.0]], [[4.0, 5.0]]]),
+                         ["soc_0_20_mean", "soc_0_20_sd"])
+    with pytest.raises(InputError, match="topsoil SOC: band .*soc_0_20_mean is named for 0-20 cm but is given for "
+                                         "the layer 0-30 cm"):
+        subsoil_soc(tmp_path / "never.tif", 0.97, topsoil, topsoil_layer="0-30")
+    with pytest.raises(InputError, match="topsoil SOC sd: band .*soc_0_20_sd"):
+        subsoil_soc(tmp_path / "never.tif", 0.97, 40.0, topsoil_sd=f"{topsoil}:soc_0_20_sd", topsoil_layer="0-30")
+    assert not (tmp_path / "never.tif").exists()
+    assert subsoil_soc(tmp_path / "soc.tif", 0.97, topsoil, topsoil_layer="0-20").band_names[0] == "soc_20_40_mean"
+
+
+def test_a_unit_of_the_wrong_kind_is_an_error(tmp_path):
+    """A flux where a stock is needed, or the reverse (the band's units metadata), is an error, unit chosen or not."""
+    rh = name_bands(write_raster(tmp_path / "rh.tif", [[[400.0, 250.0]]]), ["Rh_annual_mean"], units="g C m-2 yr-1")
+    csoil = name_bands(write_raster(tmp_path / "csoil.tif", [[[90.0, 60.0]]]), ["csoil_mean"], units="Mg C ha-1")
+    output = tmp_path / "never.tif"
+    cases = [
+        (lambda: turnover_map(output, stock=rh, flux=csoil), "stock: band .*'g C m-2 yr-1', a flux, but a stock"),
+        (lambda: turnover_map(output, stock=90.0, flux=csoil), "flux: band .*'Mg C ha-1', a stock, but a flux"),
+        (lambda: turnover_map(output, stock=rh, flux=4.0, stock_unit="g_m2"), "a flux, but a stock is needed"),
+        (lambda: subsoil_soc(output, 0.97, rh), "topsoil SOC: band .*a flux, but a stock is needed"),
+        (lambda: loss_maps(output, RootInputs(bnpp=rh, beta=0.96, layers="0,200"), ibulk=[csoil]),
+         "Ibulk: band .*a stock, but a flux is needed"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InputError, match=message):
+            call()
+    assert not output.exists()
+    assert turnover_map(tmp_path / "tau.tif", stock=csoil, flux=rh).band_names[0] == "tau"
 
 
 def test_cli_commands_write_maps_and_quicklooks(bnpp_map, tmp_path, capsys):

@@ -72,6 +72,11 @@ def test_bad_input_is_one_line_and_nothing_is_written(wholesoil_processing, tmp_
     output = tmp_path / "never.tif"
     with pytest.raises(QgsProcessingException, match="give the depth shares one way"):
         wholesoil_processing.run("wholesoil:bnppbydepthmap", {"BNPP_RASTER": BIO12, "OUTPUT": str(output)})
+    with pytest.raises(QgsProcessingException, match="Ibulk: band .*ibulk_0_20_mean is named for 0-20 cm but is given "
+                                                     "for the layer 0-10 cm"):
+        wholesoil_processing.run("wholesoil:carbonlossmaps", {
+            "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": BETA, "LAYERS": "0,10,20,30,40,50",
+            "IBULK": [str(SAMPLE / "americas_ibulk_0_100.tif")], "DRAWS": 20, "OUTPUT": str(output)})
     assert not output.exists()
 
 

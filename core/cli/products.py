@@ -25,7 +25,7 @@ model), as layer fractions normalised over 0 to --profile-depth (200 cm) for --l
 order). Or --shares, one band per layer (RASTER:BAND items in depth order, or a file whose
 _mean bands are the layers, e.g. predict-raster with one share model per layer), which are
 renormalised per pixel to sum to 1; the layers come from the band names (..._0_20_mean) or
---layers.
+--layers, must agree with the band names and must cover 0 cm to --profile-depth.
 """
 
 BNPP_HELP = f"""\
@@ -122,7 +122,8 @@ def _add_root_options(parser):
     group.add_argument("--layers", help="depth breaks in cm or a named scheme (default standard7; --shares: from "
                                         "the band names)")
     group.add_argument("--profile-depth", type=float, default=200.0, metavar="CM",
-                       help="beta and D50/D95 shares are fractions of 0 to this depth (default 200 cm)")
+                       help="beta and D50/D95 shares are fractions of 0 to this depth, and --shares bands must "
+                            "reach it (default 200 cm)")
 
 
 def _roots(args):

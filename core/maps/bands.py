@@ -3,7 +3,8 @@
 A band is named by its number or its description (``bnpp.tif:2``, ``preds.tif:bnpp_mean``);
 without one, band 1. The sd of a ``<name>_mean`` band is, unless given, the ``<name>_sd``
 band of the same file (what predict-raster writes). Several layers are a list of bands, or a
-file whose ``_mean`` bands (else all bands) are the layers in order.
+file whose ``_mean`` bands (else all bands) are the layers in order. A band whose name gives
+depths (``…_0_20_mean``) must be the layer of those depths; units of the wrong kind are errors.
 """
 
 import os
@@ -11,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..layers import layer_scheme
+from ..layers import LayerScheme, format_depth, layer_scheme
 
 #: Units of each kind of quantity: code -> (factor to the project unit, label). Project units first.
 UNITS = {
@@ -119,12 +120,15 @@ def layer_references(items, option):
     return refs
 
 
-_LAYER_NAME = re.compile(r"_(\d+(?:p\d+)?)_(\d+(?:p\d+)?)(?:_mean)?$")
+_LAYER_NAME = re.compile(r"_(\d+(?:p\d+)?)_(\d+(?:p\d+)?)(?:_mean|_sd)?$")
 
 
 def layers_of(refs, layers, option):
     """The layer scheme of layered bands: ``layers`` if given, else the layers a wholesoil raster
-    records (when ``refs`` are all its bands), else the depths in the band names (``…_0_20_mean``)."""
+    records (when ``refs`` are all its bands), else the depths in the band names (``…_0_20_mean``).
+
+    Band names that give depths must agree with the scheme, layer by layer (InputError otherwise).
+    """
     if layers is not None:
         scheme = layer_scheme(layers)
     else:
@@ -134,7 +138,32 @@ def layers_of(refs, layers, option):
                              "not give the layers; give the layers (e.g. 0,20,40,60,80,100,150,200)")
     if len(scheme) != len(refs):
         raise InputError(f"{option}: {len(refs)} band(s) for {len(scheme)} layers ({', '.join(scheme.labels)} cm)")
+    check_layer_names(refs, scheme, option)
     return scheme
+
+
+def check_layer_names(refs, scheme, option):
+    """InputError when a band of ``refs`` (one per layer of ``scheme``; numbers and None pass) has a
+    name giving other depths (cm) than its layer's."""
+    wrong = [(ref, named, layer) for ref, layer in zip(refs, zip(scheme.tops, scheme.bottoms))
+             if (named := _named_layer(ref)) is not None and named != layer]
+    if wrong:
+        ref, named, layer = wrong[0]
+        hint = (f" ({len(wrong)} of {len(refs)} bands disagree with the layers {', '.join(scheme.labels)} cm); give "
+                "the bands in depth order and" if len(refs) > 1 else "; give")
+        raise InputError(f"{option}: band {ref} is named for {_label(named)} cm but is given for the layer "
+                         f"{_label(layer)} cm{hint} layers that agree with the band names")
+
+
+def _named_layer(ref):
+    """(top, bottom) depths (cm) a band's name gives (``…_0_20_mean``, ``…_2p5_10_sd``), or None."""
+    match = _LAYER_NAME.search(ref.name) if isinstance(ref, BandRef) else None
+    return None if match is None else tuple(float(g.replace("p", ".")) for g in match.groups())
+
+
+def _label(layer):
+    """'0-20' for the layer (0, 20) cm."""
+    return "-".join(format_depth(depth) for depth in layer)
 
 
 def _recorded_layers(refs):
@@ -147,17 +176,11 @@ def _recorded_layers(refs):
 
 
 def _named_layers(refs):
-    breaks = []
-    for ref in refs:
-        match = _LAYER_NAME.search(ref.name)
-        if match is None:
-            return None
-        top, bottom = (float(g.replace("p", ".")) for g in match.groups())
-        if breaks and breaks[-1] != top:
-            return None
-        breaks += [top, bottom] if not breaks else [bottom]
+    named = [_named_layer(ref) for ref in refs]
+    if None in named:
+        return None
     try:
-        return layer_scheme(breaks)
+        return LayerScheme.from_intervals(named)
     except InputError:
         return None
 
@@ -185,15 +208,21 @@ def unit_factor(ref, kind, unit, option, notes):
 
     unit: a code of :data:`UNITS` (the user's choice); None: the band's ``units`` metadata when
     it names a known unit, else the project unit. A known unit in the metadata that differs
-    from a chosen one is an InputError. A note says which unit was used when it is not the
-    project unit, or when the metadata names a unit this does not know.
+    from a chosen one, or is of the other kind (a flux for a stock, or the reverse), is an
+    InputError. A note says which unit was used when it is not the project unit, or when the
+    metadata names a unit this does not know.
     """
     units = UNITS[kind]
     if unit is not None and unit not in units:
         raise InputError(f"{option} unit must be one of {', '.join(units)}, not {unit!r}")
     recorded = band_units(ref)
-    known = {_unit_words(label): code for code, (_, label) in units.items()}
-    found = known.get(_unit_words(recorded)) if recorded else None
+    words = _unit_words(recorded) if recorded else None
+    known = {k: {_unit_words(label): code for code, (_, label) in UNITS[k].items()} for k in UNITS}
+    other = next((k for k in UNITS if k != kind and words in known[k]), None)
+    if other is not None:
+        raise InputError(f"{option}: band {ref} records units {recorded!r}, a {other}, but a {kind} is needed "
+                         f"({next(iter(units.values()))[1]} or another {kind} unit); check the band")
+    found = known[kind].get(words)
     if unit is not None and found is not None and found != unit:
         raise InputError(f"{option}: band {ref} records units {recorded!r}, but the unit given is {unit} "
                          f"({units[unit][1]}); give {found} or check the raster")

@@ -37,7 +37,8 @@ from ..errors import InputError
 from ..layers import format_depth, layer_scheme
 from ..outputs import note
 from ..partitioning import MODEL_PARAMETERS, model_fractions
-from .bands import UNITS, BandRef, band_reference, layer_references, layers_of, sd_partner, unit_factor
+from .bands import (UNITS, BandRef, band_reference, check_layer_names, layer_references, layers_of, sd_partner,
+                    unit_factor)
 from .engine import map_blocks
 from .montecarlo import (DEFAULT_DRAWS, INTERVAL, STATISTICS, check_seed, lognormal_draws, lognormal_parameters,
                          pixel_normals, summarise)
@@ -69,11 +70,12 @@ class _Inputs:
         else:
             self.constants[name] = float(ref)
 
-    def quantity(self, name, value, sd=None, option=None, kind=None, unit=None, limits=None):
+    def quantity(self, name, value, sd=None, option=None, kind=None, unit=None, limits=None, layer=None):
         """Register the mean (block ``name``) and sd (``name_sd``) of a quantity (InputError when not given).
 
         kind: 'flux' or 'stock' (converted to the project unit from ``unit`` or the band's units);
-        limits: checked at once when the value is a number.
+        limits: checked at once when the value is a number; layer: the one-layer scheme (cm) of the
+        value, which band names giving depths (``…_0_20_mean``) must agree with.
         """
         option = option or name
         ref = band_reference(value, option, constant=True)
@@ -88,6 +90,9 @@ class _Inputs:
                               else f"{option}: no sd given or found beside it; taken as exact (sd 0)")
         elif not isinstance(sd_ref, BandRef):
             SD.require(sd_ref, f"{option} sd")
+        if layer is not None:
+            check_layer_names([ref], layer, option)
+            check_layer_names([sd_ref], layer, f"{option} sd")
         self._put(name, ref)
         self._put(f"{name}_sd", 0.0 if sd_ref is None else sd_ref)
         if kind is not None:
@@ -96,13 +101,19 @@ class _Inputs:
         self.metadata[option] = str(ref)
         self.metadata[f"{option} sd"] = str(0.0 if sd_ref is None else sd_ref)
 
-    def layered(self, name, items, sds, option, kind=None, unit=None):
-        """Register one band per layer (blocks ``name0``, ``name0_sd``, ...); returns their BandRefs."""
+    def layered(self, name, items, sds, option, layers, kind=None, unit=None):
+        """Register one band per layer (blocks ``name0``, ``name0_sd``, ...); returns their layer scheme.
+
+        layers: the layers (None: from the bands); band names giving depths must agree with them
+        (:func:`.bands.layers_of`).
+        """
         refs = layer_references(items, option)
+        scheme = layers_of(refs, layers, option)
         sd_refs = [band_reference(s, f"{option} sd", constant=True) for s in sds] if sds else \
             [sd_partner(ref) for ref in refs]
         if len(sd_refs) != len(refs):
             raise InputError(f"{option}: {len(sd_refs)} sd band(s) for {len(refs)} band(s)")
+        check_layer_names(sd_refs, scheme, f"{option} sd")
         if not sds:
             found = sum(s is not None for s in sd_refs)
             self.notes.append(f"{option}: sd of {found} of {len(refs)} band(s) from the _sd bands beside them"
@@ -114,7 +125,7 @@ class _Inputs:
                 self.scale[f"{name}{i}"] = unit_factor(ref, kind, unit, option, self.notes)
         self.notes = list(dict.fromkeys(self.notes))  # one unit note per input, not per band
         self.metadata[option] = "; ".join(str(r) for r in refs)
-        return refs
+        return scheme
 
     def run(self, func, output, band_names, units, params, metadata, quicklook=None, quicklook_bands=None,
             title="", **engine):
@@ -222,9 +233,10 @@ class RootInputs:
     ``npp`` x ``fbnpp`` (fBNPP a fraction, 0-1). Shares, one way: ``beta`` (Y = 1 - β^d), or
     ``d50`` and ``d95`` (cm, the logistic model), over ``layers`` normalised over 0 to
     ``profile_depth`` cm; or ``shares``, one band per layer (a list of RASTER[:BAND], or a file
-    whose ``_mean`` bands are the layers), renormalised per pixel to sum to 1, with ``layers``
-    from the bands when not given. Each value is a raster band or a number; each ``*_sd`` an
-    sd band or number (None: the ``_sd`` band beside a ``_mean`` band, else exact).
+    whose ``_mean`` bands are the layers, from 0 to ``profile_depth`` cm), renormalised per pixel
+    to sum to 1, with ``layers`` from the bands when not given. Each value is a raster band or a
+    number; each ``*_sd`` an sd band or number (None: the ``_sd`` band beside a ``_mean`` band,
+    else exact).
     """
 
     def __init__(self, bnpp=None, bnpp_sd=None, npp=None, npp_sd=None, fbnpp=None, fbnpp_sd=None, beta=None,
@@ -254,8 +266,13 @@ class RootInputs:
             raise InputError("give the depth shares one way: β, D50 and D95, or share rasters (one per layer)")
         model = ways[0]
         if model == "bands":
-            refs = inputs.layered("share", self.shares, self.shares_sd, "shares")
-            scheme = layers_of(refs, self.layers, "shares")
+            scheme = inputs.layered("share", self.shares, self.shares_sd, "shares", self.layers)
+            if scheme.breaks[0] != 0 or scheme.breaks[-1] != self.profile_depth:
+                covered = f"{format_depth(scheme.breaks[0])}-{format_depth(scheme.breaks[-1])} cm"
+                raise InputError(f"shares: the share bands cover {covered}, not the whole profile (0 cm to the "
+                                 f"profile depth, {format_depth(self.profile_depth)} cm): renormalised to sum to 1 "
+                                 f"they would put all the BNPP in {covered}; give one band per layer from 0 cm to "
+                                 "the profile depth, or the profile depth they reach")
             inputs.metadata["shares"] += " (renormalised per pixel to sum to 1)"
             return model, scheme
         scheme = layer_scheme(self.layers)
@@ -460,15 +477,14 @@ def loss_maps(output, roots, ibulk=None, ibulk_sd=None, stock=None, stock_sd=Non
     if (ibulk is None) == (stock is None and age is None):
         raise InputError("give Ibulk, or C stock and C age (not both)")
     if ibulk is not None:
-        source, refs = "ibulk", inputs.layered("ibulk", ibulk, ibulk_sd, "Ibulk", "flux", ibulk_unit)
+        source = "ibulk"
+        inputs.layered("ibulk", ibulk, ibulk_sd, "Ibulk", scheme, "flux", ibulk_unit)
     elif stock is None or age is None:
         raise InputError("Ibulk from stock / age needs both the C stock and the C age rasters")
     else:
-        source, refs = "stock_age", inputs.layered("stock", stock, stock_sd, "C stock", "stock", stock_unit)
-        if len(inputs.layered("age", age, age_sd, "C age")) != len(refs):
-            raise InputError("give as many C age bands as C stock bands (one per layer)")
-    if len(refs) != len(scheme):
-        raise InputError(f"{len(refs)} Ibulk layer band(s) for {len(scheme)} layers ({', '.join(scheme.labels)} cm)")
+        source = "stock_age"
+        inputs.layered("stock", stock, stock_sd, "C stock", scheme, "stock", stock_unit)
+        inputs.layered("age", age, age_sd, "C age", scheme)
     layers = [c[len("x_"):] for c in scheme.column_names("x")] + ["profile"]
     names = [f"{q}_{layer}_{stat}" for q in quantities for layer in layers for stat in STATISTICS]
     units = [LOSS_QUANTITIES[q] for q in quantities for _ in layers for _ in STATISTICS]
@@ -533,7 +549,7 @@ def subsoil_soc(output, beta, topsoil, beta_sd=None, topsoil_sd=None, topsoil_la
         raise InputError(f"topsoil layer {topsoil_layer.labels}: give one layer, e.g. 0-20")
     inputs = _Inputs()
     inputs.quantity("beta", beta, beta_sd, "beta", limits=BETA)
-    inputs.quantity("topsoil", topsoil, topsoil_sd, "topsoil SOC", "stock", stock_unit, LIMITS["stock"])
+    inputs.quantity("topsoil", topsoil, topsoil_sd, "topsoil SOC", "stock", stock_unit, LIMITS["stock"], topsoil_layer)
     prefixes = scheme.column_names("soc")
     if len(scheme) > 1:
         prefixes.append(f"soc_{format_depth(scheme.breaks[0])}_{format_depth(scheme.breaks[-1])}".replace(".", "p"))
