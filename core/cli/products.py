@@ -9,8 +9,9 @@ from .common import PNG, add_command, add_engine_options, add_output, engine_opt
 BANDS = """\
 Inputs are raster bands, RASTER or RASTER:BAND (a band number or name, e.g.
 bnpp_map.tif:bnpp_mean; default band 1), or a number for a single quantity that is the same
-everywhere (e.g. --beta 0.96, --fbnpp 0.35; not the one-band-per-layer inputs). The sd of a <name>_mean band is the <name>_sd band beside it (as predict-raster
-writes them) unless an --…-sd option gives it; an input without an sd is taken as exact.
+everywhere (e.g. --beta 0.96, --fbnpp 0.35; not the one-band-per-layer inputs). The sd of
+a <name>_mean band is the <name>_sd band beside it (as predict-raster writes them) unless
+an --…-sd option gives it; an input without an sd is taken as exact.
 Rasters must share one grid; nodata in any input, or an impossible value (a negative flux,
 beta outside 0-1, a negative sd...), gives nodata, counted in a note. Fluxes are in
 Mg C ha-1 yr-1 and stocks in Mg C ha-1 unless a --…-unit option or the band's units
