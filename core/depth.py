@@ -370,7 +370,8 @@ def _fit_one_profile(top, bottom, value, model, value_kind, truncated=False, sur
         if missing_surface == "refuse":
             raise InputError(f"the surface is missing: the first increment with a value starts at "
                              f"{covered_top:g} cm (surface tolerance {surface_tolerance:g} cm); add the top "
-                             "increments or fit the covered depths conditionally (missing surface: conditional)")
+                             "increments or fit the covered depths conditionally (--missing-surface conditional; "
+                             "in QGIS, Profiles missing their surface)")
         surface = covered_top
         notes.insert(0, f"surface missing: fitted conditionally on the {covered_top:g}-{depths.max():g} cm amount")
     elif covered_top > 0:
