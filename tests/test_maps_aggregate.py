@@ -465,3 +465,21 @@ def test_processing_algorithm_gives_the_core_table_and_a_report(wholesoil_proces
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False, rtol=1e-12)
     page = report.read_text(encoding="utf-8")
     assert page.count("<img") == 1 and "lat_min" in page and "About this run" in page
+
+
+def test_a_zone_without_a_valid_cell_has_no_total(tmp_path):
+    """Its total is unknown, not 0 (a class whose cells are all nodata in the map)."""
+    mean = np.array([[100.0, 200.0], [np.nan, np.nan]])
+    path = write_raster(tmp_path / "map.tif", [mean, mean / 10], origin=(0.0, 43.0), pixel=1.0)
+    dataset = gdal.Open(path, gdal.GA_Update)
+    for i, name in enumerate(["flux_mean", "flux_sd"], start=1):
+        dataset.GetRasterBand(i).SetDescription(name)
+        dataset.GetRasterBand(i).SetMetadata({"units": "Mg C ha-1 yr-1"})
+    dataset = None
+    zones = write_raster(tmp_path / "classes.tif", np.array([[1.0, 1.0], [2.0, 2.0]]), origin=(0.0, 43.0), pixel=1.0)
+    table, _ = aggregate_raster(path, zone_raster=zones)
+    empty = rows_of(table, "zones", "flux_mean").set_index("zone").loc["2"]
+    assert empty["count"] == 0 and np.isnan(empty["total"]) and np.isnan(empty["total_pg"])
+    assert np.isnan(empty["total_sd_independent"]) and np.isnan(empty["total_pg_sd_correlated"])
+    full = rows_of(table, "zones", "flux_mean").set_index("zone").loc["1"]
+    assert full["total"] > 0 and full["total_sd_independent"] > 0

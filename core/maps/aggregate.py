@@ -610,13 +610,14 @@ def _table(zoning, bands):
                 area = d["area"]
                 record = {"zoning": name, **describe(key), "band": label, "unit": kind.unit, "count": int(d["count"]),
                           "area_ha": area, "mean": d["value_area"] / area if area > 0 else np.nan,
-                          "sd": math.sqrt(d["m2"] / area) if area > 0 else np.nan, "total": d["value_area"],
+                          "sd": math.sqrt(d["m2"] / area) if area > 0 else np.nan,
+                          "total": d["value_area"] if d["count"] > 0 else np.nan,  # no valid cell: unknown, not 0
                           "total_unit": kind.total}
                 if not is_additive(label, kind.unit):
                     record.update(total=np.nan, total_unit="")
                     records.append(record)
                     continue
-                if has_sd:
+                if has_sd and d["count"] > 0:
                     record.update(total_sd_independent=math.sqrt(d["var_independent"]),
                                   total_sd_correlated=d["sd_correlated"])
                 if not math.isnan(kind.pg_factor):
