@@ -198,7 +198,7 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
         ok = fits["status"].eq("ok")
         summary = fits.loc[ok, ["d50_cm", "d95_cm", "r2"]].median()
         example = str(fits["profile_id"].iloc[0])
-        year, plot, distance = example.split("_")
+        year, plot, distance = (example.split("_") + ["?", "?", "?"])[:3]  # ids are year_plot_distance
         log(f"    {model}: {int(ok.sum())}/{len(fits)} profiles fitted; median D50 {summary['d50_cm']:.1f} cm, "
             f"D95 {summary['d95_cm']:.1f} cm, r2 {summary['r2']:.3f}")
         parts += [f"<h2>Silsoe fine-root profiles: {model} model</h2>",
@@ -207,8 +207,8 @@ def run_demo(output, sample_data=SAMPLE_DATA, progress=None, is_cancelled=None, 
                   html_image(figure, f"{model} fits"),
                   caption("Points: each profile's measured cumulative share of fine-root mass at the bottom of its "
                           "30 cm increments; lines: the fitted model (first 12 profiles). Legend ids are "
-                          f"year_plot_distance, e.g. {example} = sampled in {year} in plot {plot}, {distance} m from "
-                          "the tree "
+                          f"year_plot_distance, e.g. {example} = sampled in {year} in plot {plot}, {distance} m "
+                          "from the tree "
                           "(see resources/sample_data/SOURCE.md). Upson & Burgess (2013) report these densities by "
                           "depth; the fits "
                           "summarise each profile by D50 and D95, which Schenk & Jackson (2002) tabulate by biome.")]

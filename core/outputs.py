@@ -62,7 +62,10 @@ def source_files(path):
         if current.lower().endswith(".vrt") and os.path.isfile(current):
             from osgeo import gdal
 
-            dataset = gdal.OpenEx(current, gdal.OF_RASTER)
+            try:
+                dataset = gdal.OpenEx(current, gdal.OF_RASTER)
+            except RuntimeError:  # a malformed VRT: reading it fails later, with its own message
+                dataset = None
             pending += [f for f in (dataset.GetFileList() or []) if f != current] if dataset is not None else []
     return files
 
@@ -93,10 +96,12 @@ def check_output_path(path, option="output", inputs=()):
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(f"{option}: {path} exists and is read-only")
     transaction = _transaction.get()
+    parts = [part for part in output_parts(path) if part.exists()]  # a new file replaces no input
     known = list(inputs) + (transaction.inputs if transaction is not None else [])
-    for part in output_parts(path):
-        for source in (file for given in known for file in source_files(given)):
-            if os.path.exists(source) and part.exists() and same_file(part, source):
+    sources = [file for given in dict.fromkeys(map(str, known)) for file in source_files(given)] if parts else []
+    for part in parts:
+        for source in sources:
+            if os.path.exists(source) and same_file(part, source):
                 raise InputError(f"{option}: {path} is also an input ({source}); write to another file "
                                  "so that the input is not destroyed")
 

@@ -83,8 +83,10 @@ def read_table(path, layer=None):
             table = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
         except pd.errors.EmptyDataError:
             raise InputError(f"{path} is empty") from None
-        except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
+        except UnicodeDecodeError as error:  # binary data under a CSV name
             raise _not_a_table(path, f"read as CSV: {error}") from None
+        except (pd.errors.ParserError, OSError) as error:
+            raise InputError(f"cannot read {path} as CSV: {error}") from None
         table = _text_geometry_to_wkb(table)
     else:
         table = _read_ogr(path, layer)

@@ -434,3 +434,9 @@ def test_a_description_that_does_not_fit_the_model_is_refused(trained, tmp_path,
     tables = {k: v for k, v in trained.tables.items() if k != "importance"}
     with pytest.raises(InputError, match="not every table"):
         load_model(save_model(tmp_path / "t.wsmodel", TrainedModel(trained.model, trained.metadata, tables)))
+
+
+def test_an_empty_model_file_says_so(tmp_path):
+    (tmp_path / "empty.wsmodel").write_bytes(b"")
+    with pytest.raises(InputError, match="empty.wsmodel is empty"):
+        load_model(tmp_path / "empty.wsmodel")

@@ -429,3 +429,25 @@ def test_qgis_process_predictraster(srdb_map_model, tmp_path):
                                *[f"COVARIATES={p}" for p in named_files(rasters, tmp_path / "again")],
                                f"OUTPUT={model}", check=False)
     assert refused.returncode != 0 and "is also an input" in refused.stderr
+
+
+def test_a_pixel_at_a_training_bound_is_inside_the_range():
+    """Covariates come from float32 rasters: 12.3 reads 12.300000190734863, and is no extrapolation."""
+    from wholesoil.core.maps.predict import _float32_range
+
+    low, high = _float32_range(-0.1, 12.3)
+    pixels = np.array([-0.1, 12.3], dtype=np.float32).astype(float)
+    assert np.all((pixels >= low) & (pixels <= high)) and high - 12.3 < 1e-6 and -0.1 - low < 1e-7
+
+
+def test_a_kernel_that_fails_to_load_fails_the_run_once(srdb_map_model, tmp_path, monkeypatch):
+    from wholesoil.core.maps import predict
+
+    def broken():
+        raise RuntimeError("numba could not compile the kernel")
+
+    model, rasters, _ = srdb_map_model
+    monkeypatch.setattr(predict, "load_compiled", broken)
+    with pytest.raises(RuntimeError, match="numba could not compile the kernel"):
+        predict_raster([model], rasters, tmp_path / "k.tif")
+    assert not (tmp_path / "k.tif").exists()

@@ -1,10 +1,9 @@
 """CLI commands for the map products: bnpp-by-depth, loss-maps, subsoil-soc, turnover-map."""
 
-import argparse
 import sys
 
 from ..rasters import RASTER_OUTPUT
-from .common import PNG, add_command, add_engine_options, add_output, engine_options, positive_int
+from .common import PNG, add_command, add_engine_options, add_output, engine_options
 
 BANDS = """\
 Inputs are raster bands, RASTER or RASTER:BAND (a band number or name, e.g.
@@ -188,14 +187,6 @@ def run_turnover_map(args):
     return _report(args, run)
 
 
-def draw_count(text):
-    """argparse type of --draws: a spread needs two draws."""
-    value = positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError("1 draw gives no spread: give 2 or more")
-    return value
-
-
 def register(commands):
     from ..maps.montecarlo import DEFAULT_DRAWS
     from ..maps.products import LOSS_QUANTITIES
@@ -215,7 +206,7 @@ def register(commands):
     _unit(group, "stock", "stock")
     _value(group, "age", "C age (yr), with --stock", several=True)
     group = parser.add_argument_group("Monte Carlo")
-    group.add_argument("--draws", type=draw_count, default=DEFAULT_DRAWS, metavar="N",
+    group.add_argument("--draws", type=int, default=DEFAULT_DRAWS, metavar="N",
                        help=f"draws per pixel, 2 or more (default {DEFAULT_DRAWS})")
     group.add_argument("--seed", type=int, default=0, help="seed of the random numbers (default 0)")
     group.add_argument("--outputs", default=",".join(LOSS_QUANTITIES), metavar="LIST",

@@ -722,6 +722,8 @@ def load_model(path):
     path = Path(path)
     if not path.exists():
         raise InputError(f"model file {path} does not exist")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"model file {path} is empty (a copy that failed?); copy it again or train the model again")
     try:
         with open(path, "rb") as stream:
             signature = stream.read(len(ZIP_SIGNATURE))

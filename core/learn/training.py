@@ -445,7 +445,7 @@ def _unseen_levels(trained, table):
         if unknown.any():
             notes.append(f"{column}: classes not seen in training ({', '.join(map(str, pd.unique(text[unknown])[:5]))})"
                          f" in {describe_rows(row_numbers(unknown))}; no prediction there (a map leaves such pixels "
-                         f"nodata); known classes: {', '.join(levels)}")
+                         f"nodata); known classes: {', '.join(levels[:10])}{', ...' if len(levels) > 10 else ''}")
         rows |= unknown
     return rows, notes
 

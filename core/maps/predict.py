@@ -78,7 +78,7 @@ class MapModel:
         self.levels = {column: list(levels) for column, levels in encoder.levels_.items()}
         self.covariates = self.numeric + list(self.levels)
         ranges = metadata.get("covariate_ranges") or {}
-        self.ranges = {c: (ranges[c]["min"], ranges[c]["max"]) for c in self.numeric if c in ranges}
+        self.ranges = {c: _float32_range(ranges[c]["min"], ranges[c]["max"]) for c in self.numeric if c in ranges}
         self.feature_names = list(encoder.feature_names_out_)
         self.learner = model.pipeline_[-1]
         forest = self.kind in FOREST_KINDS or self.task == "classification"
@@ -105,7 +105,9 @@ class MapModel:
             interval = spread and (self.kind == "quantile_forest" or self.tau is not None)
             possible = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
         chosen = list(possible if outputs is None else outputs.split(",") if isinstance(outputs, str) else outputs)
-        chosen = [str(o).strip() for o in chosen]
+        chosen = [str(o).strip() for o in chosen if str(o).strip()]
+        if not chosen:
+            raise InputError(f"model {self.name}: no output asked for (choose from {', '.join(allowed)})")
         twice = sorted({o for o in chosen if chosen.count(o) > 1})
         if twice:
             raise InputError(f"model {self.name}: output {', '.join(twice)} asked for twice")
@@ -256,6 +258,14 @@ def prepared_model(file, checksum, name=None, outputs=None, source=None):
     return _PREPARED[key]
 
 
+def _load_kernel(failure):
+    """Load the compiled kernel; an error is kept in ``failure`` and raised once by the run."""
+    try:
+        load_compiled()
+    except Exception as error:  # noqa: BLE001 - re-raised by predict_raster as it was
+        failure.append(error)
+
+
 def _predict_block(blocks, models, compiled):
     """Block function: every model's bands for one window, and counts of pixels with unseen classes
     and with covariates outside their training range."""
@@ -266,7 +276,7 @@ def _predict_block(blocks, models, compiled):
     order = z_order(*shape)  # neighbours on the map stay neighbours in the rows: the forest kernel's speed
     pixels = order[valid.ravel()[order]]
     values = {name: block.ravel()[pixels] for name, block in blocks.items()}
-    bands, counts, encoded = [], {}, {}
+    bands, counts, encoded, outside = [], {}, {}, {}
     for model in models:  # e.g. seven depth-layer models on the same covariates encode the window once
         if model.encoding not in encoded:
             encoded[model.encoding] = model.features(values)
@@ -280,9 +290,10 @@ def _predict_block(blocks, models, compiled):
                 counts[("unseen", model.name, covariate, float(code))] = int(np.sum(values[covariate] == code))
         outside_any = np.zeros(len(pixels), dtype=bool)
         for covariate, (low, high) in model.ranges.items():
-            outside = (values[covariate] < low) | (values[covariate] > high)
-            counts[("outside", model.name, covariate)] = int(outside.sum())
-            outside_any |= outside
+            if (covariate, low, high) not in outside:  # depth-layer models trained on one table share ranges
+                outside[covariate, low, high] = (values[covariate] < low) | (values[covariate] > high)
+            counts[("outside", model.name, covariate)] = int(outside[covariate, low, high].sum())
+            outside_any |= outside[covariate, low, high]
         counts[("outside", model.name, None)] = int(outside_any.sum())
     return np.stack(bands), counts
 
@@ -312,7 +323,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     prepared = []
     # numba loads the compiled kernel (or compiles it, on first use: about a minute) while the
     # model files are read; a daemon thread, so that an error in the input ends the program at once
-    kernel = threading.Thread(target=load_compiled, name="wholesoil-kernel", daemon=True)
+    failure = []
+    kernel = threading.Thread(target=_load_kernel, args=(failure,), name="wholesoil-kernel", daemon=True)
     if compiled is not False:
         kernel.start()
     loading = ThreadPoolExecutor(max_workers=1)  # each file's checksum is computed while it is read
@@ -349,8 +361,10 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
         metadata.update({f"model_{i}": model.file, f"model_{i}_sha256": model.checksum,
                          f"model_{i}_name": model.name,
                          f"model_{i}_kind": f"{model.task} {model.kind}"})
-    if kernel.is_alive() and any(model.packed is not None for model in prepared):
+    if compiled is not False and any(model.packed is not None for model in prepared):
         kernel.join()
+        if failure:
+            raise failure[0]
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
@@ -358,6 +372,15 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
         run.notes.append(text)
         note(text)
     return run
+
+
+def _float32_range(low, high):
+    """(low, high) widened to the float32 values around them: covariates are read from float32
+    rasters, so a pixel at a training bound (12.3) reads 12.3000002, which is not outside."""
+    low32, high32 = np.float32(low), np.float32(high)
+    low32 = np.nextafter(low32, np.float32(-np.inf)) if low32 > low else low32
+    high32 = np.nextafter(high32, np.float32(np.inf)) if high32 < high else high32
+    return float(low32), float(high32)
 
 
 def _recorded(path):
