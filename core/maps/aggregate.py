@@ -215,8 +215,8 @@ def total_unit(unit):
 
 
 #: Bands whose sum over cells means nothing: spreads, ratios, indices, classes and times.
-_NOT_ADDITIVE_NAME = re.compile(r"(_(sd|cv|utotal|di|aoa|class)$|(^|_)fraction(_|$)|^tau(_|$))")
-#: Per-pixel interval bounds (predict-raster, Monte Carlo maps): their sum is no bound of the total.
+_NOT_ADDITIVE_NAME = re.compile(r"(_(sd|cv|utotal|di|aoa|class|lower|upper)$|(^|_)fraction(_|$)|^tau(_|$))")
+#: Per-pixel interval bounds (predict-raster, Monte Carlo maps), which get a note of their own.
 _BOUND_NAME = re.compile(r"_(lower|upper)$")
 _TIME_UNITS = {"yr", "year", "years", "a", "d", "day", "days"}
 
@@ -225,8 +225,7 @@ def is_additive(name, unit):
     """Whether value × area summed over cells is a total (a stock or flux per area, a count, a share of
     area): not for sd, cv, U_total, DI, AOA, class, fraction, τ or interval-bound (lower, upper) bands,
     nor for bands in time units."""
-    return (_NOT_ADDITIVE_NAME.search(name or "") is None and _BOUND_NAME.search(name or "") is None
-            and (unit or "").strip() not in _TIME_UNITS)
+    return _NOT_ADDITIVE_NAME.search(name or "") is None and (unit or "").strip() not in _TIME_UNITS
 
 
 # 3. sums per zone and band
