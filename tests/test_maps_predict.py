@@ -451,3 +451,21 @@ def test_a_kernel_that_fails_to_load_fails_the_run_once(srdb_map_model, tmp_path
     with pytest.raises(RuntimeError, match="numba could not compile the kernel"):
         predict_raster([model], rasters, tmp_path / "k.tif")
     assert not (tmp_path / "k.tif").exists()
+
+
+def test_grid_that_misses_a_covariate_is_refused(tmp_path):
+    """A reference grid elsewhere on Earth would give an all-nodata map: one line naming both extents."""
+    from wholesoil.core.maps.stack import CovariateStack
+
+    europe = write_raster(tmp_path / "bio1.tif", np.ones((4, 4)), origin=(-10.0, 50.0))
+    africa = write_raster(tmp_path / "grid.tif", np.zeros((4, 4)), origin=(20.0, 0.0))
+    with pytest.raises(InputError, match=r"covariate bio1 \(.*bio1.tif\) does not overlap the reference grid "
+                                         r".*grid.tif .*Reference grid in QGIS\): it covers x -10 to -8, y 48 to 50, "
+                                         r"the grid x 20 to 22, y -2 to 0"):
+        CovariateStack([europe], grid=africa)
+    laea = write_raster(tmp_path / "laea.tif", np.zeros((4, 4)), epsg=3035, origin=(2900000.0, 3100000.0),
+                        pixel=1000.0)  # Europe in ETRS89-LAEA: overlaps after transformation
+    assert set(CovariateStack([europe], grid=laea).layers) == {"bio1"}
+    with pytest.raises(InputError, match="does not overlap"):
+        CovariateStack([europe], grid=write_raster(tmp_path / "far.tif", np.zeros((4, 4)), epsg=3035,
+                                                   origin=(1000000.0, 1000000.0), pixel=1000.0))

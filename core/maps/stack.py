@@ -12,6 +12,7 @@ for categorical covariates and bilinear for the others, kept as VRT text so that
 worker, local or on a cluster, opens it itself.
 """
 
+import math
 import os
 
 from ..errors import InputError
@@ -100,6 +101,11 @@ def _warped(layers, grid, categorical):
             if not source.GetProjection() or not reference.crs_wkt:
                 raise InputError(f"--grid: {path if not source.GetProjection() else grid} has no CRS, so it "
                                  "cannot be warped; assign one first")
+            covered = _bounds(source, reference.crs_wkt)
+            if covered is not None and not _overlap(covered, bounds):
+                raise InputError(f"covariate {name} ({path}) does not overlap the reference grid {grid} (--grid on "
+                                 f"the command line, Reference grid in QGIS): it covers {_extent_text(covered)}, "
+                                 f"the grid {_extent_text(bounds)} (in the grid's CRS), so every pixel would be nodata")
             memory = f"/vsimem/wholesoil_{os.getpid()}_{len(vrts)}.vrt"
             whole = gdal.GetDataTypeName(source.GetRasterBand(1).DataType).startswith(("Byte", "Int", "UInt"))
             # interpolated values of whole-number rasters (bio1 in 0.1 °C, pH x 10) are not whole numbers
@@ -117,3 +123,35 @@ def _warped(layers, grid, categorical):
             gdal.Unlink(memory)
         out[name] = (vrts[key], band)
     return out
+
+
+def _bounds(dataset, crs_wkt):
+    """(xmin, ymin, xmax, ymax) of an open raster in the CRS ``crs_wkt``; None when that cannot be
+    told (a failed transformation, or bounds across the antimeridian)."""
+    from osgeo import osr
+
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    xs, ys = (x0, x0 + dx * dataset.RasterXSize), (y0, y0 + dy * dataset.RasterYSize)
+    own = (min(xs), min(ys), max(xs), max(ys))
+    source, target = osr.SpatialReference(), osr.SpatialReference()
+    for srs, wkt in ((source, dataset.GetProjection()), (target, crs_wkt)):
+        srs.ImportFromWkt(wkt)
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    if source.IsSame(target):
+        return own
+    try:
+        bounds = osr.CoordinateTransformation(source, target).TransformBounds(*own, 21)
+    except RuntimeError:
+        return None
+    if not all(math.isfinite(v) for v in bounds) or bounds[0] > bounds[2] or bounds[1] > bounds[3]:
+        return None
+    return tuple(bounds)
+
+
+def _overlap(a, b):
+    """Whether two (xmin, ymin, xmax, ymax) boxes share an area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _extent_text(box):
+    return "x {:.10g} to {:.10g}, y {:.10g} to {:.10g}".format(box[0], box[2], box[1], box[3])
