@@ -437,3 +437,16 @@ def test_predict_raster_quicklook(bnpp_map, tmp_path):
                  f"bio1={SAMPLE / 'worldclim_bio1_americas.tif'}", f"bio12={SAMPLE / 'worldclim_bio12_americas.tif'}",
                  "--output", str(tmp_path / "map.tif"), "--quicklook", str(png), "--backend", "threading"]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_product_with_every_pixel_impossible_is_refused(tmp_path, capsys):
+    """Negative stocks everywhere (a sign or unit mistake): exit 2 with the reason, no all-nodata map."""
+    stock = write_raster(tmp_path / "stock.tif", np.full((6, 7), -50.0))
+    output = tmp_path / "tau.tif"
+    assert main(["turnover-map", "--stock", stock, "--flux", "4", "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].endswith("no pixel got a value: 42 pixels have data in every input and each "
+                                                   "gave nodata (42 pixels with a stock below 0 or a negative sd); "
+                                                   "nothing was written")
+    assert not output.exists()

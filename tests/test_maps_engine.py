@@ -52,3 +52,26 @@ def test_more_workers_than_cores_are_reduced_with_a_note(tmp_path, capsys):
     assert code == 0
     assert f"1000 workers asked for, this machine has {os.cpu_count()} cores" in capsys.readouterr().err
     assert engine.local_workers(1000, tasks=3) <= 3 and engine.local_workers(-1) == (os.cpu_count() or 1)
+
+
+def nothing_valid(blocks):
+    """Block function: no value anywhere, with a counter saying why."""
+    shape = next(iter(blocks.values())).shape
+    return np.full(shape, np.nan), {"impossible": int(np.isfinite(blocks["a"]).sum())}
+
+
+def test_a_run_where_no_pixel_with_data_gets_a_value_is_refused_and_writes_nothing(tmp_path):
+    import pytest
+
+    from wholesoil.core.errors import InputError
+
+    source = write_raster(tmp_path / "in.tif", np.where(np.arange(20 * 30).reshape(20, 30) % 3, 1.0, np.nan))
+    for jobs in (1, 2):
+        with pytest.raises(InputError, match=r"o.tif: no pixel got a value: 400 pixels have data in every input and "
+                                             r"each gave nodata \(400 impossible\); nothing was written"):
+            engine.map_blocks(nothing_valid, {"a": source}, tmp_path / "o.tif", ["x"], block=16, n_jobs=jobs,
+                              explain=lambda counts: [f"{n} {what}" for what, n in counts.items()])
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.tif"]
+    empty = write_raster(tmp_path / "empty.tif", np.full((20, 30), np.nan))  # no data (the sea): a map, with a note
+    run = engine.map_blocks(nothing_valid, {"a": empty}, tmp_path / "sea.tif", ["x"], block=16)
+    assert run.valid[0] == 0 and run.notes == [f"{tmp_path / 'sea.tif'}: band x has no valid pixel (all nodata)"]

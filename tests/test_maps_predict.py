@@ -207,6 +207,13 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
     assert outputs.notes[0].startswith("soil: classes not seen in training (7) in rows 101, 102, 103, 104, 105 (and 4 more); no prediction")
     assert outputs.notes[1].startswith("15 of 2000 rows lack a covariate and have no prediction")
 
+    # every pixel of a class the model never saw (a land-cover raster given as the soil classes): refused, no file
+    with pytest.raises(InputError, match=r"no pixel got a value: 1988 pixels have data in every input and each gave "
+                                         r"nodata \(y: 1988 pixels have soil classes the model never saw \(7\)"):
+        predict_raster([tmp_path / "m.wsmodel"], items[:2] + [f"soil={write_raster(tmp_path / 'lc.tif', 7 + a * 0)}"],
+                       tmp_path / "never.tif")
+    assert not (tmp_path / "never.tif").exists()
+
 
 def test_classification_map(tmp_path):
     rng = np.random.default_rng(1)

@@ -139,7 +139,8 @@ def _process_window(func, groups, window, params, run, parent, nodata):
     """Read one window of every input, apply ``func``, mask nodata and prepare it for writing.
 
     Returns (window, bands as float32 with ``nodata`` filled in, counters, valid pixels per
-    band, sum per band): everything but the writing itself happens here, in the worker.
+    band, sum per band, pixels with data in every input): everything but the writing itself
+    happens here, in the worker.
     """
     _watch_parent(parent)
     blocks = {}
@@ -161,7 +162,8 @@ def _process_window(func, groups, window, params, run, parent, nodata):
         valid &= ~np.isnan(block)
     finite = np.isfinite(values) & valid
     sums = np.where(finite, values, 0.0).sum(axis=(1, 2))
-    return window, np.where(finite, values, nodata).astype(np.float32), counts, finite.sum(axis=(1, 2)), sums
+    return (window, np.where(finite, values, nodata).astype(np.float32), counts, finite.sum(axis=(1, 2)), sums,
+            int(valid.sum()))
 
 
 # 4. write
@@ -175,17 +177,18 @@ class _Writer:
         self.bands = [dataset.GetRasterBand(i + 1) for i in range(dataset.RasterCount)]
         self.valid = np.zeros(len(self.bands), dtype=np.int64)
         self.sums = np.zeros(len(self.bands))
-        self.counts = {}
+        self.counts, self.with_data = {}, 0
 
     def write(self, result):
         """Write one :func:`_process_window` result."""
-        (x, y, _, _), values, counts, valid, sums = result
+        (x, y, _, _), values, counts, valid, sums, with_data = result
         if values.shape[0] != len(self.bands):
             raise InputError(f"block function returned {values.shape[0]} bands, expected {len(self.bands)}")
         for band, layer in zip(self.bands, values):
             band.WriteArray(layer, x, y)
         self.valid += valid
         self.sums += sums
+        self.with_data += with_data
         for name, count in counts.items():
             self.counts[name] = self.counts.get(name, 0) + int(count)
         self.dataset.FlushCache()  # compress and write the finished tiles now, not all at the end
@@ -323,7 +326,7 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
 
 def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs=1, backend="threading",
                nodata=DEFAULT_NODATA, progress=None, is_cancelled=None, metadata=None, band_metadata=None,
-               scheduler=None, memory_mb=DEFAULT_MEMORY_MB, bytes_per_pixel=None, cog=False):
+               scheduler=None, memory_mb=DEFAULT_MEMORY_MB, bytes_per_pixel=None, cog=False, explain=None):
     """Apply ``func`` to aligned rasters window by window and write a multi-band GeoTIFF.
 
     func: ``func(blocks, **params)`` with ``blocks`` a dict name -> 2-D float64 array (NaN =
@@ -340,7 +343,9 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     bytes_per_pixel: memory ``func`` needs per pixel (default: inputs and outputs in float64).
     metadata: dataset metadata; band_metadata: {band name: {key: value}}. cog: write a
     Cloud Optimized GeoTIFF (with overviews). Nothing is left at ``output`` if this fails
-    or is cancelled. Returns a :class:`RasterRun`.
+    or is cancelled, or if no pixel got a value although some had data in every input (an
+    InputError; ``explain``, a function of the summed counters, gives its reasons, e.g.
+    impossible values). Returns a :class:`RasterRun`.
     """
     groups = _input_groups(inputs)
     infos = {name: raster_info(path) for path, members in groups.items() for name, _ in members[:1]}
@@ -387,6 +392,10 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
             if pending is not None:
                 pending.result()
         writer.close()
+        if writer.with_data and not writer.valid.any():
+            reasons = "; ".join(explain(writer.counts) if explain else [])
+            raise InputError(f"{output}: no pixel got a value: {writer.with_data} pixels have data in every input "
+                             f"and each gave nodata{f' ({reasons})' if reasons else ''}; nothing was written")
         if cog:
             _to_cog(tiled, tmp, threads)
             os.unlink(tiled)

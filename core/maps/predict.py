@@ -367,7 +367,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
             raise failure[0]
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
-                     metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog, **engine)
+                     metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog,
+                     explain=_unseen_notes, **engine)
     for text in aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):
         run.notes.append(text)
         note(text)

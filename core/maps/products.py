@@ -141,8 +141,9 @@ class _Inputs:
         params = {"constants": self.constants, "scale": self.scale, **params}
         run = map_blocks(func, self.rasters, output, band_names, params=params,
                          metadata={"wholesoil_version": __version__, **metadata, **self.metadata},
-                         band_metadata={name: {"units": unit} for name, unit in zip(band_names, units)}, **engine)
-        own = self.notes + [f"{count} pixels with {what}: nodata" for what, count in run.counts.items()]
+                         band_metadata={name: {"units": unit} for name, unit in zip(band_names, units)},
+                         explain=_problems, **engine)
+        own = self.notes + [f"{text}: nodata" for text in _problems(run.counts)]
         for text in own:
             note(text)
         run.notes = own + run.notes
@@ -177,6 +178,11 @@ class _Problems:
     def clean(self, values):
         """``values`` with NaN at the flagged pixels (so model functions see nodata there)."""
         return np.where(self.mask, np.nan, values)
+
+
+def _problems(counts):
+    """What a run's :class:`_Problems` counts say, one text per reason."""
+    return [f"{count} pixels with {what}" for what, count in counts.items()]
 
 
 def _values(blocks, constants):
