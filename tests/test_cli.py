@@ -120,6 +120,9 @@ def test_fit_depth_model(capsys, resources, tmp_path):
     fits = pd.read_csv(out)
     assert code == 0 and len(fits) == 66 and "fitted 66 of 66" in err
     assert fits["beta"].between(0.85, 1).all() and (tmp_path / "fits.png").exists()
+    label, header, values = stdout.splitlines()[:3]  # the summary says what its numbers are
+    assert label == "median over the 66 fitted profiles:" and header.split() == ["d50_cm", "d95_cm", "beta", "r2"]
+    assert float(values.split()[2]) == pytest.approx(fits["beta"].median(), rel=1e-5)
 
 
 def test_every_command_has_help(capsys):

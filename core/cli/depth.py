@@ -174,7 +174,8 @@ def run_fit_depth_model(args):
     if args.model != "exponential":
         summary = result.loc[ok, [c for c in ("d50_cm", "d95_cm", "beta", "r2") if c in result]]
         if len(summary):
-            print_table(summary.median().to_frame("median over fitted profiles").T.reset_index(drop=True))
+            print(f"median over the {len(summary)} fitted profiles:")
+            print_table(summary.median().to_frame().T)
     if args.plot:
         from ..plots import fitted_profiles_figure, save_png
 
