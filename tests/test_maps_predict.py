@@ -192,7 +192,7 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
     assert run.valid[0] == 40 * 50 - 5 - 7 - 9 - 3
     assert run.notes[0] == "y: 9 pixels have soil classes the model never saw (7); they are nodata"
     ranges = load_model(tmp_path / "m.wsmodel").metadata["covariate_ranges"]
-    usable = np.isfinite(a) & np.isfinite(b) & np.isfinite(soil)
+    usable = np.isfinite(a) & np.isfinite(b) & np.isfinite(soil) & (soil != 7)  # the pixels the model maps
     outside = {c: usable & ((v < ranges[c]["min"]) | (v > ranges[c]["max"])) for c, v in (("a", a), ("b", b))}
     assert run.notes[1] == (f"y: {(outside['a'] | outside['b']).sum()} pixels have covariates outside their range in "
                             f"the training data (a: {outside['a'].sum()}, b: {outside['b'].sum()}); the model "
@@ -241,6 +241,38 @@ def test_several_models_read_each_window_once(srdb_map_model, tmp_path):
     assert names == ["first_mean", "second_mean"] and np.array_equal(bands[0], bands[1], equal_nan=True)
     with pytest.raises(InputError, match="several models are named"):
         predict_raster([model, model], rasters, tmp_path / "x.tif")
+
+
+def test_a_model_maps_the_same_alone_or_beside_models_on_other_covariates(srdb_map_model, tmp_path, capsys):
+    """A model without biome keeps the pixels where only biome is nodata when mapped beside one with biome,
+    and the extrapolation count covers the pixels a model maps (not those of classes it never saw)."""
+    model, rasters, _ = srdb_map_model
+    sampled = pixel_table(rasters).dropna().sample(400, random_state=0)
+    sampled["y"] = sampled["bio1"] / 10 + sampled["bio12"] / 100
+    save_model(tmp_path / "climate.wsmodel", train_model(sampled, "y", ["bio1", "bio12"], independent_rows=True,
+                                                         n_trees=10, n_splits=3))
+    alone = predict_raster([tmp_path / "climate.wsmodel"], rasters, tmp_path / "alone.tif", outputs=["mean", "sd"])
+    both = predict_raster([model, tmp_path / "climate.wsmodel"], rasters, tmp_path / "both.tif",
+                          outputs=["mean", "sd"])
+    climate, _ = read_bands(alone)
+    together, names = read_bands(both)
+    assert names[2:] == ["y_mean", "y_sd"] and np.array_equal(together[2:], climate, equal_nan=True)
+    pixels = pixel_table(rasters)
+    only_biome_missing = pixels[["bio1", "bio12"]].notna().all(axis=1) & pixels["biome"].isna()
+    assert only_biome_missing.sum() > 0 and np.isfinite(together[2].ravel()[only_biome_missing]).all()
+    assert both.valid_pixels == {"Rh_annual": both.valid[0], "y": both.valid[2]}
+    assert both.valid[2] > both.valid[0]
+    mapped = np.isfinite(together[0].ravel())
+    ranges = load_model(model).metadata["covariate_ranges"]
+    beyond = {c: mapped & ((pixels[c] < np.float32(ranges[c]["min"])) | (pixels[c] > np.float32(ranges[c]["max"])))
+              for c in ("bio1", "bio12")}
+    assert both.counts[("outside", "Rh_annual", None)] == (beyond["bio1"] | beyond["bio12"]).sum()
+    assert both.counts[("outside", "Rh_annual", "bio1")] == beyond["bio1"].sum()
+    from wholesoil.core.cli import main
+
+    assert main(["predict-raster", str(model), str(tmp_path / "climate.wsmodel"), "--covariates", *rasters,
+                 "--output", str(tmp_path / "cli.tif"), "--outputs", "mean", "--quiet"]) == 0
+    assert f"valid pixels: Rh_annual {both.valid[0]}, y {both.valid[2]}" in capsys.readouterr().err
 
 
 def test_mismatches_name_both_sides(srdb_map_model, tmp_path):

@@ -71,7 +71,7 @@ def _outputs(text):
 
 
 def run_predict_raster(args):
-    from ..maps.predict import predict_raster
+    from ..maps.predict import predict_raster, valid_summary
 
     names, models = _named(args.models, "model file")
     run = predict_raster(models, args.covariates, args.output, outputs=_outputs(args.outputs), names=names,
@@ -81,8 +81,8 @@ def run_predict_raster(args):
 
         shown = [name for name in run.band_names if name.endswith(("_mean", "_class"))][:8]
         write_quicklook(args.output, args.quicklook, bands=shown or None, title="Predicted map")
-    print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names)}); "
-          f"{int(run.valid.max()) if len(run.valid) else 0} valid pixels", file=sys.stderr)
+    print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names)}); {valid_summary(run)}",
+          file=sys.stderr)
     return 0
 
 

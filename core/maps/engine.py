@@ -10,7 +10,8 @@ Every raster command of wholesoil runs here. A run reads top to bottom in this m
    bands' scale and offset applied;
 3. **block function**: a pure module-level function turns the window's arrays into the
    output bands (for maps of a model: covariates → features → forest kernel, see
-   :mod:`.predict`); nodata in any input gives nodata in every output band of that pixel;
+   :mod:`.predict`); nodata in any input gives nodata in every output band of that pixel,
+   unless the function sets nodata itself (maps of several models: per model);
 4. **write** (:class:`_Writer`): one writer, the only code that touches the output file,
    writes each window into a tiled, DEFLATE-compressed GeoTIFF while the workers compute
    the next windows; it flushes as it goes with GDAL's block cache capped, and GDAL
@@ -160,7 +161,9 @@ def _process_window(func, groups, window, params, run, parent, nodata):
     valid = np.ones(values.shape[1:], dtype=bool)
     for block in blocks.values():
         valid &= ~np.isnan(block)
-    finite = np.isfinite(values) & valid
+    finite = np.isfinite(values)
+    if not getattr(func, "masks_nodata", False):
+        finite &= valid
     sums = np.where(finite, values, 0.0).sum(axis=(1, 2))
     return (window, np.where(finite, values, nodata).astype(np.float32), counts, finite.sum(axis=(1, 2)), sums,
             int(valid.sum()))
@@ -334,7 +337,9 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     {counter: count}); counters are summed over windows into ``RasterRun.counts``. It must
     be a module-level function (picklable) for process and Dask backends. A function with the
     attribute ``takes_window = True`` also receives ``window=(x offset, y offset, columns,
-    rows)`` of the grid (e.g. to key per-pixel random numbers by the global pixel position).
+    rows)`` of the grid (e.g. to key per-pixel random numbers by the global pixel position);
+    one with ``masks_nodata = True`` sets nodata (NaN) itself, e.g. per group of bands that
+    depend on some inputs only (otherwise nodata in any input is nodata in every band).
     inputs: {name: path} or {name: (path, band)}; all must share one grid.
     block: window size in pixels (default: from ``memory_mb`` and the inputs' tiling).
     n_jobs: workers (-1 = all cores). backend: 'threading' (the only one inside QGIS),

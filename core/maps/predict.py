@@ -268,19 +268,24 @@ def _load_kernel(failure):
 
 def _predict_block(blocks, models, compiled):
     """Block function: every model's bands for one window, and counts of pixels with unseen classes
-    and with covariates outside their training range."""
+    and with covariates outside their training range.
+
+    A model's pixels are those where its own covariates have data (another model's covariates
+    do not matter), so a model's bands are the same alone or beside other models.
+    """
     shape = next(iter(blocks.values())).shape
-    valid = np.ones(shape, dtype=bool)
-    for block in blocks.values():
-        valid &= ~np.isnan(block)
     order = z_order(*shape)  # neighbours on the map stay neighbours in the rows: the forest kernel's speed
-    pixels = order[valid.ravel()[order]]
-    values = {name: block.ravel()[pixels] for name, block in blocks.items()}
     bands, counts, encoded, outside = [], {}, {}, {}
     for model in models:  # e.g. seven depth-layer models on the same covariates encode the window once
         if model.encoding not in encoded:
-            encoded[model.encoding] = model.features(values)
-        predicted, unseen = model.predict(values, compiled, encoded[model.encoding])
+            valid = np.ones(shape, dtype=bool)
+            for covariate in model.covariates:
+                valid &= ~np.isnan(blocks[covariate])
+            pixels = order[valid.ravel()[order]]
+            values = {covariate: blocks[covariate].ravel()[pixels] for covariate in model.covariates}
+            encoded[model.encoding] = pixels, values, model.features(values)
+        pixels, values, features = encoded[model.encoding]
+        predicted, unseen = model.predict(values, compiled, features)
         for band in predicted:
             full = np.full(shape, np.nan)
             full.ravel()[pixels] = band
@@ -288,14 +293,20 @@ def _predict_block(blocks, models, compiled):
         for covariate, codes in unseen.items():
             for code in codes:
                 counts[("unseen", model.name, covariate, float(code))] = int(np.sum(values[covariate] == code))
-        outside_any = np.zeros(len(pixels), dtype=bool)
+        mapped = pixels[features[1]]  # the pixels the model predicts (not those of unseen classes)
+        outside_any = np.zeros(len(mapped), dtype=bool)
         for covariate, (low, high) in model.ranges.items():
             if (covariate, low, high) not in outside:  # depth-layer models trained on one table share ranges
-                outside[covariate, low, high] = (values[covariate] < low) | (values[covariate] > high)
-            counts[("outside", model.name, covariate)] = int(outside[covariate, low, high].sum())
-            outside_any |= outside[covariate, low, high]
+                with np.errstate(invalid="ignore"):
+                    outside[covariate, low, high] = ((blocks[covariate] < low) | (blocks[covariate] > high)).ravel()
+            beyond = outside[covariate, low, high][mapped]
+            counts[("outside", model.name, covariate)] = int(beyond.sum())
+            outside_any |= beyond
         counts[("outside", model.name, None)] = int(outside_any.sum())
     return np.stack(bands), counts
+
+
+_predict_block.masks_nodata = True  # each model's own covariates decide its nodata (see above)
 
 
 def predict_raster(models, covariates, output, outputs=None, names=None, grid=None, compiled=None, cog=False,
@@ -308,7 +319,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     give). grid: reference raster to warp the covariates to. compiled: force (True) or
     avoid (False) the numba kernel. cog: a Cloud Optimized GeoTIFF. engine: n_jobs, backend,
     scheduler, block, progress, is_cancelled (see :func:`.engine.map_blocks`).
-    Returns the :class:`.engine.RasterRun`; its ``notes`` report unseen classes.
+    Returns the :class:`.engine.RasterRun`; its ``notes`` report unseen classes, and
+    ``valid_pixels`` {band name prefix: pixels with a value} each model's coverage.
     """
     from ... import __version__
     from ..learn.modelfile import load_model
@@ -372,7 +384,17 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     for text in aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):
         run.notes.append(text)
         note(text)
+    first = np.cumsum([0] + [len(m.band_names()) for m in prepared])
+    run.valid_pixels = {m.name: int(run.valid[start:end].max()) for m, start, end in zip(prepared, first, first[1:])}
     return run
+
+
+def valid_summary(run):
+    """'N valid pixels' of a :func:`predict_raster` run, or the count of each model where they differ."""
+    counts = run.valid_pixels
+    if len(set(counts.values())) == 1:
+        return f"{next(iter(counts.values()))} valid pixels"
+    return "valid pixels: " + ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
 def _float32_range(low, high):

@@ -68,7 +68,7 @@ the band metadata, and the model files (with their SHA-256), covariates and whol
         self.addParameter(raster_output("OUTPUT", "Predicted map"))
 
     def compute(self, parameters, context, feedback):
-        from ...core.maps.predict import predict_raster
+        from ...core.maps.predict import predict_raster, valid_summary
 
         models = [m for m in self.parameterAsFileList(parameters, "MODELS", context) if m]
         if not models:
@@ -87,5 +87,5 @@ the band metadata, and the model files (with their SHA-256), covariates and whol
                              grid=layer_file(grid) if grid else None,
                              cog=self.parameterAsBoolean(parameters, "COG", context), **raster_engine(feedback))
         feedback.pushInfo(f"{len(run.band_names)} band{'s' if len(run.band_names) > 1 else ''}: "
-                          f"{', '.join(run.band_names)}")
+                          f"{', '.join(run.band_names)}; {valid_summary(run)}")
         return {"OUTPUT": output}
