@@ -106,6 +106,23 @@ def check_output_path(path, option="output", inputs=()):
                                  "so that the input is not destroyed")
 
 
+def check_output_suffix(option, path, suffixes):
+    """Raise InputError unless ``path`` ends with one of ``suffixes`` and can be written safely."""
+    if not str(path).lower().endswith(tuple(suffixes)):
+        raise InputError(f"{option}: {path} should end with one of {', '.join(suffixes)}")
+    check_output_path(path, option)
+
+
+def check_distinct_outputs(outputs):
+    """Raise InputError when two of ``outputs`` [(label, path)] name one file (the second would
+    replace the first: a map overwritten by its report)."""
+    for i, (label, path) in enumerate(outputs):
+        for other, other_path in outputs[:i]:
+            if os.path.abspath(other_path) == os.path.abspath(path) or \
+                    (os.path.exists(path) and os.path.exists(other_path) and same_file(path, other_path)):
+                raise InputError(f"{other} and {label} name the same file {path}; give each output its own file")
+
+
 def set_output_layer(path, layer):
     """Name the layer the current command writes into the GeoPackage ``path``."""
     transaction = _transaction.get()

@@ -233,6 +233,14 @@ def _wkb_to_wkt(wkb):
     return ogr.CreateGeometryFromWkb(wkb).ExportToWkt()
 
 
+def layer_names(path):
+    """The names of the layers of a vector file (none when it cannot be opened)."""
+    from osgeo import ogr
+
+    source = ogr.Open(str(path))
+    return [] if source is None else [source.GetLayerByIndex(i).GetName() for i in range(source.GetLayerCount())]
+
+
 def _write_ogr(table, path, driver_name, layer_name, destination, update=False):
     """Write ``table`` as layer ``layer_name`` of a new file, or into an existing GeoPackage (update)."""
     from osgeo import ogr, osr

@@ -28,8 +28,10 @@ from qgis.PyQt.QtGui import QIcon
 
 from .. import __version__
 from ..core.errors import CancelledError, InputError
-from ..core.outputs import OutputTransaction, Terminated, check_output_path, clean_up_on_signals, note
+from ..core.outputs import (OutputTransaction, Terminated, check_distinct_outputs, check_output_path,
+                            check_output_suffix, clean_up_on_signals, note)
 from ..core.rasters import RASTER_OUTPUT
+from ..core.tables import layer_names
 from . import requirements
 from .references import REFERENCES
 
@@ -195,13 +197,15 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
         return [f for f in files if f]
 
     def _checked_destinations(self, parameters, context):
-        """Refuse a destination that is an input; write into an existing GeoPackage as a layer.
+        """Refuse a destination that is an input, two destinations naming one file, or a file named as
+        another format (a raster not .tif, a model not .wsmodel, a picture not .png); write into an
+        existing GeoPackage as a layer.
 
         A feature sink pointing at an existing GeoPackage file becomes the layer named after
         the file (or the one the user named), replacing only that layer and keeping the others,
         as the CLI does; plain QGIS would replace the whole file.
         """
-        parameters = dict(parameters)
+        parameters, chosen = dict(parameters), []
         for definition in self.parameterDefinitions():
             if not isinstance(definition, _DESTINATIONS):
                 continue
@@ -210,22 +214,30 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
             sink = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
             if not isinstance(sink, str) or not sink or sink == "TEMPORARY_OUTPUT" or _URI.match(sink):
                 continue
-            check_output_path(sink, definition.description())
+            label = definition.description()
+            check_output_path(sink, label)
+            chosen.append((label, sink))
             if isinstance(definition, QgsProcessingParameterRasterDestination) and \
                     not sink.lower().endswith(RASTER_OUTPUT):
-                raise InputError(f"{definition.description()}: {sink} is not a GeoTIFF; wholesoil writes rasters as "
-                                 "GeoTIFF (.tif)")
+                raise InputError(f"{label}: {sink} is not a GeoTIFF; wholesoil writes rasters as GeoTIFF (.tif)")
+            if isinstance(definition, QgsProcessingParameterFileDestination):  # a model, a picture, a report
+                suffixes = tuple(f".{s.lower()}" for s in re.findall(r"\*\.(\w+)", definition.fileFilter()))
+                if suffixes:
+                    check_output_suffix(label, sink, suffixes)
             if isinstance(definition, QgsProcessingParameterFeatureSink) and sink.lower().endswith(".gpkg") \
                     and os.path.exists(sink):
                 layer = os.path.splitext(os.path.basename(sink))[0]
                 uri = f"ogr:dbname='{sink}' table=\"{layer}\" (geom)"
-                note(f"{sink}: writing layer {layer!r}; the file's other layers are kept")
+                replaced = layer.lower() in (n.lower() for n in layer_names(sink))
+                note(f"{sink}: writing layer {layer!r}" + (f", replacing the layer {layer!r} it holds" if replaced
+                                                          else "") + "; the file's other layers are kept")
                 if isinstance(value, QgsProcessingOutputLayerDefinition):
                     value = QgsProcessingOutputLayerDefinition(value)
                     value.sink = QgsProperty.fromValue(uri)
                     parameters[name] = value
                 else:
                     parameters[name] = uri
+        check_distinct_outputs(chosen)
         return parameters
 
     def compute(self, parameters, context, feedback):

@@ -144,6 +144,25 @@ def test_a_raster_output_named_as_another_format_is_refused(wholesoil_processing
         == ["tif"]  # the dialog offers GeoTIFF only
 
 
+def test_qgis_outputs_naming_one_file_or_another_format_are_refused(wholesoil_processing, resources, tmp_path):
+    """A map and its report (or picture) under one name: the second replaced the first without a word;
+    a model file named x.tif replaced a map."""
+    from qgis.core import QgsProcessingException
+
+    beta = str(resources / "sample_data" / "americas_root_beta.tif")
+    for output, extra in (("same.tif", {"QUICKLOOK": "same.tif"}), ("map.tif", {"QUICKLOOK": "look.jpg"})):
+        with pytest.raises(QgsProcessingException, match="Quick-look picture .*(name the same file|should end with "
+                                                         "one of .png)"):
+            wholesoil_processing.run("wholesoil:subsoilsocmap", {
+                "BETA_RASTER": beta, "TOPSOIL_RASTER": beta, "OUTPUT": str(tmp_path / output),
+                **{k: str(tmp_path / v) for k, v in extra.items()}})
+    with pytest.raises(QgsProcessingException, match=r"Model file: .*m.tif should end with one of .wsmodel"):
+        wholesoil_processing.run("wholesoil:trainmodel", {
+            "INPUT": str(resources / "sample_data" / "srdb_bnpp_sites.gpkg"), "TARGET": "bnpp_Mg_ha_yr",
+            "FEATURES": ["beta"], "OUTPUT_MODEL": str(tmp_path / "m.tif")})
+    assert list(tmp_path.iterdir()) == []
+
+
 # 2. GeoPackage layers
 
 
@@ -170,6 +189,11 @@ def test_qgis_process_writes_a_layer_into_an_existing_geopackage(resources, site
     write_table(table.head(5), out, layer="earlier")
     run_qgis_process("run", "wholesoil:depthfractionsbeta", "--", f"INPUT={path}|layername=pts", "BETA_FIELD=beta",
                      f"OUTPUT={out}")
+    assert gpkg_layers(out) == {"earlier": 5, "results": 137}
+    done = run_qgis_process("run", "wholesoil:depthfractionsbeta", "--", f"INPUT={path}|layername=pts",
+                            "BETA_FIELD=beta", f"OUTPUT={out}")  # again: its layer 'results' is replaced, and said so
+    assert "writing layer 'results', replacing the layer 'results' it holds; the file's other layers are kept" \
+        in done.stdout + done.stderr
     assert gpkg_layers(out) == {"earlier": 5, "results": 137}
 
 

@@ -7,7 +7,8 @@ import re
 import sys
 
 from ..errors import InputError
-from ..outputs import check_output_path, register_input, same_file, set_output_layer
+from ..outputs import check_distinct_outputs, check_output_suffix, register_input, set_output_layer
+
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".asc", ".img", ".nc", ".bil", ".grd")
 TABLE_SUFFIXES = (".csv", ".txt", ".gpkg", ".geojson", ".json", ".shp", ".fgb")
@@ -155,13 +156,6 @@ def end_progress_line(stream=None):
         ProgressPrinter.line_open = False
 
 
-def check_output_suffix(option, path, suffixes):
-    """Raise InputError unless ``path`` ends with one of ``suffixes`` and can be written safely."""
-    if not str(path).lower().endswith(tuple(suffixes)):
-        raise InputError(f"{option}: {path} should end with one of {', '.join(suffixes)}")
-    check_output_path(path, option)
-
-
 def add_where_option(parser):
     """``--where COLUMN=VALUE`` (repeatable): the rows to keep (``core.horizons.select_rows``)."""
     parser.add_argument("--where", action="append", metavar="COLUMN=VALUE",
@@ -222,18 +216,14 @@ def check_outputs(command, args):
               for path in _file_values(getattr(args, action.dest, None))]
     for path in inputs:
         register_input(path)
-    for i, (action, path) in enumerate(outputs):
+    check_distinct_outputs([(_label(action), path) for action, path in outputs])
+    for action, path in outputs:
         check_output_suffix(_label(action), path, action.output_suffixes)
         layer = getattr(args, getattr(action, "layer_dest", ""), None)
         if layer and not str(path).lower().endswith(".gpkg"):
             raise InputError(f"--output-layer names a layer inside a GeoPackage; {path} is not one (.gpkg)")
         if layer:
             set_output_layer(path, layer)
-        for other, other_path in outputs[:i]:
-            if os.path.abspath(other_path) == os.path.abspath(path) or \
-                    (os.path.exists(path) and os.path.exists(other_path) and same_file(path, other_path)):
-                raise InputError(f"{_label(other)} and {_label(action)} name the same file {path}; "
-                                 "give each output its own file")
 
 
 def print_table(table, stream=None, float_format="%.6g"):
