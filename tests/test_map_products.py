@@ -450,3 +450,12 @@ def test_a_product_with_every_pixel_impossible_is_refused(tmp_path, capsys):
                                                    "gave nodata (42 pixels with a stock below 0 or a negative sd); "
                                                    "nothing was written")
     assert not output.exists()
+
+
+def test_impossible_pixels_are_counted_where_every_input_has_data(tmp_path):
+    """A negative stock where the flux is nodata is nodata anyway: not counted as impossible."""
+    stock = write_raster(tmp_path / "stock.tif", [[-5.0, -5.0, 50.0, 50.0]])
+    flux = write_raster(tmp_path / "flux.tif", [[np.nan, 4.0, 4.0, np.nan]])
+    run = turnover_map(tmp_path / "tau.tif", stock=stock, flux=flux)
+    assert any(n.startswith("1 pixels with a stock below 0") for n in run.notes), run.notes
+    assert run.valid[0] == 1

@@ -164,13 +164,17 @@ def _chosen_unit(kind, unit, option):
 
 
 class _Problems:
-    """Pixels with impossible values: a mask and a count per reason (the run's notes)."""
+    """Pixels with impossible values: a mask and a count per reason (the run's notes).
 
-    def __init__(self, shape):
-        self.mask, self.counts = np.zeros(shape, dtype=bool), {}
+    Only pixels with data in every input of the window's ``blocks`` are counted (the others
+    are nodata anyway)."""
+
+    def __init__(self, blocks):
+        self.data = np.logical_and.reduce([~np.isnan(block) for block in blocks.values()])
+        self.mask, self.counts = np.zeros(self.data.shape, dtype=bool), {}
 
     def flag(self, what, bad):
-        bad = np.broadcast_to(bad, self.mask.shape)
+        bad = np.broadcast_to(bad, self.mask.shape) & self.data
         if bad.any():
             self.counts[what] = self.counts.get(what, 0) + int(bad.sum())
             self.mask |= bad
@@ -345,7 +349,7 @@ def _share_moments(values, model, layers, profile_depth, problems):
 def _bnpp_block(blocks, constants, scale, model, layers, profile_depth):
     """Block function of :func:`bnpp_by_depth`: per layer mean, sd and U_total."""
     values, shape = _values(blocks, constants)
-    problems = _Problems(shape)
+    problems = _Problems(blocks)
     bnpp, bnpp_sd = _bnpp_moments(values, scale, problems)
     share, share_sd = _share_moments(values, model, layers, profile_depth, problems)
     mean = bnpp * share
@@ -423,7 +427,7 @@ def _loss_draws(bnpp, share, ibulk, normals):
 def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, source, quantities, draws, seed):
     """Block function of :func:`loss_maps`: Monte Carlo statistics per quantity, layer (and profile)."""
     values, shape = _values(blocks, constants)
-    problems = _Problems(shape)
+    problems = _Problems(blocks)
     bnpp = _bnpp_moments(values, scale, problems)
     share = _share_moments(values, model, layers, profile_depth, problems)
     ibulk = _ibulk_moments(values, scale, len(layers), source, problems)
@@ -514,7 +518,7 @@ def loss_maps(output, roots, ibulk=None, ibulk_sd=None, stock=None, stock_sd=Non
 def _subsoil_block(blocks, constants, scale, layers, topsoil):
     """Block function of :func:`subsoil_soc`: per layer (and their sum) SOC mean and sd."""
     values, shape = _values(blocks, constants)
-    problems = _Problems(shape)
+    problems = _Problems(blocks)
     top, top_sd = _scaled(values, scale, "topsoil")
     problems.flag("β outside (0, 1)", BETA.impossible(values["beta"]))
     problems.flag("a topsoil stock below 0 or a negative sd", LIMITS["stock"].impossible(top) | SD.impossible(top_sd)
@@ -575,7 +579,7 @@ def _turnover_block(blocks, constants, scale):
     from scipy.special import ndtri
 
     values, shape = _values(blocks, constants)
-    problems = _Problems(shape)
+    problems = _Problems(blocks)
     stock, stock_sd = _scaled(values, scale, "stock")
     flux, flux_sd = _scaled(values, scale, "flux")
     problems.flag("a stock below 0 or a negative sd", LIMITS["stock"].impossible(stock) | SD.impossible(stock_sd)
