@@ -451,6 +451,15 @@ def test_processing_run_predictraster(wholesoil_processing, srdb_map_model, tmp_
         "MODELS": [str(model)] * 2, "NAMES": "forest, again", "COVARIATES": covariates, "OUTPUTS": [0],
         "OUTPUT": str(tmp_path / "two.tif")})
     assert read_bands(two["OUTPUT"])[1] == ["forest_mean", "again_mean"]
+    from osgeo import gdal  # a file named otherwise whose band says bio1 (as the command line names it)
+
+    described = gdal.Translate(str(tmp_path / "wc_temperature.tif"), rasters[0].split("=", 1)[1])
+    described.GetRasterBand(1).SetDescription("bio1")
+    described = None
+    by_band = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": [str(model)], "OUTPUTS": [0, 1], "OUTPUT": str(tmp_path / "by_band.tif"),
+        "COVARIATES": [str(tmp_path / "wc_temperature.tif")] + [p for p in covariates if "bio1." not in p]})
+    assert np.array_equal(read_bands(by_band["OUTPUT"])[0], reference, equal_nan=True)
 
 
 @pytest.mark.qgis_process
@@ -508,3 +517,36 @@ def test_grid_that_misses_a_covariate_is_refused(tmp_path):
     with pytest.raises(InputError, match="does not overlap"):
         CovariateStack([europe], grid=write_raster(tmp_path / "far.tif", np.zeros((4, 4)), epsg=3035,
                                                    origin=(1000000.0, 1000000.0), pixel=1000.0))
+
+
+def test_a_single_band_raster_answers_to_its_file_name_and_its_band_description(tmp_path):
+    """QGIS names a sampled layer by its layer (file) name, the command line by its band description:
+    a model from either maps with the other's naming; a name two rasters offer is not guessed."""
+    from osgeo import gdal
+
+    from wholesoil.core.maps.stack import CovariateStack
+
+    def described(name, description, values):
+        path = write_raster(tmp_path / f"{name}.tif", values)
+        dataset = gdal.Open(path, gdal.GA_Update)
+        dataset.GetRasterBand(1).SetDescription(description)
+        dataset = None
+        return path
+
+    classes = described("americas_biome", "biome", np.arange(16.0).reshape(4, 4) % 3)
+    climate = described("wc_bio1", "bio1", np.ones((4, 4)))
+    cli = CovariateStack([classes, climate])
+    assert set(cli.layers) == {"biome", "bio1"} and cli.aliases == {"americas_biome": "biome", "wc_bio1": "bio1"}
+    assert cli.select(["americas_biome", "bio1"]) == {"americas_biome": (classes, 1), "bio1": (climate, 1)}
+    assert cli.sources["americas_biome"] == f"{classes}:1"
+    assert CovariateStack([("b", classes)]).aliases == {}  # a name given is the name
+    given = CovariateStack([("wc_bio1", described("t2", "mean_temp", np.ones((4, 4)))), climate])
+    assert given.layers["wc_bio1"][0].endswith("t2.tif") and "wc_bio1" not in given.aliases  # it wins
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first, second = (described(f"{folder}/x", label, np.ones((4, 4))) for folder, label in (("one", "p"), ("two", "q")))
+    with pytest.raises(InputError, match=r"lack 'x' .*the rasters give: p, q\)"):  # both offer x: not guessed
+        CovariateStack([first, second]).select(["x"])
+    reference = write_raster(tmp_path / "grid.tif", np.zeros((8, 8)), pixel=0.25)
+    warped = CovariateStack([classes], grid=reference, categorical={"americas_biome"})
+    assert "<ResampleAlg>NearestNeighbour</ResampleAlg>" in warped.layers["biome"][0]  # classes, though aliased

@@ -4,7 +4,10 @@ Names follow the rule of ``sample-rasters`` (:func:`..learn.sampling.band_names`
 model trained on sampled covariates predicts on the same rasters without renaming:
 ``NAME=RASTER`` names a single-band raster; a single-band file is otherwise named by its
 band description or file name; the bands of multi-band files and VRTs by their
-descriptions (else ``<stem>_b<band>``).
+descriptions (else ``<stem>_b<band>``). A single-band raster named by default also answers
+to its file name and its band description (so a model sampled in QGIS, where a layer's
+name is its file name, maps on the command line, and the reverse), unless another raster
+has or offers that name.
 
 All covariates must share one grid (CRS, size, origin and pixel size), or be warped on
 the fly to a reference grid (``grid``): a GDAL warped VRT per raster, nearest neighbour
@@ -50,20 +53,30 @@ class CovariateStack:
         pairs = [item if isinstance(item, tuple) else parse_named_rasters([item])[0] for item in rasters]
         if not pairs:
             raise InputError("no covariate raster given")
-        self.layers, self.sources = {}, {}
+        self.layers, self.sources, offered = {}, {}, {}
         for name, path in pairs:
             if not os.path.isfile(path):
                 raise InputError(f"covariate raster {path} " + ("is a folder" if os.path.isdir(path)
                                                                  else "does not exist"))
-            for band, label in enumerate(band_names(path, name), start=1):
+            labels = band_names(path, name)
+            for band, label in enumerate(labels, start=1):
                 if label in self.layers:
                     raise InputError(f"two covariate rasters are both named {label!r} ({self.sources[label]} and "
                                      f"{path}:{band}); name one with NAME=RASTER")
                 self.layers[label] = (os.path.abspath(path), band)
                 self.sources[label] = f"{path}:{band}"
+            if name is None and len(labels) == 1:  # named by default: also known by its file name and band description
+                stem = os.path.splitext(os.path.basename(path))[0]
+                for other in {stem, band_names(path)[0]} - {labels[0]}:
+                    offered.setdefault(other, []).append(labels[0])
+        #: other names of single-band rasters {name: label}, used when no raster has that label and
+        #: no other raster offers the same name (a QGIS layer name and a file's band description, or
+        #: the file name and the band description, name one raster)
+        self.aliases = {other: labels[0] for other, labels in offered.items()
+                        if other not in self.layers and len(labels) == 1}
         self.grid_path = grid
         if grid is not None:
-            self.layers = _warped(self.layers, grid, set(categorical))
+            self.layers = _warped(self.layers, grid, {self.aliases.get(c, c) for c in categorical})
             self.grid = raster_info(grid)
         else:
             infos = {path: raster_info(path) for path, _ in self.layers.values()}  # one per file, not per band
@@ -75,14 +88,22 @@ class CovariateStack:
                                  "Reference grid in QGIS)") from None
 
     def select(self, names):
-        """{name: (source, band)} for the covariates ``names``; InputError listing both sides if any is missing."""
-        missing = [n for n in names if n not in self.layers]
+        """{name: (source, band)} for the covariates ``names`` (labels, or other names of single-band
+        rasters); InputError listing both sides if any is missing."""
+        missing = [n for n in names if n not in self.layers and n not in self.aliases]
         if missing:
+            given = [" or ".join([label] + sorted(a for a, of in self.aliases.items() if of == label))
+                     for label in self.layers]
             raise InputError(f"the covariate rasters lack {', '.join(map(repr, missing))} (the model needs: "
-                             f"{', '.join(names)}; the rasters give: {', '.join(self.layers)}); "
+                             f"{', '.join(names)}; the rasters give: {', '.join(given)}); "
                              "name each raster as the model's covariate: NAME=RASTER on the command line, the "
-                             "layer name (or a multi-band layer's band descriptions) in QGIS")
-        return {name: self.layers[name] for name in names}
+                             "layer name or a single band's description (or a multi-band layer's band "
+                             "descriptions) in QGIS")
+        for name in names:
+            if name not in self.layers:
+                self.sources[name] = self.sources[self.aliases[name]]
+        return {name: self.layers[name] if name in self.layers else self.layers[self.aliases[name]]
+                for name in names}
 
 
 def _warped(layers, grid, categorical):

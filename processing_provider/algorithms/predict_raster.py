@@ -1,5 +1,7 @@
 """Processing algorithm wholesoil:predictraster."""
 
+import os
+
 from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterString)
@@ -37,8 +39,10 @@ pixel's covariates to the training data (distance to the nearest training row ov
 training rows, covariates standardised and weighted by their importance), and NAME_aoa, 1 where DI is at most the
 threshold found from the cross-validation folds (as the R package CAST does) and 0 where the map extrapolates.
 
-Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name, a multi-band
-layer by its band descriptions (as Sample rasters at points names them). They must share CRS, size and pixel grid,
+Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name (as Sample
+rasters at points names it), else by its file name or its band description (as the command line names it), a
+multi-band layer by its band descriptions. With qgis_process a layer's name is its file name. They must share CRS,
+size and pixel grid,
 or choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
 
 Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets
@@ -77,7 +81,9 @@ the band metadata, and the model files (with their SHA-256), covariates and whol
         names = names if any(names) else None
         covariates = []
         for layer in self.parameterAsLayerList(parameters, "COVARIATES", context):
-            covariates.append((layer.name() if layer.bandCount() == 1 else None, layer_file(layer) or layer.source()))
+            path = layer_file(layer) or layer.source()
+            by_default = layer.name() == os.path.splitext(os.path.basename(path))[0]  # not renamed in the project
+            covariates.append((None if by_default or layer.bandCount() > 1 else layer.name(), path))
         chosen = None  # every band the model gives
         if parameters.get("OUTPUTS") not in (None, "", []):
             chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
