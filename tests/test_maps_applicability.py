@@ -99,3 +99,25 @@ def test_covariates_without_importance_are_named_in_a_note(srdb_map_model, tmp_p
                for text in run.notes)
     assert not any("ignores" in text for text in predict_raster([model], rasters, tmp_path / "all.tif",
                                                                   outputs=["aoa"]).notes)
+
+
+def test_a_covariate_screening_dropped_is_not_named_as_ignored(srdb_map_model, tmp_path):  # noqa: F811
+    """bio1b = bio1 is dropped by screening (linear combination): the DI never used it, and bio1, which it
+    copies, is in the DI; no note may say the AOA cannot see bio1b."""
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.training import train_model
+
+    _, rasters, _ = srdb_map_model
+    table = pixel_table(rasters[:2]).dropna().sample(300, random_state=1)
+    table["bio1b"] = table["bio1"]
+    table["y"] = table["bio1"] / 10 + table["bio12"] / 100
+    trained = train_model(table, "y", ["bio1", "bio1b", "bio12"], independent_rows=True, n_trees=20, n_splits=3)
+    assert "bio1b" not in trained.model.pipeline_.named_steps["encode"].passthrough_  # dropped by screening
+    importance = trained.tables["importance"]  # bio1 counts, bio12 at weight 0 (one true note), bio1b as trained
+    importance["permutation_importance"] = np.select([importance["feature"] == "bio1", importance["feature"] == "bio12"],
+                                                     [2.0, -1.0], importance["permutation_importance"])
+    assert np.nan_to_num(importance.set_index("feature")["permutation_importance"].get("bio1b", 0.0)) <= 0
+    save_model(tmp_path / "screened.wsmodel", trained)
+    run = predict_raster([tmp_path / "screened.wsmodel"], rasters[:2], tmp_path / "aoa.tif", outputs=["aoa"])
+    notes = [text for text in run.notes if "ignores" in text]
+    assert len(notes) == 1 and notes[0].startswith("y: the area of applicability ignores bio12 (permutation")

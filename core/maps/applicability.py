@@ -120,8 +120,9 @@ def from_trained(trained):
                               else name, 0.0) for name in encoded.columns]
     folds = training["fold"].to_numpy() if "fold" in training.columns else None
     applicability = AreaOfApplicability().fit(encoded.to_numpy(dtype=float), folds, np.nan_to_num(weights))
-    weighted = [f for f in features if np.nan_to_num(by_feature.get(f, 0.0)) > 0]
-    applicability.unweighted_ = [f for f in features if f not in weighted] if weighted else []
+    used = list(encoder.passthrough_) + list(encoder.levels_)  # not the covariates screening dropped
+    weighted = [f for f in used if np.nan_to_num(by_feature.get(f, 0.0)) > 0]
+    applicability.unweighted_ = [f for f in used if f not in weighted] if weighted else []
     return applicability
 
 
