@@ -74,4 +74,5 @@ def test_a_run_where_no_pixel_with_data_gets_a_value_is_refused_and_writes_nothi
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.tif"]
     empty = write_raster(tmp_path / "empty.tif", np.full((20, 30), np.nan))  # no data (the sea): a map, with a note
     run = engine.map_blocks(nothing_valid, {"a": empty}, tmp_path / "sea.tif", ["x"], block=16)
-    assert run.valid[0] == 0 and run.notes == [f"{tmp_path / 'sea.tif'}: band x has no valid pixel (all nodata)"]
+    assert run.valid[0] == 0 and run.notes == [f"input a ({empty}) has no valid pixel (all nodata)",
+                                               f"{tmp_path / 'sea.tif'}: band x has no valid pixel (all nodata)"]

@@ -213,6 +213,10 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
         predict_raster([tmp_path / "m.wsmodel"], items[:2] + [f"soil={write_raster(tmp_path / 'lc.tif', 7 + a * 0)}"],
                        tmp_path / "never.tif")
     assert not (tmp_path / "never.tif").exists()
+    # a covariate with no data at all: the map is empty, and the note names the covariate
+    blank = write_raster(tmp_path / "blank_b.tif", np.full((40, 50), np.nan))
+    run = predict_raster([tmp_path / "m.wsmodel"], [items[0], f"b={blank}", items[2]], tmp_path / "empty.tif")
+    assert run.notes[0] == f"input b ({blank}) has no valid pixel (all nodata)"
 
 
 def test_classification_map(tmp_path):

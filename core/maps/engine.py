@@ -140,8 +140,8 @@ def _process_window(func, groups, window, params, run, parent, nodata):
     """Read one window of every input, apply ``func``, mask nodata and prepare it for writing.
 
     Returns (window, bands as float32 with ``nodata`` filled in, counters, valid pixels per
-    band, sum per band, pixels with data in every input): everything but the writing itself
-    happens here, in the worker.
+    band, sum per band, pixels with data in every input, {input: pixels with data}):
+    everything but the writing itself happens here, in the worker.
     """
     _watch_parent(parent)
     blocks = {}
@@ -158,15 +158,17 @@ def _process_window(func, groups, window, params, run, parent, nodata):
     values = np.asarray(values, dtype=np.float64)
     if values.ndim == 2:
         values = values[None]
-    valid = np.ones(values.shape[1:], dtype=bool)
-    for block in blocks.values():
-        valid &= ~np.isnan(block)
+    valid, present = np.ones(values.shape[1:], dtype=bool), {}
+    for name, block in blocks.items():
+        data = ~np.isnan(block)
+        present[name] = int(data.sum())
+        valid &= data
     finite = np.isfinite(values)
     if not getattr(func, "masks_nodata", False):
         finite &= valid
     sums = np.where(finite, values, 0.0).sum(axis=(1, 2))
     return (window, np.where(finite, values, nodata).astype(np.float32), counts, finite.sum(axis=(1, 2)), sums,
-            int(valid.sum()))
+            int(valid.sum()), present)
 
 
 # 4. write
@@ -180,11 +182,11 @@ class _Writer:
         self.bands = [dataset.GetRasterBand(i + 1) for i in range(dataset.RasterCount)]
         self.valid = np.zeros(len(self.bands), dtype=np.int64)
         self.sums = np.zeros(len(self.bands))
-        self.counts, self.with_data = {}, 0
+        self.counts, self.with_data, self.present = {}, 0, collections.Counter()
 
     def write(self, result):
         """Write one :func:`_process_window` result."""
-        (x, y, _, _), values, counts, valid, sums, with_data = result
+        (x, y, _, _), values, counts, valid, sums, with_data, present = result
         if values.shape[0] != len(self.bands):
             raise InputError(f"block function returned {values.shape[0]} bands, expected {len(self.bands)}")
         for band, layer in zip(self.bands, values):
@@ -192,6 +194,7 @@ class _Writer:
         self.valid += valid
         self.sums += sums
         self.with_data += with_data
+        self.present.update(present)
         for name, count in counts.items():
             self.counts[name] = self.counts.get(name, 0) + int(count)
         self.dataset.FlushCache()  # compress and write the finished tiles now, not all at the end
@@ -412,6 +415,11 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     else:
         notes = [f"{output}: band{'s' if len(empty) > 1 else ''} {', '.join(empty)} "
                  f"{'have' if len(empty) > 1 else 'has'} no valid pixel (all nodata)"] if empty else []
+    blank = [f"{name} ({path})" if os.path.exists(path) else name  # not a warped VRT's text
+             for path, members in groups.items() for name, _ in members if writer.present[name] == 0]
+    if blank:
+        notes.insert(0, f"input{'s' if len(blank) > 1 else ''} {', '.join(blank)} "
+                        f"{'have' if len(blank) > 1 else 'has'} no valid pixel (all nodata)")
     for text in notes:
         note(text)
     return RasterRun(str(output), list(band_names), writer.valid, mean, writer.counts, notes)
