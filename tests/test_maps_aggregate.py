@@ -483,3 +483,24 @@ def test_a_zone_without_a_valid_cell_has_no_total(tmp_path):
     assert np.isnan(empty["total_sd_independent"]) and np.isnan(empty["total_pg_sd_correlated"])
     full = rows_of(table, "zones", "flux_mean").set_index("zone").loc["1"]
     assert full["total"] > 0 and full["total_sd_independent"] > 0
+
+
+def test_qgis_log_says_no_total_for_bands_without_one(wholesoil_processing, tmp_path):
+    """An sd or cv band has no total: the log says so in words, not 'total nan'; unit 1 reads as unitless."""
+    from test_qgis_experience import RecordingFeedback
+
+    mean = np.array([[100.0, 200.0], [300.0, 400.0]])
+    path = write_raster(tmp_path / "map.tif", [mean, mean / 10, mean / 1000], origin=(0.0, 43.0), pixel=1.0)
+    dataset = gdal.Open(path, gdal.GA_Update)
+    for i, (name, unit) in enumerate([("flux_mean", "Mg C ha-1 yr-1"), ("flux_sd", "Mg C ha-1 yr-1"),
+                                      ("flux_cv", "1")], start=1):
+        dataset.GetRasterBand(i).SetDescription(name)
+        dataset.GetRasterBand(i).SetMetadata({"units": unit})
+    dataset = None
+    feedback = RecordingFeedback.create()
+    wholesoil_processing.run("wholesoil:aggregateraster", {"INPUT": path, "OUTPUT": str(tmp_path / "t.csv")},
+                             feedback=feedback)
+    lines = {line.split(":", 1)[0]: line for line in feedback.infos if line.startswith("flux_")}
+    assert "total" in lines["flux_mean"] and "Pg C yr-1" in lines["flux_mean"]
+    assert lines["flux_sd"].endswith("; no total") and lines["flux_cv"].endswith("; no total")
+    assert "(unitless) over" in lines["flux_cv"] and "nan" not in " ".join(lines.values())

@@ -1,5 +1,7 @@
 """Processing algorithm wholesoil:aggregateraster."""
 
+import math
+
 from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterString)
@@ -86,9 +88,10 @@ does not grow with its size. The report shows the zone table and the latitude pr
         for _, row in table[table["zoning"] == "all"].iterrows():
             in_pg = "total_pg" in row and isinstance(row["total_pg_unit"], str)
             column = "total_pg" if in_pg else "total"
-            total = f"{row[column]:.6g} {row[column + '_unit']}"
-            feedback.pushInfo(f"{row['band']}: mean {row['mean']:.6g} {row['unit']} over {row['area_ha']:.6g} ha; "
-                              f"total {total}")
+            total = f"total {row[column]:.6g} {row[column + '_unit']}" if not math.isnan(row[column]) \
+                else "no total"
+            unit = "(unitless)" if row["unit"] == "1" else row["unit"]
+            feedback.pushInfo(f"{row['band']}: mean {row['mean']:.6g} {unit} over {row['area_ha']:.6g} ha; {total}")
         results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, table)}
         report = html_output(self, parameters, context)
         if report:
