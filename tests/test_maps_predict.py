@@ -554,3 +554,13 @@ def test_a_single_band_raster_answers_to_its_file_name_and_its_band_description(
     reference = write_raster(tmp_path / "grid.tif", np.zeros((8, 8)), pixel=0.25)
     warped = CovariateStack([classes], grid=reference, categorical={"americas_biome"})
     assert "<ResampleAlg>NearestNeighbour</ResampleAlg>" in warped.layers["biome"][0]  # classes, though aliased
+
+
+def test_loading_the_kernel_module_prints_no_warning():
+    """QGIS shows every warning in the algorithm's log: Debian's llvmlite warned on each map run."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-W", "default", "-c", "import wholesoil.core.maps.kernels"],
+                          capture_output=True, text=True, check=True)
+    assert "Warning" not in done.stderr, done.stderr

@@ -28,11 +28,14 @@ Two implementations give the same numbers (tested):
 """
 
 import functools
+import warnings
 
 import numpy as np
 
 try:
-    import numba
+    with warnings.catch_warnings():  # Debian's llvmlite warns of a deprecated importlib call (QGIS logs it)
+        warnings.filterwarnings("ignore", message="path is deprecated", category=DeprecationWarning)
+        import numba
 except ImportError:  # the fallback below needs only scikit-learn and numpy
     numba = None
 
