@@ -140,6 +140,11 @@ def test_files_made_to_run_code_are_refused(trained, tmp_path):
     joblib.dump({"model": RunsCode(marker)}, dumped)
     with pytest.raises(InputError, match="does not open pickle"):
         load_model(dumped)
+    raster = tmp_path / "map.tif"  # not a pickle: no word of pickles
+    raster.write_bytes(b"II*\x00" + bytes(100))
+    with pytest.raises(InputError, match=r"map.tif is not a wholesoil model file \(.wsmodel\); give a model file "
+                                         r"written by train-model \(Train model in QGIS\)$"):
+        load_model(raster)
 
     system = crafted_archive(tmp_path / "system.wsmodel", {"__estimator__": "posix.system", "params": {},
                                                            "learned": {}})

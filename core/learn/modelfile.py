@@ -732,8 +732,11 @@ def load_model(path):
     if not zipfile.is_zipfile(path):
         if signature == ZIP_SIGNATURE:
             raise _damaged(path, "not a readable zip archive")
-        raise InputError(f"{path} is not a wholesoil model file (.wsmodel); wholesoil does not open pickle "
-                         "or joblib files, because loading them can run any code")
+        if signature[:1] == b"\x80" or path.suffix.lower() in (".pkl", ".pickle", ".joblib", ".sav"):
+            raise InputError(f"{path} is not a wholesoil model file (.wsmodel); wholesoil does not open pickle "
+                             "or joblib files, because loading them can run any code")
+        raise InputError(f"{path} is not a wholesoil model file (.wsmodel); give a model file written by "
+                         "train-model (Train model in QGIS)")
     try:
         with zipfile.ZipFile(path) as archive:
             manifest, model, tables, check = _read_archive(archive, path)
