@@ -142,7 +142,8 @@ class ProductAlgorithm(WholesoilAlgorithm):
             if parameters.get(QUICKLOOK) not in (None, "") else None
         html = html_output(self, parameters, context)
         run = self.run_product(parameters, context, output, png, raster_engine(feedback))
-        feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}")
+        feedback.pushInfo(f"{len(run.band_names)} bands: {', '.join(run.band_names)}; "
+                          f"{int(run.valid.max()) if len(run.valid) else 0} valid pixels")
         results = {"OUTPUT": output}
         if png:
             results[QUICKLOOK] = png

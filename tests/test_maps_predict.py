@@ -217,6 +217,12 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
     blank = write_raster(tmp_path / "blank_b.tif", np.full((40, 50), np.nan))
     run = predict_raster([tmp_path / "m.wsmodel"], [items[0], f"b={blank}", items[2]], tmp_path / "empty.tif")
     assert run.notes[0] == f"input b ({blank}) has no valid pixel (all nodata)"
+    # a covariate in other units (x 100): most pixels outside its training range, and the note says what to check
+    scaled = write_raster(tmp_path / "a100.tif", a * 100)
+    run = predict_raster([tmp_path / "m.wsmodel"], [f"a={scaled}"] + items[1:], tmp_path / "scaled.tif")
+    assert run.notes[-1].endswith("the model extrapolates there; most pixels lie outside the range of a: check the "
+                                  "units (e.g. °C × 10 against °C) and the nodata value of that raster")
+    assert "most pixels" not in " ".join(predict_raster([tmp_path / "m.wsmodel"], items, tmp_path / "ok.tif").notes)
 
 
 def test_classification_map(tmp_path):

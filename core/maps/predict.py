@@ -120,7 +120,8 @@ class MapModel:
             why = ("has no per-tree spread (not a forest)" if self.packed is None
                    else "holds no calibrated interval")
             raise InputError(f"model {self.name} ({self.kind}) {why}, so it cannot give "
-                             f"{', '.join(impossible)}; it gives {', '.join(possible + list(ON_REQUEST))}")
+                             f"{', '.join(impossible)}; it gives {', '.join(possible + list(ON_REQUEST))} (the bands "
+                             "asked for apply to every model: ask for these, or map this model in a run of its own)")
         return chosen
 
     def class_codes(self):
@@ -303,6 +304,7 @@ def _predict_block(blocks, models, compiled):
             counts[("outside", model.name, covariate)] = int(beyond.sum())
             outside_any |= beyond
         counts[("outside", model.name, None)] = int(outside_any.sum())
+        counts[("mapped", model.name)] = len(mapped)
     return np.stack(bands), counts
 
 
@@ -419,8 +421,12 @@ def _outside_notes(counts):
         if covariate is not None or count == 0:
             continue
         each = [f"{c}: {n}" for (m, c), n in outside.items() if m == model and c is not None and n]
+        most = [c for (m, c), n in outside.items() if m == model and c is not None
+                and n > counts.get(("mapped", model), 0) / 2]
         notes.append(f"{model}: {count} pixels have covariates outside their range in the training data "
-                     f"({', '.join(each)}); the model extrapolates there")
+                     f"({', '.join(each)}); the model extrapolates there"
+                     + (f"; most pixels lie outside the range of {', '.join(most)}: check the units (e.g. °C × 10 "
+                        "against °C) and the nodata value of that raster" if most else ""))
     return notes
 
 

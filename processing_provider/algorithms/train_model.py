@@ -121,7 +121,8 @@ value is at least 0), none, or a number.
         add_html_output(self)
         add_metric_outputs(self)
         self.addOutput(QgsProcessingOutputNumber("TAU", "Coulston tau (forests)"))
-        self.addOutput(QgsProcessingOutputNumber("COVERAGE", "Held-out coverage of the interval (forests)"))
+        self.addOutput(QgsProcessingOutputNumber("COVERAGE", "Held-out coverage of the interval, mean over the folds "
+                                                             "(forests)"))
         self.addOutput(QgsProcessingOutputNumber("QUANTILE_COVERAGE",
                                                  "Held-out coverage of the quantile interval (quantile forests)"))
 
@@ -179,8 +180,10 @@ value is at least 0), none, or a number.
             if "quantile_coverage" in metadata["interval"]:
                 results["QUANTILE_COVERAGE"] = metadata["interval"]["quantile_coverage"]
             for _, row in trained.tables["intervals"].query("sd_bin == 'all'").iterrows():
-                feedback.pushInfo(f"{row['method']} interval on held-out rows: coverage {row['coverage']:.3f}, mean "
-                                  f"width {row['mean_width']:.4g}, interval score {row['interval_score']:.4g}")
+                feedback.pushInfo(f"{row['method']} interval on the held-out rows pooled: coverage {row['coverage']:.3f}"
+                                  f", mean width {row['mean_width']:.4g}, interval score {row['interval_score']:.4g}")
+            feedback.pushInfo(f"Coulston interval coverage, mean over the folds (output COVERAGE): "
+                              f"{results['COVERAGE']:.3f}")
         if parameters.get("OUTPUT") is not None:
             results["OUTPUT"] = table_to_sink(self, parameters, "OUTPUT", context, trained.tables["training"])
         html = html_output(self, parameters, context)
