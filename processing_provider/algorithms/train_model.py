@@ -180,8 +180,9 @@ value is at least 0), none, or a number.
             if "quantile_coverage" in metadata["interval"]:
                 results["QUANTILE_COVERAGE"] = metadata["interval"]["quantile_coverage"]
             for _, row in trained.tables["intervals"].query("sd_bin == 'all'").iterrows():
-                feedback.pushInfo(f"{row['method']} interval on the held-out rows pooled: coverage {row['coverage']:.3f}"
-                                  f", mean width {row['mean_width']:.4g}, interval score {row['interval_score']:.4g}")
+                feedback.pushInfo(f"{row['method']} interval on the held-out rows pooled: coverage "
+                                  f"{row['coverage']:.3f}, mean width {row['mean_width']:.4g}, interval score "
+                                  f"{row['interval_score']:.4g}")
             feedback.pushInfo(f"Coulston interval coverage, mean over the folds (output COVERAGE): "
                               f"{results['COVERAGE']:.3f}")
         if parameters.get("OUTPUT") is not None:
