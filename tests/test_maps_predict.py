@@ -470,6 +470,15 @@ def test_processing_run_predictraster(wholesoil_processing, srdb_map_model, tmp_
         "MODELS": [str(model)], "OUTPUTS": [0, 1], "OUTPUT": str(tmp_path / "by_band.tif"),
         "COVARIATES": [str(tmp_path / "wc_temperature.tif")] + [p for p in covariates if "bio1." not in p]})
     assert np.array_equal(read_bands(by_band["OUTPUT"])[0], reference, equal_nan=True)
+    files = [item.split("=", 1)[1] for item in rasters]  # named by COVARIATE_NAMES (qgis_process cannot rename layers)
+    named = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": [str(model)], "COVARIATES": files, "COVARIATE_NAMES": ", ".join(n.split("=")[0] for n in rasters),
+        "OUTPUTS": [0, 1], "OUTPUT": str(tmp_path / "named.tif")})
+    assert np.array_equal(read_bands(named["OUTPUT"])[0], reference, equal_nan=True)
+    with pytest.raises(QgsProcessingException, match="2 covariate names for 3 covariate rasters; give one per raster"):
+        wholesoil_processing.run("wholesoil:predictraster", {"MODELS": [str(model)], "COVARIATES": files,
+                                                             "COVARIATE_NAMES": "bio1,bio12",
+                                                             "OUTPUT": str(tmp_path / "never.tif")})
 
 
 @pytest.mark.qgis_process

@@ -96,9 +96,9 @@ class CovariateStack:
                      for label in self.layers]
             raise InputError(f"the covariate rasters lack {', '.join(map(repr, missing))} (the model needs: "
                              f"{', '.join(names)}; the rasters give: {', '.join(given)}); "
-                             "name each raster as the model's covariate: NAME=RASTER on the command line, the "
-                             "layer name or a single band's description (or a multi-band layer's band "
-                             "descriptions) in QGIS")
+                             "name each raster as the model's covariate: NAME=RASTER on the command line; in "
+                             "QGIS the layer name, a single band's description or Covariate names (a multi-band "
+                             "layer's band descriptions)")
         for name in names:
             if name not in self.layers:
                 self.sources[name] = self.sources[self.aliases[name]]

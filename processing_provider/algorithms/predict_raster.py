@@ -41,9 +41,9 @@ threshold found from the cross-validation folds (as the R package CAST does) and
 
 Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name (as Sample
 rasters at points names it), else by its file name or its band description (as the command line names it), a
-multi-band layer by its band descriptions. With qgis_process a layer's name is its file name. They must share CRS,
-size and pixel grid,
-or choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
+multi-band layer by its band descriptions. Covariate names, one per raster, name them otherwise (with qgis_process,
+where a layer's name is its file name, this is the way to name them). They must share CRS, size and pixel grid, or
+choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
 
 Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets
 nodata, and the count is reported; so is the count of pixels whose covariates lie outside their training range.
@@ -59,6 +59,9 @@ the band metadata, and the model files (with their SHA-256), covariates and whol
                                                                QgsProcessing.TypeFile))
         self.addParameter(QgsProcessingParameterMultipleLayers("COVARIATES", "Covariate rasters",
                                                                QgsProcessing.TypeRaster))
+        self.addParameter(QgsProcessingParameterString(
+            "COVARIATE_NAMES", "Covariate names, one per covariate raster in the order above, separated by commas; "
+            "an empty entry keeps the layer's name (default: the layer names)", optional=True))
         self.addParameter(QgsProcessingParameterString(
             "NAMES", "Band name prefixes, one per model in the order above, separated by commas (default: each "
             "model's target)", optional=True))
@@ -79,11 +82,20 @@ the band metadata, and the model files (with their SHA-256), covariates and whol
             raise InputError("give at least one model file")
         names = [n.strip() for n in (self.parameterAsString(parameters, "NAMES", context) or "").split(",")]
         names = names if any(names) else None
+        layers = self.parameterAsLayerList(parameters, "COVARIATES", context)
+        given = [n.strip() for n in (self.parameterAsString(parameters, "COVARIATE_NAMES", context) or "").split(",")]
+        given = given if any(given) else [""] * len(layers)
+        if len(given) != len(layers):
+            raise InputError(f"{len(given)} covariate names for {len(layers)} covariate rasters; give one per raster "
+                             "in their order (an empty entry keeps the layer's name)")
         covariates = []
-        for layer in self.parameterAsLayerList(parameters, "COVARIATES", context):
+        for layer, name in zip(layers, given):
             path = layer_file(layer) or layer.source()
+            if name and layer.bandCount() > 1:
+                raise InputError(f"covariate name {name!r}: {layer.name()} has {layer.bandCount()} bands, named by "
+                                 "their descriptions; leave its entry empty")
             by_default = layer.name() == os.path.splitext(os.path.basename(path))[0]  # not renamed in the project
-            covariates.append((None if by_default or layer.bandCount() > 1 else layer.name(), path))
+            covariates.append((name or (None if by_default or layer.bandCount() > 1 else layer.name()), path))
         chosen = None  # every band the model gives
         if parameters.get("OUTPUTS") not in (None, "", []):
             chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
