@@ -294,17 +294,17 @@ def _predict_block(blocks, models, compiled):
         for covariate, codes in unseen.items():
             for code in codes:
                 counts[("unseen", model.name, covariate, float(code))] = int(np.sum(values[covariate] == code))
-        mapped = pixels[features[1]]  # the pixels the model predicts (not those of unseen classes)
-        outside_any = np.zeros(len(mapped), dtype=bool)
+        usable = features[1]  # the pixels the model predicts (not those of classes it never saw)
+        mapped = slice(None) if usable.all() else usable
+        outside_any = np.zeros(int(usable.sum()), dtype=bool)
         for covariate, (low, high) in model.ranges.items():
-            if (covariate, low, high) not in outside:  # depth-layer models trained on one table share ranges
-                with np.errstate(invalid="ignore"):
-                    outside[covariate, low, high] = ((blocks[covariate] < low) | (blocks[covariate] > high)).ravel()
-            beyond = outside[covariate, low, high][mapped]
-            counts[("outside", model.name, covariate)] = int(beyond.sum())
-            outside_any |= beyond
+            key = (model.encoding, covariate, low, high)
+            if key not in outside:  # depth-layer models trained on one table share ranges
+                outside[key] = ((values[covariate] < low) | (values[covariate] > high))[mapped]
+            counts[("outside", model.name, covariate)] = int(outside[key].sum())
+            outside_any |= outside[key]
         counts[("outside", model.name, None)] = int(outside_any.sum())
-        counts[("mapped", model.name)] = len(mapped)
+        counts[("mapped", model.name)] = len(outside_any)
     return np.stack(bands), counts
 
 
