@@ -529,13 +529,15 @@ def test_grid_that_misses_a_covariate_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"covariate bio1 \(.*bio1.tif\) does not overlap the reference grid "
                                          r".*grid.tif .*Reference grid in QGIS\): it covers x -10 to -8, y 48 to 50, "
                                          r"the grid x 20 to 22, y -2 to 0"):
-        CovariateStack([europe], grid=africa)
+        CovariateStack([europe], grid=africa).select(["bio1"])
+    here = write_raster(tmp_path / "bio12.tif", np.ones((4, 4)), origin=(20.0, 0.0))  # only covariates used count
+    assert set(CovariateStack([europe, here], grid=africa).select(["bio12"])) == {"bio12"}
     laea = write_raster(tmp_path / "laea.tif", np.zeros((4, 4)), epsg=3035, origin=(2900000.0, 3100000.0),
                         pixel=1000.0)  # Europe in ETRS89-LAEA: overlaps after transformation
     assert set(CovariateStack([europe], grid=laea).layers) == {"bio1"}
     with pytest.raises(InputError, match="does not overlap"):
         CovariateStack([europe], grid=write_raster(tmp_path / "far.tif", np.zeros((4, 4)), epsg=3035,
-                                                   origin=(1000000.0, 1000000.0), pixel=1000.0))
+                                                   origin=(1000000.0, 1000000.0), pixel=1000.0)).select(["bio1"])
 
 
 def test_a_single_band_raster_answers_to_its_file_name_and_its_band_description(tmp_path):
@@ -558,9 +560,16 @@ def test_a_single_band_raster_answers_to_its_file_name_and_its_band_description(
     assert set(cli.layers) == {"biome", "bio1"} and cli.aliases == {"americas_biome": "biome", "wc_bio1": "bio1"}
     assert cli.select(["americas_biome", "bio1"]) == {"americas_biome": (classes, 1), "bio1": (climate, 1)}
     assert cli.sources["americas_biome"] == f"{classes}:1"
-    assert CovariateStack([("b", classes)]).aliases == {}  # a name given is the name
     given = CovariateStack([("wc_bio1", described("t2", "mean_temp", np.ones((4, 4)))), climate])
-    assert given.layers["wc_bio1"][0].endswith("t2.tif") and "wc_bio1" not in given.aliases  # it wins
+    assert given.layers["wc_bio1"][0].endswith("t2.tif") and "wc_bio1" not in given.aliases  # a label wins
+    # QGIS layers of yearly exports, every band described "NDVI": the layer names name them, NDVI is not guessed
+    years = CovariateStack([(f"ndvi_{y}", described(f"ndvi_{y}", "NDVI", np.full((4, 4), y))) for y in (2019, 2020)])
+    assert set(years.layers) == {"ndvi_2019", "ndvi_2020"} and "NDVI" not in years.aliases
+    # descriptions naming each other's files: every raster keeps its own name
+    crossed = CovariateStack([("elev", described("elev", "dem", np.ones((4, 4)))),
+                              ("dem", described("dem", "elev", np.ones((4, 4))))])
+    assert crossed.select(["elev", "dem"]) == {"elev": (str(tmp_path / "elev.tif"), 1),
+                                               "dem": (str(tmp_path / "dem.tif"), 1)}
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     first, second = (described(f"{folder}/x", label, np.ones((4, 4))) for folder, label in (("one", "p"), ("two", "q")))
@@ -579,3 +588,26 @@ def test_loading_the_kernel_module_prints_no_warning():
     done = subprocess.run([sys.executable, "-W", "default", "-c", "import wholesoil.core.maps.kernels"],
                           capture_output=True, text=True, check=True)
     assert "Warning" not in done.stderr, done.stderr
+
+
+@pytest.mark.qgis
+def test_qgis_layers_keep_their_names_whatever_their_band_descriptions(wholesoil_processing, tmp_path):
+    """elev.tif described "dem" and dem.tif described "elev" (a mislabelled export): QGIS matches the layer names."""
+    from osgeo import gdal
+
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"elev": rng.uniform(0, 1000, 200), "dem": rng.uniform(0, 10, 200)})
+    table["y"] = table["elev"] / 100 - table["dem"]
+    save_model(tmp_path / "m.wsmodel", train_model(table, "y", ["elev", "dem"], independent_rows=True, n_trees=10,
+                                                   n_splits=3))
+    for name, described, values in (("elev", "dem", rng.uniform(0, 1000, (6, 7))),
+                                    ("dem", "elev", rng.uniform(0, 10, (6, 7)))):
+        dataset = gdal.Open(write_raster(tmp_path / f"{name}.tif", values), gdal.GA_Update)
+        dataset.GetRasterBand(1).SetDescription(described)
+        dataset = None
+    result = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": [str(tmp_path / "m.wsmodel")], "COVARIATES": [str(tmp_path / "elev.tif"), str(tmp_path / "dem.tif")],
+        "OUTPUTS": [0], "OUTPUT": str(tmp_path / "q.tif")})
+    expected = predict_raster([tmp_path / "m.wsmodel"], [f"elev={tmp_path / 'elev.tif'}", f"dem={tmp_path / 'dem.tif'}"],
+                              tmp_path / "cli.tif", outputs=["mean"])
+    assert np.array_equal(read_bands(result["OUTPUT"])[0], read_bands(expected)[0], equal_nan=True)

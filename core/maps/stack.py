@@ -4,10 +4,10 @@ Names follow the rule of ``sample-rasters`` (:func:`..learn.sampling.band_names`
 model trained on sampled covariates predicts on the same rasters without renaming:
 ``NAME=RASTER`` names a single-band raster; a single-band file is otherwise named by its
 band description or file name; the bands of multi-band files and VRTs by their
-descriptions (else ``<stem>_b<band>``). A single-band raster named by default also answers
-to its file name and its band description (so a model sampled in QGIS, where a layer's
-name is its file name, maps on the command line, and the reverse), unless another raster
-has or offers that name.
+descriptions (else ``<stem>_b<band>``). A single-band raster also answers to its file name
+and its band description (so a model sampled in QGIS, where a layer's name is its file
+name, maps on the command line, and the reverse), unless another raster has or offers
+that name.
 
 All covariates must share one grid (CRS, size, origin and pixel size), or be warped on
 the fly to a reference grid (``grid``): a GDAL warped VRT per raster, nearest neighbour
@@ -62,21 +62,21 @@ class CovariateStack:
             for band, label in enumerate(labels, start=1):
                 if label in self.layers:
                     raise InputError(f"two covariate rasters are both named {label!r} ({self.sources[label]} and "
-                                     f"{path}:{band}); name one with NAME=RASTER")
+                                     f"{path}:{band}); name one with NAME=RASTER (Covariate names in QGIS)")
                 self.layers[label] = (os.path.abspath(path), band)
                 self.sources[label] = f"{path}:{band}"
-            if name is None and len(labels) == 1:  # named by default: also known by its file name and band description
+            if len(labels) == 1:  # also known by its file name and its band description
                 stem = os.path.splitext(os.path.basename(path))[0]
                 for other in {stem, band_names(path)[0]} - {labels[0]}:
                     offered.setdefault(other, []).append(labels[0])
-        #: other names of single-band rasters {name: label}, used when no raster has that label and
-        #: no other raster offers the same name (a QGIS layer name and a file's band description, or
-        #: the file name and the band description, name one raster)
+        #: other names of single-band rasters {name: label}, used only when no raster has that label
+        #: and no other raster offers the same name (a QGIS layer named after its file and the same
+        #: file named by its band description on the command line are one raster)
         self.aliases = {other: labels[0] for other, labels in offered.items()
                         if other not in self.layers and len(labels) == 1}
-        self.grid_path = grid
+        self.grid_path, self.misses = grid, {}
         if grid is not None:
-            self.layers = _warped(self.layers, grid, {self.aliases.get(c, c) for c in categorical})
+            self.layers, self.misses = _warped(self.layers, grid, {self.aliases.get(c, c) for c in categorical})
             self.grid = raster_info(grid)
         else:
             infos = {path: raster_info(path) for path, _ in self.layers.values()}  # one per file, not per band
@@ -92,28 +92,29 @@ class CovariateStack:
         rasters); InputError listing both sides if any is missing."""
         missing = [n for n in names if n not in self.layers and n not in self.aliases]
         if missing:
-            given = [" or ".join([label] + sorted(a for a, of in self.aliases.items() if of == label))
-                     for label in self.layers]
             raise InputError(f"the covariate rasters lack {', '.join(map(repr, missing))} (the model needs: "
-                             f"{', '.join(names)}; the rasters give: {', '.join(given)}); "
+                             f"{', '.join(names)}; the rasters give: {', '.join(self.layers)}); "
                              "name each raster as the model's covariate: NAME=RASTER on the command line; in "
                              "QGIS the layer name, a single band's description or Covariate names (a multi-band "
                              "layer's band descriptions)")
         for name in names:
-            if name not in self.layers:
-                self.sources[name] = self.sources[self.aliases[name]]
+            label = name if name in self.layers else self.aliases[name]
+            if label in self.misses:  # only the covariates a model uses must overlap the grid
+                raise InputError(self.misses[label])
+            self.sources[name] = self.sources[label]
         return {name: self.layers[name] if name in self.layers else self.layers[self.aliases[name]]
                 for name in names}
 
 
 def _warped(layers, grid, categorical):
-    """The layers warped to the grid of ``grid``: one VRT (as text) per raster and resampling."""
+    """The layers warped to the grid of ``grid``: one VRT (as text) per raster and resampling, and
+    {name: the problem} of those that do not overlap the grid."""
     from osgeo import gdal
 
     reference = raster_info(grid)
     x0, dx, _, y0, _, dy = reference.geotransform
     bounds = (x0, y0 + dy * reference.height, x0 + dx * reference.width, y0)
-    vrts, out = {}, {}
+    vrts, out, misses = {}, {}, {}
     for name, (path, band) in layers.items():
         method = "near" if name in categorical else "bilinear"
         key = (path, method)
@@ -124,9 +125,9 @@ def _warped(layers, grid, categorical):
                                  "cannot be warped; assign one first")
             covered = _bounds(source, reference.crs_wkt)
             if covered is not None and not _overlap(covered, bounds):
-                raise InputError(f"covariate {name} ({path}) does not overlap the reference grid {grid} (--grid on "
-                                 f"the command line, Reference grid in QGIS): it covers {_extent_text(covered)}, "
-                                 f"the grid {_extent_text(bounds)} (in the grid's CRS), so every pixel would be nodata")
+                misses[path] = (f"does not overlap the reference grid {grid} (--grid on the command line, Reference "
+                                f"grid in QGIS): it covers {_extent_text(covered)}, the grid {_extent_text(bounds)} "
+                                "(in the grid's CRS), so every pixel would be nodata")
             memory = f"/vsimem/wholesoil_{os.getpid()}_{len(vrts)}.vrt"
             whole = gdal.GetDataTypeName(source.GetRasterBand(1).DataType).startswith(("Byte", "Int", "UInt"))
             # interpolated values of whole-number rasters (bio1 in 0.1 °C, pH x 10) are not whole numbers
@@ -143,7 +144,8 @@ def _warped(layers, grid, categorical):
             gdal.VSIFCloseL(handle)
             gdal.Unlink(memory)
         out[name] = (vrts[key], band)
-    return out
+    return out, {name: f"covariate {name} ({path}) {misses[path]}" for name, (path, _) in layers.items()
+                 if path in misses}
 
 
 def _bounds(dataset, crs_wkt):

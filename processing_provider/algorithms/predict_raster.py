@@ -1,7 +1,5 @@
 """Processing algorithm wholesoil:predictraster."""
 
-import os
-
 from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterString)
@@ -45,8 +43,9 @@ multi-band layer by its band descriptions. Covariate names, one per raster, name
 where a layer's name is its file name, this is the way to name them). They must share CRS, size and pixel grid, or
 choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
 
-Nodata in any covariate gives nodata. A pixel whose categorical covariate holds a class the model never saw gets
-nodata, and the count is reported; so is the count of pixels whose covariates lie outside their training range.
+Nodata in any of a model's covariates gives nodata in that model's bands. A pixel whose categorical covariate holds
+a class the model never saw gets nodata, and the count is reported; so is the count of pixels whose covariates lie
+outside their training range.
 
 NAME_lower and NAME_upper are at the level the model was calibrated for (95 % unless chosen in Train model; the band
 metadata records it) and lower is cut at the target's lower limit (by default 0 when every training value is >= 0).
@@ -94,8 +93,7 @@ the band metadata, and the model files (with their SHA-256), covariates and whol
             if name and layer.bandCount() > 1:
                 raise InputError(f"covariate name {name!r}: {layer.name()} has {layer.bandCount()} bands, named by "
                                  "their descriptions; leave its entry empty")
-            by_default = layer.name() == os.path.splitext(os.path.basename(path))[0]  # not renamed in the project
-            covariates.append((name or (None if by_default or layer.bandCount() > 1 else layer.name()), path))
+            covariates.append((name or (layer.name() if layer.bandCount() == 1 else None), path))
         chosen = None  # every band the model gives
         if parameters.get("OUTPUTS") not in (None, "", []):
             chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
