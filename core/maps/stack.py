@@ -58,7 +58,8 @@ class CovariateStack:
             if not os.path.isfile(path):
                 raise InputError(f"covariate raster {path} " + ("is a folder" if os.path.isdir(path)
                                                                  else "does not exist"))
-            labels = band_names(path, name)
+            default = band_names(path)  # band descriptions, else the file name (one opening of the file)
+            labels = default if name is None else [name] if len(default) == 1 else band_names(path, name)
             for band, label in enumerate(labels, start=1):
                 if label in self.layers:
                     raise InputError(f"two covariate rasters are both named {label!r} ({self.sources[label]} and "
@@ -67,7 +68,7 @@ class CovariateStack:
                 self.sources[label] = f"{path}:{band}"
             if len(labels) == 1:  # also known by its file name and its band description
                 stem = os.path.splitext(os.path.basename(path))[0]
-                for other in {stem, band_names(path)[0]} - {labels[0]}:
+                for other in {stem, default[0]} - {labels[0]}:
                     offered.setdefault(other, []).append(labels[0])
         #: other names of single-band rasters {name: label}, used only when no raster has that label
         #: and no other raster offers the same name (a QGIS layer named after its file and the same
