@@ -492,7 +492,13 @@ def raster_balance(operation, a, b, output, **engine):
     metadata = {LAYERS_METADATA_KEY: str(scheme)} if scheme is not None else None
     return map_blocks(_bandwise_block, inputs, output, names,
                       params={"operation": operation, "n_bands": n_bands, "counts": counts, "constants": constants},
-                      metadata=metadata, **engine)
+                      metadata=metadata, explain=lambda _: [_NO_VALUE[operation]] if operation in _NO_VALUE else [],
+                      **engine)
+
+
+#: Why a band-wise operation gives no value at a pixel with data (the reason when no pixel gets one;
+#: Iloss always has one).
+_NO_VALUE = {"ibulk": "a C age of 0 or below", "turnover": "a flux of 0 or below"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -121,7 +121,8 @@ def test_rasters_bandwise_ibulk_iloss_and_turnover(tmp_path):
     np.testing.assert_allclose(read_raster(loss, 1)[1:], 0.8, rtol=1e-6)   # iloss 0-20 = 1 - 0.2
     np.testing.assert_allclose(read_raster(loss, 4)[1:], 0.98, rtol=1e-6)  # iloss fraction 20-40
     assert _band_names(loss)[:4] == ["iloss_0_20", "iloss_20_40", "iloss_fraction_0_20", "iloss_fraction_20_40"]
-    with pytest.raises(InputError, match="no pixel got a value: 12 pixels have data in every input"):  # τ of flux 0
+    with pytest.raises(InputError, match=r"no pixel got a value: 12 pixels have data in every input and each gave "
+                                         r"nodata \(a flux of 0 or below\); nothing was written"):  # τ of flux 0
         b.raster_balance("turnover", stock, _raster(tmp_path / "flux.tif", [np.zeros((3, 4))]), tmp_path / "t.tif")
     assert not (tmp_path / "t.tif").exists()
     with pytest.raises(InputError, match="different numbers of layers"):
