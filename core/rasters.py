@@ -49,6 +49,27 @@ def open_raster(path):
     return dataset
 
 
+def band_names(path, names=None):
+    """Column names for the bands of a raster.
+
+    names: a list (one per band) is used as is; a single name (or, without one, the file
+    stem, unless a single band has a description) names a single-band raster, and
+    multi-band rasters take their band descriptions, else ``<name>_b<band>``.
+    """
+    dataset = open_raster(path)
+    count = dataset.RasterCount
+    descriptions = [dataset.GetRasterBand(i + 1).GetDescription().strip() for i in range(count)]
+    dataset = None
+    if isinstance(names, (list, tuple)):
+        if len(names) != count:
+            raise InputError(f"raster {path} has {count} bands but {len(names)} names were given")
+        return list(names)
+    stem = os.path.splitext(os.path.basename(str(path)))[0]
+    if count == 1:
+        return [names or descriptions[0] or stem]
+    return [d or f"{names or stem}_b{i + 1}" for i, d in enumerate(descriptions)]
+
+
 def raster_info(path):
     """Read the grid description of a raster file."""
     readable = readable_path(path)

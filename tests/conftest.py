@@ -34,6 +34,12 @@ def resources():
     return ROOT / "resources"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def forest_cache(tmp_path_factory):
+    """Prepared forests (core/maps/modelcache.py) go to a folder of this session, not the user's cache."""
+    os.environ["WHOLESOIL_CACHE_DIR"] = str(tmp_path_factory.mktemp("forest-cache"))
+
+
 _PROVIDERS = []  # keeps the providers this suite registers alive (QGIS does not own Python objects)
 
 

@@ -8,7 +8,8 @@ from pyproj import Transformer
 
 from rasters_util import write_raster
 from wholesoil.core.errors import InputError
-from wholesoil.core.learn.sampling import band_names, join_observations, sample_rasters
+from wholesoil.core.learn.sampling import join_observations, sample_rasters
+from wholesoil.core.rasters import band_names
 from wholesoil.core.tables import read_table, write_table
 
 # a 20 x 20 grid of 0.5 degree cells, west edge -10, north edge 50; value = 100 * row + col

@@ -157,7 +157,8 @@ def test_workers_receive_the_model_file_not_the_forest(srdb_map_model, tmp_path)
     model, rasters, folder = srdb_map_model
     copy = tmp_path / "rh.wsmodel"
     shutil.copy(model, copy)
-    prepared = MapModel(load_model(copy), outputs=["mean", "sd"], file=str(copy), checksum=file_checksum(copy))
+    prepared = MapModel.from_trained(load_model(copy), outputs=["mean", "sd"], file=str(copy),
+                                     checksum=file_checksum(copy))
     sent = pickle.dumps(prepared)
     assert len(sent) < 2000  # the file name and checksum, not the trees
     received = pickle.loads(sent)

@@ -23,6 +23,7 @@ except ImportError:  # scikit-learn < 1.2 refuses parameter values with a plain 
 
 from ..errors import CancelledError, InputError, describe_rows
 from ..tables import row_numbers
+from .encoding import back_transform, transform_target
 from .screening import as_frame, screening_steps
 from .uncertainty import QuantileForestRegressor, forest_tree_predictions
 from .validation import group_kfold, regression_metrics, classification_metrics
@@ -179,15 +180,6 @@ class StackedEnsemble(RegressorMixin, _BaseComposition):
 
 def _rows(X, mask):
     return X.loc[mask] if isinstance(X, pd.DataFrame) else X[mask]
-
-
-def transform_target(y, transform):
-    """Apply the target transform ('none', 'log' or 'log1p') to values."""
-    if transform == "log":
-        return np.log(y)
-    if transform == "log1p":
-        return np.log1p(y)
-    return y
 
 
 def check_target_transform(y, transform, name="the target"):
@@ -352,13 +344,7 @@ class CovariateModel(BaseEstimator):
         per-tree predictions) multiply exp(v) by ``bias_factor_`` (see :meth:`_bias_factor`);
         quantiles (``mean=False``) transform exactly.
         """
-        values = np.array(values, dtype=float)
-        factor = self.bias_factor_ if mean else 1.0
-        if self.target_transform == "log":
-            return np.exp(values) * factor
-        if self.target_transform == "log1p":
-            return np.expm1(values) * factor + (factor - 1.0)
-        return values
+        return back_transform(values, self.target_transform, self.bias_factor_ if mean else 1.0)
 
     def _tune(self, frame, target, groups, params, is_cancelled):
         """Grid search with grouped folds: (best parameters, one dict per grid point)."""

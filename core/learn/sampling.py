@@ -3,7 +3,7 @@
 Points come from a table's geometry (a GeoPackage read by :func:`~wholesoil.core.tables.read_table`,
 CRS in ``table.attrs['crs_wkt']``) or from two coordinate columns with a CRS. They are
 reprojected to each raster's own CRS (pyproj), so rasters need not share a grid or a CRS.
-Each band becomes one column (see :func:`band_names`); a band's scale and offset
+Each band becomes one column (see :func:`..rasters.band_names`); a band's scale and offset
 (e.g. netCDF scale_factor) are applied. Points outside a raster or on its nodata get NaN
 and are listed in a problems table.
 """
@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
-from ..rasters import open_raster
+from ..rasters import band_names, open_raster
 from ..tables import GEOMETRY, cell_geometry, numeric_columns, row_numbers
 
 DEFAULT_POINT_CRS = "EPSG:4326"
@@ -76,27 +76,6 @@ def point_coordinates(table, x_col=None, y_col=None, crs=None):
     return x, y, CRS.from_user_input(wkt).to_wkt()
 
 
-def band_names(path, names=None):
-    """Column names for the bands of a raster.
-
-    names: a list (one per band) is used as is; a single name (or, without one, the file
-    stem, unless a single band has a description) names a single-band raster, and
-    multi-band rasters take their band descriptions, else ``<name>_b<band>``.
-    """
-    dataset = open_raster(path)
-    count = dataset.RasterCount
-    descriptions = [dataset.GetRasterBand(i + 1).GetDescription().strip() for i in range(count)]
-    dataset = None
-    if isinstance(names, (list, tuple)):
-        if len(names) != count:
-            raise InputError(f"raster {path} has {count} bands but {len(names)} names were given")
-        return list(names)
-    stem = os.path.splitext(os.path.basename(str(path)))[0]
-    if count == 1:
-        return [names or descriptions[0] or stem]
-    return [d or f"{names or stem}_b{i + 1}" for i, d in enumerate(descriptions)]
-
-
 def _pixel_indices(dataset, x, y, points_wkt):
     """Column and row of every point in the raster's grid (float; NaN = no location)."""
     from osgeo import gdal
@@ -147,7 +126,7 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
     """Add the value of every band of every raster at each point of ``table``.
 
     rasters: list of paths (any GDAL raster); names: optional, per raster a name or a list of
-    names (one per band), see :func:`band_names`: a list in the order of ``rasters`` (None =
+    names (one per band), see :func:`..rasters.band_names`: a list in the order of ``rasters`` (None =
     the default), or a dict path -> names. x_col/y_col/crs: see :func:`point_coordinates`.
     Returns a :class:`SampleResult`; nothing is dropped (problem points get NaN).
     """

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import InputError, describe_rows
 from ..tables import row_numbers
+from .encoding import number_text
 
 
 def as_frame(X, columns=None):
@@ -41,7 +42,7 @@ def level_text(values):
     NaN: empty means missing, whichever way the table was read."""
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.map(lambda v: v if pd.isna(v) else f"{v:.15g}")
+        return series.map(lambda v: v if pd.isna(v) else number_text(v))
     text = series.map(lambda v: np.nan if pd.isna(v) else str(v).strip())
     return text.where(text != "", np.nan)
 

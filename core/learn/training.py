@@ -23,12 +23,13 @@ from ..outputs import note
 from ..progress import as_progress
 from ..tables import numeric_columns, require_columns, row_numbers
 from . import explain
+from .encoding import truncate
 from .modelfile import TrainedModel, library_versions
 from .models import CovariateModel, check_target_transform
 from .sampling import point_coordinates
 from .screening import level_text, screening_steps, screening_table, variance_inflation
 from .uncertainty import (baseline_interval, coulston_interval, coulston_tau, coverage, fold_coverage, fold_tau,
-                          interval_summary, tau_quantile, truncate)
+                          interval_summary, tau_quantile)
 from .validation import (INDEPENDENT_ROWS, cross_validate, fit_and_predict, group_kfold, holdout_split, inner_cancel,
                          resolve_groups, run_batches, summarise_folds, task_metrics)
 

@@ -22,6 +22,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import InputError
+from .encoding import truncate
 
 
 def forest_tree_predictions(forest, X):
@@ -103,12 +104,6 @@ def coulston_interval(predicted, sd, tau_level, lower_limit=None):
     predicted = np.asarray(predicted, dtype=float)
     margin = np.asarray(tau_level, dtype=float) * np.asarray(sd, dtype=float)
     return truncate(predicted - margin, lower_limit), predicted + margin
-
-
-def truncate(lower, lower_limit=None):
-    """Lower bounds raised to ``lower_limit`` (None: unchanged); NaN stays NaN."""
-    lower = np.asarray(lower, dtype=float)
-    return lower if lower_limit is None else np.maximum(lower, lower_limit)
 
 
 def baseline_interval(y_train, level=0.95, lower_limit=None):

@@ -100,6 +100,35 @@ class PackedForest:
             self.back = np.ascontiguousarray(back_transform(regression) if back_transform else regression,
                                              dtype=np.float64)
 
+    #: The arrays the compiled kernel reads (see :meth:`from_arrays`).
+    ARRAYS = ("code", "threshold32", "roots", "value", "back")
+
+    @classmethod
+    def from_arrays(cls, arrays, n_features, classification):
+        """A packed forest from its :data:`ARRAYS` (e.g. as kept by :mod:`.modelcache`), without
+        its scikit-learn trees: only the compiled kernel can run it. ValueError unless the
+        arrays fit together (every child and feature index inside its array)."""
+        forest = cls.__new__(cls)
+        forest.estimators, forest.new_index = None, None
+        forest.n_features, forest.classification = int(n_features), bool(classification)
+        for name in cls.ARRAYS:
+            setattr(forest, name, np.ascontiguousarray(arrays[name]))
+        code, threshold, roots, value, back = (getattr(forest, name) for name in cls.ARRAYS)
+        n = len(code)
+        shapes = (code.dtype == np.int64 and threshold.dtype == np.float32 and roots.dtype == np.int64
+                  and value.dtype == np.float64 and back.dtype == np.float64 and code.ndim == 1 and n > 0
+                  and threshold.shape == (n,) and value.ndim == 2 and len(value) == n and roots.ndim == 1
+                  and back.shape == ((0,) if forest.classification else (n,)) and len(roots) > 0)
+        if not shapes:
+            raise ValueError("the packed forest's arrays do not fit together (types or shapes)")
+        leaf = threshold == np.inf
+        child, feature = code >> FEATURE_BITS, code & ((1 << FEATURE_BITS) - 1)
+        inside = (roots.min() >= 0 and roots.max() < n and child.min() >= 0 and not np.any(~leaf & (child + 1 >= n))
+                  and feature.max() < forest.n_features and np.array_equal(child[leaf], np.flatnonzero(leaf)))
+        if not inside:
+            raise ValueError("the packed forest's arrays do not fit together (a node points outside them)")
+        return forest
+
     def _leaf_values(self, value):
         """Per node: the regression value, or class probabilities as predict_proba computes them."""
         if not self.classification:
@@ -139,6 +168,8 @@ def forest_statistics(packed, X, compiled=None):
     use_numba = numba is not None if compiled is None else compiled
     if use_numba and numba is None:
         raise ImportError("numba is not installed")
+    if not use_numba and packed.estimators is None:
+        raise ValueError("a packed forest without its scikit-learn trees runs only in the compiled kernel")
     arrays = (packed.code, packed.threshold32, packed.roots, packed.value, packed.back)
     sums, s1, s2 = _forest_kernel(X, *arrays, SUPER_CHUNK) if use_numba else _fallback(packed, X)
     if packed.classification:

@@ -23,18 +23,17 @@ A pixel whose categorical covariate holds a class the model never saw gets nodat
 counted and reported, never mapped to another class).
 """
 
+import functools
 import hashlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..errors import InputError
-from ..learn.models import FOREST_KINDS
-from ..learn.screening import level_text
-from ..learn.uncertainty import truncate
+from ..learn.encoding import back_transform, number_text, truncate
 from ..outputs import note
+from . import kernels, modelcache
 from .applicability import from_trained, unweighted_note
 from .engine import map_blocks
 from .kernels import PackedForest, forest_statistics, load_compiled, z_order
@@ -55,45 +54,78 @@ def file_checksum(path):
     return digest.hexdigest()
 
 
+def model_spec(trained):
+    """What a map needs to know of a trained model, as JSON-able values (see :class:`MapModel`)."""
+    model, metadata = trained.model, trained.metadata
+    encoder = model.pipeline_.named_steps["encode"]
+    ranges = metadata.get("covariate_ranges") or {}
+    interval = metadata.get("interval") or {}
+    return {"target": str(metadata["target"]["name"]), "task": metadata["task"], "kind": model.kind,
+            "target_transform": model.target_transform, "bias_factor": float(model.bias_factor_),
+            "lower_limit": metadata["target"].get("lower_limit"), "units": metadata["target"].get("units", ""),
+            "numeric": [str(c) for c in encoder.passthrough_],
+            "levels": {str(column): [str(level) for level in levels] for column, levels in encoder.levels_.items()},
+            "ranges": {c: [ranges[c]["min"], ranges[c]["max"]] for c in encoder.passthrough_ if c in ranges},
+            "feature_names": [str(f) for f in encoder.feature_names_out_],
+            "tau": interval.get("tau"), "level": interval.get("level", 0.95),
+            "classes": [str(c) for c in getattr(model, "classes_", [])]}
+
+
 class MapModel:
     """A trained model prepared to predict pixels (built once, sent to every worker).
 
-    trained: a TrainedModel (:func:`..learn.modelfile.load_model`); name: the band prefix
-    (default: the target); outputs: names from REGRESSION_OUTPUTS or CLASSIFICATION_OUTPUTS
-    (default: every one the model can give).
+    spec: :func:`model_spec` of the model; packed: its forest as a :class:`.kernels.PackedForest`
+    (None for other learners); learner: the fitted learner (its ``predict`` for learners other
+    than forests, its quantiles for quantile forests; None when the forest was read from
+    :mod:`.modelcache`); applicability: for the outputs ``di`` and ``aoa``. name: the band
+    prefix (default: the target); outputs: names from REGRESSION_OUTPUTS or
+    CLASSIFICATION_OUTPUTS (default: every one the model can give).
     """
 
-    def __init__(self, trained, name=None, outputs=None, source="", file=None, checksum=None):
-        model, metadata = trained.model, trained.metadata
-        self.name = str(name or metadata["target"]["name"])
+    def __init__(self, spec, packed=None, learner=None, applicability=None, name=None, outputs=None, source="",
+                 file=None, checksum=None):
+        self.spec = spec
+        self.name = str(name or spec["target"])
         self.source = str(source)
         self.file, self.checksum = file, checksum
-        self.task = metadata["task"]
-        self.kind = model.kind
-        self.back_transform = model.back_transform
-        self.lower_limit = metadata["target"].get("lower_limit")
-        self.units = metadata["target"].get("units", "")
-        encoder = model.pipeline_.named_steps["encode"]
-        self.numeric = list(encoder.passthrough_)
-        self.levels = {column: list(levels) for column, levels in encoder.levels_.items()}
+        self.task, self.kind = spec["task"], spec["kind"]
+        self.lower_limit, self.units = spec["lower_limit"], spec["units"]
+        self.numeric, self.levels = list(spec["numeric"]), {c: list(levels) for c, levels in spec["levels"].items()}
         self.covariates = self.numeric + list(self.levels)
-        ranges = metadata.get("covariate_ranges") or {}
-        self.ranges = {c: _float32_range(ranges[c]["min"], ranges[c]["max"]) for c in self.numeric if c in ranges}
-        self.feature_names = list(encoder.feature_names_out_)
-        self.learner = model.pipeline_[-1]
-        forest = self.kind in FOREST_KINDS or self.task == "classification"
-        self.packed = PackedForest(self.learner, self._back) if forest else None
-        interval = metadata.get("interval") or {}
-        self.tau = interval.get("tau")
-        self.level = interval.get("level", 0.95)
-        self.classes = [str(c) for c in getattr(model, "classes_", [])]
+        self.ranges = {c: _float32_range(low, high) for c, (low, high) in spec["ranges"].items()}
+        self.feature_names = list(spec["feature_names"])
+        self.tau, self.level = spec["tau"], spec["level"]
+        self.classes = list(spec["classes"])
+        self.packed, self.learner = packed, learner
+        self.use_cache = False  # set by prepare: workers may read the forest from the cache too
         self.outputs = self._checked_outputs(outputs)
-        self.applicability = from_trained(trained) if set(ON_REQUEST) & set(self.outputs) else None
+        self.applicability = applicability if set(ON_REQUEST) & set(self.outputs) else None
+
+    @classmethod
+    def from_trained(cls, trained, name=None, outputs=None, source="", file=None, checksum=None):
+        """The MapModel of a TrainedModel (:func:`..learn.modelfile.load_model`)."""
+        from ..learn.models import FOREST_KINDS
+
+        spec = model_spec(trained)
+        learner = trained.model.pipeline_[-1]
+        forest = spec["kind"] in FOREST_KINDS or spec["task"] == "classification"
+        packed = PackedForest(learner, functools.partial(back_transform, transform=spec["target_transform"],
+                                                         factor=spec["bias_factor"])) if forest else None
+        asked = set(_listed(outputs)) if outputs is not None else set()
+        applicability = from_trained(trained) if asked & set(ON_REQUEST) else None
+        return cls(spec, packed, learner, applicability, name, outputs, source, file, checksum)
+
+    @property
+    def needs_model_file(self):
+        """True when the outputs asked for need more than the packed forest (the learner's
+        quantiles, or the training data of the area of applicability)."""
+        quantiles = self.kind == "quantile_forest" and {"lower", "upper"} & set(self.outputs)
+        return self.packed is None or bool(quantiles) or bool(set(ON_REQUEST) & set(self.outputs))
 
     def _back(self, values, mean=True):
         """Model scale -> target units: the model's back-transform, with its bias correction
         for means and per-tree values, without it for quantiles (``mean=False``)."""
-        return self.back_transform(values, mean)
+        return back_transform(values, self.spec["target_transform"], self.spec["bias_factor"] if mean else 1.0)
 
     def _checked_outputs(self, outputs):
         """The outputs asked for (default: every one the model gives, except those on request)."""
@@ -104,8 +136,7 @@ class MapModel:
             spread = self.packed is not None
             interval = spread and (self.kind == "quantile_forest" or self.tau is not None)
             possible = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
-        chosen = list(possible if outputs is None else outputs.split(",") if isinstance(outputs, str) else outputs)
-        chosen = [str(o).strip() for o in chosen if str(o).strip()]
+        chosen = list(possible) if outputs is None else _listed(outputs)
         if not chosen:
             raise InputError(f"model {self.name}: no output asked for (choose from {', '.join(allowed)})")
         twice = sorted({o for o in chosen if chosen.count(o) > 1})
@@ -168,7 +199,7 @@ class MapModel:
         j = len(self.numeric)
         for column, levels in self.levels.items():
             codes, where = np.unique(values[column], return_inverse=True)
-            text = level_text(codes).to_numpy(dtype=object)
+            text = [number_text(float(code)) for code in codes]  # as the training table's labels
             index = np.array([levels.index(t) if t in levels else -1 for t in text], dtype=np.int64)[where]
             known = index >= 0
             if not known.all():
@@ -180,10 +211,11 @@ class MapModel:
         return X, usable, unseen
 
     def __reduce__(self):
-        """Sent to a worker process as its model file: the worker loads and prepares it once."""
+        """Sent to a worker process as its model file: the worker prepares it once (from the cache
+        of prepared forests when it holds it, see :func:`prepare`)."""
         if self.file is None:
             return super().__reduce__()
-        return prepared_model, (self.file, self.checksum, self.name, tuple(self.outputs), self.source)
+        return prepared_model, (self.file, self.checksum, self.name, tuple(self.outputs), self.source, self.use_cache)
 
     @property
     def encoding(self):
@@ -241,21 +273,44 @@ class MapModel:
 _PREPARED = {}
 
 
-def prepared_model(file, checksum, name=None, outputs=None, source=None):
+def prepare(file, checksum, name=None, outputs=None, source=None, use_cache=True):
+    """The MapModel of model file ``file`` (SHA-256 ``checksum``).
+
+    use_cache: a forest may come from :mod:`.modelcache` (when it holds this file's forest and
+    the outputs asked for need no more: then neither is the file read nor scikit-learn
+    imported); else the file is loaded, and its forest cached for the next map. Only with
+    the compiled kernel: the fallback walks scikit-learn's own trees.
+    """
+    source = source or file
+    use_cache = use_cache and kernels.numba is not None
+    entry = modelcache.load(checksum) if use_cache else None
+    if entry is not None:
+        spec, packed = entry
+        model = MapModel(spec, packed, name=name, outputs=outputs, source=source, file=str(file), checksum=checksum)
+        if not model.needs_model_file:
+            model.use_cache = True
+            return model
+    from ..learn.modelfile import load_model
+
+    model = MapModel.from_trained(load_model(file), name, outputs, source=source, file=str(file), checksum=checksum)
+    model.use_cache = use_cache
+    if use_cache and entry is None and model.packed is not None:
+        modelcache.store(checksum, model.spec, model.packed)
+    return model
+
+
+def prepared_model(file, checksum, name=None, outputs=None, source=None, use_cache=True):
     """The MapModel of a model file, prepared once per worker process (workers receive models this way).
 
     checksum: the file's SHA-256 when the run started; a file changed since is an error.
     """
-    from ..learn.modelfile import load_model
-
-    key = (str(file), checksum, name, None if outputs is None else tuple(outputs))
+    key = (str(file), checksum, name, None if outputs is None else tuple(outputs), use_cache)
     if key not in _PREPARED:
         if file_checksum(file) != checksum:
             raise InputError(f"model file {source or file} changed while the map was being made")
         if len(_PREPARED) >= 16:
             _PREPARED.clear()
-        _PREPARED[key] = MapModel(load_model(file), name, None if outputs is None else list(outputs),
-                                  source=source or file, file=str(file), checksum=checksum)
+        _PREPARED[key] = prepare(file, checksum, name, None if outputs is None else list(outputs), source, use_cache)
     return _PREPARED[key]
 
 
@@ -325,7 +380,6 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     ``valid_pixels`` {band name prefix: pixels with a value} each model's coverage.
     """
     from ... import __version__
-    from ..learn.modelfile import load_model
     from ..outputs import readable_path, register_input
 
     paths = [str(m) for m in models]
@@ -341,18 +395,12 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     kernel = threading.Thread(target=_load_kernel, args=(failure,), name="wholesoil-kernel", daemon=True)
     if compiled is not False:
         kernel.start()
-    loading = ThreadPoolExecutor(max_workers=1)  # each file's checksum is computed while it is read
-    try:
-        for path, name in zip(paths, names):
-            register_input(path)
-            file = os.path.abspath(readable_path(path))  # workers elsewhere (processes, Dask) open it too
-            if not os.path.isfile(file):
-                raise InputError(f"model file {path} does not exist")
-            checksum = loading.submit(file_checksum, file)
-            trained = load_model(file)
-            prepared.append(MapModel(trained, name, outputs, source=path, file=file, checksum=checksum.result()))
-    finally:
-        loading.shutdown(wait=False)
+    for path, name in zip(paths, names):
+        register_input(path)
+        file = os.path.abspath(readable_path(path))  # workers elsewhere (processes, Dask) open it too
+        if not os.path.isfile(file):
+            raise InputError(f"model file {path} does not exist")
+        prepared.append(prepare(file, file_checksum(file), name, outputs, source=path, use_cache=compiled is not False))
     aoa_notes = [text for m in prepared if m.applicability is not None
                  for text in [unweighted_note(m.name, m.applicability)] if text]
     labels = [m.name for m in prepared]
@@ -397,6 +445,12 @@ def valid_summary(run):
     if len(set(counts.values())) == 1:
         return f"{next(iter(counts.values()))} valid pixels"
     return "valid pixels: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
+def _listed(outputs):
+    """Output names from 'mean,sd' or ['mean', 'sd'] (blanks dropped)."""
+    items = outputs.split(",") if isinstance(outputs, str) else outputs
+    return [str(o).strip() for o in items if str(o).strip()]
 
 
 def _float32_range(low, high):

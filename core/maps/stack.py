@@ -1,6 +1,6 @@
 """Covariate rasters matched to a model's covariates by name.
 
-Names follow the rule of ``sample-rasters`` (:func:`..learn.sampling.band_names`), so a
+Names follow the rule of ``sample-rasters`` (:func:`..rasters.band_names`), so a
 model trained on sampled covariates predicts on the same rasters without renaming:
 ``NAME=RASTER`` names a single-band raster; a single-band file is otherwise named by its
 band description or file name; the bands of multi-band files and VRTs by their
@@ -19,7 +19,7 @@ import math
 import os
 
 from ..errors import InputError
-from ..rasters import check_aligned, open_raster, raster_info
+from ..rasters import band_names, check_aligned, open_raster, raster_info
 
 
 def parse_named_rasters(items):
@@ -48,7 +48,6 @@ class CovariateStack:
     """
 
     def __init__(self, rasters, grid=None, categorical=()):
-        from ..learn.sampling import band_names
 
         pairs = [item if isinstance(item, tuple) else parse_named_rasters([item])[0] for item in rasters]
         if not pairs:

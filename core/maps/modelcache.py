@@ -1,0 +1,131 @@
+"""Prepared forests kept between map runs, as numba keeps its compiled code.
+
+Preparing a forest for the compiled kernel means reading its model file (unzipping the node
+arrays, rebuilding the scikit-learn model and checking its stored predictions, which
+imports scikit-learn and pandas) and packing its trees (:class:`.kernels.PackedForest`):
+about 1.5 s for a 200-tree forest, as long as mapping a 1000 × 1000 raster with it. After
+the first map of a model file, its packed forest and what a map needs to know of the model
+(:func:`.predict.model_spec`) are kept, so that the next map of that file (the next tile of
+a region, the next run of a batch) reads one file of plain arrays instead.
+
+Where: the folder named by the environment variable ``WHOLESOIL_CACHE_DIR`` ("off": no
+cache), else ``$XDG_CACHE_HOME/wholesoil/forests``, else ``~/.cache/wholesoil/forests``.
+
+An entry is one ``.npz`` file (plain arrays, read without pickle, the description as JSON
+text) named by the model file's SHA-256 and a digest of the code that packs and runs forests:
+a changed model file, or another version of wholesoil, never reads an entry it did not
+write. Entries are written to a temporary file and renamed; at most :data:`MAX_BYTES` are
+kept, the least recently used removed first. An entry that cannot be read, or whose arrays
+do not fit together, is ignored and the model file is read instead. A folder that cannot be
+written is not an error: maps are the same, only their start is slower.
+"""
+
+import functools
+import hashlib
+import json
+import os
+import time
+import uuid
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .kernels import PackedForest
+
+#: Bytes of entries kept (the least recently used are removed beyond it).
+MAX_BYTES = 2 << 30
+#: Age (s) after which a temporary file is a leftover of a run that was killed.
+STALE_SECONDS = 3600
+
+
+def folder():
+    """The cache folder (a Path, perhaps not yet made), or None when the cache is off."""
+    chosen = os.environ.get("WHOLESOIL_CACHE_DIR", "").strip()
+    if chosen.lower() == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "wholesoil" / "forests"
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest():
+    """SHA-256 (hex, 16 digits) of the code that writes and reads an entry's arrays."""
+    from ... import __version__
+    from ..learn import encoding
+    from . import kernels, predict
+
+    digest = hashlib.sha256(__version__.encode())
+    for module in (kernels, predict, encoding):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _entry(checksum):
+    where = folder()
+    return None if where is None else where / f"{checksum}-{_code_digest()}.npz"
+
+
+def load(checksum):
+    """(spec, PackedForest) kept for the model file of SHA-256 ``checksum``, or None."""
+    path = _entry(checksum)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as entry:
+            about = json.loads(str(entry["about"]))
+            arrays = {name: entry[name] for name in PackedForest.ARRAYS}
+        packed = PackedForest.from_arrays(arrays, about["n_features"], about["classification"])
+        os.utime(path)  # recently used
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
+        # damaged, or removed by another run meanwhile: the model file is read instead
+        return None
+    return about["spec"], packed
+
+
+def store(checksum, spec, packed):
+    """Keep ``packed`` and ``spec`` for the model file of SHA-256 ``checksum`` (quietly not, when
+    the folder cannot be written)."""
+    path = _entry(checksum)
+    if path is None:
+        return
+    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp")
+    about = {"spec": spec, "n_features": packed.n_features, "classification": packed.classification}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(temporary, "wb") as stream:
+            np.savez(stream, about=np.array(json.dumps(about)),
+                     **{name: getattr(packed, name) for name in PackedForest.ARRAYS})
+        os.replace(temporary, path)
+        _prune(path.parent, path)
+    except OSError:
+        pass
+    finally:
+        if temporary.exists():
+            temporary.unlink(missing_ok=True)
+
+
+def _prune(where, newest):
+    """Remove the least recently used entries beyond MAX_BYTES (never ``newest``), and stale
+    temporary files."""
+    now = time.time()
+    entries = []
+    for path in where.iterdir():
+        try:
+            status = path.stat()
+            if path.suffix == ".tmp" and now - status.st_mtime > STALE_SECONDS:
+                path.unlink(missing_ok=True)
+            elif path.suffix == ".npz" and path != newest:
+                entries.append((status.st_mtime, status.st_size, path))
+        except OSError:  # removed meanwhile by another run
+            continue
+    total = sum(size for _, size, _ in entries) + newest.stat().st_size
+    for _, size, path in sorted(entries):
+        if total <= MAX_BYTES:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
