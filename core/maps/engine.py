@@ -301,19 +301,21 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
         return
     parent = os.getpid() if backend == "loky" else None
     client, own_client = _dask_client(scheduler) if backend == "dask" else (None, False)
-    threads, in_flight = None, collections.deque()
+    pool, in_flight = None, collections.deque()
     try:
         if client is not None:
             workers = sum(client.nthreads().values())
             params = client.scatter([params], broadcast=True)[0]  # the models go to each worker once
             submit = functools.partial(client.submit, pure=False)
         elif backend == "loky":
-            from joblib.externals.loky import get_reusable_executor
+            # a pool of this run's own: joblib reuses loky's shared pool, and fails on one it did not make
+            from joblib.externals.loky import ProcessPoolExecutor
 
-            submit = get_reusable_executor(max_workers=workers).submit
+            pool = ProcessPoolExecutor(max_workers=workers)
+            submit = pool.submit
         else:
-            threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wholesoil-worker")
-            submit = threads.submit
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wholesoil-worker")
+            submit = pool.submit
         for window in work[:2 * workers]:
             in_flight.append(submit(_process_window, func, groups, window, params, run, parent, nodata))
         for window in work[2 * workers:] + [None] * len(in_flight):
@@ -324,8 +326,8 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
     finally:
         for future in in_flight:
             future.cancel()
-        if threads is not None:
-            threads.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
         if own_client:
             client.close()
 
