@@ -403,7 +403,7 @@ def main():
     if args.repeats > 1:
         print(f"\nmedians of {args.repeats} runs:")
         for row in rows:
-            print(f"{row["case"]:<42} {row['size']:>5}²  {row['pixels_per_s'] / 1e3:7.1f} k/s  after start-up "
+            print(f"{row['case']:<42} {row['size']:>5}²  {row['pixels_per_s'] / 1e3:7.1f} k/s  after start-up "
                   f"{row['work_pixels_per_s'] / 1e3:7.1f} k/s  peak {row['peak_mb']:5.0f} MB")
     summarise(rows, sizes)
 
