@@ -44,14 +44,15 @@ def test_gdal_cache_is_capped_in_every_process_of_a_run_and_restored(tmp_path):
 
 
 def test_joblib_runs_processes_after_a_map_in_processes(tmp_path):
-    """A script that maps with loky and then cross-validates with loky, in one process (joblib
-    took over the map's pool and failed on it, 'no attribute _temp_folder_manager')."""
+    """A script that maps with loky and cross-validates with loky, in one process, in either order
+    (joblib took over the map's pool and failed on it, 'no attribute _temp_folder_manager')."""
     from joblib import Parallel, delayed
 
     source = write_raster(tmp_path / "in.tif", np.ones((40, 50)))
-    engine.map_blocks(cache_of_worker, {"a": source}, tmp_path / "loky.tif", ["cache", "pid"], block=16, n_jobs=2,
-                      backend="loky")
-    assert Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+    for turn in range(2):
+        engine.map_blocks(cache_of_worker, {"a": source}, tmp_path / f"loky{turn}.tif", ["cache", "pid"], block=16,
+                          n_jobs=2, backend="loky")
+        assert Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
 
 
 def test_more_workers_than_cores_are_reduced_with_a_note(tmp_path, capsys):

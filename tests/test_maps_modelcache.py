@@ -147,3 +147,86 @@ def test_the_least_recently_used_entries_go_beyond_the_size_limit(models, tmp_pa
     predict_raster([second], models[1], tmp_path / "second.tif")
     kept = list(tmp_path.glob("cache/*.npz"))
     assert [p.name.split("-")[0] for p in kept] == [file_checksum(second)]
+
+
+def rewrite_entry(entry, change):
+    """Rewrite a cache entry with ``change(about, arrays)`` applied."""
+    import json
+
+    with np.load(entry) as kept:
+        arrays = {name: kept[name].copy() for name in kept.files}
+    about = json.loads(str(arrays.pop("about")))
+    change(about, arrays)
+    with open(entry, "wb") as stream:
+        np.savez(stream, about=np.array(json.dumps(about)), **arrays)
+
+
+@pytest.mark.parametrize("damage", ["no levels", "a feature more", "a class less"])
+def test_an_entry_that_does_not_fit_together_is_ignored(models, damage, tmp_path, monkeypatch):
+    model, rasters = models[0]["y"], models[1]
+    monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / "cache"))
+    predict_raster([model], rasters, tmp_path / "reference.tif")
+    entry = next(tmp_path.glob("cache/*.npz"))
+
+    def change(about, arrays):
+        if damage == "no levels":
+            del about["spec"]["levels"]
+        elif damage == "a feature more":
+            about["n_features"] += 1
+        else:
+            about["spec"]["classes"] = []
+            about["spec"]["task"] = "classification"
+
+    rewrite_entry(entry, change)
+    predict_raster([model], rasters, tmp_path / "damaged.tif")
+    assert same_bands(tmp_path / "reference.tif", tmp_path / "damaged.tif")
+
+
+def test_a_folder_that_cannot_be_read_only_slows_the_start(models, tmp_path, monkeypatch):
+    model, rasters = models[0]["y"], models[1]
+    monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / ("x" * 300)))  # a name too long for the system
+    predict_raster([model], rasters, tmp_path / "a.tif")
+    monkeypatch.setenv("WHOLESOIL_CACHE_DIR", "off")
+    predict_raster([model], rasters, tmp_path / "b.tif")
+    assert same_bands(tmp_path / "a.tif", tmp_path / "b.tif")
+
+
+def test_a_model_file_replaced_while_it_is_read_is_refused_and_not_cached(models, tmp_path, monkeypatch):
+    """The map records the checksum of the file it started with: the forest must be that file's."""
+    import shutil
+
+    from wholesoil.core.errors import InputError
+
+    monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / "cache"))
+    model = tmp_path / "m.wsmodel"
+    shutil.copy(models[0]["y"], model)
+    read = modelfile.load_model
+
+    def replaced_then_read(path):
+        shutil.copy(models[0]["climate"], model)
+        return read(path)
+
+    monkeypatch.setattr(modelfile, "load_model", replaced_then_read)
+    with pytest.raises(InputError, match="changed while it was read"):
+        predict_raster([model], models[1], tmp_path / "a.tif")
+    assert not list(tmp_path.glob("cache/*.npz")) and not (tmp_path / "a.tif").exists()
+
+
+def test_packed_arrays_are_checked_before_the_kernel_trusts_them(models):
+    """A feature outside the covariates, a child that is its node or comes before it (a walk that
+    never ends, in code that cancel cannot stop), arrays of other lengths."""
+    from wholesoil.core.learn.modelfile import load_model
+
+    forest = load_model(models[0]["y"]).model.pipeline_[-1]
+    packed = kernels.PackedForest(forest)
+    arrays = {name: getattr(packed, name).copy() for name in packed.ARRAYS}
+    kernels.PackedForest.from_arrays(arrays, packed.n_features, False)
+    node = np.flatnonzero(arrays["threshold32"] != np.inf)[-1]
+    child, feature = arrays["code"][node] >> kernels.FEATURE_BITS, arrays["code"][node] & 0xFFFF
+    for broken_child, broken_feature in [(child, packed.n_features), (node, feature), (node - 1, feature)]:
+        code = arrays["code"].copy()
+        code[node] = (broken_child << kernels.FEATURE_BITS) | broken_feature
+        with pytest.raises(ValueError, match="do not fit together"):
+            kernels.PackedForest.from_arrays({**arrays, "code": code}, packed.n_features, False)
+    with pytest.raises(ValueError, match="do not fit together"):
+        kernels.PackedForest.from_arrays({**arrays, "back": arrays["back"][:-1]}, packed.n_features, False)

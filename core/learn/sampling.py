@@ -8,7 +8,6 @@ Each band becomes one column (see :func:`..rasters.band_names`); a band's scale 
 and are listed in a problems table.
 """
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -301,21 +301,21 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
         return
     parent = os.getpid() if backend == "loky" else None
     client, own_client = _dask_client(scheduler) if backend == "dask" else (None, False)
-    pool, in_flight = None, collections.deque()
+    threads, in_flight = None, collections.deque()
     try:
         if client is not None:
             workers = sum(client.nthreads().values())
             params = client.scatter([params], broadcast=True)[0]  # the models go to each worker once
             submit = functools.partial(client.submit, pure=False)
         elif backend == "loky":
-            # a pool of this run's own: joblib reuses loky's shared pool, and fails on one it did not make
-            from joblib.externals.loky import ProcessPoolExecutor
+            # joblib's reusable pool (kept between runs), made as joblib makes it so that joblib can take
+            # it over; windows travel pickled (max_nbytes=None: no memory-mapped temporary files)
+            from joblib.executor import get_memmapping_executor
 
-            pool = ProcessPoolExecutor(max_workers=workers)
-            submit = pool.submit
+            submit = get_memmapping_executor(workers, max_nbytes=None).submit
         else:
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wholesoil-worker")
-            submit = pool.submit
+            threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wholesoil-worker")
+            submit = threads.submit
         for window in work[:2 * workers]:
             in_flight.append(submit(_process_window, func, groups, window, params, run, parent, nodata))
         for window in work[2 * workers:] + [None] * len(in_flight):
@@ -326,8 +326,8 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
     finally:
         for future in in_flight:
             future.cancel()
-        if pool is not None:
-            pool.shutdown(wait=True)
+        if threads is not None:
+            threads.shutdown(wait=True)
         if own_client:
             client.close()
 

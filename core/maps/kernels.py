@@ -107,7 +107,9 @@ class PackedForest:
     def from_arrays(cls, arrays, n_features, classification):
         """A packed forest from its :data:`ARRAYS` (e.g. as kept by :mod:`.modelcache`), without
         its scikit-learn trees: only the compiled kernel can run it. ValueError unless the
-        arrays fit together (every child and feature index inside its array)."""
+        arrays fit together: every feature index below ``n_features``, every child after its
+        node and inside the arrays (so that every walk ends on a leaf), leaves pointing to
+        themselves."""
         forest = cls.__new__(cls)
         forest.estimators, forest.new_index = None, None
         forest.n_features, forest.classification = int(n_features), bool(classification)
@@ -117,13 +119,15 @@ class PackedForest:
         n = len(code)
         shapes = (code.dtype == np.int64 and threshold.dtype == np.float32 and roots.dtype == np.int64
                   and value.dtype == np.float64 and back.dtype == np.float64 and code.ndim == 1 and n > 0
-                  and threshold.shape == (n,) and value.ndim == 2 and len(value) == n and roots.ndim == 1
+                  and threshold.shape == (n,) and value.ndim == 2 and value.shape[0] == n and value.shape[1] > 0
+                  and roots.ndim == 1
                   and back.shape == ((0,) if forest.classification else (n,)) and len(roots) > 0)
         if not shapes:
             raise ValueError("the packed forest's arrays do not fit together (types or shapes)")
         leaf = threshold == np.inf
         child, feature = code >> FEATURE_BITS, code & ((1 << FEATURE_BITS) - 1)
-        inside = (roots.min() >= 0 and roots.max() < n and child.min() >= 0 and not np.any(~leaf & (child + 1 >= n))
+        inside = (roots.min() >= 0 and roots.max() < n and np.all(child[~leaf] > np.flatnonzero(~leaf))
+                  and not np.any(~leaf & (child + 1 >= n))
                   and feature.max() < forest.n_features and np.array_equal(child[leaf], np.flatnonzero(leaf)))
         if not inside:
             raise ValueError("the packed forest's arrays do not fit together (a node points outside them)")

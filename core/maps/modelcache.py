@@ -18,6 +18,10 @@ write. Entries are written to a temporary file and renamed; at most :data:`MAX_B
 kept, the least recently used removed first. An entry that cannot be read, or whose arrays
 do not fit together, is ignored and the model file is read instead. A folder that cannot be
 written is not an error: maps are the same, only their start is slower.
+
+An entry is trusted as the model file is: whoever can write into the cache folder can change
+later maps (as with numba's cache or Python's ``__pycache__``), so keep it a folder of your own
+(``~/.cache`` is).
 """
 
 import functools
@@ -40,28 +44,33 @@ MAX_BYTES = 2 << 30
 STALE_SECONDS = 3600
 
 
+#: The code that decodes a model file and packs, describes and runs its forest (the entries' key).
+SOURCES = ("maps/kernels.py", "maps/predict.py", "maps/modelcache.py", "learn/encoding.py", "learn/models.py",
+           "learn/modelfile.py")
+
+
 def folder():
     """The cache folder (a Path, perhaps not yet made), or None when the cache is off."""
     chosen = os.environ.get("WHOLESOIL_CACHE_DIR", "").strip()
     if chosen.lower() == "off":
         return None
     if chosen:
-        return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(chosen).expanduser().absolute()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not os.path.isabs(base):  # unset, or relative (which the XDG specification says to ignore)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "wholesoil" / "forests"
 
 
 @functools.lru_cache(maxsize=1)
 def _code_digest():
-    """SHA-256 (hex, 16 digits) of the code that writes and reads an entry's arrays."""
+    """SHA-256 (hex, 16 digits) of wholesoil's version and the :data:`SOURCES`."""
     from ... import __version__
-    from ..learn import encoding
-    from . import kernels, predict
 
     digest = hashlib.sha256(__version__.encode())
-    for module in (kernels, predict, encoding):
-        digest.update(Path(module.__file__).read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    core = Path(__file__).resolve().parents[1]
+    for source in SOURCES:
+        digest.update((core / source).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -71,20 +80,24 @@ def _entry(checksum):
 
 
 def load(checksum):
-    """(spec, PackedForest) kept for the model file of SHA-256 ``checksum``, or None."""
+    """(spec, PackedForest) kept for the model file of SHA-256 ``checksum``, or None (no entry,
+    or one that cannot be read: damaged, removed meanwhile, a folder that cannot be read)."""
     path = _entry(checksum)
-    if path is None or not path.is_file():
+    if path is None:
         return None
     try:
         with np.load(path, allow_pickle=False) as entry:
             about = json.loads(str(entry["about"]))
             arrays = {name: entry[name] for name in PackedForest.ARRAYS}
         packed = PackedForest.from_arrays(arrays, about["n_features"], about["classification"])
-        os.utime(path)  # recently used
+        spec = about["spec"]
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
-        # damaged, or removed by another run meanwhile: the model file is read instead
         return None
-    return about["spec"], packed
+    try:
+        os.utime(path)  # recently used (not possible in a folder shared read-only)
+    except OSError:
+        pass
+    return spec, packed
 
 
 def store(checksum, spec, packed):
@@ -103,10 +116,10 @@ def store(checksum, spec, packed):
         os.replace(temporary, path)
         _prune(path.parent, path)
     except OSError:
-        pass
-    finally:
-        if temporary.exists():
+        try:
             temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _prune(where, newest):

@@ -71,19 +71,56 @@ def model_spec(trained):
             "classes": [str(c) for c in getattr(model, "classes_", [])]}
 
 
+def spec_fits(spec, packed):
+    """True when ``spec`` has the keys and types :func:`model_spec` gives and fits ``packed``
+    (its features, classes and task): what a description read from the cache must pass."""
+    def texts(values):
+        return isinstance(values, list) and all(isinstance(v, str) for v in values)
+
+    def number(value, optional=False):
+        return type(value) in (int, float) or (optional and value is None)
+
+    keys = {"target", "task", "kind", "target_transform", "bias_factor", "lower_limit", "units", "numeric", "levels",
+            "ranges", "feature_names", "tau", "level", "classes"}
+    if not isinstance(spec, dict) or set(spec) != keys:
+        return False
+    levels, ranges = spec["levels"], spec["ranges"]
+    plain = (isinstance(spec["target"], str) and spec["task"] in ("regression", "classification")
+             and isinstance(spec["kind"], str) and spec["target_transform"] in ("none", "log", "log1p")
+             and number(spec["bias_factor"]) and number(spec["lower_limit"], True) and isinstance(spec["units"], str)
+             and number(spec["tau"], True) and number(spec["level"]) and texts(spec["numeric"])
+             and texts(spec["feature_names"]) and texts(spec["classes"])
+             and isinstance(levels, dict) and all(texts(v) for v in levels.values())
+             and isinstance(ranges, dict) and set(ranges) <= set(spec["numeric"])
+             and all(isinstance(r, list) and len(r) == 2 and number(r[0]) and number(r[1]) for r in ranges.values()))
+    if not plain:
+        return False
+    classification = spec["task"] == "classification"
+    width = len(spec["numeric"]) + sum(len(v) for v in levels.values())
+    return (packed.classification == classification and packed.n_features == len(spec["feature_names"]) == width
+            and packed.value.shape[1] == (len(spec["classes"]) if classification else 1))
+
+
+def back_to_target(spec, values, mean=True):
+    """Model scale -> target units of the model described by ``spec``: its back-transform, with
+    its bias correction for means and per-tree values, without it for quantiles (``mean=False``)."""
+    return back_transform(values, spec["target_transform"], spec["bias_factor"] if mean else 1.0)
+
+
 class MapModel:
     """A trained model prepared to predict pixels (built once, sent to every worker).
 
     spec: :func:`model_spec` of the model; packed: its forest as a :class:`.kernels.PackedForest`
     (None for other learners); learner: the fitted learner (its ``predict`` for learners other
     than forests, its quantiles for quantile forests; None when the forest was read from
-    :mod:`.modelcache`); applicability: for the outputs ``di`` and ``aoa``. name: the band
-    prefix (default: the target); outputs: names from REGRESSION_OUTPUTS or
-    CLASSIFICATION_OUTPUTS (default: every one the model can give).
+    :mod:`.modelcache`). name: the band prefix (default: the target); outputs: names from
+    REGRESSION_OUTPUTS or CLASSIFICATION_OUTPUTS (default: every one the model can give).
+    use_cache: worker processes may read the forest from :mod:`.modelcache` too (see :func:`prepare`).
+    ``applicability`` (for the outputs ``di`` and ``aoa``) is set by :meth:`from_trained`.
     """
 
-    def __init__(self, spec, packed=None, learner=None, applicability=None, name=None, outputs=None, source="",
-                 file=None, checksum=None):
+    def __init__(self, spec, packed=None, learner=None, name=None, outputs=None, source="", file=None, checksum=None,
+                 use_cache=False):
         self.spec = spec
         self.name = str(name or spec["target"])
         self.source = str(source)
@@ -97,23 +134,23 @@ class MapModel:
         self.tau, self.level = spec["tau"], spec["level"]
         self.classes = list(spec["classes"])
         self.packed, self.learner = packed, learner
-        self.use_cache = False  # set by prepare: workers may read the forest from the cache too
+        self.use_cache = use_cache
         self.outputs = self._checked_outputs(outputs)
-        self.applicability = applicability if set(ON_REQUEST) & set(self.outputs) else None
+        self.applicability = None
 
     @classmethod
-    def from_trained(cls, trained, name=None, outputs=None, source="", file=None, checksum=None):
+    def from_trained(cls, trained, name=None, outputs=None, source="", file=None, checksum=None, use_cache=False):
         """The MapModel of a TrainedModel (:func:`..learn.modelfile.load_model`)."""
         from ..learn.models import FOREST_KINDS
 
         spec = model_spec(trained)
         learner = trained.model.pipeline_[-1]
         forest = spec["kind"] in FOREST_KINDS or spec["task"] == "classification"
-        packed = PackedForest(learner, functools.partial(back_transform, transform=spec["target_transform"],
-                                                         factor=spec["bias_factor"])) if forest else None
-        asked = set(_listed(outputs)) if outputs is not None else set()
-        applicability = from_trained(trained) if asked & set(ON_REQUEST) else None
-        return cls(spec, packed, learner, applicability, name, outputs, source, file, checksum)
+        packed = PackedForest(learner, functools.partial(back_to_target, spec)) if forest else None
+        model = cls(spec, packed, learner, name, outputs, source, file, checksum, use_cache)
+        if set(ON_REQUEST) & set(model.outputs):
+            model.applicability = from_trained(trained)
+        return model
 
     @property
     def needs_model_file(self):
@@ -123,9 +160,7 @@ class MapModel:
         return self.packed is None or bool(quantiles) or bool(set(ON_REQUEST) & set(self.outputs))
 
     def _back(self, values, mean=True):
-        """Model scale -> target units: the model's back-transform, with its bias correction
-        for means and per-tree values, without it for quantiles (``mean=False``)."""
-        return back_transform(values, self.spec["target_transform"], self.spec["bias_factor"] if mean else 1.0)
+        return back_to_target(self.spec, values, mean)
 
     def _checked_outputs(self, outputs):
         """The outputs asked for (default: every one the model gives, except those on request)."""
@@ -136,7 +171,8 @@ class MapModel:
             spread = self.packed is not None
             interval = spread and (self.kind == "quantile_forest" or self.tau is not None)
             possible = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
-        chosen = list(possible) if outputs is None else _listed(outputs)
+        chosen = list(possible if outputs is None else outputs.split(",") if isinstance(outputs, str) else outputs)
+        chosen = [str(o).strip() for o in chosen if str(o).strip()]
         if not chosen:
             raise InputError(f"model {self.name}: no output asked for (choose from {', '.join(allowed)})")
         twice = sorted({o for o in chosen if chosen.count(o) > 1})
@@ -281,19 +317,21 @@ def prepare(file, checksum, name=None, outputs=None, source=None, use_cache=True
     imported); else the file is loaded, and its forest cached for the next map. Only with
     the compiled kernel: the fallback walks scikit-learn's own trees.
     """
-    source = source or file
+    source, file = source or file, str(file)
     use_cache = use_cache and kernels.numba is not None
     entry = modelcache.load(checksum) if use_cache else None
-    if entry is not None:
-        spec, packed = entry
-        model = MapModel(spec, packed, name=name, outputs=outputs, source=source, file=str(file), checksum=checksum)
+    if entry is not None and spec_fits(*entry):
+        model = MapModel(*entry, name=name, outputs=outputs, source=source, file=file, checksum=checksum,
+                         use_cache=True)
         if not model.needs_model_file:
-            model.use_cache = True
             return model
     from ..learn.modelfile import load_model
 
-    model = MapModel.from_trained(load_model(file), name, outputs, source=source, file=str(file), checksum=checksum)
-    model.use_cache = use_cache
+    trained = load_model(file)
+    if file_checksum(file) != checksum:  # what was read is not the file whose checksum the map records
+        raise InputError(f"model file {source} changed while it was read; make the map again")
+    model = MapModel.from_trained(trained, name, outputs, source=source, file=file, checksum=checksum,
+                                  use_cache=use_cache)
     if use_cache and entry is None and model.packed is not None:
         modelcache.store(checksum, model.spec, model.packed)
     return model
@@ -445,12 +483,6 @@ def valid_summary(run):
     if len(set(counts.values())) == 1:
         return f"{next(iter(counts.values()))} valid pixels"
     return "valid pixels: " + ", ".join(f"{name} {count}" for name, count in counts.items())
-
-
-def _listed(outputs):
-    """Output names from 'mean,sd' or ['mean', 'sd'] (blanks dropped)."""
-    items = outputs.split(",") if isinstance(outputs, str) else outputs
-    return [str(o).strip() for o in items if str(o).strip()]
 
 
 def _float32_range(low, high):

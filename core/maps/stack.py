@@ -48,7 +48,6 @@ class CovariateStack:
     """
 
     def __init__(self, rasters, grid=None, categorical=()):
-
         pairs = [item if isinstance(item, tuple) else parse_named_rasters([item])[0] for item in rasters]
         if not pairs:
             raise InputError("no covariate raster given")
