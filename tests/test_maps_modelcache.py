@@ -180,6 +180,9 @@ def test_an_entry_that_does_not_fit_together_is_ignored(models, damage, tmp_path
     rewrite_entry(entry, change)
     predict_raster([model], rasters, tmp_path / "damaged.tif")
     assert same_bands(tmp_path / "reference.tif", tmp_path / "damaged.tif")
+    from wholesoil.core.maps.predict import spec_fits
+
+    assert spec_fits(*modelcache.load(file_checksum(model)))  # written anew
 
 
 def test_a_folder_that_cannot_be_read_only_slows_the_start(models, tmp_path, monkeypatch):

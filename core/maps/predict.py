@@ -320,7 +320,8 @@ def prepare(file, checksum, name=None, outputs=None, source=None, use_cache=True
     source, file = source or file, str(file)
     use_cache = use_cache and kernels.numba is not None
     entry = modelcache.load(checksum) if use_cache else None
-    if entry is not None and spec_fits(*entry):
+    fits = entry is not None and spec_fits(*entry)
+    if fits:
         model = MapModel(*entry, name=name, outputs=outputs, source=source, file=file, checksum=checksum,
                          use_cache=True)
         if not model.needs_model_file:
@@ -332,7 +333,7 @@ def prepare(file, checksum, name=None, outputs=None, source=None, use_cache=True
         raise InputError(f"model file {source} changed while it was read; make the map again")
     model = MapModel.from_trained(trained, name, outputs, source=source, file=file, checksum=checksum,
                                   use_cache=use_cache)
-    if use_cache and entry is None and model.packed is not None:
+    if use_cache and not fits and model.packed is not None:  # none yet, or one that does not fit: written anew
         modelcache.store(checksum, model.spec, model.packed)
     return model
 
