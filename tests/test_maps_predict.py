@@ -337,6 +337,9 @@ def test_grid_warps_covariates_on_the_fly(srdb_map_model, tmp_path):
     both = np.isfinite(a) & np.isfinite(w)
     assert both.sum() > 0.9 * np.isfinite(a).sum()
     assert np.median(np.abs(a[both] - w[both])) < 1e-3 * np.nanmean(np.abs(a))
+    shape = read_raster(reference).shape
+    assert f"covariates warped on the fly to the grid of {reference} ({shape[1]} x {shape[0]} pixels): nearest " \
+           "neighbour for biome; bilinear for bio1, bio12" in warped.notes
 
 
 def test_metadata_records_absolute_paths_and_the_interval(srdb_map_model, tmp_path, monkeypatch):

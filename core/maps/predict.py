@@ -470,7 +470,8 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog,
                      explain=_unseen_notes, **engine)
-    for text in aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):
+    warp_notes = [] if grid is None else [_warp_note(grid, stack.grid, needed, categorical)]
+    for text in warp_notes + aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):
         run.notes.append(text)
         note(text)
     first = np.cumsum([0] + [len(m.band_names()) for m in prepared])
@@ -493,6 +494,14 @@ def _float32_range(low, high):
     low32 = np.nextafter(low32, np.float32(-np.inf)) if low32 > low else low32
     high32 = np.nextafter(high32, np.float32(np.inf)) if high32 < high else high32
     return float(low32), float(high32)
+
+
+def _warp_note(grid, info, covariates, categorical):
+    """What --grid did: the covariates warped to the reference grid, and with which resampling."""
+    ways = [("nearest neighbour", [c for c in covariates if c in categorical]),
+            ("bilinear", [c for c in covariates if c not in categorical])]
+    return (f"covariates warped on the fly to the grid of {grid} ({info.width} x {info.height} pixels): "
+            + "; ".join(f"{way} for {', '.join(names)}" for way, names in ways if names))
 
 
 def _recorded(path):
