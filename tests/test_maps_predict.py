@@ -465,6 +465,13 @@ def test_processing_run_predictraster(wholesoil_processing, srdb_map_model, tmp_
         "MODELS": [str(model)] * 2, "NAMES": "forest, again", "COVARIATES": covariates, "OUTPUTS": [0],
         "OUTPUT": str(tmp_path / "two.tif")})
     assert read_bands(two["OUTPUT"])[1] == ["forest_mean", "again_mean"]
+    from qgis.core import QgsRasterLayer
+
+    layer = QgsRasterLayer(covariates[0], "bio1")
+    with pytest.raises(QgsProcessingException, match=r"Model files takes model files \(.wsmodel, from Train model\), "
+                                                     r"not \[<QgsRasterLayer"):
+        wholesoil_processing.run("wholesoil:predictraster", {"MODELS": [layer], "COVARIATES": covariates,
+                                                             "OUTPUT": str(tmp_path / "layer.tif")})
     from osgeo import gdal  # a file named otherwise whose band says bio1 (as the command line names it)
 
     described = gdal.Translate(str(tmp_path / "wc_temperature.tif"), rasters[0].split("=", 1)[1])

@@ -82,7 +82,9 @@ later maps of that model start without reading the file again (about 1.5 s for a
 
         models = [m for m in self.parameterAsFileList(parameters, "MODELS", context) if m]
         if not models:
-            raise InputError("give at least one model file")
+            given = parameters.get("MODELS")
+            raise InputError("give at least one model file" if given in (None, "", []) else
+                             f"Model files takes model files (.wsmodel, from Train model), not {given!r}")
         names = [n.strip() for n in (self.parameterAsString(parameters, "NAMES", context) or "").split(",")]
         names = names if any(names) else None
         layers = self.parameterAsLayerList(parameters, "COVARIATES", context)
