@@ -34,6 +34,9 @@ gradient boosting models on large maps, whose own predict holds Python's lock); 
 cluster --backend dask --scheduler tcp://HOST:8786 (the workers read the covariates from
 the same paths, so they must be on storage every worker sees; the output is written by
 this command on this machine). The forest kernel is compiled with numba when installed.
+After the first map of a forest's model file its packed trees are kept in
+~/.cache/wholesoil/forests (WHOLESOIL_CACHE_DIR=DIR names another folder, =off none), so
+later maps of that model start without reading the file again.
 """
 
 PREDICT_HELP = """\
