@@ -591,6 +591,21 @@ def test_a_single_band_raster_answers_to_its_file_name_and_its_band_description(
     assert "<ResampleAlg>NearestNeighbour</ResampleAlg>" in warped.layers["biome"][0]  # classes, though aliased
 
 
+def test_a_multi_band_stack_reads_its_grid_once(tmp_path, monkeypatch):
+    """A 30-band stack opened its file 30 times for the grid check (0.05 s of every map's start)."""
+    from wholesoil.core.maps import engine, stack
+
+    path = write_raster(tmp_path / "stack.tif", np.ones((30, 4, 4)))
+    calls = []
+    for module in (stack, engine):
+        monkeypatch.setattr(module, "raster_info", lambda p, read=module.raster_info: calls.append(p) or read(p))
+    layers = stack.CovariateStack([path])
+    assert len(layers.layers) == 30 and calls == [path]
+    engine.map_blocks(lambda blocks: blocks["stack_b1"], layers.select(list(layers.layers)), str(tmp_path / "o.tif"),
+                      ["b1"])
+    assert calls == [path, path]
+
+
 def test_loading_the_kernel_module_prints_no_warning():
     """QGIS shows every warning in the algorithm's log: Debian's llvmlite warned on each map run."""
     import subprocess

@@ -358,10 +358,10 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     impossible values). Returns a :class:`RasterRun`.
     """
     groups = _input_groups(inputs)
-    infos = {name: raster_info(path) for path, members in groups.items() for name, _ in members[:1]}
-    grid = check_aligned(infos)
+    infos = {path: raster_info(path) for path in groups}
+    grid = check_aligned({members[0][0]: infos[path] for path, members in groups.items()})
     for path, members in groups.items():
-        count = raster_info(path).band_count
+        count = infos[path].band_count
         for name, band in members:
             if not 1 <= band <= count:
                 raise InputError(f"raster {name} ({path}) has no band {band} (it has {count})")

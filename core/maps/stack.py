@@ -78,7 +78,7 @@ class CovariateStack:
             self.layers, self.misses = _warped(self.layers, grid, {self.aliases.get(c, c) for c in categorical})
             self.grid = raster_info(grid)
         else:
-            infos = {path: raster_info(path) for path, _ in self.layers.values()}  # one per file, not per band
+            infos = {path: raster_info(path) for path in {path for path, _ in self.layers.values()}}  # one per file
             try:
                 self.grid = check_aligned({f"{name} ({self.sources[name]})": infos[path]
                                            for name, (path, _) in self.layers.items()})
