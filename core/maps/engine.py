@@ -175,7 +175,14 @@ def _process_window(func, groups, window, params, run, parent, nodata):
 
 
 class _Writer:
-    """The only code touching the output: writes windows, flushes, keeps band statistics."""
+    """The only code touching the output: writes windows, flushes finished tiles, keeps band statistics.
+
+    GDAL compresses and writes every tile in its cache when flushed, finished or not; a tile
+    written again later is appended to the file (its first copy stays, unused). So the cache
+    is flushed only when every tile written since the last flush is finished: after every
+    window when windows are made of whole tiles (the default), else when a window finishes
+    the last of them (a ``block`` that is not a multiple of the tiles).
+    """
 
     def __init__(self, dataset):
         self.dataset = dataset
@@ -183,10 +190,14 @@ class _Writer:
         self.valid = np.zeros(len(self.bands), dtype=np.int64)
         self.sums = np.zeros(len(self.bands))
         self.counts, self.with_data, self.present = {}, 0, collections.Counter()
+        width, height = dataset.RasterXSize, dataset.RasterYSize
+        rows, columns = (np.minimum(TILE, size - np.arange(0, size, TILE)) for size in (height, width))
+        self.missing = np.outer(rows, columns)  # per tile: pixels not yet written
+        self.unflushed = set()
 
     def write(self, result):
         """Write one :func:`_process_window` result."""
-        (x, y, _, _), values, counts, valid, sums, with_data, present = result
+        (x, y, cols, rows), values, counts, valid, sums, with_data, present = result
         if values.shape[0] != len(self.bands):
             raise InputError(f"block function returned {values.shape[0]} bands, expected {len(self.bands)}")
         for band, layer in zip(self.bands, values):
@@ -197,7 +208,15 @@ class _Writer:
         self.present.update(present)
         for name, count in counts.items():
             self.counts[name] = self.counts.get(name, 0) + int(count)
-        self.dataset.FlushCache()  # compress and write the finished tiles now, not all at the end
+        for tile_y in range(y // TILE, (y + rows - 1) // TILE + 1):
+            for tile_x in range(x // TILE, (x + cols - 1) // TILE + 1):
+                overlap_y = min(y + rows, (tile_y + 1) * TILE) - max(y, tile_y * TILE)
+                overlap_x = min(x + cols, (tile_x + 1) * TILE) - max(x, tile_x * TILE)
+                self.missing[tile_y, tile_x] -= overlap_y * overlap_x
+                self.unflushed.add((tile_y, tile_x))
+        if not any(self.missing[tile] for tile in self.unflushed):
+            self.dataset.FlushCache()  # compress and write the finished tiles now, not all at the end
+            self.unflushed.clear()
 
     def close(self):
         self.bands = self.dataset = None  # GDAL writes and closes the file when the last reference goes
