@@ -5,7 +5,7 @@ from osgeo import gdal, osr
 
 
 def write_raster(path, values, epsg=4326, origin=(-10.0, 50.0), pixel=0.5, nodata=-9999.0):
-    """Write a float32 GeoTIFF (one band per 2-D array in ``values``); NaN becomes nodata."""
+    """Write a float32 GeoTIFF (one band per 2-D array in ``values``); NaN becomes nodata (none: no nodata value)."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 2:
         values = values[None]
@@ -17,7 +17,8 @@ def write_raster(path, values, epsg=4326, origin=(-10.0, 50.0), pixel=0.5, nodat
     dataset.SetProjection(srs.ExportToWkt())
     for i in range(bands):
         band = dataset.GetRasterBand(i + 1)
-        band.SetNoDataValue(nodata)
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
         band.WriteArray(np.where(np.isnan(values[i]), nodata, values[i]).astype(np.float32))
     dataset = None
     return str(path)

@@ -342,6 +342,25 @@ def test_grid_warps_covariates_on_the_fly(srdb_map_model, tmp_path):
            "neighbour for biome; bilinear for bio1, bio12" in warped.notes
 
 
+def test_grid_leaves_pixels_outside_a_covariate_without_nodata_value_empty(tmp_path):
+    """GDAL's warp filled the pixels outside a raster that has no nodata value with 0, a value the
+    model then predicted from (whole-number classes too)."""
+    from osgeo import gdal
+
+    from wholesoil.core.maps.stack import CovariateStack
+    from wholesoil.core.rasters import open_raster, read_window
+
+    inside = write_raster(tmp_path / "small.tif", np.full((4, 4), 5.0), nodata=None)
+    classes = str(tmp_path / "classes.tif")
+    gdal.Translate(classes, inside, outputType=gdal.GDT_Byte)
+    reference = write_raster(tmp_path / "grid.tif", np.zeros((8, 8)), origin=(-11.0, 51.0))
+    stack = CovariateStack([inside, classes], grid=reference, categorical={"classes"})
+    for name in ("small", "classes"):
+        values = read_window(open_raster(stack.layers[name][0]), (0, 0, 8, 8))[0]
+        assert np.isnan(values[[0, 1, 6, 7]]).all() and np.isnan(values[:, [0, 1, 6, 7]]).all(), name
+        assert (values[2:6, 2:6] == 5).all(), name
+
+
 def test_metadata_records_absolute_paths_and_the_interval(srdb_map_model, tmp_path, monkeypatch):
     """Provenance a map carries elsewhere: absolute paths, the checksum, the interval's level and truncation."""
     from osgeo import gdal

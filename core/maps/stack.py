@@ -128,11 +128,16 @@ def _warped(layers, grid, categorical):
                                 f"grid in QGIS): it covers {_extent_text(covered)}, the grid {_extent_text(bounds)} "
                                 "(in the grid's CRS), so every pixel would be nodata")
             memory = f"/vsimem/wholesoil_{os.getpid()}_{len(vrts)}.vrt"
-            whole = gdal.GetDataTypeName(source.GetRasterBand(1).DataType).startswith(("Byte", "Int", "UInt"))
-            # interpolated values of whole-number rasters (bio1 in 0.1 °C, pH x 10) are not whole numbers
+            first = source.GetRasterBand(1)
+            whole = gdal.GetDataTypeName(first.DataType).startswith(("Byte", "Int", "UInt"))
+            # interpolated values of whole-number rasters (bio1 in 0.1 °C, pH x 10) are not whole numbers; and
+            # a raster without a nodata value gets NaN outside its footprint (GDAL's fill, 0, would be a value)
+            floats = (whole and method != "near") or first.GetNoDataValue() is None
             options = gdal.WarpOptions(format="VRT", dstSRS=reference.crs_wkt, outputBounds=bounds,
                                        width=reference.width, height=reference.height, resampleAlg=method,
-                                       outputType=gdal.GDT_Float32 if whole and method != "near" else gdal.GDT_Unknown,
+                                       outputType=(gdal.GDT_Float64 if first.DataType == gdal.GDT_Float64 else
+                                                   gdal.GDT_Float32) if floats else gdal.GDT_Unknown,
+                                       dstNodata=float("nan") if first.GetNoDataValue() is None else None,
                                        multithread=False)
             gdal.Warp(memory, source, options=options)
             handle = gdal.VSIFOpenL(memory, "rb")
