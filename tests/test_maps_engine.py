@@ -106,3 +106,31 @@ def test_a_run_where_no_pixel_with_data_gets_a_value_is_refused_and_writes_nothi
     run = engine.map_blocks(nothing_valid, {"a": empty}, tmp_path / "sea.tif", ["x"], block=16)
     assert run.valid[0] == 0 and run.notes == [f"input a ({empty}) has no valid pixel (all nodata)",
                                                f"{tmp_path / 'sea.tif'}: band x has no valid pixel (all nodata)"]
+
+
+def classes_and_steps(blocks):
+    """Block function: a class band (codes 1-3) and a step between 0 and 100."""
+    a = blocks["a"]
+    return np.stack([1.0 + (a // 97) % 3, np.where((a // 50) % 2 == 0, 0.0, 100.0)])
+
+
+def test_cog_overviews_average_values_and_take_the_most_frequent_class(tmp_path):
+    """GDAL's default overviews (cubic) showed class codes that do not exist and values beyond the data's range."""
+    rows, columns = np.mgrid[0:700, 0:600]
+    values = (rows + 3 * columns).astype(float)
+    values[:40, :40] = np.nan
+    source = write_raster(tmp_path / "in.tif", values)
+    output = engine.map_blocks(classes_and_steps, {"a": source}, tmp_path / "c.tif", ["x_class", "step"], cog=True,
+                               classes=["x_class"])
+    dataset = gdal.Open(str(output))
+    assert dataset.GetMetadata("IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    full_classes, full_steps = (dataset.GetRasterBand(i).ReadAsArray() for i in (1, 2))
+    for index, allowed in ((1, set(np.unique(full_classes))), (2, None)):
+        band = dataset.GetRasterBand(index)
+        assert band.GetOverviewCount() >= 1
+        overview = band.GetOverview(0).ReadAsArray()
+        data = overview[overview != band.GetNoDataValue()]
+        if allowed is not None:
+            assert set(np.unique(data)) <= allowed
+        else:
+            assert data.min() >= 0 and data.max() <= 100 and 0 < np.mean((data > 0) & (data < 100))

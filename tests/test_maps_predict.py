@@ -243,6 +243,12 @@ def test_classification_map(tmp_path):
     np.testing.assert_allclose(bands[1].ravel(), probabilities[:, 0], rtol=1e-6)
     labels = np.where(bands[0].ravel() == 1, "bimodal", "unimodal")
     assert (labels == trained.model.predict(frame)).all()
+    large = [f"{n}={write_raster(tmp_path / f'{n}_large.tif', rng.normal(size=(520, 520)))}" for n in grid]
+    from osgeo import gdal
+
+    dataset = gdal.Open(predict_raster([tmp_path / "c.wsmodel"], large, tmp_path / "cog.tif", cog=True))
+    overview = dataset.GetRasterBand(1).GetOverview(0).ReadAsArray()  # a zoomed-out view shows real classes
+    assert set(np.unique(overview)) == {1.0, 2.0}
 
 
 def test_several_models_read_each_window_once(srdb_map_model, tmp_path):

@@ -117,7 +117,8 @@ def register(commands):
                              "classification: class, p; any model: di, aoa, the area of applicability; "
                              "default: all the model gives except di and aoa)")
     parser.add_argument("--grid", metavar="REF.tif", help="warp the covariates to this raster's grid on the fly")
-    parser.add_argument("--cog", action="store_true", help="write a Cloud Optimized GeoTIFF (with overviews)")
+    parser.add_argument("--cog", action="store_true", help="write a Cloud Optimized GeoTIFF (with overviews: averages; "
+                        "the most frequent class in class bands)")
     add_output(parser, "--quicklook", suffixes=PNG, metavar="FILE.png",
                help="quick-look picture of each model's mean (or class) band, with its units")
     add_engine_options(parser)

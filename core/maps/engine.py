@@ -267,12 +267,25 @@ def _create(path, grid, band_names, nodata, metadata, band_metadata, threads):
     return target
 
 
-def _to_cog(source, destination, threads):
-    """Rewrite a finished GeoTIFF as a Cloud Optimized GeoTIFF (with overviews)."""
+def _to_cog(source, destination, threads, classes=()):
+    """Rewrite a finished GeoTIFF as a Cloud Optimized GeoTIFF with overviews (halving until under a
+    tile): each overview pixel is the average of the valid pixels it covers, or for the bands named
+    in ``classes`` their most frequent value (GDAL's default, cubic, invents values: class codes
+    that do not exist, negative sd)."""
     from osgeo import gdal
 
+    dataset = gdal.Open(source, gdal.GA_Update)
+    levels = [2 ** k for k in range(1, 32) if max(dataset.RasterXSize, dataset.RasterYSize) // 2 ** k >= TILE]
+    if levels:
+        dataset.BuildOverviews("AVERAGE", levels)
+        for index in range(1, dataset.RasterCount + 1):
+            band = dataset.GetRasterBand(index)
+            if band.GetDescription() in classes:
+                gdal.RegenerateOverviews(band, [band.GetOverview(k) for k in range(band.GetOverviewCount())], "MODE")
+    dataset = None
     gdal.Translate(destination, source, format="COG",
-                   creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=YES", "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"])
+                   creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=YES", "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}",
+                                    "OVERVIEWS=FORCE_USE_EXISTING" if levels else "OVERVIEWS=NONE"])
 
 
 # the run
@@ -353,7 +366,7 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
 
 def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs=1, backend="threading",
                nodata=DEFAULT_NODATA, progress=None, is_cancelled=None, metadata=None, band_metadata=None,
-               scheduler=None, memory_mb=DEFAULT_MEMORY_MB, bytes_per_pixel=None, cog=False, explain=None):
+               scheduler=None, memory_mb=DEFAULT_MEMORY_MB, bytes_per_pixel=None, cog=False, classes=(), explain=None):
     """Apply ``func`` to aligned rasters window by window and write a multi-band GeoTIFF.
 
     func: ``func(blocks, **params)`` with ``blocks`` a dict name -> 2-D float64 array (NaN =
@@ -371,7 +384,8 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     as tcp://host:8786, or the current dask Client; its workers must see the input paths).
     bytes_per_pixel: memory ``func`` needs per pixel (default: inputs and outputs in float64).
     metadata: dataset metadata; band_metadata: {band name: {key: value}}. cog: write a
-    Cloud Optimized GeoTIFF (with overviews). Nothing is left at ``output`` if this fails
+    Cloud Optimized GeoTIFF (with overviews: averages, or the most frequent value in the bands named in
+    ``classes``, e.g. classes or flags). Nothing is left at ``output`` if this fails
     or is cancelled, or if no pixel got a value although some had data in every input (an
     InputError; ``explain``, a function of the summed counters, gives its reasons, e.g.
     impossible values). Returns a :class:`RasterRun`.
@@ -426,7 +440,7 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
             raise InputError(f"{output}: no pixel got a value: {writer.with_data} pixels have data in every input "
                              f"and each gave nodata{f' ({reasons})' if reasons else ''}; nothing was written")
         if cog:
-            _to_cog(tiled, tmp, threads)
+            _to_cog(tiled, tmp, threads, classes)
             os.unlink(tiled)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = writer.sums / writer.valid

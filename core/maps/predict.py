@@ -469,6 +469,7 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog,
+                     classes=[f"{m.name}_{o}" for m in prepared for o in m.outputs if o in ("class", "aoa")],
                      explain=_unseen_notes, **engine)
     warp_notes = [] if grid is None else [_warp_note(grid, stack.grid, needed, categorical)]
     for text in warp_notes + aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):
