@@ -31,6 +31,9 @@ from .errors import InputError
 
 #: Companion files of a Shapefile: written, replaced and removed as one set.
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd", ".shp.xml")
+#: GDAL's files beside a dataset (statistics and styles, external overviews, masks): they describe
+#: the file they sit beside, so a replaced output loses them (QGIS stretched a new map with the old statistics).
+GDAL_SIDECARS = (".aux.xml", ".ovr", ".msk")
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.wholesoil-(?P<pid>\d+)-[0-9a-f]+\.tmp$")
 _transaction = contextvars.ContextVar("wholesoil_output_transaction", default=None)
@@ -71,12 +74,11 @@ def source_files(path):
 
 
 def output_parts(path):
-    """The files one output consists of (a Shapefile is several)."""
+    """The files one output consists of (a Shapefile is several), and GDAL's sidecars of it."""
     path = Path(path)
-    if path.suffix.lower() != ".shp":
-        return [path]
     stem = path.with_suffix("")
-    return [Path(f"{stem}{suffix}") for suffix in SHAPEFILE_PARTS]
+    parts = [path] if path.suffix.lower() != ".shp" else [Path(f"{stem}{suffix}") for suffix in SHAPEFILE_PARTS]
+    return parts + [Path(f"{path}{suffix}") for suffix in GDAL_SIDECARS]
 
 
 def check_output_path(path, option="output", inputs=()):
@@ -190,7 +192,8 @@ class _Pending:
         self.tmp = self.folder / self.path.name
 
     def commit(self):
-        """Move the written file(s) into place; replaced Shapefile parts the new set lacks are removed."""
+        """Move the written file(s) into place; parts of the replaced output that the new set lacks
+        (a Shapefile's, GDAL's sidecars) are removed."""
         written = {p.name for p in self.folder.iterdir()}
         for part in output_parts(self.path):
             if part.name in written:

@@ -214,6 +214,27 @@ def test_shapefile_is_written_as_a_complete_set(capsys, resources, tmp_path):
     assert code == 0 and "frac_0_30" in read_table(out).columns and "frac_30_100" not in read_table(out).columns
 
 
+def test_a_replaced_raster_loses_the_sidecars_of_the_old_one(capsys, tmp_path):
+    """gdalinfo -stats and QGIS write statistics to map.tif.aux.xml (external overviews to .ovr): left
+    beside a new map, they described the old one (QGIS stretched the new map with the old range)."""
+    from osgeo import gdal
+
+    beta = write_raster(tmp_path / "beta.tif", np.full((20, 30), 0.95))
+    out = tmp_path / "map.tif"
+    assert run(capsys, "depth-fractions", "--beta", beta, "--layers", "0,30,100", "--output", out)[0] == 0
+    previous = gdal.GetConfigOption("GDAL_PAM_ENABLED")
+    gdal.SetConfigOption("GDAL_PAM_ENABLED", "YES")  # as outside the tests (scripts/qgis_env.sh turns it off)
+    try:
+        gdal.Info(str(out), stats=True)
+    finally:
+        gdal.SetConfigOption("GDAL_PAM_ENABLED", previous)
+    gdal.Open(str(out)).BuildOverviews("AVERAGE", [2])
+    assert {p.name for p in tmp_path.iterdir()} >= {"map.tif.aux.xml", "map.tif.ovr"}
+    assert run(capsys, "depth-fractions", "--beta", beta, "--layers", "0,10", "--output", out)[0] == 0
+    assert not {p.name for p in tmp_path.iterdir()} & {"map.tif.aux.xml", "map.tif.ovr"}
+    assert gdal.Open(str(out)).GetRasterBand(1).GetStatistics(False, False) in ([0, 0, 0, -1], None)
+
+
 def test_table_without_geometry_to_shapefile_is_refused(capsys, resources, tmp_path):
     code, _, err = run(capsys, "depth-fractions", "--input", resources / "sample_data" / "jackson1996_beta_by_biome.csv",
                        "--beta", "beta", "--output", tmp_path / "o.shp")
