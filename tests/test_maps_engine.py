@@ -134,3 +134,30 @@ def test_cog_overviews_average_values_and_take_the_most_frequent_class(tmp_path)
             assert set(np.unique(data)) <= allowed
         else:
             assert data.min() >= 0 and data.max() <= 100 and 0 < np.mean((data > 0) & (data < 100))
+
+
+class StubClient:
+    """A Dask client whose workers answer ``run`` with the given results."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def run(self, func, *args):
+        return self.answers
+
+
+def test_dask_workers_without_wholesoil_are_named_before_any_work():
+    """Workers started with Debian's dask-worker (another Python) failed the run with a 60-line traceback."""
+    import pytest
+
+    from wholesoil import __version__
+    from wholesoil.core.errors import InputError
+
+    engine._check_dask_workers(StubClient({"tcp://a:1": __version__, "tcp://b:2": __version__}), "tcp://s:8786")
+    with pytest.raises(InputError, match=r"Dask workers tcp://b:2 cannot import wholesoil: .*python -m "
+                                         r"distributed.cli.dask_worker tcp://s:8786"):
+        engine._check_dask_workers(StubClient({"tcp://a:1": __version__, "tcp://b:2": None}), "tcp://s:8786")
+    with pytest.raises(InputError, match=r"tcp://a:1 \(0.0.1\) run another wholesoil"):
+        engine._check_dask_workers(StubClient({"tcp://a:1": "0.0.1"}), "tcp://s:8786")
+    with pytest.raises(InputError, match="has no worker"):
+        engine._check_dask_workers(StubClient({}), "tcp://s:8786")

@@ -308,14 +308,43 @@ def _dask_client(scheduler):
         raise InputError(DASK_HELP) from None
     if scheduler is None:
         try:
-            return get_client(), False
+            client, own = get_client(), False
         except ValueError:
             raise InputError("the dask backend needs a scheduler address (e.g. tcp://host:8786) "
                              "or a running dask Client") from None
+    else:
+        try:
+            client, own = Client(scheduler, timeout="20s"), True
+        except (OSError, TimeoutError) as error:
+            raise InputError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
     try:
-        return Client(scheduler, timeout="20s"), True
-    except (OSError, TimeoutError) as error:
-        raise InputError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
+        _check_dask_workers(client, scheduler or client.scheduler.address)
+    except InputError:
+        if own:
+            client.close()
+        raise
+    return client, own
+
+
+def _check_dask_workers(client, address):
+    """InputError unless every worker of the cluster imports the same wholesoil as this process."""
+    import pydoc  # its locate() imports a module on the worker and returns a value, or None: no pickled wholesoil code
+
+    from ... import __version__
+
+    versions = client.run(pydoc.locate, "wholesoil.__version__")
+    if not versions:
+        raise InputError(f"the Dask cluster at {address} has no worker; start one: python -m "
+                         f"distributed.cli.dask_worker {address}")
+    missing = sorted(worker for worker, version in versions.items() if version is None)
+    if missing:
+        raise InputError(f"Dask workers {', '.join(missing)} cannot import wholesoil: start them with the Python "
+                         f"that runs wholesoil: python -m distributed.cli.dask_worker {address} (the dask-worker "
+                         "program of another Python, such as Debian's /usr/bin/dask-worker, lacks it)")
+    other = sorted(f"{worker} ({version})" for worker, version in versions.items() if version != __version__)
+    if other:
+        raise InputError(f"Dask workers {', '.join(other)} run another wholesoil than this command "
+                         f"({__version__}); install the same version on every machine")
 
 
 def _results(func, groups, work, params, run, workers, backend, scheduler, nodata):
