@@ -116,8 +116,9 @@ def add_engine_options(parser):
     group.add_argument("--backend", default="threading", choices=["threading", "loky", "dask"],
                        help="workers: threads (default), processes (loky), or a Dask cluster (with --scheduler)")
     group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler for --backend dask, e.g. tcp://10.0.0.5:8786 (its workers must see the "
-                            "input files at the same paths; the output is written here)")
+                       help="Dask scheduler for --backend dask, e.g. tcp://10.0.0.5:8786 (its workers must run this "
+                            "wholesoil: python -m distributed.cli.dask_worker ADDRESS, and see the input files at the "
+                            "same paths; the output is written here)")
     group.add_argument("--block", type=positive_int, metavar="PIXELS",
                        help="window size in pixels (default: from a 512 MB memory budget and the inputs' tiling)")
     group.add_argument("--quiet", action="store_true", help="no progress on stderr")
