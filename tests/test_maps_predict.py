@@ -511,10 +511,17 @@ def test_processing_run_predictraster(wholesoil_processing, srdb_map_model, tmp_
         "MODELS": [str(model)], "COVARIATES": files, "COVARIATE_NAMES": ", ".join(n.split("=")[0] for n in rasters),
         "OUTPUTS": [0, 1], "OUTPUT": str(tmp_path / "named.tif")})
     assert np.array_equal(read_bands(named["OUTPUT"])[0], reference, equal_nan=True)
-    with pytest.raises(QgsProcessingException, match="2 covariate names for 3 covariate rasters; give one per raster"):
+    with pytest.raises(QgsProcessingException, match=r"2 covariate names for 3 covariate rasters \(3 bands\); give "
+                                                     "one per raster, or one per band of every raster"):
         wholesoil_processing.run("wholesoil:predictraster", {"MODELS": [str(model)], "COVARIATES": files,
                                                              "COVARIATE_NAMES": "bio1,bio12",
                                                              "OUTPUT": str(tmp_path / "never.tif")})
+    stack = gdal.BuildVRT(str(tmp_path / "stack.vrt"), files, separate=True)  # bands without descriptions
+    stack = None
+    per_band = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": [str(model)], "COVARIATES": [str(tmp_path / "stack.vrt")], "OUTPUTS": [0, 1],
+        "COVARIATE_NAMES": ", ".join(n.split("=")[0] for n in rasters), "OUTPUT": str(tmp_path / "per_band.tif")})
+    assert np.array_equal(read_bands(per_band["OUTPUT"])[0], reference, equal_nan=True)
 
 
 @pytest.mark.qgis_process
@@ -614,6 +621,27 @@ def test_a_single_band_raster_answers_to_its_file_name_and_its_band_description(
     reference = write_raster(tmp_path / "grid.tif", np.zeros((8, 8)), pixel=0.25)
     warped = CovariateStack([classes], grid=reference, categorical={"americas_biome"})
     assert "<ResampleAlg>NearestNeighbour</ResampleAlg>" in warped.layers["biome"][0]  # classes, though aliased
+
+
+def test_covariates_name_bands_of_a_stack_without_descriptions(srdb_map_model, tmp_path):
+    """gdalbuildvrt -separate makes bands without descriptions: NAME=RASTER:BAND names one (by number or description)."""
+    from osgeo import gdal
+
+    from wholesoil.core.maps.stack import CovariateStack
+
+    model, rasters, _ = srdb_map_model
+    files = [item.split("=", 1)[1] for item in rasters]
+    stack = str(tmp_path / "stack.vrt")
+    gdal.BuildVRT(stack, files, separate=True).FlushCache()
+    reference = read_bands(predict_raster([model], rasters, tmp_path / "ref.tif", outputs=["mean"]))[0]
+    named = [f"{item.split('=')[0]}={stack}:{band}" for band, item in enumerate(rasters, start=1)]
+    assert np.array_equal(read_bands(predict_raster([model], named, tmp_path / "b.tif", outputs=["mean"]))[0],
+                          reference, equal_nan=True)
+    assert set(CovariateStack([f"{stack}:2"]).layers) == {"stack_b2"}
+    with pytest.raises(InputError, match=r"has no band 4 \(it has 3\)"):
+        CovariateStack([f"x={stack}:4"])
+    with pytest.raises(InputError, match=r"covariate raster .*missing.vrt does not exist"):
+        CovariateStack([f"x={tmp_path / 'missing.vrt'}:1"])
 
 
 def test_a_multi_band_stack_reads_its_grid_once(tmp_path, monkeypatch):

@@ -17,15 +17,16 @@ computes it: <name>_di, the dissimilarity index of a pixel's covariates to the t
 data, and <name>_aoa, 1 inside the area of applicability and 0 where the map extrapolates.
 
   wholesoil predict-raster rh.wsmodel --covariates bio1=wc_bio1.tif bio12=wc_bio12.tif \\
-      Biome=biomes.tif --output rh_map.tif --jobs -1
+      biome=biomes.tif --output rh_map.tif --jobs -1
   wholesoil predict-raster bnpp_0_20.wsmodel bnpp_20_40.wsmodel --covariates stack.vrt \\
       --output bnpp_layers.tif --outputs mean,sd --grid dem_1km.tif
 
 Covariates are matched to each model's covariates by name, as sample-rasters names them:
 NAME=RASTER, else a single band's description or the file name, else the band
-descriptions of multi-band files and VRTs. They must share CRS, size, origin and pixel
-size, or give --grid REF.tif to warp them on the fly to REF's grid (nearest neighbour for
-categorical covariates, bilinear for the others). Several models read each window once;
+descriptions of multi-band files and VRTs; NAME=RASTER:BAND names one band of a file (a
+stack from gdalbuildvrt -separate has no band descriptions). They must share CRS, size,
+origin and pixel size, or give --grid REF.tif to warp them on the fly to REF's grid
+(nearest neighbour for categorical covariates, bilinear for the others). Several models read each window once;
 name a model's bands with NAME=MODEL. Nodata in any covariate, or a categorical class the
 model never saw (counted and reported), gives nodata.
 
@@ -109,8 +110,9 @@ def register(commands):
     parser = add_command(commands, "predict-raster", run_predict_raster,
                          "map saved models over covariate rasters (mean, sd, interval per pixel)", PREDICT_RASTER_HELP)
     parser.add_argument("models", nargs="+", metavar="[NAME=]MODEL", help="model files (.wsmodel)")
-    parser.add_argument("--covariates", nargs="+", required=True, metavar="[NAME=]RASTER",
-                        help="covariate rasters (named as sample-rasters names them)")
+    parser.add_argument("--covariates", nargs="+", required=True, metavar="[NAME=]RASTER[:BAND]",
+                        help="covariate rasters (named as sample-rasters names them); RASTER:BAND takes one band "
+                             "(number or description) of a multi-band file")
     add_output(parser, "--output", suffixes=RASTER_OUTPUT, required=True, help="output GeoTIFF")
     parser.add_argument("--outputs", metavar="LIST",
                         help="bands per model, e.g. mean,sd (regression: mean, sd, cv, lower, upper; "

@@ -45,7 +45,8 @@ def _descriptions(path):
     return names
 
 
-def _band(path, band, option):
+def raster_band(path, band, option):
+    """The :class:`BandRef` of band ``band`` (a number, or number text, or a band description) of a raster."""
     names = _descriptions(path)
     if isinstance(band, str) and band.isdigit():
         band = int(band)
@@ -80,13 +81,13 @@ def band_reference(value, option, constant=False):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
     elif isinstance(value, (tuple, list)):
-        return _band(str(value[0]), value[1], option)
+        return raster_band(str(value[0]), value[1], option)
     else:
         try:
             number = float(value)
         except ValueError:
             path, band = split_reference(value)
-            return _band(path, 1 if band is None else band, option)
+            return raster_band(path, 1 if band is None else band, option)
     if not constant:
         raise InputError(f"{option}: give a raster (RASTER or RASTER:BAND), not the number {number:g}")
     from ..depth import check_scalar

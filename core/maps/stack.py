@@ -53,18 +53,31 @@ class CovariateStack:
             raise InputError("no covariate raster given")
         self.layers, self.sources, offered = {}, {}, {}
         for name, path in pairs:
+            selected = None
+            if not os.path.isfile(path):  # RASTER:BAND?
+                from .bands import split_reference
+
+                path, selected = split_reference(path)
             if not os.path.isfile(path):
                 raise InputError(f"covariate raster {path} " + ("is a folder" if os.path.isdir(path)
                                                                  else "does not exist"))
-            default = band_names(path)  # band descriptions, else the file name (one opening of the file)
-            labels = default if name is None else [name] if len(default) == 1 else band_names(path, name)
-            for band, label in enumerate(labels, start=1):
+            if selected is not None:  # one band of a file, by its number or its description
+                from .bands import raster_band
+
+                chosen = raster_band(path, selected, "covariate raster")
+                stem = os.path.splitext(os.path.basename(path))[0]
+                numbers, labels = [chosen.band], [name or chosen.name or f"{stem}_b{chosen.band}"]
+            else:
+                default = band_names(path)  # band descriptions, else the file name (one opening of the file)
+                labels = default if name is None else [name] if len(default) == 1 else band_names(path, name)
+                numbers = range(1, len(labels) + 1)
+            for band, label in zip(numbers, labels):
                 if label in self.layers:
                     raise InputError(f"two covariate rasters are both named {label!r} ({self.sources[label]} and "
                                      f"{path}:{band}); name one with NAME=RASTER (Covariate names in QGIS)")
                 self.layers[label] = (os.path.abspath(path), band)
                 self.sources[label] = f"{path}:{band}"
-            if len(labels) == 1:  # also known by its file name and its band description
+            if selected is None and len(labels) == 1:  # also known by its file name and its band description
                 stem = os.path.splitext(os.path.basename(path))[0]
                 for other in {stem, default[0]} - {labels[0]}:
                     offered.setdefault(other, []).append(labels[0])

@@ -40,8 +40,10 @@ threshold found from the cross-validation folds (as the R package CAST does) and
 Covariate layers are matched to the model's covariates by name: a single-band layer by its layer name (as Sample
 rasters at points names it), else by its file name or its band description (as the command line names it), a
 multi-band layer by its band descriptions. Covariate names, one per raster, name them otherwise (with qgis_process,
-where a layer's name is its file name, this is the way to name them). They must share CRS, size and pixel grid, or
-choose a reference grid to warp them to (nearest neighbour for categorical covariates, bilinear otherwise).
+where a layer's name is its file name, this is the way to name them); one name per band of every raster also names
+the bands of multi-band rasters (a stack whose bands have no descriptions, as gdalbuildvrt -separate makes). They
+must share CRS, size and pixel grid, or choose a reference grid to warp them to (nearest neighbour for categorical
+covariates, bilinear otherwise).
 
 Nodata in any of a model's covariates gives nodata in that model's bands. A pixel whose categorical covariate holds
 a class the model never saw gets nodata, and the count is reported; so is the count of pixels whose covariates lie
@@ -63,8 +65,9 @@ later maps of that model start without reading the file again (about 1.5 s for a
         self.addParameter(QgsProcessingParameterMultipleLayers("COVARIATES", "Covariate rasters",
                                                                QgsProcessing.TypeRaster))
         self.addParameter(QgsProcessingParameterString(
-            "COVARIATE_NAMES", "Covariate names, one per covariate raster in the order above, separated by commas; "
-            "an empty entry keeps the layer's name (default: the layer names)", optional=True))
+            "COVARIATE_NAMES", "Covariate names, one per covariate raster in the order above (or one per band of "
+            "every raster), separated by commas; an empty entry keeps the layer's name (default: the layer names)",
+            optional=True))
         self.addParameter(QgsProcessingParameterString(
             "NAMES", "Band name prefixes, one per model in the order above, separated by commas (default: each "
             "model's target)", optional=True))
@@ -90,15 +93,23 @@ later maps of that model start without reading the file again (about 1.5 s for a
         layers = self.parameterAsLayerList(parameters, "COVARIATES", context)
         given = [n.strip() for n in (self.parameterAsString(parameters, "COVARIATE_NAMES", context) or "").split(",")]
         given = given if any(given) else [""] * len(layers)
-        if len(given) != len(layers):
-            raise InputError(f"{len(given)} covariate names for {len(layers)} covariate rasters; give one per raster "
-                             "in their order (an empty entry keeps the layer's name)")
-        covariates = []
-        for layer, name in zip(layers, given):
+        bands = sum(layer.bandCount() for layer in layers)
+        per_band = len(given) != len(layers) and len(given) == bands  # names for the bands of multi-band rasters
+        if len(given) != len(layers) and not per_band:
+            raise InputError(f"{len(given)} covariate names for {len(layers)} covariate rasters ({bands} bands); "
+                             "give one per raster, or one per band of every raster, in their order (an empty entry "
+                             "keeps the layer's name or the band's description)")
+        covariates, entries = [], iter(given)
+        for layer in layers:
             path = layer_file(layer) or layer.source()
+            if per_band and layer.bandCount() > 1:
+                covariates += [(next(entries) or None, f"{path}:{band}") for band in range(1, layer.bandCount() + 1)]
+                continue
+            name = next(entries)
             if name and layer.bandCount() > 1:
                 raise InputError(f"covariate name {name!r}: {layer.name()} has {layer.bandCount()} bands, named by "
-                                 "their descriptions; leave its entry empty")
+                                 f"their descriptions; leave its entry empty, or give {bands} names, one per band of "
+                                 "every raster")
             covariates.append((name or (layer.name() if layer.bandCount() == 1 else None), path))
         chosen = None  # every band the model gives
         if parameters.get("OUTPUTS") not in (None, "", []):
