@@ -80,7 +80,7 @@ def read_table(path, layer=None):
     register_input(path)
     if path.suffix.lower() in _CSV_SUFFIXES:
         try:
-            table = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
+            table = pd.read_csv(path, sep=_csv_separator(path), low_memory=False)
         except pd.errors.EmptyDataError:
             raise InputError(f"{path} is empty") from None
         except UnicodeDecodeError as error:  # binary data under a CSV name
@@ -91,6 +91,27 @@ def read_table(path, layer=None):
     else:
         table = _read_ogr(path, layer)
     return require_rows(table, str(path))
+
+
+def _csv_separator(path):
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def keep_csv_text(table, path, output):
+    """``table`` (read by :func:`read_table` from ``path``, maybe with added columns) with the columns of a CSV
+    ``path`` as the text of its cells, so that writing it to the CSV ``output`` keeps them as they were: '007'
+    stays '007' (not 7), '12' in a column with an empty cell stays '12' (not '12.0'). The geometry stays WKB;
+    other inputs, and other outputs (a GeoPackage keeps numbers as numbers), take ``table`` as it is."""
+    import pandas as pd
+
+    path = Path(path)
+    if path.suffix.lower() not in _CSV_SUFFIXES or Path(output).suffix.lower() not in _CSV_SUFFIXES:
+        return table
+    cells = pd.read_csv(path, sep=_csv_separator(path), dtype=str, keep_default_na=False)
+    out = table.copy()
+    for column in cells.columns.drop(GEOMETRY, errors="ignore"):
+        out[column] = cells[column].to_numpy()
+    return out
 
 
 def _not_a_table(path, problem=None):

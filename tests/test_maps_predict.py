@@ -460,6 +460,23 @@ def test_cli_predict_raster_and_predict(capsys, srdb_map_model, tmp_path, resour
     np.testing.assert_allclose(out["predicted"], predict_table(load_model(model), sites)["predicted"])
 
 
+def test_cli_predict_writes_the_input_columns_of_a_csv_as_they_were(tmp_path):
+    """Site IDs such as 007 are joined on: a CSV's own cells come back as their text, the predictions added."""
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"a": rng.normal(size=90), "soil": rng.integers(1, 4, 90)})
+    table["y"] = 2 * table["a"] + (table["soil"] == 2) + rng.normal(scale=0.1, size=90)
+    save_model(tmp_path / "m.wsmodel", train_model(table, "y", ["a", "soil"], ["soil"], independent_rows=True,
+                                                   n_trees=10, n_splits=3))
+    (tmp_path / "sites.csv").write_text("site,plot,a,soil,remark\n007,12,0.50,1,NA\n0042,,-1.250,2.0,\"x, y\"\n")
+    assert main(["predict", str(tmp_path / "m.wsmodel"), str(tmp_path / "sites.csv"), str(tmp_path / "pred.csv")]) == 0
+    out = pd.read_csv(tmp_path / "pred.csv", dtype=str, keep_default_na=False)
+    assert list(out.columns) == ["site", "plot", "a", "soil", "remark", "predicted", "sd", "cv", "lower", "upper"]
+    assert out.iloc[:, :5].values.tolist() == [["007", "12", "0.50", "1", "NA"], ["0042", "", "-1.250", "2.0", "x, y"]]
+    sites = pd.DataFrame({"a": [0.5, -1.25], "soil": [1, 2]})
+    np.testing.assert_allclose(out["predicted"].astype(float), predict_table(load_model(tmp_path / "m.wsmodel"),
+                                                                             sites)["predicted"])
+
+
 def named_files(rasters, folder):
     """The covariate files under their covariate names (QGIS names a layer after its file)."""
     named = []

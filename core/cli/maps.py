@@ -93,12 +93,12 @@ def run_predict_raster(args):
 def run_predict(args):
     from ..learn.modelfile import load_model
     from ..learn.training import predict_table
-    from ..tables import read_table, write_table
+    from ..tables import keep_csv_text, read_table, write_table
 
     trained = load_model(args.model_file)
     table = read_table(args.input, args.layer)
     result = predict_table(trained, table)
-    write_table(result, args.output)
+    write_table(keep_csv_text(result, args.input, args.output), args.output)
     added = [c for c in result.columns if c not in table.columns]
     print_table(result[added].describe().loc[["count", "mean", "min", "max"]].reset_index()
                 if trained.metadata["task"] == "regression" else result["predicted"].value_counts().reset_index())
