@@ -8,7 +8,8 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from wholesoil.core.errors import InputError
 from wholesoil.core.learn.screening import (CategoricalEncoder, CorrelationFilter, LinearCombinationFilter,
                                             VIFFilter, variance_inflation)
-from wholesoil.core.learn.training import screen_covariates
+from wholesoil.core.learn.training import predict_table, screen_covariates, train_model
+from wholesoil.core.outputs import OutputTransaction
 
 
 def data_with_correlation(matrix, n=200, seed=0):
@@ -91,6 +92,23 @@ def test_categorical_encoder_levels_and_unknowns():
         CategoricalEncoder().fit(pd.DataFrame({"biome": ["a", "b"]}))
     units = pd.DataFrame({"mukey": [1234567, 1234568, 1234567.0]})  # map-unit keys are 6-7 digit codes
     assert CategoricalEncoder(("mukey",)).fit(units).levels_ == {"mukey": ["1234567", "1234568"]}
+
+
+def test_numeric_codes_read_as_text_are_the_classes_of_a_model_trained_on_numbers():
+    """QGIS may read a CSV's class codes as text ('1.0', '02'): they predict as the numbers the CLI reads."""
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame({"a": rng.normal(size=90), "biome": rng.integers(1, 4, 90)})
+    table["y"] = table["a"] + 2 * (table["biome"] == 2) + rng.normal(scale=0.1, size=90)
+    trained = train_model(table, "y", ["a", "biome"], ["biome"], independent_rows=True, n_trees=10, n_splits=3)
+    numbers = pd.DataFrame({"a": [0.1, -0.5, 0.3, 0.0], "biome": [1, 2, 3, 1]})
+    with OutputTransaction() as outputs:
+        predicted = predict_table(trained, numbers.assign(biome=["1.0", "02", " 3 ", "01"]))
+    assert outputs.notes == []
+    expected = predict_table(trained, numbers)
+    pd.testing.assert_frame_equal(predicted.drop(columns="biome"), expected.drop(columns="biome"))
+    encoder = CategoricalEncoder(("biome",)).fit(pd.DataFrame({"biome": ["01", "02", "A1"]}))  # codes that are text
+    new = pd.DataFrame({"biome": ["1", "01", "A1", "a1"]})
+    np.testing.assert_array_equal(encoder.transform(new).to_numpy(), [[0, 0, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0]])
 
 
 def test_screen_covariates_reports_every_covariate():

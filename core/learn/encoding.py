@@ -5,13 +5,28 @@ Shared by training and by the map path, which predicts a prepared forest without
 scikit-learn or pandas (:mod:`..maps.modelcache`).
 """
 
+import re
+
 import numpy as np
+
+#: Text holding a plain number, as a CSV reader parses it: '7', '07', '7.0', '-2.5', '1e3' (not 'nan' or 'inf').
+_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def number_text(value):
     """A number as a category label: no trailing '.0' (7.0 -> '7') and all its digits (1234567
     stays 1234567, not 1.23457e+06)."""
     return f"{value:.15g}"
+
+
+def numeric_levels(levels):
+    """True when every category level is a number as :func:`number_text` writes it (levels trained on numbers)."""
+    return all(_PLAIN_NUMBER.fullmatch(level) and number_text(float(level)) == level for level in levels)
+
+
+def number_label(text):
+    """The :func:`number_text` label of text holding a plain number ('7.0', '07' -> '7'); other text unchanged."""
+    return number_text(float(text)) if _PLAIN_NUMBER.fullmatch(text) else text
 
 
 def transform_target(y, transform):

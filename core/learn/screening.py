@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import InputError, describe_rows
 from ..tables import row_numbers
-from .encoding import number_text
+from .encoding import number_label, number_text, numeric_levels
 
 
 def as_frame(X, columns=None):
@@ -45,6 +45,16 @@ def level_text(values):
         return series.map(lambda v: v if pd.isna(v) else number_text(v))
     text = series.map(lambda v: np.nan if pd.isna(v) else str(v).strip())
     return text.where(text != "", np.nan)
+
+
+def level_keys(values, levels):
+    """:func:`level_text` of ``values`` to compare with a model's ``levels``: when these are all numbers (a
+    covariate trained on numbers), text holding a plain number is that number ('1.0', '01' -> '1'), as a CSV
+    read as text (OGR, and so QGIS) holds the codes a CSV read as numbers holds."""
+    text = level_text(values)
+    if not numeric_levels(levels):
+        return text
+    return text.map(lambda v: number_label(v) if isinstance(v, str) else v)
 
 
 class _ColumnFilter(TransformerMixin, BaseEstimator):
@@ -220,9 +230,10 @@ def variance_inflation(values):
 class CategoricalEncoder(TransformerMixin, BaseEstimator):
     """One-hot encode the named categorical columns; other columns pass through as float.
 
-    Levels are compared as text (see :func:`level_text`), so a raster class code 7 and the
-    text '7' are one level. Learned: ``levels_`` {column: sorted levels} and
-    ``feature_names_out_`` (pass-through columns, then ``column=level`` indicators).
+    Levels are compared as text (see :func:`level_keys`), so a raster class code 7 and the
+    text '7' (or '7.0', when the levels are numbers) are one level. Learned: ``levels_``
+    {column: sorted levels} and ``feature_names_out_`` (pass-through columns, then
+    ``column=level`` indicators).
     handle_unknown: 'ignore' (default: all indicators 0, so held-out folds and new data may
     hold levels the training rows lacked) or 'error' (an InputError naming column, level and
     rows). A missing category gives NaN indicators (the row is nodata).
@@ -259,7 +270,7 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
             raise InputError(f"covariates missing: {', '.join(map(str, missing))}")
         out = {c: frame[c].astype(float).to_numpy() for c in self.passthrough_}
         for column, levels in self.levels_.items():
-            text = level_text(frame[column]).to_numpy(dtype=object)
+            text = level_keys(frame[column], levels).to_numpy(dtype=object)
             absent = pd.isna(text)
             unknown = ~absent & ~np.isin(text, levels)
             if unknown.any() and self.handle_unknown == "error":

@@ -27,7 +27,7 @@ from .encoding import truncate
 from .modelfile import TrainedModel, library_versions
 from .models import CovariateModel, check_target_transform
 from .sampling import point_coordinates
-from .screening import level_text, screening_steps, screening_table, variance_inflation
+from .screening import level_keys, level_text, screening_steps, screening_table, variance_inflation
 from .uncertainty import (baseline_interval, coulston_interval, coulston_tau, coverage, fold_coverage, fold_tau,
                           interval_summary, tau_quantile)
 from .validation import (INDEPENDENT_ROWS, cross_validate, fit_and_predict, group_kfold, holdout_split, inner_cancel,
@@ -441,7 +441,7 @@ def _unseen_levels(trained, table):
     """(rows holding a categorical class the model never saw, a note per covariate)."""
     rows, notes = np.zeros(len(table), dtype=bool), []
     for column, levels in trained.metadata["categorical"].items():
-        text = level_text(table[column])
+        text = level_keys(table[column], levels)
         unknown = (text.notna() & ~text.isin(levels)).to_numpy()
         if unknown.any():
             notes.append(f"{column}: classes not seen in training ({', '.join(map(str, pd.unique(text[unknown])[:5]))})"
