@@ -251,6 +251,30 @@ def test_classification_map(tmp_path):
     assert set(np.unique(overview)) == {1.0, 2.0}
 
 
+def test_bands_asked_for_go_to_the_models_of_their_kind(tmp_path):
+    """A regression and a classification model in one run: every --outputs list was refused (each model
+    had to give every band asked for)."""
+    rng = np.random.default_rng(2)
+    table = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    table["y"] = table.a + rng.normal(scale=0.2, size=300)
+    table["kind"] = np.where(table.b > 0, "wet", "dry")
+    for target, task in (("y", "regression"), ("kind", "classification")):
+        save_model(tmp_path / f"{target}.wsmodel", train_model(table, target, ["a", "b"], task=task, n_trees=20,
+                                                                independent_rows=True, n_splits=3))
+    items = [f"{n}={write_raster(tmp_path / f'{n}.tif', rng.normal(size=(12, 10)))}" for n in ("a", "b")]
+    models = [tmp_path / "y.wsmodel", tmp_path / "kind.wsmodel"]
+    run = predict_raster(models, items, tmp_path / "both.tif", outputs="mean,sd,class")
+    assert run.band_names == ["y_mean", "y_sd", "kind_class"]
+    with pytest.raises(InputError, match=r"model kind is a classification model and gives none of the bands asked "
+                                         r"for \(mean, sd\); add some of class, p"):
+        predict_raster(models, items, tmp_path / "x.tif", outputs="mean,sd")
+    with pytest.raises(InputError, match=r"no model of this run gives p \(the models: y \(regression\)\)"):
+        predict_raster(models[:1], items, tmp_path / "x.tif", outputs="mean,p")
+    with pytest.raises(InputError, match=r"unknown output meen \(regression models give mean"):
+        predict_raster(models, items, tmp_path / "x.tif", outputs="meen")
+    assert not (tmp_path / "x.tif").exists()
+
+
 def test_several_models_read_each_window_once(srdb_map_model, tmp_path):
     model, rasters, _ = srdb_map_model
     run = predict_raster([model, model], rasters, tmp_path / "two.tif", names=["first", "second"], outputs=["mean"])

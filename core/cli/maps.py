@@ -116,8 +116,8 @@ def register(commands):
     add_output(parser, "--output", suffixes=RASTER_OUTPUT, required=True, help="output GeoTIFF")
     parser.add_argument("--outputs", metavar="LIST",
                         help="bands per model, e.g. mean,sd (regression: mean, sd, cv, lower, upper; "
-                             "classification: class, p; any model: di, aoa, the area of applicability; "
-                             "default: all the model gives except di and aoa)")
+                             "classification: class, p; any model: di, aoa, the area of applicability; each model "
+                             "gives those of its kind; default: all the model gives except di and aoa)")
     parser.add_argument("--grid", metavar="REF.tif", help="warp the covariates to this raster's grid on the fly")
     parser.add_argument("--cog", action="store_true", help="write a Cloud Optimized GeoTIFF (with overviews: averages; "
                         "the most frequent class in class bands)")

@@ -101,6 +101,22 @@ def spec_fits(spec, packed):
             and packed.value.shape[1] == (len(spec["classes"]) if classification else 1))
 
 
+def requested_outputs(outputs):
+    """The band kinds asked for (a list, or comma-separated text), or None for each model's default;
+    InputError for a kind no model gives, or one asked for twice."""
+    if outputs is None:
+        return None
+    asked = [str(o).strip() for o in (outputs.split(",") if isinstance(outputs, str) else outputs) if str(o).strip()]
+    unknown = [o for o in asked if o not in REGRESSION_OUTPUTS + CLASSIFICATION_OUTPUTS]
+    if unknown:
+        raise InputError(f"unknown output {', '.join(unknown)} (regression models give "
+                         f"{', '.join(REGRESSION_OUTPUTS)}; classification models {', '.join(CLASSIFICATION_OUTPUTS)})")
+    twice = sorted({o for o in asked if asked.count(o) > 1})
+    if twice:
+        raise InputError(f"output {', '.join(twice)} asked for twice")
+    return asked
+
+
 def back_to_target(spec, values, mean=True):
     """Model scale -> target units of the model described by ``spec``: its back-transform, with
     its bias correction for means and per-tree values, without it for quantiles (``mean=False``)."""
@@ -171,24 +187,22 @@ class MapModel:
             spread = self.packed is not None
             interval = spread and (self.kind == "quantile_forest" or self.tau is not None)
             possible = ["mean"] + (["sd", "cv"] if spread else []) + (["lower", "upper"] if interval else [])
-        chosen = list(possible if outputs is None else outputs.split(",") if isinstance(outputs, str) else outputs)
-        chosen = [str(o).strip() for o in chosen if str(o).strip()]
-        if not chosen:
+        asked = requested_outputs(outputs)
+        if asked == []:
             raise InputError(f"model {self.name}: no output asked for (choose from {', '.join(allowed)})")
-        twice = sorted({o for o in chosen if chosen.count(o) > 1})
-        if twice:
-            raise InputError(f"model {self.name}: output {', '.join(twice)} asked for twice")
-        unknown = [o for o in chosen if o not in allowed]
-        if unknown:
-            raise InputError(f"model {self.name}: unknown output {', '.join(unknown)} for a {self.task} model "
-                             f"(choose from {', '.join(allowed)})")
+        # the bands of the other kind (regression or classification) are for the run's other models
+        chosen = possible if asked is None else [o for o in asked if o in allowed]
+        if not chosen:
+            raise InputError(f"model {self.name} is a {self.task} model and gives none of the bands asked for "
+                             f"({', '.join(asked)}); add some of {', '.join(allowed)}")
         impossible = [o for o in chosen if o not in possible + list(ON_REQUEST)]
         if impossible:
             why = ("has no per-tree spread (not a forest)" if self.packed is None
                    else "holds no calibrated interval")
             raise InputError(f"model {self.name} ({self.kind}) {why}, so it cannot give "
                              f"{', '.join(impossible)}; it gives {', '.join(possible + list(ON_REQUEST))} (the bands "
-                             "asked for apply to every model: ask for these, or map this model in a run of its own)")
+                             f"asked for apply to every {self.task} model: ask for these, or map this model in a run "
+                             "of its own)")
         return chosen
 
     def class_codes(self):
@@ -447,6 +461,10 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     if twice:
         raise InputError(f"several models are named {', '.join(twice)}; give each its own band name prefix "
                          "(NAME=MODEL on the command line, Band name prefixes in QGIS)")
+    unused = [o for o in requested_outputs(outputs) or [] if not any(o in m.outputs for m in prepared)]
+    if unused:
+        raise InputError(f"no model of this run gives {', '.join(unused)} (the models: "
+                         f"{', '.join(f'{m.name} ({m.task})' for m in prepared)})")
     categorical = {c for m in prepared for c in m.levels}
     stack = CovariateStack(covariates, grid=grid, categorical=categorical)
     needed = list(dict.fromkeys(c for m in prepared for c in m.covariates))

@@ -72,7 +72,8 @@ later maps of that model start without reading the file again (about 1.5 s for a
             "NAMES", "Band name prefixes, one per model in the order above, separated by commas (default: each "
             "model's target)", optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            "OUTPUTS", "Bands per model (none chosen: every band the model gives, without di and aoa)",
+            "OUTPUTS", "Bands per model, each model taking those of its kind (none chosen: every band the model "
+            "gives, without di and aoa)",
             options=OUTPUT_CHOICES,
             allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("GRID", "Reference grid to warp the covariates to",
