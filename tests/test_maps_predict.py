@@ -336,6 +336,8 @@ def test_mismatches_name_both_sides(srdb_map_model, tmp_path):
     assert not list(tmp_path.glob("x.tif"))
     assert predict_raster([model], rasters, tmp_path / "s.tif", outputs="mean, sd").band_names == \
         ["Rh_annual_mean", "Rh_annual_sd"]  # the library also takes the command line's comma-separated text
+    # a raster the model does not use may lie on another grid (a folder of covariates given whole)
+    assert predict_raster([model], rasters + [f"elevation={other_crs}"], tmp_path / "u.tif", outputs="mean")
 
 
 def test_a_refused_input_ends_the_program_without_waiting_for_the_kernel(srdb_map_model, tmp_path):

@@ -44,7 +44,8 @@ class CovariateStack:
     grid: a reference raster; every covariate is warped to its grid. categorical: names
     warped with nearest neighbour (all others bilinearly).
     Attributes: ``layers`` {name: (source, band)}, where source is a path or VRT text,
-    ``grid`` (a RasterInfo of the common grid), ``sources`` {name: 'path:band'} for the record.
+    ``grid`` (a RasterInfo of the common grid; without a reference grid, that of the covariates
+    last selected), ``sources`` {name: 'path:band'} for the record.
     """
 
     def __init__(self, rasters, grid=None, categorical=()):
@@ -86,18 +87,12 @@ class CovariateStack:
         #: file named by its band description on the command line are one raster)
         self.aliases = {other: labels[0] for other, labels in offered.items()
                         if other not in self.layers and len(labels) == 1}
-        self.grid_path, self.misses = grid, {}
+        self.grid_path, self.misses, self.grid = grid, {}, None
         if grid is not None:
             self.layers, self.misses = _warped(self.layers, grid, {self.aliases.get(c, c) for c in categorical})
             self.grid = raster_info(grid)
-        else:
-            infos = {path: raster_info(path) for path in {path for path, _ in self.layers.values()}}  # one per file
-            try:
-                self.grid = check_aligned({f"{name} ({self.sources[name]})": infos[path]
-                                           for name, (path, _) in self.layers.items()})
-            except InputError as error:
-                raise InputError(f"{error} (or give a reference grid to warp them to: --grid on the command line, "
-                                 "Reference grid in QGIS)") from None
+        else:  # checked in select(): only the covariates a model uses must share a grid
+            self.infos = {path: raster_info(path) for path in {path for path, _ in self.layers.values()}}  # per file
 
     def select(self, names):
         """{name: (source, band)} for the covariates ``names`` (labels, or other names of single-band
@@ -114,8 +109,15 @@ class CovariateStack:
             if label in self.misses:  # only the covariates a model uses must overlap the grid
                 raise InputError(self.misses[label])
             self.sources[name] = self.sources[label]
-        return {name: self.layers[name] if name in self.layers else self.layers[self.aliases[name]]
-                for name in names}
+        chosen = {name: self.layers[name] if name in self.layers else self.layers[self.aliases[name]] for name in names}
+        if self.grid_path is None:
+            try:
+                self.grid = check_aligned({f"{name} ({self.sources[name]})": self.infos[path]
+                                           for name, (path, _) in chosen.items()})
+            except InputError as error:
+                raise InputError(f"{error} (or give a reference grid to warp them to: --grid on the command line, "
+                                 "Reference grid in QGIS)") from None
+        return chosen
 
 
 def _warped(layers, grid, categorical):
