@@ -191,7 +191,7 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
     assert np.isnan(bands[:, 2, :9]).all() and np.isnan(bands[:, 3, :3]).all()
     assert np.isfinite(bands[:, 4:]).all()
     assert run.valid[0] == 40 * 50 - 5 - 7 - 9 - 3
-    assert run.notes[0] == "y: 9 pixels have soil classes the model never saw (7); they are nodata"
+    assert run.notes[0] == "y: 9 pixels have soil classes the model never saw (7: 9); they are nodata"
     ranges = load_model(tmp_path / "m.wsmodel").metadata["covariate_ranges"]
     usable = np.isfinite(a) & np.isfinite(b) & np.isfinite(soil) & (soil != 7)  # the pixels the model maps
     outside = {c: usable & ((v < ranges[c]["min"]) | (v > ranges[c]["max"])) for c, v in (("a", a), ("b", b))}
@@ -210,7 +210,7 @@ def test_nodata_in_any_covariate_and_unseen_classes(tmp_path):
 
     # every pixel of a class the model never saw (a land-cover raster given as the soil classes): refused, no file
     with pytest.raises(InputError, match=r"no pixel got a value: 1988 pixels have data in every input and each gave "
-                                         r"nodata \(y: 1988 pixels have soil classes the model never saw \(7\)"):
+                                         r"nodata \(y: 1988 pixels have soil classes the model never saw \(7: 1988\)"):
         predict_raster([tmp_path / "m.wsmodel"], items[:2] + [f"soil={write_raster(tmp_path / 'lc.tif', 7 + a * 0)}"],
                        tmp_path / "never.tif")
     assert not (tmp_path / "never.tif").exists()

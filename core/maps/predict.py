@@ -554,5 +554,5 @@ def _unseen_notes(counts):
         model, covariate, code = key[1:]
         grouped.setdefault((model, covariate), {})[code] = grouped.get((model, covariate), {}).get(code, 0) + count
     return [f"{model}: {sum(codes.values())} pixels have {covariate} classes the model never saw "
-            f"({', '.join(f'{c:g}' for c in sorted(codes))}); they are nodata"
+            f"({', '.join(f'{c:g}: {codes[c]}' for c in sorted(codes))}); they are nodata"
             for (model, covariate), codes in grouped.items()]
