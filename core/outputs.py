@@ -237,13 +237,15 @@ class OutputTransaction:
 
     Use as a context manager. ``inputs`` lists files the command reads; files read through
     :func:`register_input` while it is open are added. ``notes`` collects what writers want
-    the user to know (e.g. which layers of an existing GeoPackage were kept).
+    the user to know (e.g. which layers of an existing GeoPackage were kept); ``tell``, a
+    function of a text, tells the user something at once (:func:`inform`).
     """
 
-    def __init__(self, inputs=()):
+    def __init__(self, inputs=(), tell=None):
         self.inputs = [_dataset_file(p) for p in inputs if p is not None]
         self.pending = []
         self.notes = []
+        self.tell = tell
         self.layers = {}
         self._token = None
 
@@ -272,6 +274,13 @@ def note(text):
     transaction = _transaction.get()
     if transaction is not None and text not in transaction.notes:
         transaction.notes.append(text)
+
+
+def inform(text):
+    """Tell the user something now, while the command runs (the CLI prints it, QGIS logs it): why it waits."""
+    transaction = _transaction.get()
+    if transaction is not None and transaction.tell is not None:
+        transaction.tell(text)
 
 
 class Terminated(KeyboardInterrupt):

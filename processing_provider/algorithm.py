@@ -161,7 +161,8 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
 
         token = RUN_RECORD.set(self.run_record(parameters))
         try:
-            with clean_up_on_signals(), OutputTransaction(self._input_files(parameters, context)) as outputs:
+            with clean_up_on_signals(), OutputTransaction(self._input_files(parameters, context),
+                                                          tell=feedback.pushInfo) as outputs:
                 parameters = self._checked_destinations(parameters, context)
                 results = self.compute(parameters, context, feedback)
         except InputError as error:

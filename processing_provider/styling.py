@@ -3,19 +3,27 @@
 wholesoil rasters hold one quantity per band (a depth layer each), not colour channels, so
 QGIS's default RGB of bands 1-3 would read as a categorical map. The first band (the top
 layer) is shown with the viridis ramp stretched over its minimum and maximum, and the unit
-follows the values in the legend.
+follows the values in the legend. A first band of classes (a classification map's class
+band, whose metadata labels its codes, or an area-of-applicability band) is shown as
+paletted classes with their labels.
 """
 
 import math
 
 from qgis.core import (QgsColorRampLegendNodeSettings, QgsColorRampShader, QgsGradientColorRamp, QgsGradientStop,
-                       QgsProcessingLayerPostProcessorInterface, QgsRasterBandStats, QgsRasterLayer, QgsRasterShader,
-                       QgsSingleBandPseudoColorRenderer)
+                       QgsPalettedRasterRenderer, QgsProcessingLayerPostProcessorInterface, QgsRasterBandStats,
+                       QgsRasterLayer, QgsRasterShader, QgsSingleBandPseudoColorRenderer)
 from qgis.PyQt.QtGui import QColor
 
 #: viridis (matplotlib's perceptually uniform ramp), sampled at 0, 0.25, 0.5, 0.75 and 1.
 VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 LEGEND_CLASSES = 5
+#: Colours of classes (ColorBrewer's qualitative Set2 and Dark2), repeated beyond 16 classes.
+CLASS_COLOURS = ("#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#e5c494", "#b3b3b3",
+                 "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+#: An area-of-applicability band: its codes, labels and colours.
+AOA_CLASSES = ((0.0, "outside the area of applicability", "#d73027"), (1.0, "inside the area of applicability",
+                                                                         "#1a9850"))
 
 
 def viridis():
@@ -24,9 +32,32 @@ def viridis():
     return QgsGradientColorRamp(QColor(VIRIDIS[0]), QColor(VIRIDIS[-1]), False, stops)
 
 
+def band_classes(path):
+    """(code, label, colour) of each class band 1 of raster ``path`` holds (labels ``class_<code>`` in its
+    metadata, as predict-raster writes them; or a band named ``*_aoa``), else an empty list."""
+    from osgeo import gdal
+
+    dataset = gdal.Open(path)
+    if dataset is None:
+        return []
+    band = dataset.GetRasterBand(1)
+    labels = sorted((float(key[len("class_"):]), label) for key, label in (band.GetMetadata() or {}).items()
+                    if key.startswith("class_"))
+    if labels:
+        return [(code, label, CLASS_COLOURS[i % len(CLASS_COLOURS)]) for i, (code, label) in enumerate(labels)]
+    return list(AOA_CLASSES) if band.GetDescription().endswith("_aoa") else []
+
+
 def style_first_band(layer, unit=""):
-    """Single-band pseudocolour of band 1 over its minimum and maximum; False if the band has no value."""
+    """Band 1 as paletted classes when it holds classes, else as single-band pseudocolour over its minimum and
+    maximum; False if the band has no value."""
     provider = layer.dataProvider()
+    classes = band_classes(layer.source())
+    if classes:
+        layer.setRenderer(QgsPalettedRasterRenderer(provider, 1, [
+            QgsPalettedRasterRenderer.Class(code, QColor(colour), label) for code, label, colour in classes]))
+        layer.triggerRepaint()
+        return True
     stats = provider.bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max, layer.extent(), 0)
     low, high = stats.minimumValue, stats.maximumValue
     if not (math.isfinite(low) and math.isfinite(high)):

@@ -275,6 +275,34 @@ def test_bands_asked_for_go_to_the_models_of_their_kind(tmp_path):
     assert not (tmp_path / "x.tif").exists()
 
 
+def test_class_and_aoa_bands_load_in_qgis_as_labelled_classes(wholesoil_processing, tmp_path):
+    """A class map loaded as a continuous ramp (legend 1, 1.25, 1.5 ...), its labels unused."""
+    from qgis.core import QgsProject
+
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    table["kind"] = np.where(table.a > 0, "wet", "dry")
+    save_model(tmp_path / "k.wsmodel", train_model(table, "kind", ["a", "b"], task="classification", n_trees=10,
+                                                   independent_rows=True, n_splits=3))
+    layers = [write_raster(tmp_path / f"{n}.tif", rng.normal(size=(10, 12))) for n in ("a", "b")]
+    before = set(QgsProject.instance().mapLayers())
+    for outputs in ([7], [6]):  # class; aoa
+        wholesoil_processing.runAndLoadResults("wholesoil:predictraster", {
+            "MODELS": [str(tmp_path / "k.wsmodel")], "COVARIATES": layers, "OUTPUTS": outputs,
+            "OUTPUT": str(tmp_path / f"k{outputs[0]}.tif")})
+    added = {layer.source(): layer for layer in (QgsProject.instance().mapLayer(i)
+                                                  for i in set(QgsProject.instance().mapLayers()) - before)}
+    try:
+        for output, expected in (("k7.tif", [(1.0, "dry"), (2.0, "wet")]),
+                                 ("k6.tif", [(0.0, "outside the area of applicability"),
+                                             (1.0, "inside the area of applicability")])):
+            renderer = added[str(tmp_path / output)].renderer()
+            assert renderer.type() == "paletted"
+            assert [(c.value, c.label) for c in renderer.classes()] == expected
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id() for layer in added.values()])
+
+
 def test_several_models_read_each_window_once(srdb_map_model, tmp_path):
     model, rasters, _ = srdb_map_model
     run = predict_raster([model, model], rasters, tmp_path / "two.tif", names=["first", "second"], outputs=["mean"])
@@ -431,6 +459,46 @@ def test_grid_interpolates_whole_number_rasters_without_rounding(tmp_path):
                          resampleAlg="bilinear", outputType=gdal.GDT_Float32).ReadAsArray()
     assert np.any(warped % 1 != 0) and np.allclose(warped, expected)
     assert np.all(classes % 1 == 0)  # classes stay whole (nearest)
+
+
+def test_the_library_never_writes_over_what_it_reads(srdb_map_model, tmp_path):
+    """From Python (no command transaction) a map written to its model file, or with a grid to a covariate or the
+    grid itself, destroyed that file; a .png name got a GeoTIFF."""
+    import hashlib
+    import shutil
+
+    from osgeo import gdal
+
+    model, rasters, _ = srdb_map_model
+    copies = {"model": shutil.copy(model, tmp_path / "model.tif")}  # a model file is read whatever its name
+    for name, item in (("bio1", rasters[0]), ("grid", rasters[2])):
+        copies[name] = str(tmp_path / f"{name}.tif")
+        gdal.Translate(copies[name], item.split("=", 1)[1]).FlushCache()
+    before = {name: hashlib.sha256(open(path, "rb").read()).hexdigest() for name, path in copies.items()}
+    covariates = [f"bio1={copies['bio1']}"] + rasters[1:]
+    for output, grid in ((copies["model"], None), (copies["bio1"], copies["grid"]), (copies["grid"], copies["grid"])):
+        with pytest.raises(InputError, match="is also an input"):
+            predict_raster([copies["model"]], covariates, output, grid=grid)
+    assert before == {name: hashlib.sha256(open(path, "rb").read()).hexdigest() for name, path in copies.items()}
+    for output in (tmp_path / "o.png", model):
+        with pytest.raises(InputError, match=r"(o.png|rh.wsmodel): wholesoil writes GeoTIFF rasters; name it .tif"):
+            predict_raster([model], rasters, output)
+    assert predict_raster(str(model), rasters, tmp_path / "one.tif", outputs="mean").band_names == ["Rh_annual_mean"]
+
+
+def test_a_compiling_kernel_is_announced_and_a_cancel_stops_the_wait(srdb_map_model, tmp_path, monkeypatch):
+    """The first map after an installation waited about a minute for numba, silent and deaf to QGIS's Cancel."""
+    import time
+
+    from wholesoil.core.maps import predict
+
+    model, rasters, _ = srdb_map_model
+    monkeypatch.setattr(predict, "load_compiled", lambda: time.sleep(60))  # a kernel still compiling
+    told, start = [], time.perf_counter()
+    with pytest.raises(CancelledError), OutputTransaction(tell=told.append):
+        predict_raster([model], rasters, tmp_path / "c.tif", is_cancelled=lambda: time.perf_counter() - start > 3)
+    assert time.perf_counter() - start < 10 and not list(tmp_path.iterdir())
+    assert told == ["compiling the forest kernel with numba (once after an installation or update, about a minute)"]
 
 
 def test_cancel_leaves_nothing(srdb_map_model, tmp_path):

@@ -43,7 +43,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     prefix = f"wholesoil {args.command}"
     try:
-        with clean_up_on_signals(), OutputTransaction() as outputs:
+        with clean_up_on_signals(), OutputTransaction(tell=_tell) as outputs:
             check_outputs(parser.commands.choices[args.command], args)
             code = _run(args) or 0
     except InputError as error:
@@ -60,6 +60,11 @@ def main(argv=None):
         return 130
     print_notes(outputs.notes)
     return code
+
+
+def _tell(text):
+    end_progress_line()
+    print(f"{text}...", file=sys.stderr, flush=True)
 
 
 def _run(args):

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import InputError
 from ..outputs import atomic_output, note
 from ..progress import as_progress
-from ..rasters import DEFAULT_NODATA, check_aligned, open_raster, raster_info, read_window
+from ..rasters import DEFAULT_NODATA, RASTER_OUTPUT, check_aligned, open_raster, raster_info, read_window
 from ..workers import local_workers
 
 TILE = 256                   #: output tile size (pixels)
@@ -395,7 +395,8 @@ def _results(func, groups, work, params, run, workers, backend, scheduler, nodat
 
 def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs=1, backend="threading",
                nodata=DEFAULT_NODATA, progress=None, is_cancelled=None, metadata=None, band_metadata=None,
-               scheduler=None, memory_mb=DEFAULT_MEMORY_MB, bytes_per_pixel=None, cog=False, classes=(), explain=None):
+               scheduler=None, memory_mb=DEFAULT_MEMORY_MB, bytes_per_pixel=None, cog=False, classes=(), explain=None,
+               reads=()):
     """Apply ``func`` to aligned rasters window by window and write a multi-band GeoTIFF.
 
     func: ``func(blocks, **params)`` with ``blocks`` a dict name -> 2-D float64 array (NaN =
@@ -417,8 +418,11 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     ``classes``, e.g. classes or flags). Nothing is left at ``output`` if this fails
     or is cancelled, or if no pixel got a value although some had data in every input (an
     InputError; ``explain``, a function of the summed counters, gives its reasons, e.g.
-    impossible values). Returns a :class:`RasterRun`.
+    impossible values). reads: other files the run reads (model files, the rasters behind
+    warped VRTs): ``output`` must not be one of them, nor an input. Returns a :class:`RasterRun`.
     """
+    if os.path.splitext(str(output))[1].lower() not in RASTER_OUTPUT:
+        raise InputError(f"output {output}: wholesoil writes GeoTIFF rasters; name it .tif or .tiff")
     groups = _input_groups(inputs)
     infos = {path: raster_info(path) for path in groups}
     grid = check_aligned({members[0][0]: infos[path] for path, members in groups.items()})
@@ -444,7 +448,7 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     workers = min(workers, len(work))
     threads = workers if backend != "dask" else max(1, os.cpu_count() or 1)
     run = uuid.uuid4().hex
-    with atomic_output(output, inputs=list(groups)) as tmp, _GdalCache(GDAL_CACHE_MB):
+    with atomic_output(output, inputs=list(groups) + list(reads)) as tmp, _GdalCache(GDAL_CACHE_MB):
         tiled = tmp + ".tiled.tif" if cog else tmp
         writer = _Writer(_create(tiled, grid, band_names, nodata, metadata, band_metadata, threads))
         done = 0

@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import InputError
 from ..learn.encoding import back_transform, number_text, truncate
 from ..outputs import note
+from ..progress import as_progress
 from . import kernels, modelcache
 from .applicability import from_trained, unweighted_note
 from .engine import map_blocks
@@ -433,9 +434,9 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
     ``valid_pixels`` {band name prefix: pixels with a value} each model's coverage.
     """
     from ... import __version__
-    from ..outputs import readable_path, register_input
+    from ..outputs import inform, readable_path, register_input
 
-    paths = [str(m) for m in models]
+    paths = [str(m) for m in ([models] if isinstance(models, (str, os.PathLike)) else models)]
     if not paths:
         raise InputError("give at least one model file")
     names = list(names or [None] * len(paths))
@@ -481,13 +482,20 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
                          f"model_{i}_name": model.name,
                          f"model_{i}_kind": f"{model.task} {model.kind}"})
     if compiled is not False and any(model.packed is not None for model in prepared):
-        kernel.join()
+        steps = as_progress(engine.get("progress"), engine.get("is_cancelled"))
+        kernel.join(2.0)
+        if kernel.is_alive():  # a minute after an installation or update, with no progress to show
+            inform("compiling the forest kernel with numba (once after an installation or update, about a minute)")
+        while kernel.is_alive():
+            steps.check()  # a cancel stops the run at once (the compilation ends in the background)
+            kernel.join(0.2)
         if failure:
             raise failure[0]
     per_pixel = 16 * len(needed) + 4 * sum(len(m.feature_names) for m in prepared) + 24 * len(band_names) + 64
     run = map_blocks(_predict_block, inputs, output, band_names, params={"models": prepared, "compiled": compiled},
                      metadata=metadata, band_metadata=band_metadata, bytes_per_pixel=per_pixel, cog=cog,
                      classes=[f"{m.name}_{o}" for m in prepared for o in m.outputs if o in ("class", "aoa")],
+                     reads=[m.file for m in prepared] + stack.files + ([grid] if grid is not None else []),
                      explain=_unseen_notes, **engine)
     warp_notes = [] if grid is None else [_warp_note(grid, stack.grid, needed, categorical)]
     for text in warp_notes + aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):

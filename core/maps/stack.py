@@ -45,14 +45,14 @@ class CovariateStack:
     warped with nearest neighbour (all others bilinearly).
     Attributes: ``layers`` {name: (source, band)}, where source is a path or VRT text,
     ``grid`` (a RasterInfo of the common grid; without a reference grid, that of the covariates
-    last selected), ``sources`` {name: 'path:band'} for the record.
+    last selected), ``sources`` {name: 'path:band'} for the record, ``files`` the raster files.
     """
 
     def __init__(self, rasters, grid=None, categorical=()):
         pairs = [item if isinstance(item, tuple) else parse_named_rasters([item])[0] for item in rasters]
         if not pairs:
             raise InputError("no covariate raster given")
-        self.layers, self.sources, offered = {}, {}, {}
+        self.layers, self.sources, self.files, offered = {}, {}, [], {}
         for name, path in pairs:
             selected = None
             if not os.path.isfile(path):  # RASTER:BAND?
@@ -72,6 +72,7 @@ class CovariateStack:
                 default = band_names(path)  # band descriptions, else the file name (one opening of the file)
                 labels = default if name is None else [name] if len(default) == 1 else band_names(path, name)
                 numbers = range(1, len(labels) + 1)
+            self.files.append(os.path.abspath(path))
             for band, label in zip(numbers, labels):
                 if label in self.layers:
                     raise InputError(f"two covariate rasters are both named {label!r} ({self.sources[label]} and "
