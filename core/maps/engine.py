@@ -332,7 +332,10 @@ def _check_dask_workers(client, address):
 
     from ... import __version__
 
-    versions = client.run(pydoc.locate, "wholesoil.__version__")
+    try:
+        versions = client.run(pydoc.locate, "wholesoil.__version__")
+    except Exception as error:  # noqa: BLE001 - e.g. wholesoil fails to import on a worker (another numpy)
+        raise InputError(f"the Dask workers at {address} cannot import wholesoil: {error}") from None
     if not versions:
         raise InputError(f"the Dask cluster at {address} has no worker; start one: python -m "
                          f"distributed.cli.dask_worker {address}")
