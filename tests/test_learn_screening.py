@@ -8,7 +8,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from wholesoil.core.errors import InputError
 from wholesoil.core.learn.screening import (CategoricalEncoder, CorrelationFilter, LinearCombinationFilter,
                                             VIFFilter, variance_inflation)
-from wholesoil.core.learn.training import predict_table, screen_covariates, train_model
+from wholesoil.core.learn.training import evaluate_model, predict_table, screen_covariates, train_model
 from wholesoil.core.outputs import OutputTransaction
 
 
@@ -106,6 +106,11 @@ def test_numeric_codes_read_as_text_are_the_classes_of_a_model_trained_on_number
     assert outputs.notes == []
     expected = predict_table(trained, numbers)
     pd.testing.assert_frame_equal(predicted.drop(columns="biome"), expected.drop(columns="biome"))
+    classes = table.assign(zone=(table["a"] > 0).astype(int) + 1)  # classes 1 and 2, observed as '1.0' and '02'
+    classifier = train_model(classes, "zone", ["a"], task="classification", independent_rows=True, n_trees=10,
+                             n_splits=3)
+    as_text = evaluate_model(classifier, classes.assign(zone=classes["zone"].map({1: "1.0", 2: "02"})))
+    assert as_text.metrics == evaluate_model(classifier, classes).metrics and as_text.metrics["accuracy"] > 0.9
     encoder = CategoricalEncoder(("biome",)).fit(pd.DataFrame({"biome": ["01", "02", "A1"]}))  # codes that are text
     new = pd.DataFrame({"biome": ["1", "01", "A1", "a1"]})
     np.testing.assert_array_equal(encoder.transform(new).to_numpy(), [[0, 0, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0]])

@@ -463,8 +463,8 @@ def evaluate_model(trained, table, target=None):
     if name not in table.columns:
         raise InputError(f"the data have no column {name!r} with observed values (give the target column)")
     predicted, notes = _predicted(trained, table)
-    observed = level_text(table[name]) if metadata["task"] == "classification" else \
-        numeric_columns(table, [name])[name]
+    observed = level_keys(table[name], [str(c) for c in trained.model.classes_]) \
+        if metadata["task"] == "classification" else numeric_columns(table, [name])[name]
     usable = observed.notna().to_numpy() & pd.notna(predicted["predicted"]).to_numpy()
     if not usable.any():
         raise InputError("no row has both an observed value and every covariate")
