@@ -303,6 +303,21 @@ def test_class_and_aoa_bands_load_in_qgis_as_labelled_classes(wholesoil_processi
         QgsProject.instance().removeMapLayers([layer.id() for layer in added.values()])
 
 
+def test_pixels_whose_mean_is_0_say_why_their_cv_is_nodata(tmp_path):
+    """cv = sd / mean is nodata where a forest predicts exactly 0 (a flux that is 0 below a threshold): a note
+    says so; the band was silently emptier than the mean band."""
+    rng = np.random.default_rng(6)
+    table = pd.DataFrame({"a": rng.uniform(-1, 1, 400)})
+    table["y"] = np.maximum(table["a"], 0.0)
+    save_model(tmp_path / "z.wsmodel", train_model(table, "y", ["a"], independent_rows=True, n_trees=20, n_splits=3))
+    covariate = write_raster(tmp_path / "a.tif", np.linspace(-1, 1, 120).reshape(10, 12))
+    run = predict_raster([tmp_path / "z.wsmodel"], [f"a={covariate}"], tmp_path / "z.tif", outputs="mean,cv")
+    bands, _ = read_bands(run)
+    zero = int((bands[0] == 0).sum())
+    assert zero > 10 and np.isnan(bands[1][bands[0] == 0]).all()
+    assert f"y: {zero} pixels have a mean of 0, where cv (sd / mean) is undefined: nodata in y_cv" in run.notes
+
+
 def test_several_models_read_each_window_once(srdb_map_model, tmp_path):
     model, rasters, _ = srdb_map_model
     run = predict_raster([model, model], rasters, tmp_path / "two.tif", names=["first", "second"], outputs=["mean"])

@@ -400,6 +400,9 @@ def _predict_block(blocks, models, compiled):
             full = np.full(shape, np.nan)
             full.ravel()[pixels] = band
             bands.append(full)
+        if "cv" in model.outputs:  # sd / mean is undefined where the mean is 0
+            cv = predicted[model.outputs.index("cv")]
+            counts[("cv undefined", model.name)] = int(np.isnan(cv[features[1]]).sum())
         for covariate, codes in unseen.items():
             for code in codes:
                 counts[("unseen", model.name, covariate, float(code))] = int(np.sum(values[covariate] == code))
@@ -498,7 +501,9 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
                      reads=[m.file for m in prepared] + stack.files + ([grid] if grid is not None else []),
                      explain=_unseen_notes, **engine)
     warp_notes = [] if grid is None else [_warp_note(grid, stack.grid, needed, categorical)]
-    for text in warp_notes + aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts):
+    cv_notes = [f"{key[1]}: {count} pixels have a mean of 0, where cv (sd / mean) is undefined: nodata in {key[1]}_cv"
+                for key, count in run.counts.items() if key[0] == "cv undefined" and count]
+    for text in warp_notes + aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts) + cv_notes:
         run.notes.append(text)
         note(text)
     first = np.cumsum([0] + [len(m.band_names()) for m in prepared])
