@@ -202,8 +202,7 @@ def write_table(table, path, layer=None):
     if suffix == ".shp" and GEOMETRY not in table.columns:
         raise InputError(f"cannot write {path}: a Shapefile needs geometry and this table has none; "
                          "use .csv or .gpkg")
-    if suffix in _VECTOR_SUFFIXES:
-        check_field_names(table.columns, f"cannot write {path}", f"{path.suffix} files (or write .csv)")
+    check_columns_writable(table.columns, path)
     layer_name = str(layer or output_layer(path) or path.stem)
     with atomic_output(path) as tmp:
         if suffix in (".csv", ".txt"):
@@ -218,6 +217,14 @@ def write_table(table, path, layer=None):
                 shutil.copyfile(path, tmp)
             _write_ogr(table, tmp, _VECTOR_SUFFIXES[suffix], layer_name, path, update)
     return path
+
+
+def check_columns_writable(columns, path):
+    """InputError if :func:`write_table` could not write ``columns`` to ``path``: vector formats
+    compare field names without case (see :func:`check_field_names`)."""
+    path = Path(path)
+    if path.suffix.lower() in _VECTOR_SUFFIXES:
+        check_field_names(columns, f"cannot write {path}", f"{path.suffix} files (or write .csv)")
 
 
 def check_field_names(columns, where, ignoring):

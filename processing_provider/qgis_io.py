@@ -87,15 +87,23 @@ def _cell(value):
     return value if isinstance(value, (int, str, bool)) else str(value)
 
 
+def check_sink_columns(algorithm, name, columns):
+    """InputError if the feature sink parameter ``name`` could not take fields named ``columns``
+    (QGIS layers compare field names without case)."""
+    from ..core.tables import check_field_names
+
+    check_field_names(columns, f"cannot write {algorithm.parameterDefinition(name).description()}", "QGIS layers")
+
+
 def table_to_sink(algorithm, parameters, name, context, table, source=None):
     """Write a DataFrame to the feature sink parameter ``name``; returns its destination id.
 
     Geometry (WKB) is kept when ``table`` has it and ``source`` (the input) had geometry.
     """
-    from ..core.tables import GEOMETRY, check_field_names
+    from ..core.tables import GEOMETRY
 
     columns = [c for c in table.columns if c != GEOMETRY]
-    check_field_names(columns, f"cannot write {algorithm.parameterDefinition(name).description()}", "QGIS layers")
+    check_sink_columns(algorithm, name, columns)
     fields = QgsFields()
     for column in columns:
         fields.append(QgsField(str(column), _field_type(table[column])))

@@ -96,6 +96,27 @@ def test_bad_input_raises_with_the_message(wholesoil_processing, layers_gpkg, tm
     assert not (tmp_path / "m.wsmodel").exists()
 
 
+def test_sampled_columns_differing_only_in_case_are_refused_before_sampling(wholesoil_processing, layers_gpkg,
+                                                                           tmp_path):
+    """A raster named SOC beside the points' soc field: refused before any point is sampled."""
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    class Recorder(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.steps = []
+            self.progressChanged.connect(self.steps.append)
+
+    raster = write_raster(tmp_path / "SOC.tif", np.ones((60, 40)), origin=(-60.0, 0.0), pixel=0.5)
+    feedback = Recorder()
+    with pytest.raises(QgsProcessingException, match="the columns 'soc' and 'SOC' differ only in case"):
+        wholesoil_processing.run("wholesoil:samplerastersatpoints", {
+            "INPUT": str(layers_gpkg), "RASTERS": [raster], "OUTPUT": str(tmp_path / "sampled.gpkg")},
+            feedback=feedback)
+    assert not [step for step in feedback.steps if step > 0]  # no point was sampled
+    assert not (tmp_path / "sampled.gpkg").exists()
+
+
 def test_columns_differing_only_in_case_are_refused_before_anything_is_written(wholesoil_processing, tmp_path):
     """QGIS layers and GeoPackages ignore the case of field names: the sink would fail half-way."""
     from qgis.core import QgsProcessingException

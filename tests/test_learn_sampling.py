@@ -10,7 +10,7 @@ from rasters_util import write_raster
 from wholesoil.core.errors import InputError
 from wholesoil.core.learn.sampling import join_observations, sample_rasters
 from wholesoil.core.rasters import band_names
-from wholesoil.core.tables import read_table, write_table
+from wholesoil.core.tables import check_columns_writable, read_table, write_table
 
 # a 20 x 20 grid of 0.5 degree cells, west edge -10, north edge 50; value = 100 * row + col
 GRID = np.add.outer(100.0 * np.arange(20), np.arange(20.0))
@@ -89,6 +89,24 @@ def test_band_names_and_clashes(tmp_path):
         sample_rasters(lonlat_points(), [path], {path: ["site", "x"]}, x_col="lon", y_col="lat")
     with pytest.raises(InputError, match="has no geometry"):
         sample_rasters(lonlat_points(), [path])
+
+
+def test_column_clashes_are_found_before_any_point_is_sampled(tmp_path):
+    first = write_raster(tmp_path / "elev.tif", GRID)
+    second = write_raster(tmp_path / "slope.tif", GRID)
+    steps = []
+    with pytest.raises(InputError, match="slope.tif: column 'elev' already exists"):  # the second raster's name
+        sample_rasters(lonlat_points(), [first, second], [None, "elev"], x_col="lon", y_col="lat",
+                       progress=steps.append)
+    assert steps == []  # the first raster was not sampled before the clash was found
+    # names that differ only in case, which a GeoPackage output ignores: refused before sampling too
+    with pytest.raises(InputError, match="cannot write out.gpkg: the columns 'site' and 'SITE' differ only in case"):
+        sample_rasters(lonlat_points(), [first, second], [None, "SITE"], x_col="lon", y_col="lat",
+                       progress=steps.append, check_columns=lambda columns: check_columns_writable(columns, "out.gpkg"))
+    assert steps == []
+    result = sample_rasters(lonlat_points(), [first, second], [None, "SITE"], x_col="lon", y_col="lat",
+                            check_columns=lambda columns: check_columns_writable(columns, "out.csv"))
+    assert list(result.table.columns) == ["site", "lon", "lat", "elev", "SITE"]
 
 
 def test_join_observations_to_sites():

@@ -165,7 +165,7 @@ def _load(path):
 
 def run_sample_rasters(args):
     from ..learn.sampling import join_observations, sample_rasters
-    from ..tables import read_table, write_table
+    from ..tables import check_columns_writable, read_table, write_table
 
     _check_outputs(("OUTPUT", args.output, TABLE_SUFFIXES), ("--problems", args.problems, TABLE_SUFFIXES))
     if (args.join is None) != (args.on is None):
@@ -178,7 +178,9 @@ def run_sample_rasters(args):
         paths.append(path)
         names.append(name)
     points = read_table(args.points, args.layer)
-    result = sample_rasters(points, paths, names, args.x_col, args.y_col, args.crs, progress=_progress(args))
+    result = sample_rasters(points, paths, names, args.x_col, args.y_col, args.crs, progress=_progress(args),
+                            check_columns=None if args.join else lambda columns: check_columns_writable(
+                                columns, args.output))
     table = result.table
     if args.join:
         table = join_observations(read_table(args.join), table, args.on)

@@ -121,13 +121,15 @@ def _read_points(band, cols, rows):
 
 
 def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None, progress=None,
-                   is_cancelled=None):
+                   is_cancelled=None, check_columns=None):
     """Add the value of every band of every raster at each point of ``table``.
 
     rasters: list of paths (any GDAL raster); names: optional, per raster a name or a list of
     names (one per band), see :func:`..rasters.band_names`: a list in the order of ``rasters`` (None =
     the default), or a dict path -> names. x_col/y_col/crs: see :func:`point_coordinates`.
-    Returns a :class:`SampleResult`; nothing is dropped (problem points get NaN).
+    check_columns: a function of the output's column names, called before any point is sampled
+    (e.g. the output format's check of field names). Returns a :class:`SampleResult`; nothing is
+    dropped (problem points get NaN).
     """
     if not rasters:
         raise InputError("no raster to sample")
@@ -135,15 +137,20 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
         names = [(names or {}).get(path) for path in rasters]
     steps = as_progress(progress, is_cancelled)
     x, y, points_wkt = point_coordinates(table, x_col, y_col, crs)
+    columns_of = [band_names(path, name) for path, name in zip(rasters, names)]
+    taken = list(table.columns)
+    for path, columns in zip(rasters, columns_of):
+        clash = [c for c in columns if c in taken]
+        if clash:
+            raise InputError(f"raster {path}: column {clash[0]!r} already exists; give the raster another name")
+        taken += columns
+    if check_columns is not None:
+        check_columns(taken)
     no_location = ~(np.isfinite(x) & np.isfinite(y))
     out = table.copy()
     problems, summary, notes = [], [], []
-    for k, (path, name) in enumerate(zip(rasters, names)):
+    for k, (path, columns) in enumerate(zip(rasters, columns_of)):
         steps.check()
-        columns = band_names(path, name)
-        clash = [c for c in columns if c in out.columns]
-        if clash:
-            raise InputError(f"raster {path}: column {clash[0]!r} already exists; give the raster another name")
         dataset = open_raster(path)
         col, row, has_crs = _pixel_indices(dataset, np.where(no_location, 0.0, x), np.where(no_location, 0.0, y),
                                            points_wkt)

@@ -7,7 +7,7 @@ from ...core.errors import InputError
 from ..algorithm import WholesoilAlgorithm, core_callbacks
 from ..learn_common import GROUP, GROUP_ID, LEARN_TAGS
 from ..parameters import INPUT
-from ..qgis_io import source_to_table, table_to_sink
+from ..qgis_io import check_sink_columns, source_to_table, table_to_sink
 
 
 class SampleRastersAtPoints(WholesoilAlgorithm):
@@ -64,6 +64,8 @@ with the points. The output is then that table with the covariates of its site a
             raise InputError("observations need the site key field, and the key field needs observations")
         table = source_to_table(source, feedback)
         result = sample_rasters(table, [layer.source() for layer in layers], [layer.name() for layer in layers],
+                                check_columns=None if observations is not None else lambda columns: (
+                                    check_sink_columns(self, "OUTPUT", columns)),
                                 **core_callbacks(feedback, end=90))
         for note in result.notes:
             feedback.pushWarning(note)
