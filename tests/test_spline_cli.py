@@ -1,5 +1,7 @@
 """The profile commands of the wholesoil CLI: spline, harmonise, soc-stocks, fit-beta, root-bimodality."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -69,6 +71,21 @@ def test_harmonise_stocks_and_beta_chain(horizons_csv, tmp_path):
     fits = pd.read_csv(beta)
     assert fits["beta"].between(0.9, 1).all() and "x100" in fits.columns
     assert (tmp_path / "b.png").exists() and (tmp_path / "groups.csv").exists()
+
+
+def test_soc_stocks_says_how_many_profiles_its_printed_totals_leave_out(real_data, tmp_path, capsys):
+    horizons = real_data / "neon_megapit" / "neon_megapit_soil_horizons.csv"
+    profiles = pd.read_csv(horizons)["siteID"].nunique()
+    args = ["soc-stocks", str(horizons), str(tmp_path / "stocks.csv"), *NEON_COLUMNS, "--soc-col", "estimatedOC",
+            "--bd-col", "bulkDen"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert profiles > 20 and len(printed.splitlines()) == 1 + 20 + 1  # header, 20 profiles, what is left out
+    computed = int(re.search(r"the first 20 of (\d+) profiles; --summary FILE writes all", printed).group(1))
+    assert computed <= profiles
+    assert main(args + ["--summary", str(tmp_path / "summary.csv")]) == 0
+    assert f"the first 20 of {computed} profiles; all in {tmp_path / 'summary.csv'}" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "summary.csv")["status"].ne("error").sum() == computed
 
 
 def test_root_bimodality_command(real_data, tmp_path, capsys):

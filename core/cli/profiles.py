@@ -7,6 +7,9 @@ from .common import (PNG, TABLE_SUFFIXES, add_command, add_output, add_where_opt
                      print_table, selected_rows)
 from .depth import add_profile_depth_option, add_surface_options
 
+#: Profiles whose total SOC stock soc-stocks prints (all are in --summary).
+SHOWN_PROFILES = 20
+
 SPLINE_HELP = """\
 Harmonise horizon data onto depth layers with the mass-preserving (equal-area quadratic)
 spline of Bishop et al. (1999), as mpspline2 does, but with layer means from the exact
@@ -229,7 +232,10 @@ def run_soc_stocks(args):
     print_notes(result.notes)
     ok = result.profiles[result.profiles["status"].ne("error")]
     if len(ok):
-        print_table(ok[[args.id_col, "soc_total_mg_ha"]].head(20))
+        print_table(ok[[args.id_col, "soc_total_mg_ha"]].head(SHOWN_PROFILES))
+    if len(ok) > SHOWN_PROFILES:
+        where = f"all in {args.summary}" if args.summary else "--summary FILE writes all"
+        print(f"(the first {SHOWN_PROFILES} of {len(ok)} profiles; {where})")
     return _report(result, args.id_col, args.summary, "computed stocks of")
 
 
