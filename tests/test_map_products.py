@@ -430,6 +430,21 @@ def test_quicklook_reads_a_decimated_window(tmp_path):
     assert axes[0].get_title() == "iloss_0_20_mean" and axes[1].get_ylabel() == "Mg C ha-1 yr-1"
 
 
+def test_quicklook_layers_of_one_quantity_share_a_colour_scale(tmp_path):
+    """Depth layers compare by colour: a deep layer ten times smaller is not drawn as bright as the top one."""
+    from wholesoil.core.maps.quicklook import quicklook_figure
+
+    ramp = np.add.outer(np.arange(50.0), np.arange(50.0))  # 0 ... 98
+    path = write_raster(tmp_path / "layers.tif", np.stack([ramp, ramp / 10, ramp / 100, ramp - 49]))
+    name_bands(path, ["bnpp_0_10_mean", "bnpp_10_30_mean", "bnpp_0_10_sd", "iloss_0_10_mean"], units="g m-2")
+    figure = quicklook_figure(path, [1, 2, 3, 4])
+    top, deep, sd, loss = (ax.images[0].get_clim() for ax in figure.axes[:4])
+    assert top == deep and top == pytest.approx(np.percentile(np.concatenate([ramp, ramp / 10]), [2, 98]))
+    assert sd == pytest.approx(np.percentile(ramp / 100, [2, 98]))  # another quantity: its own scale
+    assert loss[0] == -loss[1] and figure.axes[0].images[0].get_cmap().name == "viridis"  # diverging where
+    assert figure.axes[3].images[0].get_cmap().name == "RdBu_r"                            # values have both signs
+
+
 def test_predict_raster_quicklook(bnpp_map, tmp_path):
     folder, _ = bnpp_map
     png = tmp_path / "bnpp.png"

@@ -2,11 +2,15 @@
 
 Each band is read once through a decimated window of at most ``max_pixels`` on its longer
 side, so memory does not grow with the raster; GDAL reads overviews when the file has them
-(without them it still reads every tile once). Nodata is transparent. Colours span the 2nd
-to 98th percentile of each band's shown values; when the bands hold values of both signs
-(e.g. Iloss) every panel gets a diverging scale centred on 0. Each colour bar is labelled
-with the band's ``units`` metadata.
+(without them it still reads every tile once). Nodata is transparent. Bands of one quantity
+(names equal but for their numbers, e.g. the depth layers ``bnpp_0_10_mean`` and
+``bnpp_10_30_mean``, in the same units) share one colour scale, so that layers compare by
+colour; it spans the 2nd to 98th percentile of their shown values, and is diverging, centred
+on 0, when they hold values of both signs (e.g. Iloss). Each colour bar is labelled with the
+band's ``units`` metadata.
 """
+
+import re
 
 import numpy as np
 
@@ -80,17 +84,24 @@ def quicklook_figure(path, bands=None, title=None, max_pixels=MAX_PIXELS):
     xlabel, ylabel = _axis_labels(dataset)
     panels = [read_decimated(dataset, number, max_pixels) for number in numbers]
     finite = [values[np.isfinite(values)] for values in panels]
-    limits = [np.percentile(f, COLOUR_RANGE) if f.size else (0.0, 1.0) for f in finite]
-    diverging = min(low for low, _ in limits) < 0 < max(high for _, high in limits)
-    cmap = colormaps["RdBu_r" if diverging else "viridis"].copy()
-    cmap.set_bad(alpha=0.0)
-    for ax, number, values, (low, high), shown in zip(axes, numbers, panels, limits, finite):
-        band = dataset.GetRasterBand(number)
-        units = band.GetMetadataItem("units")
-        name = band.GetDescription() or f"band {number}"
+    bands = [dataset.GetRasterBand(number) for number in numbers]
+    quantities = [(re.sub(r"\d+", "#", band.GetDescription()) or f"band {number}", band.GetMetadataItem("units"))
+                  for number, band in zip(numbers, bands)]
+    scales = {}
+    for quantity in dict.fromkeys(quantities):
+        shown = np.concatenate([f for f, q in zip(finite, quantities) if q == quantity])
+        low, high = np.percentile(shown, COLOUR_RANGE) if shown.size else (0.0, 1.0)
+        diverging = low < 0 < high
         if diverging:
             high = max(abs(low), abs(high))
             low = -high
+        cmap = colormaps["RdBu_r" if diverging else "viridis"].copy()
+        cmap.set_bad(alpha=0.0)
+        scales[quantity] = (low, high, cmap)
+    for ax, number, band, values, quantity, shown in zip(axes, numbers, bands, panels, quantities, finite):
+        units = band.GetMetadataItem("units")
+        name = band.GetDescription() or f"band {number}"
+        low, high, cmap = scales[quantity]
         image = ax.imshow(np.ma.masked_invalid(values), extent=extent, cmap=cmap, vmin=low,
                           vmax=high if high > low else low + 1e-12, interpolation="nearest")
         figure.colorbar(image, ax=ax, shrink=0.85, label="unitless (1)" if units == "1" else units or name)
