@@ -199,6 +199,26 @@ def test_monte_carlo_agrees_with_analytic_propagation(loss_inputs):
     assert 0 < fraction.mean() < 1
 
 
+def test_monte_carlo_shares_of_one_beta_move_together(tmp_path):
+    """With an sd of β, every layer's share of a draw comes from one drawn β: the layers' and the profile's
+    Iroot spread as a simulation over β by hand (normal β, numpy's own generator) gives. Independent draws
+    per layer, rescaled to the mean share total, gave the 0-100 cm profile no spread at all."""
+    shape, draws = (30, 40), 400
+    bnpp = write_raster(tmp_path / "bnpp.tif", np.full(shape, 3.0))
+    beta = write_raster(tmp_path / "beta.tif", [np.full(shape, 0.96), np.full(shape, 0.01)])
+    name_bands(beta, ["beta_mean", "beta_sd"])
+    layers = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 100)]
+    ibulk = write_raster(tmp_path / "ibulk.tif", [np.full(shape, 0.1)] * len(layers))
+    run = loss_maps(tmp_path / "loss.tif", RootInputs(bnpp=bnpp, beta=beta, layers="0,20,40,60,80,100"),
+                    ibulk=[f"{ibulk}:{i + 1}" for i in range(len(layers))], draws=draws, seed=5, quantities=["iroot"])
+    betas = np.random.default_rng(1).normal(0.96, 0.01, 2_000_000)
+    for name, (top, bottom) in [(f"{a}_{b}", (a, b)) for a, b in layers] + [("profile", (0, 100))]:
+        iroot = 3.0 * beta_share(betas, top, bottom)  # of the 0-200 cm profile
+        mc_mean, mc_sd = band(run, f"iroot_{name}_mean"), band(run, f"iroot_{name}_sd")
+        assert mc_mean.mean() == pytest.approx(iroot.mean(), rel=0.01), name
+        assert mc_sd.mean() == pytest.approx(iroot.std(), rel=0.02), name
+
+
 def test_monte_carlo_identical_for_workers_block_sizes_and_backends(loss_inputs):
     folder, bnpp, ibulk, _, _ = loss_inputs
     roots = RootInputs(bnpp=bnpp, beta=0.96, layers="0,20,50,100", profile_depth=100)

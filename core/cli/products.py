@@ -54,11 +54,13 @@ per-pixel Monte Carlo (the Iloss study): Iroot = BNPP x share; Ibulk from one ba
   wholesoil loss-maps --npp npp.tif --fbnpp fbnpp.tif --shares pdd.tif \\
       --stock stock.tif --age age.tif --draws 1000 --seed 7 --outputs iloss,iloss_fraction --output loss.tif
 
-Each pixel draws BNPP, each layer's share and each layer's Ibulk --draws times (500 by
-default) as independent lognormal variables with the pixel's mean and sd (positive, and
-keeping both); the layers share the BNPP draw and each draw's shares are rescaled to the
-pixel's share total. The random numbers of a pixel depend on --seed and its position only,
-so maps are identical for any --jobs, --block or backend. Bands
+Each pixel draws BNPP, the depth shares and each layer's Ibulk --draws times (500 by
+default), independently, with the pixel's mean and sd: BNPP and Ibulk lognormal (positive,
+keeping both); shares from --beta or --d50/--d95 from draws of the parameters (every layer's
+share of a draw from the same beta), --shares bands lognormal with each draw rescaled to the
+pixel's share total. The layers share the BNPP draw. The random numbers of a pixel depend on
+--seed and its row and column in the input grid only, so maps are identical for any --jobs,
+--block or backend (a map cut into tiles draws other numbers). Bands
 <quantity>_<top>_<bottom>_<stat> and <quantity>_profile_<stat> (sums over the layers) with
 stat = mean, sd, lower, upper (2.5 and 97.5 % of the draws), for --outputs (default
 iroot,ibulk,iloss,iloss_fraction).

@@ -56,6 +56,9 @@ POSITIVE_FLUX = Limits("flux", 0.0, open_low=True)
 LOSS_TITLES = {"iroot": "Iroot", "ibulk": "Ibulk", "iloss": "Iloss", "iloss_fraction": "Iloss / Iroot"}
 #: Random-number streams of the Monte Carlo (:func:`.montecarlo.pixel_uniforms`): BNPP, then per layer.
 STREAM_BNPP, STREAM_SHARE, STREAM_IBULK = 0, 1000, 2000
+#: Limits of a drawn β (a normal draw beyond them takes the limit): within 1e-9 of 0 and 1, where the layer
+#: fractions are still exact to about 1e-7.
+BETA_DRAWN = (1e-9, 1.0 - 1e-9)
 
 
 class _Inputs:
@@ -319,14 +322,32 @@ def _bnpp_moments(values, scale, problems):
 def _share_moments(values, model, layers, profile_depth, problems):
     """(mean, sd) of each layer's share, arrays (layers, rows, cols)."""
     if model == "bands":
-        mean = np.stack([values[f"share{i}"] for i in range(len(layers))])
-        sd = np.stack([values[f"share{i}_sd"] for i in range(len(layers))])
-        total = mean.sum(axis=0)
-        problems.flag("a depth share outside 0-1 or a negative sd",
-                      (LIMITS["fraction"].impossible(mean) | SD.impossible(sd)).any(axis=0))
-        problems.flag("depth shares summing to 0", total == 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return mean / total, sd / total
+        return _band_shares(values, layers, problems)
+    params, sds = _share_parameters(values, model, problems)
+
+    def fractions(given):
+        return model_fractions(model, given, layers, True, profile_depth=profile_depth)
+
+    mean = np.moveaxis(fractions(params), -1, 0)
+    sd = _delta_sd(fractions, params, sds, _parameter_steps(params))
+    return mean, (np.zeros_like(mean) if sd is None else np.moveaxis(sd, -1, 0))
+
+
+def _band_shares(values, layers, problems):
+    """(mean, sd) of each layer's share band, renormalised to sum to 1 per pixel: arrays (layers, rows, cols)."""
+    mean = np.stack([values[f"share{i}"] for i in range(len(layers))])
+    sd = np.stack([values[f"share{i}_sd"] for i in range(len(layers))])
+    total = mean.sum(axis=0)
+    problems.flag("a depth share outside 0-1 or a negative sd",
+                  (LIMITS["fraction"].impossible(mean) | SD.impossible(sd)).any(axis=0))
+    problems.flag("depth shares summing to 0", total == 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return mean / total, sd / total
+
+
+def _share_parameters(values, model, problems):
+    """({name: mean}, {name: sd}) of the share model's parameters (β, or D50 and D95 in cm), impossible
+    values flagged and cleared."""
     names = MODEL_PARAMETERS[model]
     if model == "beta":
         problems.flag("β outside (0, 1)", BETA.impossible(values["beta"]))
@@ -336,14 +357,7 @@ def _share_moments(values, model, layers, profile_depth, problems):
                           | ~(values["d95"] > values["d50"]) & np.isfinite(values["d95"] - values["d50"]))
     problems.flag(f"a negative sd of {' or '.join(names)}", np.any([SD.impossible(values[f"{n}_sd"]) for n in names],
                                                                    axis=0))
-    params = {n: problems.clean(values[n]) for n in names}
-
-    def fractions(given):
-        return model_fractions(model, given, layers, True, profile_depth=profile_depth)
-
-    mean = np.moveaxis(fractions(params), -1, 0)
-    sd = _delta_sd(fractions, params, {n: problems.clean(values[f"{n}_sd"]) for n in names}, _parameter_steps(params))
-    return mean, (np.zeros_like(mean) if sd is None else np.moveaxis(sd, -1, 0))
+    return {n: problems.clean(values[n]) for n in names}, {n: problems.clean(values[f"{n}_sd"]) for n in names}
 
 
 def _bnpp_block(blocks, constants, scale, model, layers, profile_depth):
@@ -404,17 +418,37 @@ def _ibulk_moments(values, scale, n_layers, source, problems):
         return mean, np.hypot(stock_sd / age, mean * age_sd / age)
 
 
-def _loss_draws(bnpp, share, ibulk, normals):
-    """Iroot, Ibulk, Iloss and Iloss / Iroot draws per layer and for the profile (dict of (layers + 1, n, draws)).
-
-    bnpp: (mean, sd) arrays (n,); share, ibulk: (mean, sd) arrays (layers, n); normals: callable
-    stream -> standard normals (n, draws).
-    """
-    n_layers = len(share[0])
-    root = lognormal_draws(*bnpp, normals(STREAM_BNPP))
-    shares = np.stack([lognormal_draws(share[0][i], share[1][i], normals(STREAM_SHARE + i)) for i in range(n_layers)])
+def _band_share_draws(share, normals):
+    """Draws (layers, n, draws) of share bands: each layer lognormal with its (mean, sd) (arrays (layers, n)),
+    then each draw rescaled to the pixel's share total."""
+    shares = np.stack([lognormal_draws(mean, sd, normals(STREAM_SHARE + i)) for i, (mean, sd) in enumerate(zip(*share))])
     with np.errstate(invalid="ignore", divide="ignore"):
         shares *= share[0].sum(axis=0)[:, None] / shares.sum(axis=0)  # each draw keeps the pixel's share total
+    return shares
+
+
+def _model_share_draws(model, params, sds, layers, profile_depth, normals):
+    """Draws (layers, n, draws) of the shares a β or D50/D95 model gives, from draws of its parameters
+    (arrays (n,)): β normal, kept within :data:`BETA_DRAWN` (its limits are all roots at the surface and
+    roots spread evenly over the profile); D50 and D95 (cm) lognormal, a draw's D95 at least just above its
+    D50. Every layer's share of a draw comes from the same parameters, as in the model."""
+    if model == "beta":
+        drawn = {"beta": np.clip(params["beta"][:, None] + sds["beta"][:, None] * normals(STREAM_SHARE), *BETA_DRAWN)}
+    else:
+        d50 = lognormal_draws(params["d50"], sds["d50"], normals(STREAM_SHARE))
+        d95 = lognormal_draws(params["d95"], sds["d95"], normals(STREAM_SHARE + 1))
+        drawn = {"d50": d50, "d95": np.maximum(d95, np.nextafter(d50, np.inf))}
+    return np.moveaxis(model_fractions(model, drawn, layers, True, profile_depth=profile_depth), -1, 0)
+
+
+def _loss_draws(bnpp, shares, ibulk, normals):
+    """Iroot, Ibulk, Iloss and Iloss / Iroot draws per layer and for the profile (dict of (layers + 1, n, draws)).
+
+    bnpp: (mean, sd) arrays (n,); shares: draws (layers, n, draws); ibulk: (mean, sd) arrays (layers, n);
+    normals: callable stream -> standard normals (n, draws).
+    """
+    n_layers = len(shares)
+    root = lognormal_draws(*bnpp, normals(STREAM_BNPP))
     iroot = root[None] * shares
     ibulk = np.stack([lognormal_draws(ibulk[0][i], ibulk[1][i], normals(STREAM_IBULK + i)) for i in range(n_layers)])
     iroot = np.concatenate([iroot, iroot.sum(axis=0)[None]])
@@ -429,7 +463,11 @@ def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, 
     values, shape = _values(blocks, constants)
     problems = _Problems(blocks)
     bnpp = _bnpp_moments(values, scale, problems)
-    share = _share_moments(values, model, layers, profile_depth, problems)
+    if model == "bands":
+        share = _band_shares(values, layers, problems)
+    else:
+        params, sds = _share_parameters(values, model, problems)
+        share = (np.stack(list(params.values())), np.stack(list(sds.values())))
     ibulk = _ibulk_moments(values, scale, len(layers), source, problems)
     means = [bnpp[0], *share[0], *ibulk[0]]
     sds = [bnpp[1], *share[1], *ibulk[1]]
@@ -452,7 +490,14 @@ def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, 
         def pick(pair):
             return tuple(p[..., part, :][..., ok] for p in pair)
 
-        result = _loss_draws(pick(bnpp), pick(share), pick(ibulk), normals)
+        if model == "bands":
+            shares = _band_share_draws(pick(share), normals)
+        else:
+            mean, sd = pick(share)
+            names = MODEL_PARAMETERS[model]
+            shares = _model_share_draws(model, dict(zip(names, mean)), dict(zip(names, sd)), layers, profile_depth,
+                                        normals)
+        result = _loss_draws(pick(bnpp), shares, pick(ibulk), normals)
         bands = [stat for name in quantities for layer in result[name] for stat in summarise(layer)]
         for band, stat in zip(out, bands):
             band[part][ok] = stat

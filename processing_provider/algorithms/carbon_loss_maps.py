@@ -21,10 +21,12 @@ Carlo propagation of both uncertainties as in Luo et al. (Iloss manuscript). Iro
 layer's share; Ibulk from one raster band per layer (e.g. the maps of Ibulk models) or from C stock / C age rasters
 (one band per layer each).
 
-Each pixel draws BNPP, each layer's share and each layer's Ibulk (500 times by default) as independent lognormal
-variables with the pixel's mean and sd (positive, keeping both); the layers share the BNPP draw and each draw's
-shares are rescaled to the pixel's share total. The random numbers of a pixel depend on the seed and its position
-only, so the maps do not depend on the number of threads or the window size.
+Each pixel draws BNPP, the depth shares and each layer's Ibulk (500 times by default), independently, with the
+pixel's mean and sd: BNPP and Ibulk lognormal (positive, keeping both); shares from β or D50/D95 from draws of the
+parameters (every layer's share of a draw from the same β), share layers lognormal with each draw rescaled to the
+pixel's share total. The layers share the BNPP draw. The random numbers of a pixel depend on the seed and its row
+and column in the input grid only, so the maps do not depend on the number of threads or the window size (a map
+cut into tiles draws other numbers).
 
 Bands QUANTITY_top_bottom_STAT and QUANTITY_profile_STAT (sums over the layers) with STAT mean, sd, lower and upper
 (2.5 and 97.5 % of the draws).
