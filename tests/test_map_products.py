@@ -494,3 +494,21 @@ def test_impossible_pixels_are_counted_where_every_input_has_data(tmp_path):
     run = turnover_map(tmp_path / "tau.tif", stock=stock, flux=flux)
     assert any(n.startswith("1 pixels with a stock below 0") for n in run.notes), run.notes
     assert run.valid[0] == 1
+
+
+@pytest.mark.parametrize("product", ["bnpp", "loss", "subsoil"])
+def test_an_impossible_beta_where_another_input_is_nodata_is_nodata(product, tmp_path):
+    """β = 0 over the sea (a map with no nodata value) where BNPP is nodata: those pixels are nodata, the
+    others mapped; the run used to stop with 'beta must be between 0 and 1'."""
+    beta = write_raster(tmp_path / "beta.tif", [[0.0, 0.96, 0.95, 1.5]], nodata=None)
+    other = write_raster(tmp_path / "other.tif", [[np.nan, 3.0, 3.0, 3.0]])
+    output = tmp_path / f"{product}.tif"
+    if product == "subsoil":
+        run = subsoil_soc(output, beta=beta, topsoil=other)
+    else:
+        roots = RootInputs(bnpp=other, beta=beta, layers="0,30,100", profile_depth=100)
+        run = (bnpp_by_depth(output, roots) if product == "bnpp"
+               else loss_maps(output, roots, ibulk=[other, other], draws=20))
+    values = read_bands(run)[0]
+    assert np.isnan(values[:, 0, [0, 3]]).all() and np.isfinite(values[:, 0, 1:3]).all()
+    assert any(n.startswith("1 pixels with β outside (0, 1)") for n in run.notes), run.notes  # β 1.5 only

@@ -169,18 +169,19 @@ def _chosen_unit(kind, unit, option):
 class _Problems:
     """Pixels with impossible values: a mask and a count per reason (the run's notes).
 
-    Only pixels with data in every input of the window's ``blocks`` are counted (the others
-    are nodata anyway)."""
+    Every flagged pixel is masked (and cleared for the model functions); only those with data in
+    every input of the window's ``blocks`` are counted (the others are nodata anyway)."""
 
     def __init__(self, blocks):
         self.data = np.logical_and.reduce([~np.isnan(block) for block in blocks.values()])
         self.mask, self.counts = np.zeros(self.data.shape, dtype=bool), {}
 
     def flag(self, what, bad):
-        bad = np.broadcast_to(bad, self.mask.shape) & self.data
-        if bad.any():
-            self.counts[what] = self.counts.get(what, 0) + int(bad.sum())
-            self.mask |= bad
+        bad = np.broadcast_to(bad, self.mask.shape)
+        self.mask |= bad
+        counted = int((bad & self.data).sum())
+        if counted:
+            self.counts[what] = self.counts.get(what, 0) + counted
 
     def clean(self, values):
         """``values`` with NaN at the flagged pixels (so model functions see nodata there)."""
