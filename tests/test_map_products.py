@@ -512,3 +512,16 @@ def test_an_impossible_beta_where_another_input_is_nodata_is_nodata(product, tmp
     values = read_bands(run)[0]
     assert np.isnan(values[:, 0, [0, 3]]).all() and np.isfinite(values[:, 0, 1:3]).all()
     assert any(n.startswith("1 pixels with β outside (0, 1)") for n in run.notes), run.notes  # β 1.5 only
+
+
+def test_loss_maps_take_the_layers_the_ibulk_bands_are_named_for(tmp_path):
+    """The bundled Ibulk map names 0-100 cm in five layers: without --layers they are the layers (the default
+    seven layers to 2 m used to be refused with '5 band(s) for 7 layers')."""
+    ibulk = SAMPLE / "americas_ibulk_0_100.tif"
+    run = loss_maps(tmp_path / "loss.tif", RootInputs(bnpp=3.0, beta=BETA), ibulk=str(ibulk), draws=10,
+                    quantities=["iloss"])
+    assert run.band_names[:4:] == ["iloss_0_20_mean", "iloss_0_20_sd", "iloss_0_20_lower", "iloss_0_20_upper"]
+    assert "iloss_80_100_mean" in run.band_names and "iloss_100_150_mean" not in run.band_names
+    assert "layers 0-20, 20-40, 40-60, 60-80, 80-100 cm, from the Ibulk band names" in run.notes
+    with pytest.raises(InputError, match="5 band.s. for 7 layers .* give one band per layer, or the layers"):
+        loss_maps(tmp_path / "seven.tif", RootInputs(bnpp=3.0, beta=BETA, layers="standard7"), ibulk=str(ibulk))

@@ -121,8 +121,9 @@ def _add_root_options(parser):
     _value(group, "d50", "D50 of the logistic model (cm)")
     _value(group, "d95", "D95 of the logistic model (cm)")
     _value(group, "shares", "one share band per layer, or a file whose _mean bands are the layers", several=True)
-    group.add_argument("--layers", help="depth breaks in cm or a named scheme (default standard7; --shares: from "
-                                        "the band names)")
+    group.add_argument("--layers", help="depth breaks in cm or a named scheme (default standard7; --shares, and "
+                                        "loss-maps' --ibulk or --stock bands named for their layers: from the band "
+                                        "names)")
     group.add_argument("--profile-depth", type=float, default=200.0, metavar="CM",
                        help="beta and D50/D95 shares are fractions of 0 to this depth, and --shares bands must "
                             "reach it (default 200 cm)")

@@ -133,12 +133,13 @@ def layers_of(refs, layers, option):
     if layers is not None:
         scheme = layer_scheme(layers)
     else:
-        scheme = _recorded_layers(refs) or _named_layers(refs)
+        scheme = named_layers(refs)
         if scheme is None:
             raise InputError(f"{option}: the band names ({', '.join(r.name or str(r.band) for r in refs)}) do "
                              "not give the layers; give the layers (e.g. 0,20,40,60,80,100,150,200)")
     if len(scheme) != len(refs):
-        raise InputError(f"{option}: {len(refs)} band(s) for {len(scheme)} layers ({', '.join(scheme.labels)} cm)")
+        raise InputError(f"{option}: {len(refs)} band(s) for {len(scheme)} layers ({', '.join(scheme.labels)} cm); "
+                         "give one band per layer, or the layers the bands hold")
     check_layer_names(refs, scheme, option)
     return scheme
 
@@ -165,6 +166,12 @@ def _named_layer(ref):
 def _label(layer):
     """'0-20' for the layer (0, 20) cm."""
     return "-".join(format_depth(depth) for depth in layer)
+
+
+def named_layers(refs):
+    """The layer scheme layered bands give: the layers a wholesoil raster records (when ``refs`` are
+    all its bands), else the depths in the band names (``…_0_20_mean``); None when they give none."""
+    return _recorded_layers(refs) or _named_layers(refs)
 
 
 def _recorded_layers(refs):

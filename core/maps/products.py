@@ -27,6 +27,8 @@ nodata in any input gives nodata. Choices, each argued in docs/maps.md ("Map pro
   its BNPP draw, and each draw's shares are rescaled to the pixel's share total.
 """
 
+import copy
+
 import numpy as np
 
 from .. import depth
@@ -37,8 +39,8 @@ from ..errors import InputError
 from ..layers import format_depth, layer_scheme
 from ..outputs import note
 from ..partitioning import MODEL_PARAMETERS, model_fractions
-from .bands import (UNITS, BandRef, band_reference, check_layer_names, layer_references, layers_of, sd_partner,
-                    unit_factor)
+from .bands import (UNITS, BandRef, band_reference, check_layer_names, layer_references, layers_of, named_layers,
+                    sd_partner, unit_factor)
 from .engine import map_blocks
 from .montecarlo import (DEFAULT_DRAWS, INTERVAL, STATISTICS, check_seed, lognormal_draws, lognormal_parameters,
                          pixel_normals, summarise)
@@ -528,10 +530,17 @@ def loss_maps(output, roots, ibulk=None, ibulk_sd=None, stock=None, stock_sd=Non
     if isinstance(draws, bool) or int(draws) != draws or draws < 2:
         raise InputError(f"draws must be a whole number of at least 2 (got {draws})")
     seed = check_seed(seed)
-    inputs = _Inputs()
-    model, scheme = roots.register(inputs)
     if (ibulk is None) == (stock is None and age is None):
         raise InputError("give Ibulk, or C stock and C age (not both)")
+    inputs = _Inputs()
+    if roots.layers is None and roots.shares is None:  # the layers the Ibulk (or C stock) bands are named for
+        layered, option = (ibulk, "Ibulk") if ibulk is not None else (stock, "C stock")
+        named = None if layered is None else named_layers(layer_references(layered, option))
+        if named is not None:
+            roots = copy.copy(roots)
+            roots.layers = named
+            inputs.notes.append(f"layers {', '.join(named.labels)} cm, from the {option} band names")
+    model, scheme = roots.register(inputs)
     if ibulk is not None:
         source = "ibulk"
         inputs.layered("ibulk", ibulk, ibulk_sd, "Ibulk", scheme, "flux", ibulk_unit)
