@@ -525,3 +525,16 @@ def test_loss_maps_take_the_layers_the_ibulk_bands_are_named_for(tmp_path):
     assert "layers 0-20, 20-40, 40-60, 60-80, 80-100 cm, from the Ibulk band names" in run.notes
     with pytest.raises(InputError, match="5 band.s. for 7 layers .* give one band per layer, or the layers"):
         loss_maps(tmp_path / "seven.tif", RootInputs(bnpp=3.0, beta=BETA, layers="standard7"), ibulk=str(ibulk))
+
+
+def test_rasters_without_units_are_said_to_be_taken_in_the_project_unit(tmp_path):
+    """Most Rh, NPP and SOC GeoTIFFs record no units: a run says which unit it took (g C m-2 yr-1 read as
+    Mg C ha-1 yr-1 makes τ 100 times too small), and a chosen unit needs no note."""
+    stock = write_raster(tmp_path / "stock.tif", np.full((2, 3), 80.0))
+    flux = write_raster(tmp_path / "flux.tif", np.full((2, 3), 400.0))
+    run = turnover_map(tmp_path / "tau.tif", stock=stock, flux=flux)
+    assert any(n.startswith("flux: the raster records no units; taken as Mg C ha-1 yr-1 (choose the unit")
+               for n in run.notes), run.notes
+    chosen = turnover_map(tmp_path / "tau_g.tif", stock=stock, flux=flux, flux_unit="g_m2_yr", stock_unit="Mg_ha")
+    assert not [n for n in chosen.notes if "records no units" in n]
+    assert band(chosen, "tau")[0, 0] == pytest.approx(80.0 / 4.0)

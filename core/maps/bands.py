@@ -218,7 +218,7 @@ def unit_factor(ref, kind, unit, option, notes):
     it names a known unit, else the project unit. A known unit in the metadata that differs
     from a chosen one, or is of the other kind (a flux for a stock, or the reverse), is an
     InputError. A note says which unit was used when it is not the project unit, or when the
-    metadata names a unit this does not know.
+    metadata names no unit or one this does not know.
     """
     units = UNITS[kind]
     if unit is not None and unit not in units:
@@ -238,6 +238,9 @@ def unit_factor(ref, kind, unit, option, notes):
     if recorded and found is None and unit is None:
         notes.append(f"{option}: band {ref} records units {recorded!r}, not a {kind} unit wholesoil knows; "
                      f"taken as {units[code][1]} (choose the unit to change it)")
+    elif not recorded and unit is None:
+        notes.append(f"{option}: the raster records no units; taken as {units[code][1]} (choose the unit if it is "
+                     f"another, e.g. {list(units)[1]})")
     elif code != next(iter(units)):
         notes.append(f"{option}: {units[code][1]} converted to {next(iter(units.values()))[1]}")
     return units[code][0]
