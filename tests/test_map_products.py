@@ -538,3 +538,23 @@ def test_rasters_without_units_are_said_to_be_taken_in_the_project_unit(tmp_path
     chosen = turnover_map(tmp_path / "tau_g.tif", stock=stock, flux=flux, flux_unit="g_m2_yr", stock_unit="Mg_ha")
     assert not [n for n in chosen.notes if "records no units" in n]
     assert band(chosen, "tau")[0, 0] == pytest.approx(80.0 / 4.0)
+
+
+def test_a_raster_of_several_layers_without_a_band_is_refused(tmp_path, capsys):
+    """turnover-map --stock soc_layers.tif took band 1 (the 20-40 cm layer) without a word; a raster with one
+    _mean band beside its _sd band still stands for that band, and an sd band is no mean."""
+    layers = write_raster(tmp_path / "soc_layers.tif", [np.full((2, 3), v) for v in (50.0, 5.0, 30.0, 3.0)])
+    name_bands(layers, ["soc_20_40_mean", "soc_20_40_sd", "soc_40_60_mean", "soc_40_60_sd"], units="Mg C ha-1")
+    flux = write_raster(tmp_path / "flux.tif", np.full((2, 3), 4.0))
+    name_bands(flux, ["rh_mean"], units="Mg C ha-1 yr-1")
+    output = tmp_path / "tau.tif"
+    assert main(["turnover-map", "--stock", layers, "--flux", flux, "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert f"stock: raster {layers} has 4 bands (soc_20_40_mean, soc_20_40_sd, soc_40_60_mean, soc_40_60_sd); " \
+           f"give the one to use as RASTER:BAND (e.g. {layers}:soc_20_40_mean)" in err and not output.exists()
+    assert main(["turnover-map", "--stock", f"{layers}:soc_20_40_sd", "--flux", flux, "--output", str(output)]) == 2
+    assert f"stock: band {layers}:soc_20_40_sd is an sd band; give the _mean bands" in capsys.readouterr().err
+    single = write_raster(tmp_path / "soc.tif", [np.full((2, 3), 50.0), np.full((2, 3), 5.0)])
+    name_bands(single, ["soc_mean", "soc_sd"], units="Mg C ha-1")
+    run = turnover_map(output, stock=single, flux=flux)
+    assert band(run, "tau")[0, 0] == pytest.approx(12.5) and band(run, "tau_sd")[0, 0] == pytest.approx(1.25)

@@ -87,13 +87,25 @@ def band_reference(value, option, constant=False):
             number = float(value)
         except ValueError:
             path, band = split_reference(value)
-            return raster_band(path, 1 if band is None else band, option)
+            return raster_band(path, _only_band(path, option) if band is None else band, option)
     if not constant:
         raise InputError(f"{option}: give a raster (RASTER or RASTER:BAND), not the number {number:g}")
     from ..depth import check_scalar
 
     check_scalar(option, number)
     return number
+
+
+def _only_band(path, option):
+    """The band a raster given without one stands for: its only band, or its only ``_mean`` band (its
+    ``_sd`` band beside it); InputError naming the bands when that is not clear."""
+    names = _descriptions(path)
+    means = [i + 1 for i, name in enumerate(names) if name.endswith("_mean")]
+    if len(names) == 1 or len(means) == 1:
+        return means[0] if means else 1
+    shown = ", ".join(name or "(unnamed)" for name in names[:8]) + (", ..." if len(names) > 8 else "")
+    raise InputError(f"{option}: raster {path} has {len(names)} bands ({shown}); give the one to use as "
+                     f"RASTER:BAND (e.g. {path}:{names[means[0] - 1] if means else 1})")
 
 
 def sd_partner(ref):

@@ -86,6 +86,7 @@ class _Inputs:
         ref = band_reference(value, option, constant=True)
         if ref is None:
             raise InputError(f"give {option}: a raster band or a number")
+        _require_not_sd([ref], option)
         if limits is not None and not isinstance(ref, BandRef):
             limits.require(ref, option)
         sd_ref = band_reference(sd, f"{option} sd", constant=True)
@@ -113,6 +114,7 @@ class _Inputs:
         (:func:`.bands.layers_of`).
         """
         refs = layer_references(items, option)
+        _require_not_sd(refs, option)
         scheme = layers_of(refs, layers, option)
         sd_refs = [band_reference(s, f"{option} sd", constant=True) for s in sds] if sds else \
             [sd_partner(ref) for ref in refs]
@@ -158,6 +160,14 @@ class _Inputs:
 
             write_quicklook(output, quicklook, bands=quicklook_bands, title=title)
         return run
+
+
+def _require_not_sd(refs, option):
+    """InputError when a band given for values is named as an sd band (``…_sd``)."""
+    wrong = [ref for ref in refs if isinstance(ref, BandRef) and ref.name.endswith("_sd")]
+    if wrong:
+        raise InputError(f"{option}: band {wrong[0]} is an sd band; give the _mean bands (the _sd band beside each "
+                         "is its sd)")
 
 
 def _chosen_unit(kind, unit, option):
