@@ -7,8 +7,9 @@ from .common import PNG, add_command, add_engine_options, add_output, engine_opt
 
 BANDS = """\
 Inputs are raster bands, RASTER or RASTER:BAND (a band number or name, e.g.
-bnpp_map.tif:bnpp_mean; default band 1), or a number for a single quantity that is the same
-everywhere (e.g. --beta 0.96, --fbnpp 0.35; not the one-band-per-layer inputs). The sd of
+bnpp_map.tif:bnpp_mean; default its only band, or its only _mean band), or a number for a
+single quantity that is the same everywhere (e.g. --beta 0.96, --fbnpp 0.35; not the
+one-band-per-layer inputs). The sd of
 a <name>_mean band is the <name>_sd band beside it (as predict-raster writes them) unless
 an --…-sd option gives it; an input without an sd is taken as exact.
 Rasters must share one grid; nodata in any input, or an impossible value (a negative flux,
