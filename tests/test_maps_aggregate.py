@@ -504,3 +504,15 @@ def test_qgis_log_says_no_total_for_bands_without_one(wholesoil_processing, tmp_
     assert "total" in lines["flux_mean"] and "Pg C yr-1" in lines["flux_mean"]
     assert lines["flux_sd"].endswith("; no total") and lines["flux_cv"].endswith("; no total")
     assert "(unitless) over" in lines["flux_cv"] and "nan" not in " ".join(lines.values())
+
+
+def test_fill_values_of_a_raster_without_nodata_are_noted(tmp_path):
+    """-9999 cells of a raster that declares no nodata value count as data (a total of -600 Pg): a note says so."""
+    values = np.full((4, 5), 2.0)
+    values[0, :3] = -9999.0
+    path = write_raster(tmp_path / "flux.tif", values, nodata=None)
+    table, notes = aggregate_raster(path, units="Mg C ha-1 yr-1")
+    assert [n for n in notes if n.startswith("band band_1: 3 cells hold a value rasters use for nodata (-9999, ")
+            and f"gdal_edit.py -a_nodata VALUE {path}" in n], notes
+    declared = write_raster(tmp_path / "declared.tif", values, nodata=-9999.0)
+    assert not [n for n in aggregate_raster(declared, units="Mg C ha-1 yr-1")[1] if "use for nodata" in n]

@@ -33,6 +33,8 @@ DISTORTION_TOLERANCE = 1e-4
 SAMPLES = 9
 #: Bands drawn in the pictures at most (the title says how many were left out).
 MAX_PLOT_BANDS = 12
+#: Fill values rasters use for nodata: a band that declares no nodata value and holds them gets a note.
+FILL_VALUES = (-9999.0, -99999.0, -32768.0, -3.4028234663852886e38)
 
 
 # 1. cell areas
@@ -550,8 +552,11 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
     windows = plan_windows(info.width, info.height, blocks, per_pixel, memory_mb, in_flight=1, block=block)
     steps = as_progress(progress, is_cancelled)
     missing_sd = dict.fromkeys(pairs, 0)
+    fills = {b: 0 for b in chosen if dataset.GetRasterBand(b).GetNoDataValue() is None}
     for done, window in enumerate(windows, start=1):
         values = dict(zip(read, read_window(dataset, window, read)))
+        for b in fills:
+            fills[b] += int(np.isin(values[b], FILL_VALUES).sum())
         areas = cells.areas(window).ravel()
         terms = [_BandTerms(values[b].ravel(), values[pairs[b]].ravel() if b in pairs else None, areas)
                  for b in chosen]
@@ -572,6 +577,10 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
         if count:
             notes.append(f"band {names[b - 1]}: {count} cells have a value but no sd ({names[pairs[b] - 1]}); "
                          "the uncertainty of its totals leaves them out")
+    fill_text = ", ".join(f"{value:g}" for value in FILL_VALUES)
+    notes += [f"band {names[b - 1]}: {count} cells hold a value rasters use for nodata ({fill_text}) but the raster "
+              f"declares no nodata value, so they count as data; if they are nodata, declare it "
+              f"(gdal_edit.py -a_nodata VALUE {raster})" for b, count in fills.items() if count]
     if polygons is not None:
         found = {polygons.label(key) for key in zoning[ZONES][0].index}
         empty = [label for label in polygons.labels if label not in found]
