@@ -558,3 +558,16 @@ def test_a_raster_of_several_layers_without_a_band_is_refused(tmp_path, capsys):
     name_bands(single, ["soc_mean", "soc_sd"], units="Mg C ha-1")
     run = turnover_map(output, stock=single, flux=flux)
     assert band(run, "tau")[0, 0] == pytest.approx(12.5) and band(run, "tau_sd")[0, 0] == pytest.approx(1.25)
+
+
+def test_subsoil_soc_says_what_is_wrong_with_its_layers(tmp_path):
+    beta = write_raster(tmp_path / "beta.tif", np.full((2, 2), 0.97))
+    topsoil = write_raster(tmp_path / "top.tif", np.full((2, 2), 40.0))
+    with pytest.raises(InputError, match="topsoil layer 20: give one layer as top-bottom in cm, e.g. 0-20"):
+        subsoil_soc(tmp_path / "a.tif", beta=beta, topsoil=topsoil, topsoil_layer="20")
+    run = subsoil_soc(tmp_path / "b.tif", beta=beta, topsoil=topsoil, topsoil_layer="0-30", layers="20,100,300")
+    assert ("the layers start at 20 cm, above the bottom of the topsoil layer (30 cm): they overlap it, and their "
+            "sum counts 20-30 cm, which the topsoil stock holds too") in run.notes
+    assert "the layers reach 300 cm, below the 200 cm profile of the β models: β is extrapolated there" in run.notes
+    plain = subsoil_soc(tmp_path / "c.tif", beta=beta, topsoil=topsoil)
+    assert not [n for n in plain.notes if "overlap" in n or "extrapolated" in n]

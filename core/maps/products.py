@@ -619,10 +619,23 @@ def subsoil_soc(output, beta, topsoil, beta_sd=None, topsoil_sd=None, topsoil_la
     ``…_sd`` per layer, then the sum over the layers (``soc_20_100_…`` by default). The sd
     combines the topsoil sd and the β sd (first order).
     """
-    topsoil_layer, scheme = layer_scheme(topsoil_layer), layer_scheme(layers)
-    if len(topsoil_layer) != 1:
-        raise InputError(f"topsoil layer {topsoil_layer.labels}: give one layer, e.g. 0-20")
+    given = topsoil_layer
+    try:
+        topsoil_layer = layer_scheme(topsoil_layer)
+    except InputError:
+        topsoil_layer = None
+    if topsoil_layer is None or len(topsoil_layer) != 1:
+        raise InputError(f"topsoil layer {given}: give one layer as top-bottom in cm, e.g. 0-20")
+    scheme = layer_scheme(layers)
     inputs = _Inputs()
+    top, bottom = scheme.breaks[0], topsoil_layer.bottoms[0]
+    if top < bottom:
+        inputs.notes.append(f"the layers start at {format_depth(top)} cm, above the bottom of the topsoil layer "
+                            f"({format_depth(bottom)} cm): they overlap it, and their sum counts "
+                            f"{format_depth(top)}-{format_depth(bottom)} cm, which the topsoil stock holds too")
+    if scheme.breaks[-1] > PROFILE_DEPTH:
+        inputs.notes.append(f"the layers reach {format_depth(scheme.breaks[-1])} cm, below the "
+                            f"{format_depth(PROFILE_DEPTH)} cm profile of the β models: β is extrapolated there")
     inputs.quantity("beta", beta, beta_sd, "beta", limits=BETA)
     inputs.quantity("topsoil", topsoil, topsoil_sd, "topsoil SOC", "stock", stock_unit, LIMITS["stock"], topsoil_layer)
     prefixes = scheme.column_names("soc")
