@@ -571,3 +571,27 @@ def test_subsoil_soc_says_what_is_wrong_with_its_layers(tmp_path):
     assert "the layers reach 300 cm, below the 200 cm profile of the β models: β is extrapolated there" in run.notes
     plain = subsoil_soc(tmp_path / "c.tif", beta=beta, topsoil=topsoil)
     assert not [n for n in plain.notes if "overlap" in n or "extrapolated" in n]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_cancel_stops_the_monte_carlo_inside_a_window(n_jobs, tmp_path, monkeypatch):
+    """A window of 500 draws per pixel takes many seconds: QGIS's Cancel used to wait for the windows running."""
+    from wholesoil.core.errors import CancelledError
+    from wholesoil.core.maps import products
+
+    groups, draws_of = [], products._loss_draws
+
+    def counted(*args):
+        groups.append(1)
+        return draws_of(*args)
+
+    monkeypatch.setattr(products, "_loss_draws", counted)
+    bnpp = write_raster(tmp_path / "bnpp.tif", [np.full((300, 300), 3.0), np.full((300, 300), 0.5)])
+    name_bands(bnpp, ["bnpp_mean", "bnpp_sd"])
+    ibulk = write_raster(tmp_path / "ibulk.tif", np.full((300, 300), 0.5))
+    output = tmp_path / "loss.tif"
+    with pytest.raises(CancelledError):
+        loss_maps(output, RootInputs(bnpp=bnpp, beta=0.96, layers="0,100", profile_depth=100), ibulk=[ibulk],
+                  draws=500, n_jobs=n_jobs, backend="threading", is_cancelled=lambda: len(groups) >= 2)
+    assert len(groups) <= 2 * n_jobs + 1  # of the 128 groups of rows of each 256 x 256 window
+    assert not output.exists()

@@ -136,6 +136,10 @@ def _watch_parent(parent):
 # 3. block function (runs in a worker)
 
 
+def _no_check():
+    """The cancel check of a window computed in another process: none (its run stops between windows)."""
+
+
 def _process_window(func, groups, window, params, run, parent, nodata):
     """Read one window of every input, apply ``func``, mask nodata and prepare it for writing.
 
@@ -407,7 +411,9 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
     {counter: count}); counters are summed over windows into ``RasterRun.counts``. It must
     be a module-level function (picklable) for process and Dask backends. A function with the
     attribute ``takes_window = True`` also receives ``window=(x offset, y offset, columns,
-    rows)`` of the grid (e.g. to key per-pixel random numbers by the global pixel position);
+    rows)`` of the grid (e.g. to key per-pixel random numbers by the global pixel position); one
+    with ``takes_check = True`` receives ``check``, a function to call now and then in a long
+    window: it raises CancelledError when the run is cancelled (threads and one worker);
     one with ``masks_nodata = True`` sets nodata (NaN) itself, e.g. per group of bands that
     depend on some inputs only (otherwise nodata in any input is nodata in every band).
     inputs: {name: path} or {name: (path, band)}; all must share one grid.
@@ -450,6 +456,9 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
                         in_flight=2 * max(2, workers * 2), block=block)
     workers = min(workers, len(work))
     threads = workers if backend != "dask" else max(1, os.cpu_count() or 1)
+    if getattr(func, "takes_check", False):  # a cancel stops it inside a window (in this process only)
+        in_process = backend == "threading" or (backend != "dask" and workers == 1)
+        params = {**params, "check": steps.check if in_process else _no_check}
     run = uuid.uuid4().hex
     with atomic_output(output, inputs=list(groups) + list(reads)) as tmp, _GdalCache(GDAL_CACHE_MB):
         tiled = tmp + ".tiled.tif" if cog else tmp

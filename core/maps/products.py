@@ -471,8 +471,10 @@ def _loss_draws(bnpp, shares, ibulk, normals):
     return {"iroot": iroot, "ibulk": ibulk, "iloss": iloss, "iloss_fraction": fraction}
 
 
-def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, source, quantities, draws, seed):
-    """Block function of :func:`loss_maps`: Monte Carlo statistics per quantity, layer (and profile)."""
+def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, source, quantities, draws, seed,
+                check):
+    """Block function of :func:`loss_maps`: Monte Carlo statistics per quantity, layer (and profile); ``check``
+    (the engine's cancel check) is called before each group of rows."""
     values, shape = _values(blocks, constants)
     problems = _Problems(blocks)
     bnpp = _bnpp_moments(values, scale, problems)
@@ -491,6 +493,7 @@ def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, 
     x, y, cols, rows = window
     step = max(1, CHUNK_VALUES // (cols * draws))
     for top in range(0, rows, step):
+        check()
         part = slice(top, min(rows, top + step))
         ok = usable[part]
         if not ok.any():
@@ -517,7 +520,7 @@ def _loss_block(blocks, window, constants, scale, model, layers, profile_depth, 
     return out, problems.counts
 
 
-_loss_block.takes_window = True
+_loss_block.takes_window = _loss_block.takes_check = True
 
 
 def loss_maps(output, roots, ibulk=None, ibulk_sd=None, stock=None, stock_sd=None, age=None, age_sd=None,
