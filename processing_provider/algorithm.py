@@ -17,6 +17,7 @@ the run record of HTML reports, and the mapping of core errors to QgsProcessingE
 import datetime
 import os
 import re
+import shlex
 
 from qgis.core import (Qgis, QgsProcessing, QgsProcessingAlgorithm, QgsProcessingException,
                        QgsProcessingOutputLayerDefinition, QgsProcessingParameterFeatureSink,
@@ -46,6 +47,40 @@ def layer_file(layer):
         return ""
     parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
     return parts.get("path") or ""
+
+
+def raster_file(layer):
+    """What the core reads for a raster layer: its file (its /vsi path for a file inside an archive), else its source.
+
+    InputError (one line naming the layer) for a layer the core would read otherwise than QGIS shows it: one table
+    or variable of a file holding several rasters (GPKG:file:table, NETCDF:file:variable), or a file without a CRS
+    whose layer has a CRS set in QGIS.
+    """
+    from osgeo import gdal
+
+    parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
+    if layer.providerType() != "gdal" or not parts.get("path"):
+        return layer.source()
+    path = layer.source() if parts.get("vsiPrefix") else parts["path"]
+    try:
+        dataset = gdal.Open(path)
+    except RuntimeError:  # the core says why it cannot be read
+        return path
+    if dataset is None:
+        return path
+    if parts.get("layerName") and dataset.GetSubDatasets():
+        name = parts["layerName"]
+        command = f"gdal_translate {shlex.quote(layer.source())} {shlex.quote(name + '.tif')}"
+        raise InputError(f"layer {layer.name()!r} is the raster {name!r} of {path}, which holds several rasters; "
+                         f"wholesoil reads whole raster files only: save the layer as a GeoTIFF first "
+                         f"(Export > Save As, or {command})")
+    if not dataset.GetProjection() and layer.crs().isValid():
+        crs = layer.crs().authid() or layer.crs().toProj()
+        raise InputError(f"layer {layer.name()!r}: {path} has no CRS; the CRS set in QGIS ({crs}) is not used by "
+                         f"wholesoil: assign it to the file with gdal_edit.py -a_srs {shlex.quote(crs)} "
+                         f"{shlex.quote(path)}")
+    return path
+
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons", "wholesoil.svg")
 #: The algorithm documentation; each algorithm's help URL is its section (see :func:`doc_anchor`).
@@ -135,10 +170,10 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def requirements(self, parameters):
-        """Import names of the packages this run needs: REQUIRES, plus matplotlib for an HTML report."""
+        """Import names of the packages this run needs: REQUIRES, plus matplotlib and pandas for an HTML report."""
         from .parameters import OUTPUT_HTML
 
-        return self.REQUIRES + (("matplotlib",) if parameters.get(OUTPUT_HTML) not in (None, "") else ())
+        return self.REQUIRES + (("matplotlib", "pandas") if parameters.get(OUTPUT_HTML) not in (None, "") else ())
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """Refuse a run that lacks a package or reads the first of several layers without saying which."""
@@ -258,6 +293,8 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
 
         Only this run's own outputs: in a model every step shares the context, whose layers to load are all
         called OUTPUT, so they are matched by the layer id or file the run returned, not by output name.
+        A name QGIS did not take from the output's description (a model output's name) is kept, with the unit
+        added unless it already says it.
         """
         from .styling import RasterStyle
 
@@ -269,20 +306,23 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
             details = context.layerToLoadOnCompletionDetails(layer_id)
             raster = isinstance(definition, QgsProcessingParameterRasterDestination)
             unit = self.raster_unit(definition.name(), layer_id) if raster else ""
-            details.name = self.layer_name(definition) + (f" ({unit})" if unit else "")
+            named = details.name not in ("", definition.description())
+            name = details.name if named else self.layer_name(definition)
+            details.name = name + (f" ({unit})" if unit and f"({unit})" not in name else "")
             if raster:
                 details.setPostProcessor(RasterStyle.create(layer_id, unit))
         return {}
 
     def raster_unit(self, name, path):
         """The unit of raster output ``name`` written to ``path``: RASTER_UNITS, else the 'units' its first band
-        records (as predicted maps do), else '' (no unit known)."""
+        records (as predicted maps do), else '' (no unit known, or '1': a ratio)."""
         from osgeo import gdal
 
         if name in self.RASTER_UNITS:
             return self.RASTER_UNITS[name]
         dataset = gdal.Open(path)
-        return (dataset.GetRasterBand(1).GetMetadataItem("units") if dataset else None) or ""
+        unit = (dataset.GetRasterBand(1).GetMetadataItem("units") if dataset else None) or ""
+        return "" if unit == "1" else unit
 
     def layer_name(self, definition):
         """A short layer name: the output's description up to its first parenthesis."""

@@ -9,7 +9,7 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterFiel
 
 from ..core.errors import InputError
 from ..core.radiocarbon import CURVES, HISTORY
-from .algorithm import WholesoilAlgorithm
+from .algorithm import WholesoilAlgorithm, raster_file
 from .depth_fractions_base import raster_engine
 from .parameters import INPUT, advanced, enum_code, enum_parameter, raster_output
 
@@ -93,7 +93,7 @@ class RasterBalanceAlgorithm(WholesoilAlgorithm):
     def compute(self, parameters, context, feedback):
         from ..core.balance import raster_balance
 
-        first, second = (self.parameterAsRasterLayer(parameters, name, context).source() for name, _ in self.INPUTS)
+        first, second = (raster_file(self.parameterAsRasterLayer(parameters, name, context)) for name, _ in self.INPUTS)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         raster_balance(self.OPERATION, first, second, output, **raster_engine(feedback))
         return {"OUTPUT": output}

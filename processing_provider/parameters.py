@@ -21,6 +21,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessi
 from ..core.depth import PROFILE_DEPTH
 from ..core.errors import InputError
 from ..core.layers import DEFAULT_SCHEME, NAMED_SCHEMES, layer_scheme
+from .algorithm import raster_file
 
 INPUT = "INPUT"
 LAYERS = "LAYERS"
@@ -102,7 +103,7 @@ def value_parameter(algorithm, parameters, context, name):
     if algorithm.parameterDefinition(f"{name}_RASTER") is not None:
         raster = algorithm.parameterAsRasterLayer(parameters, f"{name}_RASTER", context)
         if raster is not None:
-            return "raster", raster.source()
+            return "raster", raster_file(raster)
     if algorithm.parameterDefinition(f"{name}_FIELD") is not None:
         field = algorithm.parameterAsFields(parameters, f"{name}_FIELD", context)
         if field:

@@ -12,7 +12,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingP
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from .algorithm import WholesoilAlgorithm, layer_file
+from .algorithm import WholesoilAlgorithm, raster_file
 from .depth_fractions_base import raster_engine
 from .parameters import (OUTPUT_HTML, add_html_output, add_layers_parameter, add_profile_depth_parameter, advanced,
                          enum_code, enum_parameter, html_output, layers_parameter, raster_output)
@@ -61,7 +61,7 @@ def _band(algorithm, parameters, context, name):
     if layer is None:
         return None
     band = parameters.get(f"{name}_BAND")
-    return layer_file(layer) or layer.source(), int(band) if band not in (None, "", 0, "0") else 1
+    return raster_file(layer), int(band) if band not in (None, "", 0, "0") else 1
 
 
 def band_input(algorithm, parameters, context, name):
@@ -77,7 +77,7 @@ def add_layered_input(algorithm, name, description, optional=True):
 def layered_input(algorithm, parameters, context, name):
     """The files of a layered input (each one band per layer, or its _mean bands), or None."""
     layers = algorithm.parameterAsLayerList(parameters, name, context)
-    return [layer_file(layer) or layer.source() for layer in layers] or None
+    return [raster_file(layer) for layer in layers] or None
 
 
 def add_unit_parameter(algorithm, name, description, choices):
@@ -128,11 +128,11 @@ class ProductAlgorithm(WholesoilAlgorithm):
         if values["fbnpp"][0] is None and parameters.get("FBNPP") not in (None, ""):
             values["fbnpp"] = (self.parameterAsDouble(parameters, "FBNPP", context), values["fbnpp"][1])
         shares = layered_input(self, parameters, context, "SHARES")
+        # the default layers: those of the share or layered bands' names, else the default scheme
         layers = self.parameterAsString(parameters, "LAYERS", context)
-        default = self.parameterDefinition("LAYERS").defaultValue()
+        given = layers != self.parameterDefinition("LAYERS").defaultValue()
         return RootInputs(**{k: v for k, (v, _) in values.items()}, **{f"{k}_sd": sd for k, (_, sd) in values.items()},
-                          shares=shares, layers=None if shares and layers == default else layers_parameter(
-                              self, parameters, context),
+                          shares=shares, layers=layers_parameter(self, parameters, context) if given else None,
                           profile_depth=self.parameterAsDouble(parameters, "PROFILE_DEPTH", context),
                           unit=unit_parameter(self, parameters, context, "FLUX_UNIT", FLUX_UNIT_CHOICES))
 

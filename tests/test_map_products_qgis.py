@@ -66,6 +66,16 @@ def test_loss_subsoil_and_turnover_algorithms_run(wholesoil_processing, tmp_path
     assert np.nanmin(tau) == pytest.approx(1.0) and np.nanmax(tau) == pytest.approx(1.0)
 
 
+def test_loss_maps_with_the_default_layers_take_those_the_ibulk_bands_are_named_for(wholesoil_processing, tmp_path):
+    """The bundled Ibulk map (0-100 cm in five layers) with Depth layers left at their default: refused before
+    with "5 band(s) for 7 layers"."""
+    result = wholesoil_processing.run("wholesoil:carbonlossmaps", {
+        "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": BETA, "IBULK": [str(SAMPLE / "americas_ibulk_0_100.tif")],
+        "DRAWS": 10, "QUANTITIES": [2], "OUTPUT": str(tmp_path / "loss.tif")})
+    names = read_bands(result["OUTPUT"])[1]
+    assert names[0] == "iloss_0_20_mean" and "iloss_80_100_mean" in names and len(names) == 6 * 4
+
+
 def test_bad_input_is_one_line_and_nothing_is_written(wholesoil_processing, tmp_path):
     from qgis.core import QgsProcessingException
 
@@ -150,3 +160,106 @@ def test_root_carbon_loss_model_runs_on_the_bundled_data(wholesoil_processing):
     valid = np.isfinite(iloss)
     assert valid.sum() > 5000
     np.testing.assert_allclose(iloss[valid], (iroot - ibulk)[valid], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("quantities, name, suffix", [
+    ([3, 0], "Iloss / Iroot and Iroot", ""),  # band 1 is the ratio (units metadata '1'): no unit
+    ([2], "Iloss (Mg C ha-1 yr-1)", " Mg C ha-1 yr-1")])
+def test_loss_map_layer_is_named_after_its_quantities_with_the_unit_of_its_first_band(
+        wholesoil_processing, tmp_path, quantities, name, suffix):
+    from qgis.core import QgsProject
+
+    ibulk = write_raster(tmp_path / "ibulk.tif", np.stack([np.full((192, 186), 0.4), np.full((192, 186), 0.2)]),
+                         **GRID)
+    before = set(QgsProject.instance().mapLayers())
+    wholesoil_processing.runAndLoadResults("wholesoil:carbonlossmaps", {
+        "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": BETA, "LAYERS": "0,50,100", "PROFILE_DEPTH": 100,
+        "IBULK": [ibulk], "DRAWS": 5, "QUANTITIES": quantities, "OUTPUT": str(tmp_path / "loss.tif")})
+    added = [QgsProject.instance().mapLayer(i) for i in set(QgsProject.instance().mapLayers()) - before]
+    try:
+        assert [layer.name() for layer in added] == [name]
+        assert added[0].renderer().shader().rasterShaderFunction().legendSettings().suffix() == suffix
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id() for layer in added])
+
+
+def two_raster_geopackage(path, tmp_path):
+    """A GeoPackage holding two rasters, 'bnpp' (3 everywhere) and 'beta' (the bundled β map), made with GDAL."""
+    from osgeo import gdal
+
+    bnpp = write_raster(tmp_path / "bnpp.tif", np.full((192, 186), 3.0), **GRID)
+    gdal.Translate(str(path), bnpp, format="GPKG", creationOptions=["RASTER_TABLE=bnpp"])
+    gdal.Translate(str(path), BETA, format="GPKG", creationOptions=["RASTER_TABLE=beta", "APPEND_SUBDATASET=YES"])
+    return str(path)
+
+
+def test_raster_of_a_file_holding_several_is_refused_in_one_line_naming_the_layer(wholesoil_processing, tmp_path):
+    """QGIS shows one table of the GeoPackage; the core would read the file (no band): refused, nothing written."""
+    from qgis.core import QgsProcessingException, QgsProject, QgsRasterLayer
+
+    gpkg = two_raster_geopackage(tmp_path / "two.gpkg", tmp_path)
+    beta, bnpp = (QgsRasterLayer(f"GPKG:{gpkg}:{table}", f"my {table}", "gdal") for table in ("beta", "bnpp"))
+    assert beta.isValid() and bnpp.isValid() and beta.bandCount() == 1
+    QgsProject.instance().addMapLayers([beta, bnpp])
+    output = tmp_path / "never.tif"
+    try:
+        with pytest.raises(QgsProcessingException, match=r"^layer 'my beta' is the raster 'beta' of .*two\.gpkg, which "
+                                                         r"holds several rasters; .*save the layer as a GeoTIFF first "
+                                                         r"\(.*gdal_translate GPKG:.*two\.gpkg:beta beta\.tif\)$"):
+            wholesoil_processing.run("wholesoil:bnppbydepthmap", {"BNPP_RASTER": BIO12, "BETA_RASTER": beta.id(),
+                                                                  "OUTPUT": str(output)})
+        with pytest.raises(QgsProcessingException, match=r"^layer 'my bnpp' is the raster 'bnpp' of "):
+            wholesoil_processing.run("wholesoil:aggregateraster", {"INPUT": bnpp.id(),
+                                                                   "OUTPUT": str(tmp_path / "never.csv")})
+    finally:
+        QgsProject.instance().removeMapLayers([beta.id(), bnpp.id()])
+    assert not output.exists() and not (tmp_path / "never.csv").exists()
+
+
+def test_raster_in_a_zip_file_is_read_from_the_zip(wholesoil_processing, tmp_path):
+    """A layer /vsizip/file.zip/beta.tif is that raster, not the zip (which holds two)."""
+    import zipfile
+
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    archive = tmp_path / "rasters.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(BIO12, "bio12.tif")
+        zipped.write(BETA, "beta.tif")
+    layer = QgsRasterLayer(f"/vsizip/{archive}/beta.tif", "zipped beta", "gdal")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        zipped_run = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+            "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": layer.id(), "OUTPUT": str(tmp_path / "zipped.tif")})
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id()])
+    plain_run = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+        "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": BETA, "OUTPUT": str(tmp_path / "plain.tif")})
+    np.testing.assert_array_equal(read_bands(zipped_run["OUTPUT"])[0], read_bands(plain_run["OUTPUT"])[0])
+
+
+def test_raster_without_crs_whose_layer_has_one_in_qgis_is_refused_with_how_to_assign_it(wholesoil_processing,
+                                                                                           tmp_path):
+    """The CRS set in Layer Properties is QGIS's only: wholesoil reads the file, so it says to write it there."""
+    from osgeo import gdal
+    from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingException, QgsProject, QgsRasterLayer
+
+    path = tmp_path / "beta_no_crs.tif"
+    gdal.Translate(str(path), BETA)
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    dataset.SetProjection("")
+    dataset = None
+    assert gdal.Open(str(path)).GetProjection() == ""
+    layer = QgsRasterLayer(str(path), "beta without CRS", "gdal")
+    layer.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+    QgsProject.instance().addMapLayer(layer)
+    output = tmp_path / "never.tif"
+    try:
+        with pytest.raises(QgsProcessingException, match=(
+                r"^layer 'beta without CRS': .*beta_no_crs\.tif has no CRS; the CRS set in QGIS \(EPSG:4326\) is not "
+                r"used by wholesoil: assign it to the file with gdal_edit\.py -a_srs EPSG:4326 .*beta_no_crs\.tif$")):
+            wholesoil_processing.run("wholesoil:bnppbydepthmap", {"BNPP_RASTER": BIO12, "FLUX_UNIT": 2,
+                                                                  "BETA_RASTER": layer.id(), "OUTPUT": str(output)})
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id()])
+    assert not output.exists()

@@ -50,3 +50,35 @@ def test_model_runs_in_qgis_process(resources, tmp_path):
     run_qgis_process("run", MODEL, "--", f"beta={beta}", "total=2.5", "layers=0,30,100",
                      f"root_fractions:fractions={tmp_path / 'f.tif'}", f"split_total:by_layer={tmp_path / 'b.tif'}")
     check_outputs(tmp_path / "f.tif", tmp_path / "b.tif", beta, 2.5)
+
+
+@pytest.mark.parametrize("algorithm_id, raster, expected", [
+    ("native:slope", "INPUT", "my_output"),
+    ("wholesoil:depthfractionsbetaraster", "BETA_RASTER", "my_output (fraction)")])
+def test_model_output_loads_with_the_model_s_name_as_qgis_s_own_algorithms_do(wholesoil_processing, resources,
+                                                                             algorithm_id, raster, expected):
+    """The name QGIS gives a model output's layer is kept; a wholesoil step adds its unit at most."""
+    from processing.tools import dataobjects
+    from qgis.core import (QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+                           QgsProcessingModelChildParameterSource, QgsProcessingModelOutput,
+                           QgsProcessingModelParameter, QgsProcessingOutputLayerDefinition,
+                           QgsProcessingParameterRasterLayer, QgsProject)
+
+    model = QgsProcessingModelAlgorithm("one step", "tests")
+    model.addModelParameter(QgsProcessingParameterRasterLayer("raster", "Raster"),
+                            QgsProcessingModelParameter("raster"))
+    child = QgsProcessingModelChildAlgorithm(algorithm_id)
+    child.setChildId("step")
+    child.addParameterSources(raster, [QgsProcessingModelChildParameterSource.fromModelParameter("raster")])
+    output = QgsProcessingModelOutput("my_output", "My output (described)")
+    output.setChildId("step")
+    output.setChildOutputName("OUTPUT")
+    child.setModelOutputs({"my_output": output})
+    model.addChildAlgorithm(child)
+    feedback = QgsProcessingFeedback()
+    context = dataobjects.createContext(feedback)
+    _, ok = model.run({"raster": str(resources / "sample_data" / "americas_root_beta.tif"),
+                       "step:my_output": QgsProcessingOutputLayerDefinition("TEMPORARY_OUTPUT",
+                                                                            QgsProject.instance())}, context, feedback)
+    assert ok
+    assert [details.name for details in context.layersToLoadOnCompletion().values()] == [expected]

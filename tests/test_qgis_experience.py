@@ -112,6 +112,23 @@ def test_raster_algorithms_run_without_pandas_and_table_ones_refuse(tmp_path):
         in refused.stderr
 
 
+def test_map_product_with_an_html_report_and_no_pandas_is_refused_before_the_map(wholesoil_processing, tmp_path,
+                                                                                 monkeypatch):
+    """The report's table needs pandas: refused up front (not after computing the map); the map alone runs."""
+    from qgis.core import QgsProcessingException
+
+    from wholesoil.processing_provider import requirements
+
+    monkeypatch.setattr(requirements, "is_available", lambda module: module != "pandas")
+    bio12 = str(SAMPLE / "worldclim_bio12_americas.tif")  # a stand-in positive stock and flux
+    parameters = {"STOCK_RASTER": bio12, "FLUX_RASTER": bio12, "OUTPUT": str(tmp_path / "t.tif")}
+    with pytest.raises(QgsProcessingException, match="Turnover-time map with uncertainty needs pandas, which is not "
+                                                     "installed"):
+        wholesoil_processing.run("wholesoil:turnovertimemap", {**parameters, "OUTPUT_HTML": str(tmp_path / "t.html")})
+    assert not (tmp_path / "t.tif").exists() and not (tmp_path / "t.html").exists()
+    assert os.path.exists(wholesoil_processing.run("wholesoil:turnovertimemap", parameters)["OUTPUT"])
+
+
 @pytest.mark.qgis_process
 def test_shipped_model_without_scikit_learn_is_refused_before_its_first_step(tmp_path):
     """A model needs what its steps need: refused up front with the install line, not after sampling the sites."""
@@ -419,13 +436,15 @@ def test_raster_output_loads_as_single_band_pseudocolour_with_its_unit(wholesoil
 
 @pytest.mark.parametrize("model, inputs, expected", [
     ("bnppbydepth", {"beta": MODEL_INPUTS["beta"]},
-     {"root_fractions:fractions": "Depth fractions (fraction)",
-      "split_total:by_layer": "Partitioned total"}),  # the unit of the total is not known: no unit
+     {"root_fractions:fractions": "fractions (fraction)",
+      "split_total:by_layer": "by_layer"}),  # the unit of the total is not known: no unit
     ("depthresolvedbnppmap", {k: MODEL_INPUTS[k] for k in ("sites", "covariates", "beta")},
-     {"predict_bnpp:bnpp_map": "Predicted map (Mg C ha-1 yr-1)",  # the unit the map records (the model's)
-      "bnpp_by_depth:bnpp_layers": "BNPP by depth layer (Mg C ha-1 yr-1)"})])
-def test_model_outputs_load_with_the_name_and_unit_of_their_own_step(wholesoil_processing, model, inputs, expected):
-    """Each step names and styles only the layers of its own run (not every loaded output called OUTPUT)."""
+     {"predict_bnpp:bnpp_map": "bnpp_map (Mg C ha-1 yr-1)",  # the unit the map records (the model's)
+      "bnpp_by_depth:bnpp_layers": "bnpp_layers (Mg C ha-1 yr-1)"})])
+def test_model_outputs_load_with_the_model_s_name_and_the_unit_of_their_own_step(wholesoil_processing, model, inputs,
+                                                                                 expected):
+    """Each step names and styles only the layers of its own run (not every loaded output called OUTPUT); the name
+    is the one QGIS 3.22 gives a model output (its name, as for QGIS's own algorithms), with the step's unit."""
     from qgis.core import QgsProject
 
     before = set(QgsProject.instance().mapLayers())

@@ -434,7 +434,8 @@ def _ibulk_moments(values, scale, n_layers, source, problems):
 def _band_share_draws(share, normals):
     """Draws (layers, n, draws) of share bands: each layer lognormal with its (mean, sd) (arrays (layers, n)),
     then each draw rescaled to the pixel's share total."""
-    shares = np.stack([lognormal_draws(mean, sd, normals(STREAM_SHARE + i)) for i, (mean, sd) in enumerate(zip(*share))])
+    shares = np.stack([lognormal_draws(mean, sd, normals(STREAM_SHARE + i))
+                       for i, (mean, sd) in enumerate(zip(*share))])
     with np.errstate(invalid="ignore", divide="ignore"):
         shares *= share[0].sum(axis=0)[:, None] / shares.sum(axis=0)  # each draw keeps the pixel's share total
     return shares

@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingP
                        QgsProcessingParameterField, QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterString)
 
-from ..algorithm import WholesoilAlgorithm, core_callbacks, layer_file
+from ..algorithm import WholesoilAlgorithm, core_callbacks, raster_file
 from ..parameters import add_html_output, html_output, push_notes, table_output
 from ..qgis_io import source_to_table, table_to_sink
 
@@ -78,10 +78,10 @@ does not grow with its size. The report shows the zone table and the latitude pr
             raise InputError("choose the zone field of the zone polygons")
         latitude = self.parameterAsDouble(parameters, "LATITUDE_BANDS", context)
         table, notes = aggregate_raster(
-            layer_file(raster) or raster.source(), bands=self.parameterAsInts(parameters, "BANDS", context) or None,
+            raster_file(raster), bands=self.parameterAsInts(parameters, "BANDS", context) or None,
             zones=source_to_table(zones_source, feedback) if zones_source is not None else None,
             zone_field=field[0] if field else None,
-            zone_raster=(layer_file(zone_raster) or zone_raster.source()) if zone_raster is not None else None,
+            zone_raster=raster_file(zone_raster) if zone_raster is not None else None,
             latitude_bands=latitude or None, units=self.parameterAsString(parameters, "UNITS", context) or None,
             **core_callbacks(feedback, end=85))
         push_notes(feedback, notes)

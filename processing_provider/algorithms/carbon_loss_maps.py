@@ -14,7 +14,8 @@ class CarbonLossMaps(ProductAlgorithm):
     NAME = "carbonlossmaps"
     DISPLAY_NAME = "Root-carbon loss maps (Iroot, Ibulk, Iloss), Monte Carlo"
     REFERENCES = ("luo_iloss", "luo_bnpp", "jackson1996")
-    RASTER_UNITS = {"OUTPUT": "Mg C ha-1 yr-1"}
+    #: The quantities of the run, in band order (set by run_product, read by layer_name).
+    quantities = QUANTITIES
     HELP = """
 Iroot, Ibulk, Iloss = Iroot - Ibulk and Iloss / Iroot per depth layer and for the profile, with per-pixel Monte
 Carlo propagation of both uncertainties as in Luo et al. (Iloss manuscript). Iroot = BNPP (or NPP x fBNPP) x the
@@ -51,16 +52,25 @@ Bands QUANTITY_top_bottom_STAT and QUANTITY_profile_STAT (sums over the layers) 
                                                      allowMultiple=True, defaultValue=list(range(len(QUANTITIES)))))
         add_outputs(self, "Iroot, Ibulk, Iloss and Iloss / Iroot (mean, sd, 95 % interval)")
 
+    def layer_name(self, definition):
+        """The map's name: the quantities it holds, in band order (its unit is that of band 1, the first one)."""
+        from ...core.maps.products import LOSS_TITLES
+
+        if definition.name() != "OUTPUT":
+            return super().layer_name(definition)
+        titles = [LOSS_TITLES[q] for q in self.quantities]
+        return " and ".join(filter(None, [", ".join(titles[:-1]), titles[-1]]))
+
     def run_product(self, parameters, context, output, quicklook, engine):
         from ...core.maps.products import loss_maps
 
-        chosen = self.parameterAsEnums(parameters, "QUANTITIES", context)
+        self.quantities = [QUANTITIES[i] for i in self.parameterAsEnums(parameters, "QUANTITIES", context)]
         return loss_maps(output, self.root_inputs(parameters, context),
                          ibulk=layered_input(self, parameters, context, "IBULK"),
                          stock=layered_input(self, parameters, context, "STOCK"),
                          age=layered_input(self, parameters, context, "AGE"),
                          ibulk_unit=unit_parameter(self, parameters, context, "IBULK_UNIT", FLUX_UNIT_CHOICES),
                          stock_unit=unit_parameter(self, parameters, context, "STOCK_UNIT", STOCK_UNIT_CHOICES),
-                         quantities=[QUANTITIES[i] for i in chosen],
+                         quantities=self.quantities,
                          draws=self.parameterAsInt(parameters, "DRAWS", context),
                          seed=self.parameterAsInt(parameters, "SEED", context), quicklook=quicklook, **engine)

@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.errors import InputError
+from ..algorithm import raster_file
 from ..depth_fractions_base import OUTPUT, OUTPUT_RASTER
 from ..parameters import INPUT, add_value_parameter, hidden, push_notes, table_with_values, value_parameter
 from ..partition_base import PARTITION_HELP, PartitionBase
@@ -50,7 +51,7 @@ and TOTAL_FIELD still work from scripts and qgis_process.
             output = self.parameterAsOutputLayer(parameters, OUTPUT_RASTER, context)
             if not output:
                 raise InputError("raster inputs: set OUTPUT_RASTER, or use wholesoil:partitiontotalraster")
-            return {OUTPUT_RASTER: self.write_partition_raster(total, fractions and fractions.source(), prefix,
+            return {OUTPUT_RASTER: self.write_partition_raster(total, fractions and raster_file(fractions), prefix,
                                                                output, feedback)}
         from ...core.partitioning import fraction_columns, partial_fractions_note, table_partition_total
 

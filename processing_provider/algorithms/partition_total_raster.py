@@ -2,6 +2,7 @@
 
 from qgis.core import QgsProcessingParameterRasterLayer, QgsProcessingParameterString
 
+from ..algorithm import raster_file
 from ..parameters import add_raster_value, raster_output, raster_value
 from ..partition_base import PARTITION_HELP, PartitionBase
 
@@ -29,7 +30,7 @@ Rasters must share CRS, extent and pixel size; nodata in any input gives nodata 
 
     def compute(self, parameters, context, feedback):
         total = raster_value(self, parameters, context, "TOTAL")
-        fractions = self.parameterAsRasterLayer(parameters, "FRACTIONS", context).source()
+        fractions = raster_file(self.parameterAsRasterLayer(parameters, "FRACTIONS", context))
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         prefix = self.parameterAsString(parameters, "PREFIX", context) or "part"
         return {"OUTPUT": self.write_partition_raster(total, fractions, prefix, output, feedback)}

@@ -5,7 +5,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessi
                        QgsProcessingParameterString)
 
 from ...core.errors import InputError
-from ..algorithm import WholesoilAlgorithm, layer_file
+from ..algorithm import WholesoilAlgorithm, raster_file
 from ..depth_fractions_base import raster_engine
 from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS
 from ..parameters import raster_output
@@ -102,7 +102,7 @@ later maps of that model start without reading the file again (about 1.5 s for a
                              "keeps the layer's name or the band's description)")
         covariates, entries = [], iter(given)
         for layer in layers:
-            path = layer_file(layer) or layer.source()
+            path = raster_file(layer)
             if per_band and layer.bandCount() > 1:
                 covariates += [(next(entries) or None, f"{path}:{band}") for band in range(1, layer.bandCount() + 1)]
                 continue
@@ -118,7 +118,7 @@ later maps of that model start without reading the file again (about 1.5 s for a
         grid = self.parameterAsRasterLayer(parameters, "GRID", context)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         run = predict_raster(models, covariates, output, outputs=chosen, names=names,
-                             grid=layer_file(grid) if grid else None,
+                             grid=raster_file(grid) if grid else None,
                              cog=self.parameterAsBoolean(parameters, "COG", context), **raster_engine(feedback))
         feedback.pushInfo(f"{len(run.band_names)} band{'s' if len(run.band_names) > 1 else ''}: "
                           f"{', '.join(run.band_names)}; {valid_summary(run)}")
