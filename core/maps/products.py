@@ -22,9 +22,10 @@ nodata in any input gives nodata. Choices, each argued in docs/maps.md ("Map pro
   D50/D95 are the models' layer fractions normalised over 0 to the profile depth (the
   METHODS Decision), with an sd from the parameters' sd by first-order (delta-method)
   propagation;
-* **Monte Carlo** (:func:`loss_maps`): BNPP, each layer's share and each layer's Ibulk are
-  independent lognormal variables with the pixel's mean and sd; the layers of a pixel share
-  its BNPP draw, and each draw's shares are rescaled to the pixel's share total.
+* **Monte Carlo** (:func:`loss_maps`): BNPP and each layer's Ibulk are independent lognormal
+  variables with the pixel's mean and sd, and the layers of a pixel share its BNPP draw; β or
+  D50/D95 are drawn (β normal, D50 and D95 lognormal) and give every layer's share of a draw;
+  share bands are lognormal per layer, each draw rescaled to the pixel's share total.
 """
 
 import copy
@@ -569,7 +570,9 @@ def loss_maps(output, roots, ibulk=None, ibulk_sd=None, stock=None, stock_sd=Non
     units = [LOSS_QUANTITIES[q] for q in quantities for _ in layers for _ in STATISTICS]
     metadata = {"product": "loss-maps", "layers": str(scheme), "draws": str(int(draws)), "seed": str(seed),
                 "interval": f"{INTERVAL[0]:g}-{INTERVAL[1]:g} percentiles of the draws",
-                "distributions": "independent lognormal BNPP, shares and Ibulk with each pixel's mean and sd"}
+                "distributions": "independent BNPP (lognormal), shares (from normal beta, lognormal D50 and D95, "
+                                 "or lognormal share bands rescaled to their total) and Ibulk (lognormal), with "
+                                 "each pixel's mean and sd"}
     shown = "iloss" if "iloss" in quantities else quantities[0]
     quick = [f"{shown}_{layer}_mean" for layer in layers]
     per_pixel = 8 * (len(inputs.rasters) + 2 * len(names)) + 64
