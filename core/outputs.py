@@ -48,9 +48,34 @@ def same_file(a, b):
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+#: A GDAL subdataset string: DRIVER:"file":name or DRIVER:file:name (a driver name of two characters or more,
+#: so that C:\x.tif is a path).
+_SUBDATASET = re.compile(r'^[A-Za-z][A-Za-z0-9_]+:(?:[^"]*?"(?P<quoted>[^"]+)"(?::(?P<name>.*))?|(?P<plain>[^"]+))$')
+
+
+def subdataset(path):
+    """(file, name) of a GDAL subdataset string: ('x.gpkg', 'bio1') of GPKG:x.gpkg:bio1, ('x.nc', 'bio1') of
+    NETCDF:"x.nc":bio1 (name '' when the string names none); None for another string, or when its unquoted
+    file does not exist."""
+    text = str(path)
+    match = _SUBDATASET.match(text)
+    if match is None or os.path.exists(text):
+        return None
+    if match["plain"] is None:
+        return match["quoted"], match["name"] or ""
+    parts = match["plain"].split(":")  # the file is the longest run of them that is a file: GPKG:C:\x.gpkg:bio1
+    for end in range(len(parts), 0, -1):
+        if os.path.isfile(":".join(parts[:end])):
+            return ":".join(parts[:end]), ":".join(parts[end:])
+    return None
+
+
 def _dataset_file(path):
-    """The file behind a data source string: 'x.gpkg|layername=a' -> 'x.gpkg'."""
-    return str(path).split("|", 1)[0]
+    """The file behind a data source string: 'x.gpkg|layername=a', 'GPKG:x.gpkg:a' and 'NETCDF:"x.nc":a' -> the
+    x.gpkg or x.nc."""
+    text = str(path).split("|", 1)[0]
+    found = subdataset(text)
+    return text if found is None else found[0]
 
 
 def source_files(path):

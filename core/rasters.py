@@ -4,16 +4,20 @@ The block-wise engine that runs every raster command is :mod:`.maps.engine`.
 """
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InputError
-from .outputs import readable_path, register_input
+from .outputs import readable_path, register_input, subdataset
 
 DEFAULT_NODATA = -9999.0
 #: Names of the rasters wholesoil writes (always GeoTIFF).
 RASTER_OUTPUT = (".tif", ".tiff")
+#: DRIVER: or DRIVER_KIND: before a GDAL subdataset (GPKG:, NETCDF:, HDF5:, HDF4_SDS:); two characters or more,
+#: so that C:\x.tif is a path
+_DRIVER_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]+)(?:_[A-Za-z0-9_]*)?:")
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class RasterInfo:
 
 
 def open_raster(path):
-    """Open a raster read-only with GDAL; an InputError names the file if that fails.
+    """Open a raster read-only with GDAL; an InputError names the file if that fails, and lists the rasters of a
+    file holding several (a GeoPackage's tables, a NetCDF file's variables: GPKG:x.gpkg:table is one).
 
     An output the current command has written but not yet moved into place is read from
     its temporary file.
@@ -46,7 +51,49 @@ def open_raster(path):
         raise InputError(f"cannot open raster {path}: {error}") from None
     if dataset is None:
         raise InputError(f"cannot open raster {path}")
+    if dataset.RasterCount == 0:  # a file holding several rasters (GeoPackage tables, NetCDF variables)
+        names = [name for name, _ in dataset.GetSubDatasets()]
+        raise InputError(f"raster {path} holds {len(names)} rasters; give one of them ({', '.join(names[:5])}"
+                         f"{', ...' if len(names) > 5 else ''})" if names else f"raster {path} has no band")
     return dataset
+
+
+def gdal_source(path):
+    """Whether ``path`` is a raster GDAL reads that is not a file: /vsi… (in an archive, online), VRT text, or
+    one raster of a file holding several (a subdataset: GPKG:x.gpkg:table, NETCDF:"x.nc":variable)."""
+    text = str(path)
+    if text.startswith(("/vsi", "<VRT")):
+        return True
+    match = _DRIVER_PREFIX.match(text)
+    if match is None:
+        return False
+    from osgeo import gdal
+
+    return gdal.GetDriverByName(match[1]) is not None
+
+
+def opens_as_raster(path):
+    """Whether GDAL opens ``path`` as a raster with bands (quietly: False when it cannot)."""
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        dataset = gdal.OpenEx(str(path), gdal.OF_RASTER)
+        return dataset is not None and dataset.RasterCount > 0
+    except RuntimeError:
+        return False
+    finally:
+        gdal.PopErrorHandler()
+
+
+def raster_stem(path):
+    """What names a raster: a subdataset's table or variable (bio1 of GPKG:x.gpkg:bio1 or NETCDF:"x.nc":bio1),
+    else its file name without extension."""
+    found = subdataset(path)
+    if found is not None and found[1]:
+        return found[1].rsplit("/", 1)[-1]  # HDF5:"x.h5"://group/bio1
+    return os.path.splitext(os.path.basename(str(path) if found is None else found[0]))[0]
 
 
 def band_names(path, names=None):
@@ -54,7 +101,9 @@ def band_names(path, names=None):
 
     names: a list (one per band) is used as is; a single name (or, without one, the file
     stem, unless a single band has a description) names a single-band raster, and
-    multi-band rasters take their band descriptions, else ``<name>_b<band>``.
+    multi-band rasters take their band descriptions, else ``<name>_b<band>``. A subdataset
+    is named by its table or variable (bio1 of GPKG:x.gpkg:bio1), whatever its band's
+    description (a GeoPackage's is 'Height').
     """
     dataset = open_raster(path)
     count = dataset.RasterCount
@@ -64,16 +113,16 @@ def band_names(path, names=None):
         if len(names) != count:
             raise InputError(f"raster {path} has {count} bands but {len(names)} names were given")
         return list(names)
-    stem = os.path.splitext(os.path.basename(str(path)))[0]
+    stem, found = raster_stem(path), subdataset(path)
     if count == 1:
-        return [names or descriptions[0] or stem]
+        return [names or (stem if found and found[1] else descriptions[0] or stem)]
     return [d or f"{names or stem}_b{i + 1}" for i, d in enumerate(descriptions)]
 
 
 def raster_info(path):
-    """Read the grid description of a raster file."""
+    """Read the grid description of a raster file (or of a :func:`gdal_source`)."""
     readable = readable_path(path)
-    if not os.path.exists(readable) and not readable.startswith(("/vsi", "NETCDF:", "HDF", "<VRT")):
+    if not os.path.exists(readable) and not gdal_source(readable):
         raise InputError(f"raster {path} does not exist")
     if os.path.isdir(readable):
         raise InputError(f"raster {path} is a folder, not a raster file")

@@ -50,30 +50,24 @@ def layer_file(layer):
 
 
 def raster_file(layer):
-    """What the core reads for a raster layer: its file (its /vsi path for a file inside an archive), else its source.
+    """What the core reads for a raster layer: its file; its GDAL source for one raster of a file holding several
+    (GPKG:file:table, NETCDF:"file":variable) or a file inside an archive (/vsizip/…); else its source.
 
-    InputError (one line naming the layer) for a layer the core would read otherwise than QGIS shows it: one table
-    or variable of a file holding several rasters (GPKG:file:table, NETCDF:file:variable), or a file without a CRS
-    whose layer has a CRS set in QGIS.
+    InputError (one line naming the layer) for a file without a CRS whose layer has a CRS set in QGIS (the core
+    would read it without one).
     """
     from osgeo import gdal
 
     parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
     if layer.providerType() != "gdal" or not parts.get("path"):
         return layer.source()
-    path = layer.source() if parts.get("vsiPrefix") else parts["path"]
+    path = layer.source() if parts.get("vsiPrefix") or parts.get("layerName") else parts["path"]
     try:
         dataset = gdal.Open(path)
     except RuntimeError:  # the core says why it cannot be read
         return path
     if dataset is None:
         return path
-    if parts.get("layerName") and dataset.GetSubDatasets():
-        name = parts["layerName"]
-        command = f"gdal_translate {shlex.quote(layer.source())} {shlex.quote(name + '.tif')}"
-        raise InputError(f"layer {layer.name()!r} is the raster {name!r} of {path}, which holds several rasters; "
-                         f"wholesoil reads whole raster files only: save the layer as a GeoTIFF first "
-                         f"(Export > Save As, or {command})")
     if not dataset.GetProjection() and layer.crs().isValid():
         crs = layer.crs().authid() or layer.crs().toProj()
         raise InputError(f"layer {layer.name()!r}: {path} has no CRS; the CRS set in QGIS ({crs}) is not used by "

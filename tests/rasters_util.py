@@ -36,3 +36,39 @@ def read_bands(path):
         names.append(band.GetDescription())
     dataset = None
     return np.array(arrays), names
+
+
+def write_geopackage(path, tables, **grid):
+    """A GeoPackage holding one raster table per {name: 2-D array} (GDAL subdatasets GPKG:path:name)."""
+    for name, values in tables.items():
+        source = write_raster(f"/vsimem/{name}.tif", values, **grid)
+        gdal.Translate(str(path), source, format="GPKG", creationOptions=[f"RASTER_TABLE={name}",
+                                                                          "APPEND_SUBDATASET=YES"])
+        gdal.Unlink(source)
+    return str(path)
+
+
+def write_netcdf(path, variables, origin=(-10.0, 50.0), pixel=0.5):
+    """A NetCDF file holding one float64 variable per {name: 2-D array} on lat/lon axes (no CRS), made with GDAL's
+    netCDF driver (GDAL subdatasets NETCDF:"path":name); skips the test without that driver."""
+    import pytest
+
+    driver = gdal.GetDriverByName("netCDF")
+    if driver is None:
+        pytest.skip("this GDAL has no netCDF driver")
+    rows, cols = np.asarray(next(iter(variables.values()))).shape
+    dataset = driver.CreateMultiDimensional(str(path))
+    root = dataset.GetRootGroup()
+    number, text = gdal.ExtendedDataType.Create(gdal.GDT_Float64), gdal.ExtendedDataType.CreateString()
+    axes = []
+    for name, size, centres, units in (("lat", rows, origin[1] - pixel * (np.arange(rows) + 0.5), "degrees_north"),
+                                       ("lon", cols, origin[0] + pixel * (np.arange(cols) + 0.5), "degrees_east")):
+        axis = root.CreateDimension(name, None, None, size)
+        coordinate = root.CreateMDArray(name, [axis], number)
+        coordinate.Write(centres)
+        coordinate.CreateAttribute("units", [], text).WriteString(units)
+        axes.append(axis)
+    for name, values in variables.items():
+        root.CreateMDArray(name, axes, number).Write(np.asarray(values, dtype=float))
+    dataset = None
+    return str(path)

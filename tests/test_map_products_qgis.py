@@ -193,27 +193,30 @@ def two_raster_geopackage(path, tmp_path):
     return str(path)
 
 
-def test_raster_of_a_file_holding_several_is_refused_in_one_line_naming_the_layer(wholesoil_processing, tmp_path):
-    """QGIS shows one table of the GeoPackage; the core would read the file (no band): refused, nothing written."""
-    from qgis.core import QgsProcessingException, QgsProject, QgsRasterLayer
+def test_raster_of_a_file_holding_several_is_read_as_that_table(wholesoil_processing, tmp_path):
+    """QGIS shows one table of the GeoPackage: the core reads that table (GPKG:file:table), not the file."""
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    from wholesoil.core.maps.aggregate import aggregate_raster
 
     gpkg = two_raster_geopackage(tmp_path / "two.gpkg", tmp_path)
     beta, bnpp = (QgsRasterLayer(f"GPKG:{gpkg}:{table}", f"my {table}", "gdal") for table in ("beta", "bnpp"))
     assert beta.isValid() and bnpp.isValid() and beta.bandCount() == 1
     QgsProject.instance().addMapLayers([beta, bnpp])
-    output = tmp_path / "never.tif"
     try:
-        with pytest.raises(QgsProcessingException, match=r"^layer 'my beta' is the raster 'beta' of .*two\.gpkg, which "
-                                                         r"holds several rasters; .*save the layer as a GeoTIFF first "
-                                                         r"\(.*gdal_translate GPKG:.*two\.gpkg:beta beta\.tif\)$"):
-            wholesoil_processing.run("wholesoil:bnppbydepthmap", {"BNPP_RASTER": BIO12, "BETA_RASTER": beta.id(),
-                                                                  "OUTPUT": str(output)})
-        with pytest.raises(QgsProcessingException, match=r"^layer 'my bnpp' is the raster 'bnpp' of "):
-            wholesoil_processing.run("wholesoil:aggregateraster", {"INPUT": bnpp.id(),
-                                                                   "OUTPUT": str(tmp_path / "never.csv")})
+        table_run = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+            "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": beta.id(), "OUTPUT": str(tmp_path / "table.tif")})
+        wholesoil_processing.run("wholesoil:aggregateraster", {"INPUT": bnpp.id(), "UNITS": "Mg_ha_yr",
+                                                               "OUTPUT": str(tmp_path / "totals.csv")})
     finally:
         QgsProject.instance().removeMapLayers([beta.id(), bnpp.id()])
-    assert not output.exists() and not (tmp_path / "never.csv").exists()
+    file_run = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+        "BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": BETA, "OUTPUT": str(tmp_path / "file.tif")})
+    np.testing.assert_array_equal(read_bands(table_run["OUTPUT"])[0], read_bands(file_run["OUTPUT"])[0])
+    totals = pd.read_csv(tmp_path / "totals.csv")
+    expected = aggregate_raster(str(tmp_path / "bnpp.tif"), units="Mg_ha_yr")[0]
+    np.testing.assert_allclose(totals[["count", "area_ha", "total"]], expected[["count", "area_ha", "total"]])
+    assert totals["mean"].tolist() == [3.0]
 
 
 def test_raster_in_a_zip_file_is_read_from_the_zip(wholesoil_processing, tmp_path):

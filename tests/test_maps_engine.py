@@ -5,7 +5,7 @@ import os
 import numpy as np
 from osgeo import gdal
 
-from rasters_util import read_bands, write_raster
+from rasters_util import read_bands, write_geopackage, write_raster
 from wholesoil.core.maps import engine
 
 
@@ -161,3 +161,30 @@ def test_dask_workers_without_wholesoil_are_named_before_any_work():
         engine._check_dask_workers(StubClient({"tcp://a:1": "0.0.1"}), "tcp://s:8786")
     with pytest.raises(InputError, match="has no worker"):
         engine._check_dask_workers(StubClient({}), "tcp://s:8786")
+
+
+def test_map_products_and_aggregate_read_a_table_of_a_geopackage(tmp_path):
+    """GPKG:x.gpkg:table reads as the raster file holding the same values; a table followed by :BAND is a band
+    of it, and the GeoPackage itself (several rasters) says which it holds."""
+    import pytest
+
+    from wholesoil.core.errors import InputError
+    from wholesoil.core.maps.aggregate import aggregate_raster
+    from wholesoil.core.maps.products import RootInputs, bnpp_by_depth
+
+    rows, columns = np.mgrid[0:20, 0:30]
+    bnpp, beta = 2.0 + rows / 10.0, 0.9 + columns / 400.0
+    tifs = {name: write_raster(tmp_path / f"{name}.tif", values) for name, values in (("bnpp", bnpp), ("beta", beta))}
+    gpkg = write_geopackage(tmp_path / "roots.gpkg", {"bnpp": bnpp, "beta": beta})
+    expected = read_bands(bnpp_by_depth(tmp_path / "tif.tif", RootInputs(bnpp=tifs["bnpp"], beta=tifs["beta"],
+                                                                          layers="0,30,100")))[0]
+    run = bnpp_by_depth(tmp_path / "gpkg.tif", RootInputs(bnpp=f"GPKG:{gpkg}:bnpp:1", beta=f"GPKG:{gpkg}:beta",
+                                                          layers="0,30,100"))
+    np.testing.assert_array_equal(read_bands(run)[0], expected)
+    totals = aggregate_raster(tifs["bnpp"], units="Mg_ha_yr")[0]
+    read = aggregate_raster(f"GPKG:{gpkg}:bnpp", units="Mg_ha_yr")[0]
+    columns = ["count", "area_ha", "mean", "total"]
+    np.testing.assert_array_equal(read[columns], totals[columns])
+    with pytest.raises(InputError, match=r"^raster .*roots\.gpkg holds 2 rasters; give one of them \(GPKG:.*roots"
+                                         r"\.gpkg:bnpp, GPKG:.*roots\.gpkg:beta\)$"):
+        aggregate_raster(gpkg)

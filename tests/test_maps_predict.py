@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import REAL_DATA, ROOT, run_qgis_process
-from rasters_util import read_bands, write_raster
+from rasters_util import read_bands, write_geopackage, write_netcdf, write_raster
 from wholesoil.core.cli import main
 from wholesoil.core.errors import CancelledError, InputError
 from wholesoil.core.learn.modelfile import load_model, save_model
@@ -768,6 +768,45 @@ def test_covariates_name_bands_of_a_stack_without_descriptions(srdb_map_model, t
         CovariateStack([f"x={stack}:4"])
     with pytest.raises(InputError, match=r"covariate raster .*missing.vrt does not exist"):
         CovariateStack([f"x={tmp_path / 'missing.vrt'}:1"])
+
+
+def test_covariates_from_a_table_of_a_geopackage_and_a_variable_of_a_netcdf_file(capsys, tmp_path):
+    """GPKG:x.gpkg:table and NETCDF:"x.nc":variable are covariates, named by their table or variable (a GeoPackage's
+    band is described 'Height'); NAME= names them, and :BAND after the table is a band, not part of the file."""
+    import zipfile
+
+    from wholesoil.core.maps.stack import CovariateStack
+
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    table["y"] = 2 * table.a - table.b + rng.normal(scale=0.1, size=200)
+    model = tmp_path / "m.wsmodel"
+    save_model(model, train_model(table, "y", ["a", "b"], [], independent_rows=True, n_trees=10, n_splits=3))
+    a, b = (rng.normal(size=(40, 50)).astype(np.float32) for _ in range(2))
+    tifs = [f"a={write_raster(tmp_path / 'a.tif', a)}", f"b={write_raster(tmp_path / 'b.tif', b)}"]
+    expected = read_bands(predict_raster([model], tifs, tmp_path / "tif.tif", outputs=["mean"]))[0]
+    gpkg = write_geopackage(tmp_path / "covariates.gpkg", {"a": a, "second": b})
+    assert set(CovariateStack([f"GPKG:{gpkg}:a", f"GPKG:{gpkg}:second"]).layers) == {"a", "second"}
+    assert CovariateStack([f"b=GPKG:{gpkg}:second:1"]).layers == {"b": (f"GPKG:{gpkg}:second", 1)}
+    with zipfile.ZipFile(tmp_path / "covariates.zip", "w") as zipped:  # /vsizip/ rasters are read too
+        zipped.write(tmp_path / "a.tif", "a.tif")
+    assert CovariateStack([f"/vsizip/{tmp_path}/covariates.zip/a.tif"]).layers == {
+        "a": (f"/vsizip/{tmp_path}/covariates.zip/a.tif", 1)}
+    covariates = [f"GPKG:{gpkg}:a", f"b=GPKG:{gpkg}:second"]
+    run = predict_raster([model], covariates, tmp_path / "gpkg.tif", outputs=["mean"])
+    np.testing.assert_array_equal(read_bands(run)[0], expected)
+    assert main(["predict-raster", str(model), "--covariates", *covariates, "--output", str(tmp_path / "cli.tif"),
+                 "--outputs", "mean"]) == 0
+    np.testing.assert_array_equal(read_bands(tmp_path / "cli.tif")[0], expected)
+    with pytest.raises(InputError, match=r"^cannot open raster GPKG:.*covariates\.gpkg:b: Cannot find table 'b'"):
+        CovariateStack([f"GPKG:{gpkg}:b"])
+    capsys.readouterr()
+    assert main(["predict-raster", str(model), "--covariates", gpkg, "--output", str(tmp_path / "never.tif")]) == 2
+    assert capsys.readouterr().err.strip() == (f"wholesoil predict-raster: error: raster {gpkg} holds 2 rasters; "
+                                               f"give one of them (GPKG:{gpkg}:a, GPKG:{gpkg}:second)")
+    nc = write_netcdf(tmp_path / "covariates.nc", {"a": a, "b": b})
+    run = predict_raster([model], [f'NETCDF:"{nc}":a', f'NETCDF:"{nc}":b'], tmp_path / "nc.tif", outputs=["mean"])
+    np.testing.assert_array_equal(read_bands(run)[0], expected)
 
 
 def test_a_multi_band_stack_reads_its_grid_once(tmp_path, monkeypatch):

@@ -10,10 +10,10 @@ import pytest
 from osgeo import ogr
 
 from conftest import run_qgis_process
-from rasters_util import write_raster
+from rasters_util import write_geopackage, write_netcdf, write_raster
 from wholesoil.core.cli import main
 from wholesoil.core.errors import InputError
-from wholesoil.core.outputs import OutputTransaction, atomic_output, remove_stale_temporaries
+from wholesoil.core.outputs import OutputTransaction, atomic_output, register_input, remove_stale_temporaries
 from wholesoil.core.tables import read_table, write_table
 
 FIT = ["--id-col", "profile_id", "--top-col", "top_cm", "--bottom-col", "bottom_cm", "--value-col", "mass_mg_cm3"]
@@ -102,6 +102,25 @@ def test_geopackage_input_as_output_keeps_every_layer(capsys, sites_gpkg):
                        "--output", path)
     one_line_error(code, err, "is also an input")
     assert gpkg_layers(path) == {"pts": 137, "keep_me": 3}
+
+
+def test_an_output_over_the_file_holding_a_raster_read_as_a_subdataset_is_refused(capsys, tmp_path):
+    """GPKG:x.gpkg:table and NETCDF:"x.nc":variable read x.gpkg and x.nc: an output there would destroy the input."""
+    gpkg = write_geopackage(tmp_path / "maps.gpkg", {"bnpp": np.full((4, 4), 3.0), "beta": np.full((4, 4), 0.95)})
+    before = (tmp_path / "maps.gpkg").read_bytes()
+    code, _, err = run(capsys, "aggregate", f"GPKG:{gpkg}:bnpp", "--output", gpkg, "--units", "Mg_ha_yr")
+    assert code == 2 and err.strip().splitlines()[-1] == (f"wholesoil aggregate: error: output: {gpkg} is also an "
+                                                          f"input ({gpkg}); write to another file so that the input "
+                                                          "is not destroyed")
+    assert (tmp_path / "maps.gpkg").read_bytes() == before and hidden_leftovers(tmp_path) == []
+    netcdf = write_netcdf(tmp_path / "maps.nc", {"bnpp": np.full((4, 4), 3.0)})
+    for source, container in ((f'NETCDF:"{netcdf}":bnpp', netcdf), (f"GPKG:{gpkg}:beta", gpkg)):
+        with pytest.raises(InputError, match="is also an input"), atomic_output(container, inputs=[source]):
+            pass
+        with pytest.raises(InputError, match="is also an input"), OutputTransaction():
+            register_input(source)
+            with atomic_output(container):
+                pass
 
 
 @pytest.mark.qgis_process

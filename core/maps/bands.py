@@ -61,12 +61,17 @@ def raster_band(path, band, option):
 
 
 def split_reference(text):
-    """(path, band or None) of ``RASTER[:BAND]`` text; a path that exists is taken whole (C:\\x.tif)."""
+    """(path, band or None) of ``RASTER[:BAND]`` text; a path that exists is taken whole (C:\\x.tif), and so is a
+    GDAL source (GPKG:x.gpkg:table, NETCDF:"x.nc":variable) unless only its text before the last ':' opens."""
+    from ..rasters import gdal_source, opens_as_raster
+
     text = str(text)
     if os.path.exists(text) or ":" not in text:
         return text, None
     path, band = text.rsplit(":", 1)
-    return (path, band) if path and band else (text, None)
+    if not path or not band or (gdal_source(text) and (opens_as_raster(text) or not opens_as_raster(path))):
+        return text, None
+    return path, band
 
 
 def band_reference(value, option, constant=False):

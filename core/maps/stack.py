@@ -7,7 +7,10 @@ band description or file name; the bands of multi-band files and VRTs by their
 descriptions (else ``<stem>_b<band>``). A single-band raster also answers to its file name
 and its band description (so a model sampled in QGIS, where a layer's name is its file
 name, maps on the command line, and the reverse), unless another raster has or offers
-that name.
+that name. One raster of a file holding several (a GDAL subdataset: ``GPKG:x.gpkg:bio1``,
+``NETCDF:"x.nc":bio1``) is named by its table or variable, here bio1, in place of the file
+name and of its band description; ``NAME=GPKG:x.gpkg:bio1`` names it, and
+``GPKG:x.gpkg:bio1:2`` is its band 2.
 
 All covariates must share one grid (CRS, size, origin and pixel size), or be warped on
 the fly to a reference grid (``grid``): a GDAL warped VRT per raster, nearest neighbour
@@ -19,7 +22,7 @@ import math
 import os
 
 from ..errors import InputError
-from ..rasters import band_names, check_aligned, open_raster, raster_info
+from ..rasters import band_names, check_aligned, gdal_source, open_raster, raster_info, raster_stem
 
 
 def parse_named_rasters(items):
@@ -43,9 +46,10 @@ class CovariateStack:
     rasters: items as for :func:`parse_named_rasters` (strings) or (name, path) pairs.
     grid: a reference raster; every covariate is warped to its grid. categorical: names
     warped with nearest neighbour (all others bilinearly).
-    Attributes: ``layers`` {name: (source, band)}, where source is a path or VRT text,
-    ``grid`` (a RasterInfo of the common grid; without a reference grid, that of the covariates
-    last selected), ``sources`` {name: 'path:band'} for the record, ``files`` the raster files.
+    Attributes: ``layers`` {name: (source, band)}, where source is an absolute path, a GDAL source as given
+    (GPKG:x.gpkg:table, /vsizip/…) or VRT text, ``grid`` (a RasterInfo of the common grid; without a reference
+    grid, that of the covariates last selected), ``sources`` {name: 'path:band'} for the record, ``files`` the
+    rasters read.
     """
 
     def __init__(self, rasters, grid=None, categorical=()):
@@ -59,29 +63,28 @@ class CovariateStack:
                 from .bands import split_reference
 
                 path, selected = split_reference(path)
-            if not os.path.isfile(path):
+            if not os.path.isfile(path) and not gdal_source(path):
                 raise InputError(f"covariate raster {path} " + ("is a folder" if os.path.isdir(path)
                                                                  else "does not exist"))
             if selected is not None:  # one band of a file, by its number or its description
                 from .bands import raster_band
 
                 chosen = raster_band(path, selected, "covariate raster")
-                stem = os.path.splitext(os.path.basename(path))[0]
-                numbers, labels = [chosen.band], [name or chosen.name or f"{stem}_b{chosen.band}"]
+                numbers, labels = [chosen.band], [name or chosen.name or f"{raster_stem(path)}_b{chosen.band}"]
             else:
                 default = band_names(path)  # band descriptions, else the file name (one opening of the file)
                 labels = default if name is None else [name] if len(default) == 1 else band_names(path, name)
                 numbers = range(1, len(labels) + 1)
-            self.files.append(os.path.abspath(path))
+            source = os.path.abspath(path) if os.path.isfile(path) else path
+            self.files.append(source)
             for band, label in zip(numbers, labels):
                 if label in self.layers:
                     raise InputError(f"two covariate rasters are both named {label!r} ({self.sources[label]} and "
                                      f"{path}:{band}); name one with NAME=RASTER (Covariate names in QGIS)")
-                self.layers[label] = (os.path.abspath(path), band)
+                self.layers[label] = (source, band)
                 self.sources[label] = f"{path}:{band}"
             if selected is None and len(labels) == 1:  # also known by its file name and its band description
-                stem = os.path.splitext(os.path.basename(path))[0]
-                for other in {stem, default[0]} - {labels[0]}:
+                for other in {raster_stem(path), default[0]} - {labels[0]}:
                     offered.setdefault(other, []).append(labels[0])
         #: other names of single-band rasters {name: label}, used only when no raster has that label
         #: and no other raster offers the same name (a QGIS layer named after its file and the same
