@@ -266,3 +266,223 @@ def test_raster_without_crs_whose_layer_has_one_in_qgis_is_refused_with_how_to_a
     finally:
         QgsProject.instance().removeMapLayers([layer.id()])
     assert not output.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# What the command line can do: constants, sd rasters of the layered inputs, per-band units and sd bands
+
+
+SHAPE = (192, 186)
+
+
+def named_raster(path, arrays, names):
+    """A raster on the bundled maps' grid with these band descriptions."""
+    from osgeo import gdal
+
+    write_raster(path, np.stack(arrays), **GRID)
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    for i, name in enumerate(names, start=1):
+        dataset.GetRasterBand(i).SetDescription(name)
+    dataset = None
+    return str(path)
+
+
+@pytest.mark.parametrize("qgis, core", [
+    ({"BNPP": 3.0, "BETA_RASTER": BETA}, {"bnpp": 3.0, "beta": BETA}),
+    ({"BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA": 0.96}, {"bnpp": BIO12, "unit": "g_m2_yr", "beta": 0.96}),
+    ({"BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "D50": 20, "D95": 80},
+     {"bnpp": BIO12, "unit": "g_m2_yr", "d50": 20.0, "d95": 80.0}),
+    ({"BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "D50": 20, "D95_RASTER": "SD"},
+     {"bnpp": BIO12, "unit": "g_m2_yr", "d50": 20.0, "d95": "SD"}),
+    ({"NPP": 6.0, "FBNPP_RASTER": BETA, "BETA": 0.95}, {"npp": 6.0, "fbnpp": BETA, "beta": 0.95}),
+    ({"BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA": 0.96, "BETA_SD_RASTER": "SD"},
+     {"bnpp": BIO12, "unit": "g_m2_yr", "beta": 0.96, "beta_sd": "SD"})])
+def test_constant_bnpp_npp_beta_d50_d95_give_the_core_map_of_the_same_numbers(wholesoil_processing, tmp_path, qgis,
+                                                                                core):
+    """As `wholesoil bnpp-by-depth --beta 0.96` (or --bnpp 3, --d50 20 --d95 80...): each a number in QGIS too."""
+    from wholesoil.core.maps.products import RootInputs, bnpp_by_depth
+
+    sd = write_raster(tmp_path / "sd.tif", np.full(SHAPE, 60.0 if "d95" in core else 0.01), **GRID)
+    swap = {"SD": sd}
+    result = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+        **{k: swap.get(v, v) for k, v in qgis.items()}, "LAYERS": "0,30,100", "PROFILE_DEPTH": 100,
+        "OUTPUT": str(tmp_path / "q.tif")})
+    expected = bnpp_by_depth(tmp_path / "c.tif", RootInputs(**{k: swap.get(v, v) for k, v in core.items()},
+                                                           layers="0,30,100", profile_depth=100))
+    got, names = read_bands(result["OUTPUT"])
+    want, want_names = read_bands(expected)
+    assert names == want_names and np.isfinite(got[0]).sum() > 5000
+    np.testing.assert_array_equal(got, want)
+
+
+def test_constant_beta_gives_the_core_subsoil_soc_map(wholesoil_processing, tmp_path):
+    """As `wholesoil subsoil-soc --beta 0.95 --topsoil ...`."""
+    from wholesoil.core.maps.products import subsoil_soc
+
+    result = wholesoil_processing.run("wholesoil:subsoilsocmap", {
+        "BETA": 0.95, "TOPSOIL_RASTER": BIO12, "OUTPUT": str(tmp_path / "q.tif")})
+    got, names = read_bands(result["OUTPUT"])
+    want, want_names = read_bands(subsoil_soc(tmp_path / "c.tif", 0.95, BIO12))
+    assert names == want_names and np.isfinite(got[0]).sum() > 5000
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("algorithm, parameters, message", [
+    ("bnppbydepthmap", {"BNPP_RASTER": BIO12, "BNPP": 3.0, "BETA_RASTER": BETA},
+     r"^BNPP_RASTER and BNPP both given: give BNPP as a raster or as a constant, not both$"),
+    ("bnppbydepthmap", {"NPP_RASTER": BIO12, "NPP": 3.0, "FBNPP": 0.3, "BETA_RASTER": BETA},
+     r"^NPP_RASTER and NPP both given"),
+    ("bnppbydepthmap", {"BNPP_RASTER": BIO12, "BETA_RASTER": BETA, "BETA": 0.9}, r"^BETA_RASTER and BETA both given"),
+    ("carbonlossmaps", {"BNPP_RASTER": BIO12, "D50_RASTER": BETA, "D50": 20, "D95": 80, "IBULK": [BIO12]},
+     r"^D50_RASTER and D50 both given"),
+    ("bnppbydepthmap", {"BNPP_RASTER": BIO12, "D50": 20, "D95": 80, "D95_RASTER": BIO12},
+     r"^D95_RASTER and D95 both given"),
+    ("bnppbydepthmap", {"BNPP": 3.0, "BETA": 0.9}, r"^give at least one input as a raster$"),
+    ("subsoilsocmap", {"BETA_RASTER": BETA, "BETA": 0.9, "TOPSOIL_RASTER": BIO12}, r"^BETA_RASTER and BETA both given"),
+    ("subsoilsocmap", {"TOPSOIL_RASTER": BIO12}, r"^give β: a β map \(BETA_RASTER\) or a constant β \(BETA\)$")])
+def test_a_value_given_as_raster_and_constant_is_refused_in_one_line(wholesoil_processing, tmp_path, algorithm,
+                                                                     parameters, message):
+    from qgis.core import QgsProcessingException
+
+    output = tmp_path / "never.tif"
+    with pytest.raises(QgsProcessingException, match=message):
+        wholesoil_processing.run(f"wholesoil:{algorithm}", {**parameters, "OUTPUT": str(output)})
+    assert not output.exists()
+
+
+def loss_inputs(tmp_path):
+    """Ibulk (two layers, 0-50 and 50-100 cm), its sd as one two-band raster and as two one-band rasters, and a
+    raster of named _mean and _sd bands whose _sd bands are that sd."""
+    ibulk = write_raster(tmp_path / "ibulk.tif", np.stack([np.full(SHAPE, 0.4), np.full(SHAPE, 0.2)]), **GRID)
+    sd = [np.full(SHAPE, 0.15), np.linspace(0.01, 0.2, SHAPE[0] * SHAPE[1]).reshape(SHAPE)]
+    both = write_raster(tmp_path / "ibulk_sd.tif", np.stack(sd), **GRID)
+    apart = [write_raster(tmp_path / f"ibulk_sd{i}.tif", band, **GRID) for i, band in enumerate(sd)]
+    named = named_raster(tmp_path / "named.tif", [np.full(SHAPE, 9.0), sd[0], np.full(SHAPE, 9.0), sd[1]],
+                         ["x_0_50_mean", "x_0_50_sd", "x_50_100_mean", "x_50_100_sd"])
+    return ibulk, both, apart, named
+
+
+LOSS = {"BNPP_RASTER": BIO12, "FLUX_UNIT": 2, "BETA_RASTER": BETA, "LAYERS": "0,50,100", "PROFILE_DEPTH": 100,
+        "DRAWS": 20, "SEED": 3}
+
+
+def core_loss(path, **given):
+    from wholesoil.core.maps.products import RootInputs, loss_maps
+
+    shares = given.pop("shares", None)
+    roots = RootInputs(bnpp=BIO12, unit="g_m2_yr", beta=None if shares else BETA, layers="0,50,100",
+                       profile_depth=100, shares=shares, shares_sd=given.pop("shares_sd", None))
+    return read_bands(loss_maps(path, roots, draws=20, seed=3, **given))
+
+
+@pytest.mark.parametrize("form", ["one raster", "one raster per layer", "the _sd bands of a raster"])
+def test_ibulk_sd_rasters_give_the_core_loss_maps(wholesoil_processing, tmp_path, form):
+    """As `wholesoil loss-maps --ibulk ibulk.tif --ibulk-sd sd.tif:1 sd.tif:2`."""
+    ibulk, both, apart, named = loss_inputs(tmp_path)
+    given = {"one raster": [both], "one raster per layer": apart, "the _sd bands of a raster": [named]}[form]
+    result = wholesoil_processing.run("wholesoil:carbonlossmaps", {
+        **LOSS, "IBULK": [ibulk], "IBULK_SD": given, "OUTPUT": str(tmp_path / "q.tif")})
+    got, names = read_bands(result["OUTPUT"])
+    want, want_names = core_loss(tmp_path / "c.tif", ibulk=[ibulk], ibulk_sd=[f"{both}:1", f"{both}:2"])
+    assert names == want_names
+    np.testing.assert_array_equal(got, want)
+    exact = core_loss(tmp_path / "exact.tif", ibulk=[ibulk])[0]
+    ibulk_sd = names.index("ibulk_50_100_sd")
+    assert np.nanmax(exact[ibulk_sd]) == 0 and np.nanmin(got[ibulk_sd]) > 0
+
+
+def test_stock_age_and_share_sd_rasters_give_the_core_maps(wholesoil_processing, tmp_path):
+    """As --stock-sd and --age-sd of `wholesoil loss-maps`, and --shares-sd of `wholesoil bnpp-by-depth`."""
+    from wholesoil.core.maps.products import RootInputs, bnpp_by_depth
+
+    _, both, apart, _ = loss_inputs(tmp_path)
+    stock = write_raster(tmp_path / "stock.tif", np.stack([np.full(SHAPE, 40.0), np.full(SHAPE, 20.0)]), **GRID)
+    age = write_raster(tmp_path / "age.tif", np.stack([np.full(SHAPE, 100.0), np.full(SHAPE, 400.0)]), **GRID)
+    age_sd = write_raster(tmp_path / "age_sd.tif", np.stack([np.full(SHAPE, 30.0), np.full(SHAPE, 50.0)]), **GRID)
+    result = wholesoil_processing.run("wholesoil:carbonlossmaps", {
+        **LOSS, "STOCK": [stock], "STOCK_SD": apart, "AGE": [age], "AGE_SD": [age_sd],
+        "OUTPUT": str(tmp_path / "q.tif")})
+    got, names = read_bands(result["OUTPUT"])
+    want, want_names = core_loss(tmp_path / "c.tif", stock=[stock], stock_sd=apart, age=[age],
+                                 age_sd=[f"{age_sd}:1", f"{age_sd}:2"])
+    assert names == want_names
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(got, core_loss(tmp_path / "exact.tif", stock=[stock], age=[age])[0])
+
+    shares = write_raster(tmp_path / "shares.tif", np.stack([np.full(SHAPE, 0.6), np.full(SHAPE, 0.4)]), **GRID)
+    result = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+        "BNPP": 3.0, "SHARES": [shares], "SHARES_SD": [both], "LAYERS": "0,50,100", "PROFILE_DEPTH": 100,
+        "OUTPUT": str(tmp_path / "b.tif")})
+    got, names = read_bands(result["OUTPUT"])
+    want, want_names = read_bands(bnpp_by_depth(tmp_path / "bc.tif", RootInputs(
+        bnpp=3.0, shares=[shares], shares_sd=[f"{both}:1", f"{both}:2"], layers="0,50,100", profile_depth=100)))
+    assert names == want_names and np.nanmin(got[names.index("bnpp_0_50_sd")]) > 0
+    np.testing.assert_array_equal(got, want)
+    result = wholesoil_processing.run("wholesoil:carbonlossmaps", {
+        **{k: v for k, v in LOSS.items() if k != "BETA_RASTER"}, "SHARES": [shares], "SHARES_SD": [both],
+        "IBULK": [both], "OUTPUT": str(tmp_path / "ql.tif")})
+    want = core_loss(tmp_path / "cl.tif", shares=[shares], shares_sd=[f"{both}:1", f"{both}:2"], ibulk=[both])
+    np.testing.assert_array_equal(read_bands(result["OUTPUT"])[0], want[0])
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"STOCK": ["STOCK"], "AGE": ["STOCK"], "IBULK_SD": ["SD"]},
+     r"^IBULK_SD gives the sd of IBULK: give IBULK too, or leave IBULK_SD empty$"),
+    ({"IBULK": ["STOCK"], "IBULK_SD": ["SD0"]}, r"^Ibulk: 1 sd band\(s\) for 2 band\(s\)"),
+    ({"IBULK": ["STOCK"], "SHARES_SD": ["SD"]}, r"^SHARES_SD gives the sd of SHARES"),
+    ({"STOCK": ["STOCK"], "AGE": ["STOCK"], "AGE_SD": ["SD", "SD"]}, r"^C age: 4 sd band\(s\) for 2 band\(s\)")])
+def test_layered_sd_rasters_that_do_not_fit_are_refused_in_one_line(wholesoil_processing, tmp_path, given, message):
+    from qgis.core import QgsProcessingException
+
+    _, both, apart, _ = loss_inputs(tmp_path)
+    swap = {"SD": both, "SD0": apart[0], "STOCK": both}
+    output = tmp_path / "never.tif"
+    with pytest.raises(QgsProcessingException, match=message):
+        wholesoil_processing.run("wholesoil:carbonlossmaps", {
+            **LOSS, **{k: [swap[v] for v in values] for k, values in given.items()}, "OUTPUT": str(output)})
+    assert not output.exists()
+
+
+def aggregate_map(tmp_path):
+    """A flux band, its sd band not named as such, and a β band; no units metadata."""
+    return named_raster(tmp_path / "map.tif", [np.full(SHAPE, 300.0), np.full(SHAPE, 30.0), np.full(SHAPE, 0.9)],
+                        ["flux", "flux_spread", "beta"])
+
+
+def test_aggregate_band_units_and_sd_bands_give_the_core_table(wholesoil_processing, tmp_path):
+    """As `wholesoil aggregate map.tif --units 1 "flux=g C m-2 yr-1" 2="g C m-2 yr-1" --sd-band flux=flux_spread`."""
+    from wholesoil.core.maps.aggregate import aggregate_raster
+    from wholesoil.core.tables import read_table
+
+    path = aggregate_map(tmp_path)
+    result = wholesoil_processing.run("wholesoil:aggregateraster", {
+        "INPUT": path, "UNITS": "1", "BAND_UNITS": " flux = g C m-2 yr-1;2=g C m-2 yr-1; ",
+        "SD_BANDS": "flux=flux_spread", "OUTPUT": str(tmp_path / "out.gpkg")})
+    got = read_table(result["OUTPUT"]).drop(columns=["fid"], errors="ignore").reset_index(drop=True)
+    expected, _ = aggregate_raster(path, units="1", band_units={"flux": "g C m-2 yr-1", "2": "g C m-2 yr-1"},
+                                   sd_bands={"flux": "flux_spread"})
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12)
+    flux = got.set_index("band").loc["flux"]
+    assert flux["unit"] == "g C m-2 yr-1" and flux["total_pg_unit"] == "Pg C yr-1" and flux["total_sd_correlated"] > 0
+
+
+@pytest.mark.parametrize("parameters, message", [
+    ({"BAND_UNITS": "flux g C m-2 yr-1"},
+     r"^BAND_UNITS: 'flux g C m-2 yr-1' should be BAND=UNIT, pairs separated by ; \(e\.g\. BAND=UNIT; BAND=UNIT\)$"),
+    ({"BAND_UNITS": "flux=; beta=1"}, r"^BAND_UNITS: 'flux=' should be BAND=UNIT"),
+    ({"SD_BANDS": "=flux_spread"}, r"^SD_BANDS: '=flux_spread' should be BAND=SD_BAND"),
+    ({"SD_BANDS": "flux=flux_spread, beta=flux_spread"},
+     r"^SD_BANDS: 'flux=flux_spread, beta=flux_spread' should be BAND=SD_BAND, pairs separated by ;"),
+    ({"SD_BANDS": "flux=flux_spread; flux=beta"}, r"^SD_BANDS: band 'flux' is given twice$"),
+    ({"BAND_UNITS": "nope=1"}, r"^units: the raster has no band 'nope' \(it has: flux, flux_spread, beta\)$"),
+    ({"UNITS": "flux=g C m-2 yr-1"},
+     r"^UNITS: 'flux=g C m-2 yr-1' is one unit for every band; give BAND=UNIT pairs in BAND_UNITS$")])
+def test_aggregate_malformed_band_units_and_sd_bands_are_refused_in_one_line(wholesoil_processing, tmp_path,
+                                                                             parameters, message):
+    from qgis.core import QgsProcessingException
+
+    output = tmp_path / "never.csv"
+    with pytest.raises(QgsProcessingException, match=message):
+        wholesoil_processing.run("wholesoil:aggregateraster", {"INPUT": aggregate_map(tmp_path), **parameters,
+                                                               "OUTPUT": str(output)})
+    assert not output.exists()

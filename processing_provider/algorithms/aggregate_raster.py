@@ -7,10 +7,30 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingP
                        QgsProcessingParameterString)
 
 from ..algorithm import WholesoilAlgorithm, core_callbacks, raster_file
-from ..parameters import add_html_output, html_output, push_notes, table_output
+from ..parameters import add_html_output, advanced, html_output, push_notes, table_output
 from ..qgis_io import source_to_table, table_to_sink
 
 GROUP, GROUP_ID = "Maps", "maps"
+
+
+def pairs(text, name, form):
+    """{left: right} from "LEFT=RIGHT; LEFT=RIGHT" text (empty items skipped); InputError for an item of another
+    form (one '=' between two texts: pairs separated otherwise than by ';' are refused) or a left side given twice."""
+    from ...core.errors import InputError
+
+    found = {}
+    for item in (text or "").split(";"):
+        if not item.strip():
+            continue
+        left, sep, right = item.partition("=")
+        left, right = left.strip(), right.strip()
+        if not sep or not left or not right or "=" in right:
+            raise InputError(f"{name}: {item.strip()!r} should be {form}, pairs separated by ; "
+                             f"(e.g. {form}; {form})")
+        if left in found:
+            raise InputError(f"{name}: band {left!r} is given twice")
+        found[left] = right
+    return found
 
 
 class AggregateRaster(WholesoilAlgorithm):
@@ -39,9 +59,11 @@ go by cell-centre latitude.
 Uncertainty of a total: a band NAME_sd next to NAME_mean (as Predict model as a map writes them) adds
 total_sd_independent = square root of the sum of (sd x area) squared (independent cell errors) and
 total_sd_correlated = sum of sd x area (fully correlated errors); for spatially correlated errors the truth lies
-between them.
+between them. Other pairs are given under the advanced parameters as BAND=SD_BAND; BAND=SD_BAND (bands by name or
+number), which also override the NAME_sd convention.
 
-Units come from each band's units metadata, else the unit given here. The map is read window by window, so memory
+Units come from the advanced per-band units (BAND=UNIT; BAND=UNIT, bands by name or number), else each band's units
+metadata, else the unit given here. The map is read window by window, so memory
 does not grow with its size. The report shows the zone table and the latitude profile.
 """
 
@@ -63,6 +85,11 @@ does not grow with its size. The report shows the zone table and the latitude pr
         self.addParameter(latitude)
         self.addParameter(QgsProcessingParameterString("UNITS", "Unit of bands without units metadata "
                                                                 "(e.g. Mg C ha-1 yr-1)", optional=True))
+        self.addParameter(advanced(QgsProcessingParameterString(
+            "BAND_UNITS", "Units of bands, over their units metadata (BAND=UNIT; BAND=UNIT)", optional=True)))
+        self.addParameter(advanced(QgsProcessingParameterString(
+            "SD_BANDS", "sd band of bands, beyond the NAME_mean / NAME_sd pairs (BAND=SD_BAND; BAND=SD_BAND)",
+            optional=True)))
         self.addParameter(table_output("OUTPUT", "Aggregated statistics"))
         add_html_output(self)
 
@@ -77,12 +104,17 @@ does not grow with its size. The report shows the zone table and the latitude pr
         if zones_source is not None and not field:
             raise InputError("choose the zone field of the zone polygons")
         latitude = self.parameterAsDouble(parameters, "LATITUDE_BANDS", context)
+        units = self.parameterAsString(parameters, "UNITS", context) or None
+        if units is not None and "=" in units:
+            raise InputError(f"UNITS: {units!r} is one unit for every band; give BAND=UNIT pairs in BAND_UNITS")
+        band_units = pairs(self.parameterAsString(parameters, "BAND_UNITS", context), "BAND_UNITS", "BAND=UNIT")
+        sd_bands = pairs(self.parameterAsString(parameters, "SD_BANDS", context), "SD_BANDS", "BAND=SD_BAND")
         table, notes = aggregate_raster(
             raster_file(raster), bands=self.parameterAsInts(parameters, "BANDS", context) or None,
             zones=source_to_table(zones_source, feedback) if zones_source is not None else None,
             zone_field=field[0] if field else None,
             zone_raster=raster_file(zone_raster) if zone_raster is not None else None,
-            latitude_bands=latitude or None, units=self.parameterAsString(parameters, "UNITS", context) or None,
+            latitude_bands=latitude or None, units=units, band_units=band_units or None, sd_bands=sd_bands or None,
             **core_callbacks(feedback, end=85))
         push_notes(feedback, notes)
         for _, row in table[table["zoning"] == "all"].iterrows():

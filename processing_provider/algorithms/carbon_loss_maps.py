@@ -3,8 +3,9 @@
 from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterNumber
 
 from ..parameters import advanced
-from ..products_base import (BANDS_HELP, FLUX_UNIT_CHOICES, SHARES_HELP, STOCK_UNIT_CHOICES, ProductAlgorithm,
-                             add_layered_input, add_outputs, add_unit_parameter, layered_input, unit_parameter)
+from ..products_base import (BANDS_HELP, FLUX_UNIT_CHOICES, LAYERED_SD_HELP, SHARES_HELP, STOCK_UNIT_CHOICES,
+                             ProductAlgorithm, add_layered_input, add_layered_sd_input, add_outputs, add_unit_parameter,
+                             layered_input, layered_sd_input, unit_parameter)
 
 #: core.maps.products.LOSS_QUANTITIES.
 QUANTITIES = ["iroot", "ibulk", "iloss", "iloss_fraction"]
@@ -21,7 +22,7 @@ Iroot, Ibulk, Iloss = Iroot - Ibulk and Iloss / Iroot per depth layer and for th
 Carlo propagation of both uncertainties as in Luo et al. (Iloss manuscript). Iroot = BNPP (or NPP x fBNPP) x the
 layer's share; Ibulk from one raster band per layer (e.g. the maps of Ibulk models) or from C stock / C age rasters
 (one band per layer each).
-
+""" + LAYERED_SD_HELP.format(what="The sd of the Ibulk, C stock and C age rasters") + """
 Each pixel draws BNPP, the depth shares and each layer's Ibulk (500 times by default), independently, with the
 pixel's mean and sd: BNPP and Ibulk lognormal (positive, keeping both); shares from β or D50/D95 from draws of the
 parameters (every layer's share of a draw from the same β), share layers lognormal with each draw rescaled to the
@@ -36,9 +37,12 @@ Bands QUANTITY_top_bottom_STAT and QUANTITY_profile_STAT (sums over the layers) 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add_root_inputs()
         add_layered_input(self, "IBULK", "Ibulk rasters, one band per layer (or their _mean bands)")
+        add_layered_sd_input(self, "IBULK", "Ibulk")
         add_unit_parameter(self, "IBULK_UNIT", "Unit of Ibulk", FLUX_UNIT_CHOICES)
         add_layered_input(self, "STOCK", "C stock rasters, instead of Ibulk (one band per layer)")
+        add_layered_sd_input(self, "STOCK", "C stock")
         add_layered_input(self, "AGE", "C age rasters, with the C stock (yr, one band per layer)")
+        add_layered_sd_input(self, "AGE", "C age")
         add_unit_parameter(self, "STOCK_UNIT", "Unit of the C stock", STOCK_UNIT_CHOICES)
         draws = QgsProcessingParameterNumber("DRAWS", "Monte Carlo draws per pixel",
                                              QgsProcessingParameterNumber.Integer, 500)
@@ -67,8 +71,11 @@ Bands QUANTITY_top_bottom_STAT and QUANTITY_profile_STAT (sums over the layers) 
         self.quantities = [QUANTITIES[i] for i in self.parameterAsEnums(parameters, "QUANTITIES", context)]
         return loss_maps(output, self.root_inputs(parameters, context),
                          ibulk=layered_input(self, parameters, context, "IBULK"),
+                         ibulk_sd=layered_sd_input(self, parameters, context, "IBULK"),
                          stock=layered_input(self, parameters, context, "STOCK"),
+                         stock_sd=layered_sd_input(self, parameters, context, "STOCK"),
                          age=layered_input(self, parameters, context, "AGE"),
+                         age_sd=layered_sd_input(self, parameters, context, "AGE"),
                          ibulk_unit=unit_parameter(self, parameters, context, "IBULK_UNIT", FLUX_UNIT_CHOICES),
                          stock_unit=unit_parameter(self, parameters, context, "STOCK_UNIT", STOCK_UNIT_CHOICES),
                          quantities=self.quantities,

@@ -2,8 +2,9 @@
 
 from qgis.core import QgsProcessingParameterString
 
-from ..products_base import (BANDS_HELP, STOCK_UNIT_CHOICES, ProductAlgorithm, add_band_input, add_outputs,
-                             add_unit_parameter, band_input, unit_parameter)
+from ...core.errors import InputError
+from ..products_base import (BANDS_HELP, STOCK_UNIT_CHOICES, ProductAlgorithm, add_band_input, add_constant,
+                             add_outputs, add_unit_parameter, band_input, band_or_constant, unit_parameter)
 
 
 class SubsoilSocMap(ProductAlgorithm):
@@ -12,16 +13,17 @@ class SubsoilSocMap(ProductAlgorithm):
     REFERENCES = ("wang2024", "jackson1996", "gale1987")
     RASTER_UNITS = {"OUTPUT": "Mg C ha-1"}
     HELP = """
-SOC stock per subsoil layer from a β map and a topsoil SOC stock map, as in Wang et al. (2024): layer [a, b] holds
-topsoil x (β^a - β^b) / (β^t0 - β^t1) for the topsoil layer [t0, t1] (their eq. 4 taken layer by layer; with t0 = 0,
-X100 = (1 - β^100) / (1 - β^d0) X_d0).
+SOC stock per subsoil layer from a β map (or a constant β) and a topsoil SOC stock map, as in Wang et al. (2024):
+layer [a, b] holds topsoil x (β^a - β^b) / (β^t0 - β^t1) for the topsoil layer [t0, t1] (their eq. 4 taken layer by
+layer; with t0 = 0, X100 = (1 - β^100) / (1 - β^d0) X_d0).
 
 Bands soc_a_b_mean and soc_a_b_sd (Mg C ha-1) per layer (default 20-40, 40-60, 60-80 and 80-100 cm), then their sum
 (soc_20_100_mean and _sd by default). The sd combines the topsoil sd and the β sd (first order).
 """ + BANDS_HELP
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        add_band_input(self, "BETA", "β map")
+        add_band_input(self, "BETA", "β map", optional=True)
+        add_constant(self, "BETA", "β constant (0-1), instead of a β map", maximum=1.0)
         add_band_input(self, "TOPSOIL", "Topsoil SOC stock (Mg C ha-1)")
         self.addParameter(QgsProcessingParameterString("TOPSOIL_LAYER", "Depths of the topsoil stock (cm)",
                                                        defaultValue="0-20"))
@@ -33,7 +35,9 @@ Bands soc_a_b_mean and soc_a_b_sd (Mg C ha-1) per layer (default 20-40, 40-60, 6
     def run_product(self, parameters, context, output, quicklook, engine):
         from ...core.maps.products import subsoil_soc
 
-        beta, beta_sd = band_input(self, parameters, context, "BETA")
+        beta, beta_sd = band_or_constant(self, parameters, context, "BETA")
+        if beta is None:
+            raise InputError("give β: a β map (BETA_RASTER) or a constant β (BETA)")
         topsoil, topsoil_sd = band_input(self, parameters, context, "TOPSOIL")
         return subsoil_soc(output, beta, topsoil, beta_sd=beta_sd, topsoil_sd=topsoil_sd,
                            topsoil_layer=self.parameterAsString(parameters, "TOPSOIL_LAYER", context),
