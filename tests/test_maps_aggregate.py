@@ -516,3 +516,12 @@ def test_fill_values_of_a_raster_without_nodata_are_noted(tmp_path):
             and f"gdal_edit.py -a_nodata VALUE {path}" in n], notes
     declared = write_raster(tmp_path / "declared.tif", values, nodata=-9999.0)
     assert not [n for n in aggregate_raster(declared, units="Mg C ha-1 yr-1")[1] if "use for nodata" in n]
+
+
+def test_a_table_of_a_geopackage_is_named_by_the_table(tmp_path):
+    """GDAL describes a GeoPackage table's band as 'Height': its rows are named after the table."""
+    from rasters_util import write_geopackage
+
+    gpkg = write_geopackage(tmp_path / "maps.gpkg", {"bnpp": np.full((4, 4), 3.0), "beta": np.full((4, 4), 0.95)})
+    table, _ = aggregate_raster(f"GPKG:{gpkg}:bnpp", units="Mg C ha-1 yr-1")
+    assert table["band"].unique().tolist() == ["bnpp"]

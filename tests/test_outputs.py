@@ -109,7 +109,7 @@ def test_an_output_over_the_file_holding_a_raster_read_as_a_subdataset_is_refuse
     gpkg = write_geopackage(tmp_path / "maps.gpkg", {"bnpp": np.full((4, 4), 3.0), "beta": np.full((4, 4), 0.95)})
     before = (tmp_path / "maps.gpkg").read_bytes()
     code, _, err = run(capsys, "aggregate", f"GPKG:{gpkg}:bnpp", "--output", gpkg, "--units", "Mg_ha_yr")
-    assert code == 2 and err.strip().splitlines()[-1] == (f"wholesoil aggregate: error: output: {gpkg} is also an "
+    assert code == 2 and err.strip().splitlines()[-1] == (f"wholesoil aggregate: error: --output: {gpkg} is also an "
                                                           f"input ({gpkg}); write to another file so that the input "
                                                           "is not destroyed")
     assert (tmp_path / "maps.gpkg").read_bytes() == before and hidden_leftovers(tmp_path) == []
@@ -400,3 +400,13 @@ def test_all_nodata_result_is_noted(capsys, tmp_path):
     beta = write_raster(tmp_path / "beta.tif", np.full((8, 9), np.nan))
     code, _, err = run(capsys, "depth-fractions", "--beta", beta, "--output", tmp_path / "o.tif")
     assert code == 0 and err.count("no band has a valid pixel (all nodata)") == 1
+
+
+def test_an_output_over_a_file_read_as_a_subdataset_is_refused_before_the_work(capsys, tmp_path, monkeypatch):
+    """The command line registers GPKG:x.gpkg:table as reading x.gpkg at once: refused before the raster is read."""
+    from wholesoil.core.maps import aggregate
+
+    gpkg = write_geopackage(tmp_path / "maps.gpkg", {"bnpp": np.full((4, 4), 3.0), "beta": np.full((4, 4), 0.95)})
+    monkeypatch.setattr(aggregate, "aggregate_raster", lambda *args, **kwargs: pytest.fail("the map was read"))
+    code, _, err = run(capsys, "aggregate", f"GPKG:{gpkg}:bnpp", "--output", gpkg, "--units", "Mg_ha_yr")
+    assert code == 2 and "is also an input" in err

@@ -7,7 +7,7 @@ import re
 import sys
 
 from ..errors import InputError
-from ..outputs import check_distinct_outputs, check_output_suffix, register_input, set_output_layer
+from ..outputs import check_distinct_outputs, check_output_suffix, register_input, set_output_layer, subdataset
 
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".asc", ".img", ".nc", ".bil", ".grd")
@@ -195,12 +195,14 @@ def _label(action):
 
 
 def _file_values(value):
-    """Existing files named by an argument value ('x.csv', ['a=b.tif', ...])."""
+    """Existing files named by an argument value ('x.csv', ['a=b.tif', ...], 'GPKG:x.gpkg:table' names x.gpkg)."""
     values = value if isinstance(value, (list, tuple)) else [value]
     files = []
     for text in values:
         if isinstance(text, str):
-            files += [p for p in {text, text.split("=", 1)[-1]} if os.path.isfile(p)]
+            for candidate in {text, text.split("=", 1)[-1]}:
+                found = subdataset(candidate)
+                files += [found[0]] if found else [candidate] if os.path.isfile(candidate) else []
     return files
 
 

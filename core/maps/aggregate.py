@@ -19,7 +19,8 @@ import pandas as pd
 
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
-from ..rasters import check_aligned, open_raster, raster_info, read_window
+from ..outputs import subdataset
+from ..rasters import band_names, check_aligned, open_raster, raster_info, read_window
 from ..tables import cell_geometry
 from .engine import DEFAULT_MEMORY_MB, plan_windows
 
@@ -457,7 +458,11 @@ def _latitude_columns(key, degrees):
 # 5. bands
 
 
-def _band_names(dataset):
+def _band_names(dataset, raster):
+    """Band descriptions, else band_<n>; a one-band table or variable of a file holding several rasters is named by
+    it (GPKG:x.gpkg:bnpp is bnpp, where GDAL describes the band as 'Height')."""
+    if dataset.RasterCount == 1 and subdataset(raster):
+        return [band_names(raster)[0]]
     return [dataset.GetRasterBand(i + 1).GetDescription() or f"band_{i + 1}" for i in range(dataset.RasterCount)]
 
 
@@ -527,7 +532,7 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
     info = raster_info(raster)
     cells = GridCells(info)
     dataset = open_raster(raster)
-    names = _band_names(dataset)
+    names = _band_names(dataset, raster)
     chosen = _band_numbers(names, bands) if bands else list(range(1, len(names) + 1))
     pairs = {v: s for v, s in sd_band_pairs(names, sd_bands).items() if v in chosen}
     read = list(dict.fromkeys(chosen + list(pairs.values())))
