@@ -58,6 +58,12 @@ def open_raster(path):
     return dataset
 
 
+def band_unit(band):
+    """The unit a GDAL band records: its ``units`` metadata (what wholesoil writes), else GDAL's unit type
+    (``gdal_edit.py -units``, rasterio, terra); None when it records none."""
+    return band.GetMetadataItem("units") or band.GetUnitType() or None
+
+
 def gdal_source(path):
     """Whether ``path`` is a raster GDAL reads that is not a file: /vsi… (in an archive, online), VRT text, or
     one raster of a file holding several (a subdataset: GPKG:x.gpkg:table, NETCDF:"x.nc":variable)."""

@@ -533,7 +533,8 @@ def test_rasters_without_units_are_said_to_be_taken_in_the_project_unit(tmp_path
     stock = write_raster(tmp_path / "stock.tif", np.full((2, 3), 80.0))
     flux = write_raster(tmp_path / "flux.tif", np.full((2, 3), 400.0))
     run = turnover_map(tmp_path / "tau.tif", stock=stock, flux=flux)
-    assert any(n.startswith("flux: the raster records no units; taken as Mg C ha-1 yr-1 (choose the unit")
+    assert any(n.startswith("flux: the raster records no units; taken as Mg C ha-1 yr-1 (give its unit with "
+                            "--flux-unit (in QGIS the unit parameter, advanced) if it is another")
                for n in run.notes), run.notes
     chosen = turnover_map(tmp_path / "tau_g.tif", stock=stock, flux=flux, flux_unit="g_m2_yr", stock_unit="Mg_ha")
     assert not [n for n in chosen.notes if "records no units" in n]
@@ -595,3 +596,26 @@ def test_a_cancel_stops_the_monte_carlo_inside_a_window(n_jobs, tmp_path, monkey
                   draws=500, n_jobs=n_jobs, backend="threading", is_cancelled=lambda: len(groups) >= 2)
     assert len(groups) <= 2 * n_jobs + 1  # of the 128 groups of rows of each 256 x 256 window
     assert not output.exists()
+
+
+def test_units_are_read_from_gdal_s_unit_type_and_in_their_usual_spellings(tmp_path):
+    """gdal_edit.py -units, rasterio and terra record GDAL's unit type, not wholesoil's units metadata; gC/m2/yr and
+    t C ha-1 are the same units as g C m-2 yr-1 and Mg C ha-1; a unit wholesoil cannot convert is refused."""
+    stock = write_raster(tmp_path / "stock.tif", np.full((2, 3), 80.0))
+    flux = write_raster(tmp_path / "flux.tif", np.full((2, 3), 400.0))
+    dataset = gdal.Open(flux, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetUnitType("g C m-2 yr-1")
+    dataset = None
+    run = turnover_map(tmp_path / "tau.tif", stock=stock, flux=flux)
+    assert band(run, "tau")[0, 0] == pytest.approx(80.0 / 4.0)  # 400 g C m-2 yr-1 = 4 Mg C ha-1 yr-1
+    for spelling in ("gC/m2/yr", "gC m^-2 y-1", "g C m⁻² a⁻¹"):
+        name_bands(flux, ["rh"], units=spelling)
+        assert band(turnover_map(tmp_path / "tau2.tif", stock=stock, flux=flux), "tau")[0, 0] == pytest.approx(20.0)
+    name_bands(stock, ["soc"], units="t C ha-1")
+    assert band(turnover_map(tmp_path / "tau3.tif", stock=stock, flux=flux), "tau")[0, 0] == pytest.approx(20.0)
+    name_bands(flux, ["rh"], units="gC/m2/day")
+    with pytest.raises(InputError, match=r"flux: band .* records units 'gC/m2/day', which wholesoil does not know as a "
+                                         r"flux unit; if it is one of Mg_ha_yr .*, give it with --flux-unit"):
+        turnover_map(tmp_path / "tau4.tif", stock=stock, flux=flux)
+    chosen = turnover_map(tmp_path / "tau5.tif", stock=stock, flux=flux, flux_unit="g_m2_yr")  # the user's word
+    assert band(chosen, "tau")[0, 0] == pytest.approx(20.0)

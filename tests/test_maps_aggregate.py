@@ -525,3 +525,14 @@ def test_a_table_of_a_geopackage_is_named_by_the_table(tmp_path):
     gpkg = write_geopackage(tmp_path / "maps.gpkg", {"bnpp": np.full((4, 4), 3.0), "beta": np.full((4, 4), 0.95)})
     table, _ = aggregate_raster(f"GPKG:{gpkg}:bnpp", units="Mg C ha-1 yr-1")
     assert table["band"].unique().tolist() == ["bnpp"]
+
+
+def test_the_unit_gdal_records_as_unit_type_is_the_band_s_unit(tmp_path):
+    """gdal_edit.py -units writes GDAL's unit type: aggregate takes it (it said the band has no unit)."""
+    path = write_raster(tmp_path / "soc.tif", np.full((4, 5), 50.0))
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetUnitType("Mg C ha-1")
+    dataset = None
+    table, notes = aggregate_raster(path)
+    assert table["unit"].iloc[0] == "Mg C ha-1" and table["total_pg_unit"].iloc[0] == "Pg C"
+    assert not [n for n in notes if "has no unit" in n]

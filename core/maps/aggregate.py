@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
 from ..outputs import subdataset
-from ..rasters import band_names, check_aligned, open_raster, raster_info, read_window
+from ..rasters import band_names, band_unit, check_aligned, open_raster, raster_info, read_window
 from ..tables import cell_geometry
 from .engine import DEFAULT_MEMORY_MB, plan_windows
 
@@ -495,10 +495,10 @@ def sd_band_pairs(names, sd_bands=None):
 
 
 def _units(dataset, names, numbers, units, band_units):
-    """{band number: unit}: ``band_units`` ({band: unit}), else the band's ``units`` metadata, else ``units``."""
+    """{band number: unit}: ``band_units`` ({band: unit}), else the unit the band records, else ``units``."""
     given = {_band_numbers(names, [band], "units")[0]: unit for band, unit in (band_units or {}).items()}
-    return {number: given.get(number) or (dataset.GetRasterBand(number).GetMetadata() or {}).get("units")
-            or units or "" for number in numbers}
+    return {number: given.get(number) or band_unit(dataset.GetRasterBand(number)) or units or ""
+            for number in numbers}
 
 
 # 6. the run
@@ -538,7 +538,7 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
     read = list(dict.fromkeys(chosen + list(pairs.values())))
     unit_of = _units(dataset, names, chosen, units, band_units)
     notes = list(cells.notes)
-    if units and all((dataset.GetRasterBand(b).GetMetadata() or {}).get("units") for b in chosen):
+    if units and all(band_unit(dataset.GetRasterBand(b)) for b in chosen):
         notes.append(f"units {units!r} not used: every band records its unit (give BAND=UNIT to override)")
     blocks = [tuple(dataset.GetRasterBand(1).GetBlockSize())]
     zoning = {ALL: (_Sums(len(chosen)), lambda key: {"zone": ALL})}

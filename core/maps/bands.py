@@ -211,21 +211,38 @@ def _named_layers(refs):
 
 
 def band_units(ref):
-    """The ``units`` metadata of a band (what predict-raster records), or None."""
+    """The unit a band records (:func:`..rasters.band_unit`), or None."""
     if not isinstance(ref, BandRef):
         return None
-    from ..rasters import open_raster
+    from ..rasters import band_unit, open_raster
 
     dataset = open_raster(ref.path)
-    units = dataset.GetRasterBand(ref.band).GetMetadataItem("units")
+    units = band_unit(dataset.GetRasterBand(ref.band))
     dataset = None
-    return units or None
+    return units
+
+
+#: Spellings of a year in unit texts.
+_YEAR = {"y", "yr", "a", "year"}
 
 
 def _unit_words(text):
-    """Unit text without the element and spacing: 'g C m-2 yr-1' -> 'g m-2 yr-1'."""
-    words = str(text).replace("⁻¹", "-1").replace("⁻²", "-2").split()
-    return " ".join(w for w in words if w != "C")
+    """Unit text in one spelling, without the element: 'g C m-2 yr-1', 'gC m^-2 y-1', 'gC/m2/yr' and
+    'g C m⁻² a⁻¹' -> 'g m-2 yr-1'. Case is kept (Mg is not mg)."""
+    text = str(text).replace("⁻¹", "-1").replace("⁻²", "-2").replace("^", "").replace("/", " /")
+    words = []
+    for word in text.replace("·", " ").replace("*", " ").split():
+        divided, word = word.startswith("/"), word.lstrip("/")
+        match = re.fullmatch(r"([A-Za-z]+?)C?(-?\d+)?", word) if word != "C" else None
+        if word == "C" or match is None:
+            if word != "C":
+                words.append(("/" if divided else "") + word)
+            continue
+        unit, power = match[1], int(match[2] or 1)
+        unit = "yr" if unit in _YEAR else "Mg" if unit == "t" else unit  # t C ha-1 is Mg C ha-1
+        power = -power if divided else power
+        words.append(unit if power == 1 else f"{unit}{power}")
+    return " ".join(words)
 
 
 def unit_factor(ref, kind, unit, option, notes):
@@ -234,8 +251,8 @@ def unit_factor(ref, kind, unit, option, notes):
     unit: a code of :data:`UNITS` (the user's choice); None: the band's ``units`` metadata when
     it names a known unit, else the project unit. A known unit in the metadata that differs
     from a chosen one, or is of the other kind (a flux for a stock, or the reverse), is an
-    InputError. A note says which unit was used when it is not the project unit, or when the
-    metadata names no unit or one this does not know.
+    InputError, and so is a unit in the metadata this does not know (unless ``unit`` is chosen). A
+    note says which unit was used when it is not the project unit, or when the band records none.
     """
     units = UNITS[kind]
     if unit is not None and unit not in units:
@@ -252,12 +269,14 @@ def unit_factor(ref, kind, unit, option, notes):
         raise InputError(f"{option}: band {ref} records units {recorded!r}, but the unit given is {unit} "
                          f"({units[unit][1]}); give {found} or check the raster")
     code = unit or found or next(iter(units))
+    where = f"{'--ibulk-unit' if option == 'Ibulk' else f'--{kind}-unit'} (in QGIS the unit parameter, advanced)"
     if recorded and found is None and unit is None:
-        notes.append(f"{option}: band {ref} records units {recorded!r}, not a {kind} unit wholesoil knows; "
-                     f"taken as {units[code][1]} (choose the unit to change it)")
-    elif not recorded and unit is None:
-        notes.append(f"{option}: the raster records no units; taken as {units[code][1]} (choose the unit if it is "
-                     f"another, e.g. {list(units)[1]})")
+        raise InputError(f"{option}: band {ref} records units {recorded!r}, which wholesoil does not know as a {kind} "
+                         f"unit; if it is one of {', '.join(f'{c} ({label})' for c, (_, label) in units.items())}, "
+                         f"give it with {where}, else convert the raster")
+    if not recorded and unit is None:
+        notes.append(f"{option}: the raster records no units; taken as {units[code][1]} (give its unit with {where} "
+                     f"if it is another, e.g. {list(units)[1]})")
     elif code != next(iter(units)):
         notes.append(f"{option}: {units[code][1]} converted to {next(iter(units.values()))[1]}")
     return units[code][0]

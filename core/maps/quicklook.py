@@ -71,7 +71,7 @@ def quicklook_figure(path, bands=None, title=None, max_pixels=MAX_PIXELS):
     from matplotlib import colormaps
 
     from ..plots import new_figure
-    from ..rasters import open_raster
+    from ..rasters import band_unit, open_raster
 
     dataset = open_raster(path)
     numbers = _band_numbers(dataset, bands)
@@ -85,7 +85,7 @@ def quicklook_figure(path, bands=None, title=None, max_pixels=MAX_PIXELS):
     panels = [read_decimated(dataset, number, max_pixels) for number in numbers]
     finite = [values[np.isfinite(values)] for values in panels]
     bands = [dataset.GetRasterBand(number) for number in numbers]
-    quantities = [(re.sub(r"\d+", "#", band.GetDescription()) or f"band {number}", band.GetMetadataItem("units"))
+    quantities = [(re.sub(r"\d+", "#", band.GetDescription()) or f"band {number}", band_unit(band))
                   for number, band in zip(numbers, bands)]
     scales = {}
     for quantity in dict.fromkeys(quantities):
@@ -99,7 +99,7 @@ def quicklook_figure(path, bands=None, title=None, max_pixels=MAX_PIXELS):
         cmap.set_bad(alpha=0.0)
         scales[quantity] = (low, high, cmap)
     for ax, number, band, values, quantity, shown in zip(axes, numbers, bands, panels, quantities, finite):
-        units = band.GetMetadataItem("units")
+        units = band_unit(band)
         name = band.GetDescription() or f"band {number}"
         low, high, cmap = scales[quantity]
         image = ax.imshow(np.ma.masked_invalid(values), extent=extent, cmap=cmap, vmin=low,
