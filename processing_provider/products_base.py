@@ -1,7 +1,7 @@
 """Shared parameters and report of the map-product algorithms (group "Map products").
 
-Every input is a raster layer with a band (``NAME_RASTER``, ``NAME_BAND``: band 1 when none is
-chosen) and an optional sd raster and band (``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced);
+Every input is a raster layer with a band (``NAME_RASTER``, ``NAME_BAND``: when none is chosen,
+the raster's only band, or its only ``_mean`` band) and an optional sd raster and band (``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced);
 without one the ``<name>_sd`` band beside a ``<name>_mean`` band is used, else the input is
 exact. Some (BNPP, NPP, fBNPP, β, D50, D95) may instead be a constant, the number ``NAME``.
 Layered inputs (shares, Ibulk, stock, age) are lists of rasters whose ``_mean`` bands (else all
@@ -34,7 +34,8 @@ LAYERED_SD_HELP = """{what} is given by the advanced sd rasters, one band per la
 bands, else all their bands), else by the NAME_sd bands beside the NAME_mean bands, else taken as 0.
 """
 BANDS_HELP = """
-Each input is a raster layer and a band (band 1 when none is chosen). Its sd is the sd raster and band given under
+Each input is a raster layer and a band (when none is chosen: its only band, or its only NAME_mean band; a raster of
+several layers is refused). Its sd is the sd raster and band given under
 the advanced parameters, else the NAME_sd band beside a NAME_mean band (as Predict model as a map writes them), else
 the input is taken as exact. An input with a constant parameter (e.g. β constant) may be that number instead of a
 raster (giving both is an error, but an fBNPP raster wins over the fBNPP constant); at least one input must be a
@@ -66,11 +67,13 @@ def add_band_input(algorithm, name, description, optional=False):
 
 
 def _band(algorithm, parameters, context, name):
+    """(path, band) of NAME_RASTER and NAME_BAND; the path alone when no band is chosen (the core takes the raster's
+    only band, or its only _mean band (_sd band for an sd), and refuses a raster of several layers)."""
     layer = algorithm.parameterAsRasterLayer(parameters, f"{name}_RASTER", context)
     if layer is None:
         return None
     band = parameters.get(f"{name}_BAND")
-    return raster_file(layer), int(band) if band not in (None, "", 0, "0") else 1
+    return (raster_file(layer), int(band)) if band not in (None, "", 0, "0") else raster_file(layer)
 
 
 def band_input(algorithm, parameters, context, name):

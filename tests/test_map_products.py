@@ -552,7 +552,7 @@ def test_a_raster_of_several_layers_without_a_band_is_refused(tmp_path, capsys):
     assert main(["turnover-map", "--stock", layers, "--flux", flux, "--output", str(output)]) == 2
     err = capsys.readouterr().err
     assert f"stock: raster {layers} has 4 bands (soc_20_40_mean, soc_20_40_sd, soc_40_60_mean, soc_40_60_sd); " \
-           f"give the one to use as RASTER:BAND (e.g. {layers}:soc_20_40_mean)" in err and not output.exists()
+           f"choose the one to use: RASTER:BAND (e.g. {layers}:soc_20_40_mean)" in err and not output.exists()
     assert main(["turnover-map", "--stock", f"{layers}:soc_20_40_sd", "--flux", flux, "--output", str(output)]) == 2
     assert f"stock: band {layers}:soc_20_40_sd is an sd band; give the _mean bands" in capsys.readouterr().err
     single = write_raster(tmp_path / "soc.tif", [np.full((2, 3), 50.0), np.full((2, 3), 5.0)])

@@ -31,7 +31,8 @@ def test_bnpp_by_depth_map_equals_the_core_and_reports(wholesoil_processing, tmp
     bnpp = write_raster(tmp_path / "bnpp.tif", np.stack([np.full((192, 186), 3.0), np.full((192, 186), 0.9)]),
                         **GRID)
     result = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
-        "BNPP_RASTER": bnpp, "BNPP_SD_RASTER": bnpp, "BNPP_SD_BAND": 2, "BETA_RASTER": BETA, "LAYERS": "0,30,100",
+        "BNPP_RASTER": bnpp, "BNPP_BAND": 1, "BNPP_SD_RASTER": bnpp, "BNPP_SD_BAND": 2, "BETA_RASTER": BETA,
+        "LAYERS": "0,30,100",
         "PROFILE_DEPTH": 100, "OUTPUT": str(tmp_path / "q.tif"), "OUTPUT_HTML": str(tmp_path / "r.html"),
         "QUICKLOOK": str(tmp_path / "q.png")})
     core = bnpp_by_depth(tmp_path / "c.tif", RootInputs(bnpp=f"{bnpp}:1", bnpp_sd=f"{bnpp}:2", beta=BETA,
@@ -486,3 +487,26 @@ def test_aggregate_malformed_band_units_and_sd_bands_are_refused_in_one_line(who
         wholesoil_processing.run("wholesoil:aggregateraster", {"INPUT": aggregate_map(tmp_path), **parameters,
                                                                "OUTPUT": str(output)})
     assert not output.exists()
+
+
+def test_a_raster_of_several_layers_without_a_band_is_refused_as_on_the_command_line(wholesoil_processing, tmp_path):
+    """Turnover time from the 0-20 cm band of a stock raster of five layers, without a word: now refused; a mean band
+    given as an sd is refused too; a raster of one _mean band and its _sd band stands for them."""
+    from qgis.core import QgsProcessingException
+
+    layers = write_raster(tmp_path / "stock5.tif", [np.full((192, 186), 10.0 * (i + 1)) for i in range(5)], **GRID)
+    flux = write_raster(tmp_path / "flux.tif", np.full((192, 186), 2.0), **GRID)
+    with pytest.raises(QgsProcessingException, match="stock: raster .*stock5.tif has 5 bands .*in QGIS its band "
+                                                     "parameter"):
+        wholesoil_processing.run("wholesoil:turnovertimemap", {"STOCK_RASTER": layers, "FLUX_RASTER": flux,
+                                                               "OUTPUT": str(tmp_path / "t.tif")})
+    paired = named_raster(tmp_path / "stock.tif", [np.full((192, 186), 40.0), np.full((192, 186), 4.0)],
+                          ["soc_mean", "soc_sd"])
+    result = wholesoil_processing.run("wholesoil:turnovertimemap", {"STOCK_RASTER": paired, "FLUX_RASTER": flux,
+                                                                    "OUTPUT": str(tmp_path / "t.tif")})
+    bands, names = read_bands(result["OUTPUT"])
+    assert bands[names.index("tau")][0, 0] == pytest.approx(20.0) and bands[names.index("tau_sd")][0, 0] > 0
+    with pytest.raises(QgsProcessingException, match="stock sd: band .*soc_mean is a mean band"):
+        wholesoil_processing.run("wholesoil:turnovertimemap", {
+            "STOCK_RASTER": paired, "STOCK_BAND": 1, "STOCK_SD_RASTER": paired, "STOCK_SD_BAND": 1,
+            "FLUX_RASTER": flux, "OUTPUT": str(tmp_path / "t2.tif")})

@@ -74,10 +74,12 @@ def split_reference(text):
     return path, band
 
 
-def band_reference(value, option, constant=False):
+def band_reference(value, option, constant=False, sd=False):
     """A :class:`BandRef` from ``RASTER[:BAND]`` text, (path, band) or a BandRef; None stays None.
 
-    constant: a number (or number text) is returned as a float (a value for every pixel).
+    constant: a number (or number text) is returned as a float (a value for every pixel). sd: the
+    reference is an sd, so a raster without a band stands for its only ``_sd`` band (else its
+    only ``_mean`` band).
     """
     if value is None or isinstance(value, BandRef):
         return value
@@ -92,7 +94,8 @@ def band_reference(value, option, constant=False):
             number = float(value)
         except ValueError:
             path, band = split_reference(value)
-            return raster_band(path, _only_band(path, option) if band is None else band, option)
+            return raster_band(path, _only_band(path, option, "_sd" if sd else "_mean") if band is None else band,
+                               option)
     if not constant:
         raise InputError(f"{option}: give a raster (RASTER or RASTER:BAND), not the number {number:g}")
     from ..depth import check_scalar
@@ -101,16 +104,16 @@ def band_reference(value, option, constant=False):
     return number
 
 
-def _only_band(path, option):
-    """The band a raster given without one stands for: its only band, or its only ``_mean`` band (its
-    ``_sd`` band beside it); InputError naming the bands when that is not clear."""
+def _only_band(path, option, suffix):
+    """The band a raster given without one stands for: its only band, or its only band named ``…<suffix>``
+    (``_mean`` beside its ``_sd``, or ``_sd`` for an sd); InputError naming the bands when that is not clear."""
     names = _descriptions(path)
-    means = [i + 1 for i, name in enumerate(names) if name.endswith("_mean")]
-    if len(names) == 1 or len(means) == 1:
-        return means[0] if means else 1
+    named = [i + 1 for i, name in enumerate(names) if name.endswith(suffix)]
+    if len(names) == 1 or len(named) == 1:
+        return named[0] if named else 1
     shown = ", ".join(name or "(unnamed)" for name in names[:8]) + (", ..." if len(names) > 8 else "")
-    raise InputError(f"{option}: raster {path} has {len(names)} bands ({shown}); give the one to use as "
-                     f"RASTER:BAND (e.g. {path}:{names[means[0] - 1] if means else 1})")
+    raise InputError(f"{option}: raster {path} has {len(names)} bands ({shown}); choose the one to use: "
+                     f"RASTER:BAND (e.g. {path}:{names[named[0] - 1] if named else 1}), in QGIS its band parameter")
 
 
 def sd_partner(ref):

@@ -87,10 +87,11 @@ class _Inputs:
         ref = band_reference(value, option, constant=True)
         if ref is None:
             raise InputError(f"give {option}: a raster band or a number")
-        _require_not_sd([ref], option)
+        _require_role([ref], option)
         if limits is not None and not isinstance(ref, BandRef):
             limits.require(ref, option)
-        sd_ref = band_reference(sd, f"{option} sd", constant=True)
+        sd_ref = band_reference(sd, f"{option} sd", constant=True, sd=True)
+        _require_role([sd_ref], f"{option} sd", sd=True)
         if sd_ref is None:
             sd_ref = sd_partner(ref)
             self.notes.append(f"{option}: sd from band {sd_ref}" if sd_ref is not None
@@ -115,10 +116,11 @@ class _Inputs:
         (:func:`.bands.layers_of`).
         """
         refs = layer_references(items, option)
-        _require_not_sd(refs, option)
+        _require_role(refs, option)
         scheme = layers_of(refs, layers, option)
-        sd_refs = [band_reference(s, f"{option} sd", constant=True) for s in sds] if sds else \
+        sd_refs = [band_reference(s, f"{option} sd", constant=True, sd=True) for s in sds] if sds else \
             [sd_partner(ref) for ref in refs]
+        _require_role(sd_refs, f"{option} sd", sd=True)
         if len(sd_refs) != len(refs):
             raise InputError(f"{option}: {len(sd_refs)} sd band(s) for {len(refs)} band(s)")
         check_layer_names(sd_refs, scheme, f"{option} sd")
@@ -163,12 +165,13 @@ class _Inputs:
         return run
 
 
-def _require_not_sd(refs, option):
-    """InputError when a band given for values is named as an sd band (``…_sd``)."""
-    wrong = [ref for ref in refs if isinstance(ref, BandRef) and ref.name.endswith("_sd")]
+def _require_role(refs, option, sd=False):
+    """InputError when a band given for values is named as an sd band (``…_sd``), or one given for an sd as a
+    mean band (``…_mean``)."""
+    wrong = [ref for ref in refs if isinstance(ref, BandRef) and ref.name.endswith("_mean" if sd else "_sd")]
     if wrong:
-        raise InputError(f"{option}: band {wrong[0]} is an sd band; give the _mean bands (the _sd band beside each "
-                         "is its sd)")
+        raise InputError(f"{option}: band {wrong[0]} is {'a mean' if sd else 'an sd'} band; give the "
+                         f"{'_sd' if sd else '_mean'} bands (the _sd band beside each _mean band is its sd)")
 
 
 def _chosen_unit(kind, unit, option):
