@@ -286,3 +286,21 @@ def test_one_monte_carlo_draw_is_refused_with_the_rule_the_help_gives(capsys, tm
     assert main(["loss-maps", "--bnpp", "1", "--beta", "0.9", "--ibulk", "i.tif", "--draws", "1",
                  "--output", str(tmp_path / "l.tif")]) == 2
     assert "draws must be a whole number of at least 2 (got 1)" in capsys.readouterr().err
+
+
+def test_raster_commands_read_a_table_of_a_geopackage(tmp_path, capsys):
+    """depth-fractions and turnover took GPKG:x.gpkg:table for a column name ('is not a number or an existing raster
+    file'); they read it as the raster it is, the same as a GeoTIFF of it."""
+    from rasters_util import write_geopackage
+
+    gpkg = write_geopackage(tmp_path / "maps.gpkg", {"beta": np.full((6, 8), 0.95), "stock": np.full((6, 8), 50.0)})
+    tif = write_raster(tmp_path / "beta.tif", np.full((6, 8), 0.95))
+    assert main(["depth-fractions", "--beta", f"GPKG:{gpkg}:beta", "--output", str(tmp_path / "a.tif")]) == 0
+    assert main(["depth-fractions", "--beta", tif, "--output", str(tmp_path / "b.tif")]) == 0
+    np.testing.assert_array_equal(read_bands(tmp_path / "a.tif")[0], read_bands(tmp_path / "b.tif")[0])
+    assert main(["turnover", "--stock", f"GPKG:{gpkg}:stock", "--flux", "2.5", "--output",
+                 str(tmp_path / "tau.tif")]) == 0
+    assert np.allclose(read_bands(tmp_path / "tau.tif")[0], 20.0)
+    capsys.readouterr()
+    assert main(["depth-fractions", "--beta", f"GPKG:{gpkg}:nope", "--output", str(tmp_path / "c.tif")]) == 2
+    assert "--beta: cannot open raster GPKG:" in capsys.readouterr().err and not (tmp_path / "c.tif").exists()

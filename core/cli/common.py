@@ -39,15 +39,19 @@ def add_command(commands, name, run, help_text, description=None):
 
 
 def is_raster_path(text):
-    return isinstance(text, str) and text.lower().endswith(RASTER_SUFFIXES)
+    """Whether option text names a raster: a file with a raster extension, or a GDAL source (GPKG:x.gpkg:table,
+    NETCDF:"x.nc":variable, /vsizip/...)."""
+    from ..rasters import gdal_source
+
+    return isinstance(text, str) and (text.lower().endswith(RASTER_SUFFIXES) or gdal_source(text))
 
 
 def resolve_value(option, text, table=None):
     """A number, a raster path or a column name, from the text of an option.
 
-    Numbers are constants and must be finite ('nan' and 'inf' are refused); an existing file
-    with a raster extension is a raster; any other text is a column of ``table`` (an error when
-    there is no table).
+    Numbers are constants and must be finite ('nan' and 'inf' are refused); a file with a raster
+    extension, or a GDAL source (:func:`is_raster_path`), is a raster (an error when GDAL cannot
+    read it); any other text is a column of ``table`` (an error when there is no table).
     """
     if text is None:
         return None
@@ -60,8 +64,12 @@ def resolve_value(option, text, table=None):
             raise InputError(f"{option}: {text} is not a finite number")
         return number
     if is_raster_path(text):
-        if not os.path.exists(text):
-            raise InputError(f"{option}: raster {text} does not exist")
+        from ..rasters import raster_info
+
+        try:
+            raster_info(text)
+        except InputError as error:
+            raise InputError(f"{option}: {error}") from None
         return text
     if os.path.isdir(text):
         raise InputError(f"{option}: {text} is a folder, not a raster file or a number")
