@@ -177,8 +177,10 @@ def check_aligned(infos):
     ref_name, ref = items[0]
     for name, info in items[1:]:
         if not _same_crs(ref.crs_wkt, info.crs_wkt):
+            remedy = ("assign the CRS to the raster that has none (gdal_edit.py -a_srs EPSG:XXXX FILE), or reproject"
+                      if not (ref.crs_wkt and info.crs_wkt) else "reproject one of them first")
             raise InputError(f"rasters in different CRSs: {ref_name} is {_crs_name(ref.crs_wkt)}, "
-                             f"{name} is {_crs_name(info.crs_wkt)}; reproject one of them first")
+                             f"{name} is {_crs_name(info.crs_wkt)}; {remedy}")
         if (ref.width, ref.height) != (info.width, info.height):
             raise InputError(f"rasters of different sizes: {ref_name} is {ref.width}x{ref.height}, "
                              f"{name} is {info.width}x{info.height} pixels; resample to one grid first")

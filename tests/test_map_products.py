@@ -619,3 +619,19 @@ def test_units_are_read_from_gdal_s_unit_type_and_in_their_usual_spellings(tmp_p
         turnover_map(tmp_path / "tau4.tif", stock=stock, flux=flux)
     chosen = turnover_map(tmp_path / "tau5.tif", stock=stock, flux=flux, flux_unit="g_m2_yr")  # the user's word
     assert band(chosen, "tau")[0, 0] == pytest.approx(20.0)
+
+
+def test_messages_say_what_to_do_with_a_raster_without_a_crs_and_a_number_for_layers(tmp_path):
+    from osgeo import osr
+
+    stock = write_raster(tmp_path / "stock.tif", np.full((2, 3), 80.0))
+    flux = write_raster(tmp_path / "flux.tif", np.full((2, 3), 4.0))
+    dataset = gdal.Open(flux, gdal.GA_Update)
+    dataset.SetSpatialRef(osr.SpatialReference())  # an empty CRS: none
+    dataset = None
+    with pytest.raises(InputError, match=r"is no CRS; assign the CRS to the raster that has none \(gdal_edit.py -a_srs"):
+        turnover_map(tmp_path / "tau.tif", stock=stock, flux=flux)
+    bnpp = write_raster(tmp_path / "bnpp.tif", np.full((2, 3), 3.0))
+    with pytest.raises(InputError, match="C age: 1000 is a number; give rasters, one band per layer"):
+        loss_maps(tmp_path / "loss.tif", RootInputs(bnpp=bnpp, beta=0.96, layers="0,100", profile_depth=100),
+                  stock=[stock], age=["1000"], draws=10)

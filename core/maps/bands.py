@@ -125,11 +125,22 @@ def sd_partner(ref):
     return BandRef(ref.path, names.index(wanted) + 1, wanted) if wanted in names else None
 
 
+def _is_number(text):
+    try:
+        float(str(text))
+    except ValueError:
+        return False
+    return not os.path.exists(str(text))
+
+
 def layer_references(items, option):
     """The bands of a layered input, in depth order: each item ``RASTER:BAND``, or a file whose
     ``_mean`` bands (else all its bands) are layers."""
     refs = []
-    for item in ([items] if isinstance(items, (str, os.PathLike, BandRef)) else items):
+    for item in ([items] if isinstance(items, (str, os.PathLike, BandRef, int, float)) else items):
+        if isinstance(item, (int, float)) or _is_number(item):
+            raise InputError(f"{option}: {item} is a number; give rasters, one band per layer (a number is not a "
+                             "layered input)")
         if isinstance(item, (BandRef, tuple, list)) or split_reference(item)[1] is not None:
             refs.append(band_reference(item, option))
             continue
