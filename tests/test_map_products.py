@@ -383,8 +383,9 @@ def test_share_bands_must_cover_the_whole_profile(layered_maps):
 def test_topsoil_band_name_must_agree_with_the_topsoil_layer(tmp_path):
     topsoil = name_bands(write_raster(tmp_path / "top.tif", [[[40.0, 25.0]], [[4.0, 5.0]]]),
                          ["soc_0_20_mean", "soc_0_20_sd"])
-    with pytest.raises(InputError, match="topsoil SOC: band .*soc_0_20_mean is named for 0-20 cm but is given for "
-                                         "the layer 0-30 cm"):
+    with pytest.raises(InputError, match=r"topsoil SOC: band .*soc_0_20_mean is named for 0-20 cm but is given for "
+                                         r"the layer 0-30 cm; give topsoil depths \(--topsoil-layer; in QGIS, Depths "
+                                         r"of the topsoil stock\) that agree"):
         subsoil_soc(tmp_path / "never.tif", 0.97, topsoil, topsoil_layer="0-30")
     with pytest.raises(InputError, match="topsoil SOC sd: band .*soc_0_20_sd"):
         subsoil_soc(tmp_path / "never.tif", 0.97, 40.0, topsoil_sd=f"{topsoil}:soc_0_20_sd", topsoil_layer="0-30")

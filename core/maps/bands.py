@@ -175,9 +175,9 @@ def layers_of(refs, layers, option):
     return scheme
 
 
-def check_layer_names(refs, scheme, option):
+def check_layer_names(refs, scheme, option, layers_option="layers"):
     """InputError when a band of ``refs`` (one per layer of ``scheme``; numbers and None pass) has a
-    name giving other depths (cm) than its layer's."""
+    name giving other depths (cm) than its layer's. layers_option: what sets the layers, for the message."""
     wrong = [(ref, named, layer) for ref, layer in zip(refs, zip(scheme.tops, scheme.bottoms))
              if (named := _named_layer(ref)) is not None and named != layer]
     if wrong:
@@ -185,7 +185,7 @@ def check_layer_names(refs, scheme, option):
         hint = (f" ({len(wrong)} of {len(refs)} bands disagree with the layers {', '.join(scheme.labels)} cm); give "
                 "the bands in depth order and" if len(refs) > 1 else "; give")
         raise InputError(f"{option}: band {ref} is named for {_label(named)} cm but is given for the layer "
-                         f"{_label(layer)} cm{hint} layers that agree with the band names")
+                         f"{_label(layer)} cm{hint} {layers_option} that agree with the band names")
 
 
 def _named_layer(ref):

@@ -76,12 +76,13 @@ class _Inputs:
         else:
             self.constants[name] = float(ref)
 
-    def quantity(self, name, value, sd=None, option=None, kind=None, unit=None, limits=None, layer=None):
+    def quantity(self, name, value, sd=None, option=None, kind=None, unit=None, limits=None, layer=None,
+                 layer_option="layers"):
         """Register the mean (block ``name``) and sd (``name_sd``) of a quantity (InputError when not given).
 
         kind: 'flux' or 'stock' (converted to the project unit from ``unit`` or the band's units);
         limits: checked at once when the value is a number; layer: the one-layer scheme (cm) of the
-        value, which band names giving depths (``…_0_20_mean``) must agree with.
+        value, which band names giving depths (``…_0_20_mean``) must agree with (layer_option: what sets it).
         """
         option = option or name
         ref = band_reference(value, option, constant=True)
@@ -99,8 +100,8 @@ class _Inputs:
         elif not isinstance(sd_ref, BandRef):
             SD.require(sd_ref, f"{option} sd")
         if layer is not None:
-            check_layer_names([ref], layer, option)
-            check_layer_names([sd_ref], layer, f"{option} sd")
+            check_layer_names([ref], layer, option, layer_option)
+            check_layer_names([sd_ref], layer, f"{option} sd", layer_option)
         self._put(name, ref)
         self._put(f"{name}_sd", 0.0 if sd_ref is None else sd_ref)
         if kind is not None:
@@ -647,7 +648,8 @@ def subsoil_soc(output, beta, topsoil, beta_sd=None, topsoil_sd=None, topsoil_la
         inputs.notes.append(f"the layers reach {format_depth(scheme.breaks[-1])} cm, below the "
                             f"{format_depth(PROFILE_DEPTH)} cm profile of the β models: β is extrapolated there")
     inputs.quantity("beta", beta, beta_sd, "beta", limits=BETA)
-    inputs.quantity("topsoil", topsoil, topsoil_sd, "topsoil SOC", "stock", stock_unit, LIMITS["stock"], topsoil_layer)
+    inputs.quantity("topsoil", topsoil, topsoil_sd, "topsoil SOC", "stock", stock_unit, LIMITS["stock"], topsoil_layer,
+                    "topsoil depths (--topsoil-layer; in QGIS, Depths of the topsoil stock)")
     prefixes = scheme.column_names("soc")
     if len(scheme) > 1:
         prefixes.append(f"soc_{format_depth(scheme.breaks[0])}_{format_depth(scheme.breaks[-1])}".replace(".", "p"))
