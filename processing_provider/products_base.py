@@ -1,8 +1,9 @@
 """Shared parameters and report of the map-product algorithms (group "Map products").
 
 Every input is a raster layer with a band (``NAME_RASTER``, ``NAME_BAND``: when none is chosen,
-the raster's only band, or its only ``_mean`` band) and an optional sd raster and band (``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced);
-without one the ``<name>_sd`` band beside a ``<name>_mean`` band is used, else the input is
+the raster's only band, or its only ``_mean`` band) and an optional sd raster and band
+(``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced); without one the ``<name>_sd`` band beside a
+``<name>_mean`` band is used, else the input is
 exact. Some (BNPP, NPP, fBNPP, β, D50, D95) may instead be a constant, the number ``NAME``.
 Layered inputs (shares, Ibulk, stock, age) are lists of rasters whose ``_mean`` bands (else all
 bands) are the layers, with an optional advanced list ``NAME_SD`` of sd rasters whose ``_sd``

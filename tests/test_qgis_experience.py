@@ -100,7 +100,7 @@ def test_raster_algorithms_run_without_pandas_and_table_ones_refuse(tmp_path):
     env, command = blocked_env("pandas"), [str(ROOT / "scripts" / "qgis-process"), "run"]
     beta, ibulk = f"BETA_RASTER={SAMPLE / 'americas_root_beta.tif'}", SAMPLE / "americas_ibulk_0_100.tif"
     for algorithm, arguments in (("depthfractionsbetaraster", [beta]),
-                                 ("bnppbydepthmap", [f"BNPP_RASTER={ibulk}", beta]),
+                                 ("bnppbydepthmap", [f"BNPP_RASTER={ibulk}", "BNPP_BAND=1", beta]),
                                  ("turnovertimeraster", [f"STOCK_RASTER={ibulk}", "FLUX=2"])):
         out = tmp_path / f"{algorithm}.tif"
         done = subprocess.run(command + [f"wholesoil:{algorithm}", "--", *arguments, f"OUTPUT={out}"],
