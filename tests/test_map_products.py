@@ -636,3 +636,13 @@ def test_messages_say_what_to_do_with_a_raster_without_a_crs_and_a_number_for_la
     with pytest.raises(InputError, match="C age: 1000 is a number; give rasters, one band per layer"):
         loss_maps(tmp_path / "loss.tif", RootInputs(bnpp=bnpp, beta=0.96, layers="0,100", profile_depth=100),
                   stock=[stock], age=["1000"], draws=10)
+
+
+def test_layered_bands_with_a_gap_or_out_of_order_are_named_in_the_error(tmp_path):
+    """--ibulk I:1 I:9 fell back to the seven default layers: '2 band(s) for 7 layers'."""
+    ibulk = str(SAMPLE / "americas_ibulk_0_100.tif")
+    for bands, listed in (([1, 9], "0-20, 80-100"), ([3, 1], "20-40, 0-20")):
+        with pytest.raises(InputError, match=f"Ibulk: the bands are named for {listed} cm, which are not one layer "
+                                             "after another from the top"):
+            loss_maps(tmp_path / "loss.tif", RootInputs(bnpp=3.0, beta=BETA),
+                      ibulk=[f"{ibulk}:{band}" for band in bands], draws=10)

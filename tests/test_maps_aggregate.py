@@ -536,3 +536,13 @@ def test_the_unit_gdal_records_as_unit_type_is_the_band_s_unit(tmp_path):
     table, notes = aggregate_raster(path)
     assert table["unit"].iloc[0] == "Mg C ha-1" and table["total_pg_unit"].iloc[0] == "Pg C"
     assert not [n for n in notes if "has no unit" in n]
+
+
+def test_a_band_given_as_its_own_sd_is_refused(tmp_path):
+    from wholesoil.core.errors import InputError
+
+    path = write_raster(tmp_path / "m.tif", [np.full((3, 4), 2.0), np.full((3, 4), 0.5)])
+    with pytest.raises(InputError, match="sd bands: 1=1 gives band band_1 as its own sd"):
+        aggregate_raster(path, units="Mg C ha-1", sd_bands={"1": "1"})
+    table, _ = aggregate_raster(path, units="Mg C ha-1", sd_bands={"1": "2"})
+    assert table["total_sd_correlated"].notna().iloc[0]

@@ -490,7 +490,11 @@ def sd_band_pairs(names, sd_bands=None):
         if value is not None:
             pairs[names.index(value) + 1] = number
     for value, sd in (sd_bands or {}).items():
-        pairs[_band_numbers(names, [value], "sd bands")[0]] = _band_numbers(names, [sd], "sd bands")[0]
+        value_number, sd_number = (_band_numbers(names, [band], "sd bands")[0] for band in (value, sd))
+        if value_number == sd_number:
+            raise InputError(f"sd bands: {value}={sd} gives band {names[value_number - 1]} as its own sd; give the "
+                             "band that holds its sd")
+        pairs[value_number] = sd_number
     return pairs
 
 

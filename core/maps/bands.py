@@ -164,7 +164,7 @@ def layers_of(refs, layers, option):
     if layers is not None:
         scheme = layer_scheme(layers)
     else:
-        scheme = named_layers(refs)
+        scheme = named_layers(refs, option)
         if scheme is None:
             raise InputError(f"{option}: the band names ({', '.join(r.name or str(r.band) for r in refs)}) do "
                              "not give the layers; give the layers (e.g. 0,20,40,60,80,100,150,200)")
@@ -199,10 +199,11 @@ def _label(layer):
     return "-".join(format_depth(depth) for depth in layer)
 
 
-def named_layers(refs):
+def named_layers(refs, option):
     """The layer scheme layered bands give: the layers a wholesoil raster records (when ``refs`` are
-    all its bands), else the depths in the band names (``…_0_20_mean``); None when they give none."""
-    return _recorded_layers(refs) or _named_layers(refs)
+    all its bands), else the depths in the band names (``…_0_20_mean``); None when they give none.
+    InputError when every band names a layer but they are not consecutive layers in depth order."""
+    return _recorded_layers(refs) or _named_layers(refs, option)
 
 
 def _recorded_layers(refs):
@@ -214,14 +215,16 @@ def _recorded_layers(refs):
     return raster_layer_scheme(refs[0].path)
 
 
-def _named_layers(refs):
+def _named_layers(refs, option):
     named = [_named_layer(ref) for ref in refs]
     if None in named:
         return None
     try:
         return LayerScheme.from_intervals(named)
-    except InputError:
-        return None
+    except InputError as error:
+        raise InputError(f"{option}: the bands are named for {', '.join(_label(layer) for layer in named)} cm, "
+                         f"which are not one layer after another from the top ({error}); give one band per layer, "
+                         "in depth order") from None
 
 
 def band_units(ref):

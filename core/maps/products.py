@@ -554,7 +554,7 @@ def loss_maps(output, roots, ibulk=None, ibulk_sd=None, stock=None, stock_sd=Non
     inputs = _Inputs()
     if roots.layers is None and roots.shares is None:  # the layers the Ibulk (or C stock) bands are named for
         layered, option = (ibulk, "Ibulk") if ibulk is not None else (stock, "C stock")
-        named = None if layered is None else named_layers(layer_references(layered, option))
+        named = None if layered is None else named_layers(layer_references(layered, option), option)
         if named is not None:
             roots = copy.copy(roots)
             roots.layers = named
