@@ -2,9 +2,9 @@
 
 Every input is a raster layer with a band (``NAME_RASTER``, ``NAME_BAND``: when none is chosen,
 the raster's only band, or its only ``_mean`` band) and an optional sd raster and band
-(``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced); without one the ``<name>_sd`` band beside a
-``<name>_mean`` band is used, else the input is
-exact. Some (BNPP, NPP, fBNPP, β, D50, D95) may instead be a constant, the number ``NAME``.
+(``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced) or sd number (``NAME_SD``, advanced); without
+one the ``<name>_sd`` band beside a ``<name>_mean`` band is used, else the input is exact. Some
+(BNPP, NPP, fBNPP, β, D50, D95) may instead be a constant, the number ``NAME``.
 Layered inputs (shares, Ibulk, stock, age) are lists of rasters whose ``_mean`` bands (else all
 bands) are the layers, with an optional advanced list ``NAME_SD`` of sd rasters whose ``_sd``
 bands (else all bands) are the layers' sds. Runs on threads only; the quick-look goes to the
@@ -36,7 +36,7 @@ bands, else all their bands), else by the NAME_sd bands beside the NAME_mean ban
 """
 BANDS_HELP = """
 Each input is a raster layer and a band (when none is chosen: its only band, or its only NAME_mean band; a raster of
-several layers is refused). Its sd is the sd raster and band given under
+several layers is refused). Its sd is the sd raster and band, or the sd number, given under
 the advanced parameters, else the NAME_sd band beside a NAME_mean band (as Predict model as a map writes them), else
 the input is taken as exact. An input with a constant parameter (e.g. β constant) may be that number instead of a
 raster (giving both is an error, but an fBNPP raster wins over the fBNPP constant); at least one input must be a
@@ -57,7 +57,7 @@ giving depths must agree with the layers, and share rasters must cover 0 cm to t
 
 
 def add_band_input(algorithm, name, description, optional=False):
-    """NAME_RASTER and NAME_BAND, and the advanced NAME_SD_RASTER and NAME_SD_BAND."""
+    """NAME_RASTER and NAME_BAND, and the advanced NAME_SD_RASTER and NAME_SD_BAND, or NAME_SD (an sd number)."""
     algorithm.addParameter(QgsProcessingParameterRasterLayer(f"{name}_RASTER", description, optional=optional))
     algorithm.addParameter(QgsProcessingParameterBand(f"{name}_BAND", f"{description}: band", None, f"{name}_RASTER",
                                                       optional=True))
@@ -65,6 +65,10 @@ def add_band_input(algorithm, name, description, optional=False):
         f"{name}_SD_RASTER", f"{description}: sd raster (default: the _sd band beside a _mean band)", optional=True)))
     algorithm.addParameter(advanced(QgsProcessingParameterBand(f"{name}_SD_BAND", f"{description}: sd band", None,
                                                                f"{name}_SD_RASTER", optional=True)))
+    sd = QgsProcessingParameterNumber(f"{name}_SD", f"{description}: sd as a number, instead of an sd raster",
+                                      QgsProcessingParameterNumber.Double, None, optional=True)
+    sd.setMinimum(0.0)
+    algorithm.addParameter(advanced(sd))
 
 
 def _band(algorithm, parameters, context, name):
@@ -78,8 +82,15 @@ def _band(algorithm, parameters, context, name):
 
 
 def band_input(algorithm, parameters, context, name):
-    """(value, sd) of a band input: (path, band) pairs, or None when not given."""
-    return _band(algorithm, parameters, context, name), _band(algorithm, parameters, context, f"{name}_SD")
+    """(value, sd) of a band input: each a (path, band) pair or a path (no band chosen), the sd also a number
+    (NAME_SD; InputError when an sd raster is given too); None when not given."""
+    sd = _band(algorithm, parameters, context, f"{name}_SD")
+    if parameters.get(f"{name}_SD") not in (None, ""):
+        if sd is not None:
+            raise InputError(f"{name}_SD_RASTER and {name}_SD both given: give the sd as a raster or as a number, "
+                             "not both")
+        sd = algorithm.parameterAsDouble(parameters, f"{name}_SD", context)
+    return _band(algorithm, parameters, context, name), sd
 
 
 def add_constant(algorithm, name, description, minimum=0.0, maximum=None):

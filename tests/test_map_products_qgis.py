@@ -510,3 +510,27 @@ def test_a_raster_of_several_layers_without_a_band_is_refused_as_on_the_command_
         wholesoil_processing.run("wholesoil:turnovertimemap", {
             "STOCK_RASTER": paired, "STOCK_BAND": 1, "STOCK_SD_RASTER": paired, "STOCK_SD_BAND": 1,
             "FLUX_RASTER": flux, "OUTPUT": str(tmp_path / "t2.tif")})
+
+
+def test_an_sd_given_as_a_number_gives_the_core_map(wholesoil_processing, tmp_path):
+    """--beta 0.96 --beta-sd 0.01 on the command line; in QGIS BETA and BETA_SD (a biome's β ± sd)."""
+    from qgis.core import QgsProcessingException
+
+    from wholesoil.core.maps.products import RootInputs, bnpp_by_depth, turnover_map
+
+    bnpp = write_raster(tmp_path / "bnpp.tif", np.full((192, 186), 3.0), **GRID)
+    result = wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+        "BNPP_RASTER": bnpp, "BNPP_SD": 0.6, "BETA": 0.96, "BETA_SD": 0.01, "LAYERS": "0,30,100",
+        "PROFILE_DEPTH": 100, "OUTPUT": str(tmp_path / "q.tif")})
+    core = bnpp_by_depth(tmp_path / "c.tif", RootInputs(bnpp=bnpp, bnpp_sd=0.6, beta=0.96, beta_sd=0.01,
+                                                        layers="0,30,100", profile_depth=100))
+    np.testing.assert_array_equal(read_bands(result["OUTPUT"])[0], read_bands(core)[0])
+    assert np.nanmax(read_bands(result["OUTPUT"])[0][1]) > 0.6 * 0.7  # the sds count
+    result = wholesoil_processing.run("wholesoil:turnovertimemap", {
+        "STOCK_RASTER": bnpp, "STOCK_SD": 0.3, "FLUX_RASTER": bnpp, "OUTPUT": str(tmp_path / "t.tif")})
+    np.testing.assert_array_equal(read_bands(result["OUTPUT"])[0],
+                                  read_bands(turnover_map(tmp_path / "tc.tif", stock=bnpp, stock_sd=0.3, flux=bnpp))[0])
+    with pytest.raises(QgsProcessingException, match="BETA_SD_RASTER and BETA_SD both given"):
+        wholesoil_processing.run("wholesoil:bnppbydepthmap", {
+            "BNPP_RASTER": bnpp, "BETA": 0.96, "BETA_SD": 0.01, "BETA_SD_RASTER": bnpp,
+            "OUTPUT": str(tmp_path / "never.tif")})
