@@ -91,6 +91,41 @@ def test_band_names_and_clashes(tmp_path):
         sample_rasters(lonlat_points(), [path])
 
 
+
+def test_one_band_of_a_raster_is_sampled_as_predict_raster_names_it(tmp_path, capsys):
+    """RASTER:BAND (by number or description) samples one band of a stack whose bands have no descriptions
+    (gdalbuildvrt -separate), with the items predict-raster takes, so a model trained on the table maps the stack."""
+    from wholesoil.core.cli import main
+    from wholesoil.core.maps.stack import CovariateStack
+
+    files = [write_raster(tmp_path / name, GRID * factor) for name, factor in (("t.tif", 1), ("p.tif", 3))]
+    stack = str(tmp_path / "stack.vrt")
+    gdal.BuildVRT(stack, files, separate=True).FlushCache()
+    items = [f"bio1={stack}:1", f"bio12={stack}:2"]
+    result = sample_rasters(lonlat_points(), [i.split("=")[1] for i in items], ["bio1", "bio12"], x_col="lon",
+                            y_col="lat")
+    expected = expected_values(lonlat_points()["lon"], lonlat_points()["lat"])
+    np.testing.assert_array_equal(result.table["bio12"], 3 * expected)
+    assert list(result.table.columns[-2:]) == ["bio1", "bio12"]
+    assert result.summary["band"].tolist() == [1, 2]
+    assert list(CovariateStack(items).layers) == ["bio1", "bio12"]  # the same names for predict-raster
+    unnamed = sample_rasters(lonlat_points(), [f"{stack}:2"], x_col="lon", y_col="lat").table
+    assert list(unnamed.columns[-1:]) == ["stack_b2"]  # as predict-raster names it
+    points = tmp_path / "points.csv"
+    write_table(lonlat_points(), points)
+    assert main(["sample-rasters", str(points), str(tmp_path / "out.csv"), *items, "--x-col", "lon", "--y-col", "lat",
+                 "--quiet"]) == 0
+    np.testing.assert_array_equal(read_table(tmp_path / "out.csv")["bio1"], expected)
+    assert main(["sample-rasters", str(points), str(tmp_path / "o.csv"), f"x={stack}:3", "--x-col", "lon",
+                 "--y-col", "lat"]) == 2
+    assert "has no band 3 (it has 2)" in capsys.readouterr().err and not (tmp_path / "o.csv").exists()
+    # the raster behind RASTER:BAND is an input: an output over it is refused before anything is written
+    gpkg = tmp_path / "covariates.gpkg"
+    gdal.Translate(str(gpkg), files[0], format="GPKG")
+    before = gpkg.read_bytes()
+    assert main(["sample-rasters", str(points), str(gpkg), f"t={gpkg}:1", "--x-col", "lon", "--y-col", "lat"]) == 2
+    assert gpkg.read_bytes() == before
+
 def test_column_clashes_are_found_before_any_point_is_sampled(tmp_path):
     first = write_raster(tmp_path / "elev.tif", GRID)
     second = write_raster(tmp_path / "slope.tif", GRID)

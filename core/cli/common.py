@@ -203,14 +203,17 @@ def _label(action):
 
 
 def _file_values(value):
-    """Existing files named by an argument value ('x.csv', ['a=b.tif', ...], 'GPKG:x.gpkg:table' names x.gpkg)."""
+    """Existing files named by an argument value ('x.csv', ['a=b.tif', ...], 'GPKG:x.gpkg:table' names x.gpkg,
+    'a=b.tif:2' (a band) b.tif)."""
+    from ..maps.bands import split_reference
+
     values = value if isinstance(value, (list, tuple)) else [value]
     files = []
     for text in values:
         if isinstance(text, str):
             for candidate in {text, text.split("=", 1)[-1]}:
-                found = subdataset(candidate)
-                files += [found[0]] if found else [candidate] if os.path.isfile(candidate) else []
+                found = subdataset(candidate) or (split_reference(candidate)[0],)
+                files += [found[0]] if os.path.isfile(found[0]) else [candidate] if os.path.isfile(candidate) else []
     return files
 
 

@@ -1,7 +1,6 @@
 """CLI commands for predictive models: sample-rasters, screen-covariates, train-model,
 evaluate-model and explain-model."""
 
-import os
 import sys
 
 from ..errors import InputError
@@ -17,7 +16,9 @@ Sample covariate rasters at point locations: one column per raster band.
 Points are the geometry of a GeoPackage (or other vector file), or two coordinate columns
 of a table (--x-col/--y-col, CRS --crs, default EPSG:4326). Points are reprojected to each
 raster's own CRS, so rasters may differ in CRS and grid. A column is named by the band
-description, else the file name; NAME=RASTER names it. Points outside a raster or on its
+description, else the file name; NAME=RASTER names it. RASTER:BAND samples one band of a
+multi-band raster (by number or description), e.g. bio1=stack.vrt:1 for a stack whose bands
+have no description; predict-raster takes the same items. Points outside a raster or on its
 nodata get an empty value and are reported (--problems writes the list).
 
   wholesoil sample-rasters sites.gpkg sites_cov.gpkg bio1=wc_bio1.tif bio12=wc_bio12.tif
@@ -165,18 +166,13 @@ def _load(path):
 
 def run_sample_rasters(args):
     from ..learn.sampling import join_observations, sample_rasters
+    from ..maps.stack import parse_named_rasters
     from ..tables import check_columns_writable, read_table, write_table
 
     _check_outputs(("OUTPUT", args.output, TABLE_SUFFIXES), ("--problems", args.problems, TABLE_SUFFIXES))
     if (args.join is None) != (args.on is None):
         raise InputError("--join and --on go together")
-    paths, names = [], []
-    for item in args.rasters:
-        name, separator, path = item.partition("=")
-        if not separator or os.path.exists(item):  # a path may hold '=' (e.g. year=2020/bio1.tif)
-            name, path = None, item
-        paths.append(path)
-        names.append(name)
+    names, paths = zip(*parse_named_rasters(args.rasters))
     points = read_table(args.points, args.layer)
     result = sample_rasters(points, paths, names, args.x_col, args.y_col, args.crs, progress=_progress(args),
                             check_columns=None if args.join else lambda columns: check_columns_writable(
@@ -377,7 +373,8 @@ def register(commands):
                          SAMPLE_HELP)
     parser.add_argument("points", help="points: vector file with point geometry, or a table with --x-col/--y-col")
     add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv, .gpkg...)")
-    parser.add_argument("rasters", nargs="+", metavar="[NAME=]RASTER", help="rasters to sample")
+    parser.add_argument("rasters", nargs="+", metavar="[NAME=]RASTER[:BAND]",
+                        help="rasters to sample (RASTER:BAND: one band, by number or description)")
     parser.add_argument("--layer", help="layer name inside a multi-layer points file")
     parser.add_argument("--x-col", help="x (longitude) column, instead of the geometry")
     parser.add_argument("--y-col", help="y (latitude) column, instead of the geometry")

@@ -3,7 +3,9 @@
 Points come from a table's geometry (a GeoPackage read by :func:`~wholesoil.core.tables.read_table`,
 CRS in ``table.attrs['crs_wkt']``) or from two coordinate columns with a CRS. They are
 reprojected to each raster's own CRS (pyproj), so rasters need not share a grid or a CRS.
-Each band becomes one column (see :func:`..rasters.band_names`); a band's scale and offset
+Each band becomes one column (see :func:`..rasters.band_names`), or one band chosen as
+``RASTER:BAND`` (by number or description), named as ``predict-raster`` names the covariates
+(:func:`..maps.stack.covariate_bands`); a band's scale and offset
 (e.g. netCDF scale_factor) are applied. Points outside a raster or on its nodata get NaN
 and are listed in a problems table.
 """
@@ -15,7 +17,8 @@ import pandas as pd
 
 from ..errors import InputError, describe_rows
 from ..progress import as_progress
-from ..rasters import band_names, open_raster
+from ..maps.stack import covariate_bands
+from ..rasters import open_raster
 from ..tables import GEOMETRY, cell_geometry, numeric_columns, row_numbers
 
 DEFAULT_POINT_CRS = "EPSG:4326"
@@ -124,9 +127,10 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
                    is_cancelled=None, check_columns=None):
     """Add the value of every band of every raster at each point of ``table``.
 
-    rasters: list of paths (any GDAL raster); names: optional, per raster a name or a list of
-    names (one per band), see :func:`..rasters.band_names`: a list in the order of ``rasters`` (None =
-    the default), or a dict path -> names. x_col/y_col/crs: see :func:`point_coordinates`.
+    rasters: list of paths (any GDAL raster), or RASTER:BAND (one band, by number or description);
+    names: optional, per raster a name or a list of names (one per band), see
+    :func:`..rasters.band_names`: a list in the order of ``rasters`` (None = the default), or a dict
+    path -> names. x_col/y_col/crs: see :func:`point_coordinates`.
     check_columns: a function of the output's column names, called before any point is sampled
     (e.g. the output format's check of field names). Returns a :class:`SampleResult`; nothing is
     dropped (problem points get NaN).
@@ -137,9 +141,10 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
         names = [(names or {}).get(path) for path in rasters]
     steps = as_progress(progress, is_cancelled)
     x, y, points_wkt = point_coordinates(table, x_col, y_col, crs)
-    columns_of = [band_names(path, name) for path, name in zip(rasters, names)]
+    chosen = [covariate_bands(name, str(item), "raster") for item, name in zip(rasters, names)]
     taken = list(table.columns)
-    for path, columns in zip(rasters, columns_of):
+    for path, bands, _ in chosen:
+        columns = [column for _, column in bands]
         clash = [c for c in columns if c in taken]
         if clash:
             raise InputError(f"raster {path}: column {clash[0]!r} already exists; give the raster another name")
@@ -149,7 +154,7 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
     no_location = ~(np.isfinite(x) & np.isfinite(y))
     out = table.copy()
     problems, summary, notes = [], [], []
-    for k, (path, columns) in enumerate(zip(rasters, columns_of)):
+    for k, (path, bands, _) in enumerate(chosen):
         steps.check()
         dataset = open_raster(path)
         col, row, has_crs = _pixel_indices(dataset, np.where(no_location, 0.0, x), np.where(no_location, 0.0, y),
@@ -160,7 +165,7 @@ def sample_rasters(table, rasters, names=None, x_col=None, y_col=None, crs=None,
             inside = ~no_location & (col >= 0) & (col < dataset.RasterXSize) & (row >= 0) & (row < dataset.RasterYSize)
         icol = np.where(inside, np.floor(np.where(inside, col, 0)), 0).astype(int)
         irow = np.where(inside, np.floor(np.where(inside, row, 0)), 0).astype(int)
-        for band_number, column in enumerate(columns, start=1):
+        for band_number, column in bands:
             band = dataset.GetRasterBand(band_number)
             values = np.full(len(table), np.nan)
             values[inside] = _read_points(band, icol[inside], irow[inside])

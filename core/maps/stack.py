@@ -23,6 +23,7 @@ import os
 
 from ..errors import InputError
 from ..rasters import band_names, check_aligned, gdal_source, open_raster, raster_info, raster_stem
+from .bands import raster_band, split_reference
 
 
 def parse_named_rasters(items):
@@ -38,6 +39,29 @@ def parse_named_rasters(items):
             name, path = None, str(item)
         parsed.append((name or None, path))
     return parsed
+
+
+def covariate_bands(name, item, what="covariate raster"):
+    """(path, [(band number, name)], default names) of one 'NAME=RASTER' item (see
+    :func:`parse_named_rasters`): every band of RASTER, or the one band of RASTER:BAND (by its
+    number or description), named as ``sample-rasters`` and ``predict-raster`` name them.
+    name: None, a name, or (a whole raster) a list of one name per band. default: the names the
+    raster's bands take without ``name`` (None for one band chosen). what: the raster's role in
+    messages."""
+    path, selected = (item, None) if os.path.isfile(item) else split_reference(item)  # RASTER:BAND?
+    if not os.path.isfile(path) and not gdal_source(path):
+        raise InputError(f"{what} {path} " + ("is a folder" if os.path.isdir(path) else "does not exist"))
+    if selected is not None:
+        if isinstance(name, (list, tuple)):
+            raise InputError(f"{what} {item}: give one name for one band, not {len(name)}")
+        chosen = raster_band(path, selected, what)
+        return path, [(chosen.band, name or chosen.name or f"{raster_stem(path)}_b{chosen.band}")], None
+    default = band_names(path)  # band descriptions, else the file name (one opening of the file)
+    if name is None:
+        names = default
+    else:
+        names = [name] if len(default) == 1 and isinstance(name, str) else band_names(path, name)
+    return path, list(enumerate(names, start=1)), default
 
 
 class CovariateStack:
@@ -57,24 +81,9 @@ class CovariateStack:
         if not pairs:
             raise InputError("no covariate raster given")
         self.layers, self.sources, self.files, offered = {}, {}, [], {}
-        for name, path in pairs:
-            selected = None
-            if not os.path.isfile(path):  # RASTER:BAND?
-                from .bands import split_reference
-
-                path, selected = split_reference(path)
-            if not os.path.isfile(path) and not gdal_source(path):
-                raise InputError(f"covariate raster {path} " + ("is a folder" if os.path.isdir(path)
-                                                                 else "does not exist"))
-            if selected is not None:  # one band of a file, by its number or its description
-                from .bands import raster_band
-
-                chosen = raster_band(path, selected, "covariate raster")
-                numbers, labels = [chosen.band], [name or chosen.name or f"{raster_stem(path)}_b{chosen.band}"]
-            else:
-                default = band_names(path)  # band descriptions, else the file name (one opening of the file)
-                labels = default if name is None else [name] if len(default) == 1 else band_names(path, name)
-                numbers = range(1, len(labels) + 1)
+        for name, item in pairs:
+            path, bands, default = covariate_bands(name, item)
+            numbers, labels = [band for band, _ in bands], [label for _, label in bands]
             source = os.path.abspath(path) if os.path.isfile(path) else path
             self.files.append(source)
             for band, label in zip(numbers, labels):
@@ -83,7 +92,7 @@ class CovariateStack:
                                      f"{path}:{band}); name one with NAME=RASTER (Covariate names in QGIS)")
                 self.layers[label] = (source, band)
                 self.sources[label] = f"{path}:{band}"
-            if selected is None and len(labels) == 1:  # also known by its file name and its band description
+            if default is not None and len(labels) == 1:  # also known by its file name and its band description
                 for other in {raster_stem(path), default[0]} - {labels[0]}:
                     offered.setdefault(other, []).append(labels[0])
         #: other names of single-band rasters {name: label}, used only when no raster has that label
