@@ -132,23 +132,17 @@ def layered_input(algorithm, parameters, context, name):
 
 
 def layered_sd_input(algorithm, parameters, context, name):
-    """The sd bands of the layered input NAME from NAME_SD, as (path, band) pairs in layer order: each raster's
-    ``_sd`` bands, else all its bands; None when NAME_SD is not given (InputError when NAME is not given)."""
+    """The sd bands of the layered input NAME from NAME_SD, in layer order: each raster's ``_sd`` bands, else
+    all its bands (:func:`..core.maps.bands.layer_references`); None when NAME_SD is not given (InputError when
+    NAME is not given)."""
     layers = algorithm.parameterAsLayerList(parameters, f"{name}_SD", context)
     if not layers:
         return None
     if not algorithm.parameterAsLayerList(parameters, name, context):
         raise InputError(f"{name}_SD gives the sd of {name}: give {name} too, or leave {name}_SD empty")
-    from ..core.rasters import open_raster
+    from ..core.maps.bands import layer_references
 
-    bands = []
-    for path in (raster_file(layer) for layer in layers):
-        dataset = open_raster(path)
-        names = [dataset.GetRasterBand(i + 1).GetDescription() for i in range(dataset.RasterCount)]
-        dataset = None
-        sds = [i + 1 for i, band in enumerate(names) if band.endswith("_sd")]
-        bands += [(path, band) for band in (sds or range(1, len(names) + 1))]
-    return bands
+    return layer_references([raster_file(layer) for layer in layers], f"{name}_SD", sd=True)
 
 
 def add_unit_parameter(algorithm, name, description, choices):

@@ -367,6 +367,22 @@ def test_band_names_giving_depths_must_agree_with_the_layers(layered_maps, capsy
     assert loss_maps(folder / "ok.tif", roots, ibulk=in_order, draws=10).band_names[0] == "iroot_0_20_mean"
 
 
+
+def test_a_file_given_as_a_layered_sd_stands_for_its_sd_bands(layered_maps, capsys):
+    """--ibulk-sd FILE takes FILE's _sd bands as the layers' sds, as --ibulk FILE takes its _mean bands (QGIS's
+    IBULK_SD did, the command line refused it); numbers are still one layer's sd each."""
+    folder, bnpp, ibulk, _ = layered_maps
+    roots = RootInputs(bnpp=bnpp, beta=0.96)
+    loss_maps(folder / "beside.tif", roots, ibulk=ibulk, draws=20)
+    beside = read_bands(folder / "beside.tif")[0]
+    loss_maps(folder / "given.tif", roots, ibulk=ibulk, ibulk_sd=ibulk, draws=20)
+    np.testing.assert_array_equal(read_bands(folder / "given.tif")[0], beside)
+    assert main(["loss-maps", "--bnpp", bnpp, "--beta", "0.96", "--ibulk", ibulk, "--ibulk-sd", ibulk, "--draws", "20",
+                 "--output", str(folder / "cli.tif"), "--quiet"]) == 0
+    np.testing.assert_array_equal(read_bands(folder / "cli.tif")[0], beside)
+    loss_maps(folder / "zero.tif", roots, ibulk=ibulk, ibulk_sd=[0] * 5, draws=20)
+    assert not np.array_equal(read_bands(folder / "zero.tif")[0], beside, equal_nan=True)
+
 def test_share_bands_must_cover_the_whole_profile(layered_maps):
     """Share bands of 0-40 cm are not stretched to all of BNPP; with a profile depth of 40 cm they are the profile."""
     folder, bnpp, _, shares = layered_maps

@@ -133,20 +133,25 @@ def _is_number(text):
     return not os.path.exists(str(text))
 
 
-def layer_references(items, option):
+def layer_references(items, option, sd=False):
     """The bands of a layered input, in depth order: each item ``RASTER:BAND``, or a file whose
-    ``_mean`` bands (else all its bands) are layers."""
+    ``_mean`` bands (else all its bands) are layers. sd: the sds of a layered input: a file stands
+    for its ``_sd`` bands, and a number is the sd of one layer (a float in the list)."""
+    suffix = "_sd" if sd else "_mean"
     refs = []
     for item in ([items] if isinstance(items, (str, os.PathLike, BandRef, int, float)) else items):
         if isinstance(item, (int, float)) or _is_number(item):
+            if sd:
+                refs.append(float(item))
+                continue
             raise InputError(f"{option}: {item} is a number; give rasters, one band per layer (a number is not a "
                              "layered input)")
         if isinstance(item, (BandRef, tuple, list)) or split_reference(item)[1] is not None:
             refs.append(band_reference(item, option))
             continue
         names = _descriptions(item)
-        means = [i for i, name in enumerate(names) if name.endswith("_mean")]
-        refs += [BandRef(str(item), i + 1, names[i]) for i in (means or range(len(names)))]
+        chosen = [i for i, name in enumerate(names) if name.endswith(suffix)]
+        refs += [BandRef(str(item), i + 1, names[i]) for i in (chosen or range(len(names)))]
     if not refs:
         raise InputError(f"{option}: give at least one raster")
     return refs

@@ -119,8 +119,7 @@ class _Inputs:
         refs = layer_references(items, option)
         _require_role(refs, option)
         scheme = layers_of(refs, layers, option)
-        sd_refs = [band_reference(s, f"{option} sd", constant=True, sd=True) for s in sds] if sds else \
-            [sd_partner(ref) for ref in refs]
+        sd_refs = layer_references(sds, f"{option} sd", sd=True) if sds else [sd_partner(ref) for ref in refs]
         _require_role(sd_refs, f"{option} sd", sd=True)
         if len(sd_refs) != len(refs):
             raise InputError(f"{option}: {len(sd_refs)} sd band(s) for {len(refs)} band(s)")
