@@ -3,6 +3,8 @@ shares; Monte Carlo against analytic propagation; invariance to workers and bloc
 turnover time, units, nodata, errors, quick-looks and the CLI, on a BNPP map predicted from the
 SRDB-V5 BNPP sites with WorldClim covariates and the Jackson et al. (1996) β map of the sample data."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -576,6 +578,27 @@ def test_a_raster_of_several_layers_without_a_band_is_refused(tmp_path, capsys):
     name_bands(single, ["soc_mean", "soc_sd"], units="Mg C ha-1")
     run = turnover_map(output, stock=single, flux=flux)
     assert band(run, "tau")[0, 0] == pytest.approx(12.5) and band(run, "tau_sd")[0, 0] == pytest.approx(1.25)
+
+
+def test_a_band_given_as_its_own_sd_is_refused(layered_maps, capsys):
+    """--beta-sd beta.tif with --beta beta.tif (the map as its own sd: β 0.96 ± 0.96) ran; so did a layer's band
+    given as its own sd. Another band of the same file is an sd."""
+    folder, bnpp, ibulk, _ = layered_maps
+    beta = write_raster(folder / "beta.tif", np.full((2, 3), 0.96))
+    output = folder / "never.tif"
+    assert main(["bnpp-by-depth", "--bnpp", "3", "--beta", beta, "--beta-sd", beta, "--output", str(output)]) == 2
+    assert f"beta sd: band {beta}:1 is the band of the values themselves; give the band or raster of their sd" \
+           in capsys.readouterr().err and not output.exists()
+    plain = write_raster(folder / "plain.tif", [np.full((2, 3), v) for v in (0.5, 0.3, 0.2, 0.1, 0.05)])
+    means = [f"{plain}:{i}" for i in range(1, 6)]
+    with pytest.raises(InputError, match=r"Ibulk sd: band .*plain.tif:2 is the band of the values themselves"):
+        loss_maps(output, RootInputs(bnpp=bnpp, beta=0.96, layers="standard5"), ibulk=means,
+                  ibulk_sd=[0, means[1], 0, 0, 0])
+    with pytest.raises(InputError, match="is the band of the values themselves"):
+        turnover_map(output, stock=beta, flux=4.0, stock_sd=f"./{os.path.relpath(beta)}")  # another spelling
+    pair = write_raster(folder / "pair.tif", [np.full((2, 3), 0.96), np.full((2, 3), 0.01)])
+    run = bnpp_by_depth(folder / "ok.tif", RootInputs(bnpp=bnpp, beta=f"{pair}:1", beta_sd=f"{pair}:2"))
+    assert run.band_names[0] == "bnpp_0_20_mean"
 
 
 def test_subsoil_soc_says_what_is_wrong_with_its_layers(tmp_path):

@@ -38,7 +38,7 @@ from ..checks import Limits
 from ..depth import PROFILE_DEPTH
 from ..errors import InputError
 from ..layers import format_depth, layer_scheme
-from ..outputs import note
+from ..outputs import note, same_file
 from ..partitioning import MODEL_PARAMETERS, model_fractions
 from .bands import (UNITS, BandRef, band_reference, check_layer_names, layer_references, layers_of, named_layers,
                     sd_partner, unit_factor)
@@ -92,7 +92,7 @@ class _Inputs:
         if limits is not None and not isinstance(ref, BandRef):
             limits.require(ref, option)
         sd_ref = band_reference(sd, f"{option} sd", constant=True, sd=True)
-        _require_role([sd_ref], f"{option} sd", sd=True)
+        _require_role([sd_ref], f"{option} sd", sd=True, values=[ref])
         if sd_ref is None:
             sd_ref = sd_partner(ref)
             self.notes.append(f"{option}: sd from band {sd_ref}" if sd_ref is not None
@@ -120,7 +120,7 @@ class _Inputs:
         _require_role(refs, option)
         scheme = layers_of(refs, layers, option)
         sd_refs = layer_references(sds, f"{option} sd", sd=True) if sds else [sd_partner(ref) for ref in refs]
-        _require_role(sd_refs, f"{option} sd", sd=True)
+        _require_role(sd_refs, f"{option} sd", sd=True, values=refs)
         if len(sd_refs) != len(refs):
             raise InputError(f"{option}: {len(sd_refs)} sd band(s) for {len(refs)} band(s)")
         check_layer_names(sd_refs, scheme, f"{option} sd")
@@ -165,13 +165,18 @@ class _Inputs:
         return run
 
 
-def _require_role(refs, option, sd=False):
+def _require_role(refs, option, sd=False, values=()):
     """InputError when a band given for values is named as an sd band (``…_sd``), or one given for an sd as a
-    mean band (``…_mean``)."""
+    mean band (``…_mean``) or is the band of the values it is the sd of (``values``, in the same order)."""
     wrong = [ref for ref in refs if isinstance(ref, BandRef) and ref.name.endswith("_mean" if sd else "_sd")]
     if wrong:
         raise InputError(f"{option}: band {wrong[0]} is {'a mean' if sd else 'an sd'} band; give the "
                          f"{'_sd' if sd else '_mean'} bands (the _sd band beside each _mean band is its sd)")
+    own = [ref for ref, value in zip(refs, values) if isinstance(ref, BandRef) and isinstance(value, BandRef)
+           and ref.band == value.band and (ref.path == value.path or same_file(ref.path, value.path))]
+    if own:
+        raise InputError(f"{option}: band {own[0]} is the band of the values themselves; give the band or raster "
+                         "of their sd, a number, or no sd (then the _sd band beside a _mean band, else sd 0)")
 
 
 def _chosen_unit(kind, unit, option):
