@@ -7,8 +7,8 @@ import pytest
 from learn_data import heteroscedastic
 from wholesoil.core.learn.models import CovariateModel
 from wholesoil.core.learn.training import predict_table, train_model
-from wholesoil.core.learn.uncertainty import (QuantileForestRegressor, coulston_tau, coverage, fold_coverage,
-                                              tau_quantile)
+from wholesoil.core.learn.uncertainty import (QuantileForestRegressor, coulston_interval, coulston_tau, coverage,
+                                              fold_coverage, tau_quantile)
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,14 @@ def test_fold_coverage_takes_tau_from_the_other_folds():
     assert table["coverage"].iloc[0] == 0.0  # its own large errors did not widen its interval
     assert table["coverage"].iloc[1:].min() == 1.0
     assert isinstance(table, pd.DataFrame)
+
+
+def test_an_infinite_tau_level_gives_no_interval_where_sd_is_0_without_a_warning():
+    """inf × 0 is NaN: no interval for a row without spread when the level is infinite (numpy warned in QGIS)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lower, upper = coulston_interval(np.array([1.0, 2.0]), np.array([0.0, 0.5]), np.inf)
+    np.testing.assert_array_equal(lower, [np.nan, -np.inf])
+    np.testing.assert_array_equal(upper, [np.nan, np.inf])

@@ -100,9 +100,12 @@ def tau_quantile(tau, level=0.95):
 
 def coulston_interval(predicted, sd, tau_level, lower_limit=None):
     """(lower, upper) = predicted -+ tau_level * sd (the Iloss study eq. 10); lower truncated
-    at ``lower_limit`` when given. tau_level: a number or one per row."""
+    at ``lower_limit`` when given. tau_level: a number or one per row. An infinite tau_level (its
+    quantile fell on validation rows missed with sd 0) gives infinite margins, and NaN (no
+    interval) where sd is 0 too."""
     predicted = np.asarray(predicted, dtype=float)
-    margin = np.asarray(tau_level, dtype=float) * np.asarray(sd, dtype=float)
+    with np.errstate(invalid="ignore"):  # inf × 0
+        margin = np.asarray(tau_level, dtype=float) * np.asarray(sd, dtype=float)
     return truncate(predicted - margin, lower_limit), predicted + margin
 
 
