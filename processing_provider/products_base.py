@@ -4,7 +4,8 @@ Every input is a raster layer with a band (``NAME_RASTER``, ``NAME_BAND``: when 
 the raster's only band, or its only ``_mean`` band) and an optional sd raster and band
 (``NAME_SD_RASTER``, ``NAME_SD_BAND``, advanced) or sd number (``NAME_SD``, advanced); without
 one the ``<name>_sd`` band beside a ``<name>_mean`` band is used, else the input is exact. Some
-(BNPP, NPP, fBNPP, β, D50, D95) may instead be a constant, the number ``NAME``.
+(BNPP, NPP, fBNPP, β, D50, D95, the C stock and flux of the turnover time, the topsoil stock) may instead be a
+constant, the number ``NAME``.
 Layered inputs (shares, Ibulk, stock, age) are lists of rasters whose ``_mean`` bands (else all
 bands) are the layers, with an optional advanced list ``NAME_SD`` of sd rasters whose ``_sd``
 bands (else all bands) are the layers' sds. Runs on threads only; the quick-look goes to the
@@ -102,11 +103,14 @@ def add_constant(algorithm, name, description, minimum=0.0, maximum=None):
     algorithm.addParameter(number)
 
 
-def band_or_constant(algorithm, parameters, context, name):
+def band_or_constant(algorithm, parameters, context, name, required=None):
     """(value, sd) of a band input that may be the constant NAME instead of NAME_RASTER (InputError when both are
-    given); the sd is the NAME_SD_RASTER band either way."""
+    given); the sd is the NAME_SD_RASTER band or the NAME_SD number either way. required: what the input is (e.g.
+    "β"), for an input that must be given: InputError naming NAME_RASTER and NAME when neither is."""
     value, sd = band_input(algorithm, parameters, context, name)
     if parameters.get(name) in (None, ""):
+        if value is None and required:
+            raise InputError(f"give {required}: a {required} map ({name}_RASTER) or a constant {required} ({name})")
         return value, sd
     if value is not None:
         raise InputError(f"{name}_RASTER and {name} both given: give {name} as a raster or as a constant, not both")

@@ -328,6 +328,62 @@ def test_constant_beta_gives_the_core_subsoil_soc_map(wholesoil_processing, tmp_
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("qgis, core", [
+    ({"STOCK": 80, "FLUX_RASTER": BIO12, "FLUX_UNIT": 2}, {"stock": 80.0, "flux": BIO12, "flux_unit": "g_m2_yr"}),
+    ({"STOCK": 80, "STOCK_SD": 8, "FLUX_RASTER": BIO12, "FLUX_UNIT": 2},
+     {"stock": 80.0, "stock_sd": 8.0, "flux": BIO12, "flux_unit": "g_m2_yr"}),
+    ({"STOCK_RASTER": BIO12, "STOCK_UNIT": 2, "FLUX": 2.5}, {"stock": BIO12, "stock_unit": "g_m2", "flux": 2.5})])
+def test_constant_stock_or_flux_gives_the_core_turnover_map_of_the_same_number(wholesoil_processing, tmp_path, qgis,
+                                                                                core):
+    """As `wholesoil turnover-map --stock 80 --flux flux.tif`: the stock (or the flux) a number in QGIS too."""
+    from wholesoil.core.maps.products import turnover_map
+
+    result = wholesoil_processing.run("wholesoil:turnovertimemap", {**qgis, "OUTPUT": str(tmp_path / "q.tif")})
+    got, names = read_bands(result["OUTPUT"])
+    want, want_names = read_bands(turnover_map(tmp_path / "c.tif", **core))
+    assert names == want_names == ["tau", "tau_sd", "tau_lower", "tau_upper"] and np.isfinite(got[0]).sum() > 5000
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("qgis, core", [
+    ({"BETA_RASTER": BETA, "TOPSOIL": 45}, {"beta": BETA, "topsoil": 45.0}),
+    ({"BETA_RASTER": BETA, "TOPSOIL": 4.5, "TOPSOIL_SD": 0.5, "STOCK_UNIT": 2},
+     {"beta": BETA, "topsoil": 4.5, "topsoil_sd": 0.5, "stock_unit": "g_m2"})])
+def test_constant_topsoil_stock_gives_the_core_subsoil_soc_map(wholesoil_processing, tmp_path, qgis, core):
+    """As `wholesoil subsoil-soc --beta beta.tif --topsoil 45`."""
+    from wholesoil.core.maps.products import subsoil_soc
+
+    result = wholesoil_processing.run("wholesoil:subsoilsocmap", {**qgis, "OUTPUT": str(tmp_path / "q.tif")})
+    got, names = read_bands(result["OUTPUT"])
+    want, want_names = read_bands(subsoil_soc(tmp_path / "c.tif", core.pop("beta"), core.pop("topsoil"), **core))
+    assert names == want_names and names[-1] == "soc_20_100_sd" and np.isfinite(got[0]).sum() > 5000
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("algorithm, parameters, message", [
+    ("turnovertimemap", {"FLUX_RASTER": BIO12},
+     r"^give C stock: a C stock map \(STOCK_RASTER\) or a constant C stock \(STOCK\)$"),
+    ("turnovertimemap", {"STOCK": 80}, r"^give flux: a flux map \(FLUX_RASTER\) or a constant flux \(FLUX\)$"),
+    ("subsoilsocmap", {"BETA_RASTER": BETA},
+     r"^give topsoil SOC stock: a topsoil SOC stock map \(TOPSOIL_RASTER\) or a constant topsoil SOC stock "
+     r"\(TOPSOIL\)$"),
+    ("turnovertimemap", {"STOCK_RASTER": BIO12, "STOCK": 80, "FLUX_RASTER": BIO12},
+     r"^STOCK_RASTER and STOCK both given: give STOCK as a raster or as a constant, not both$"),
+    ("turnovertimemap", {"STOCK_RASTER": BIO12, "FLUX_RASTER": BIO12, "FLUX": 2}, r"^FLUX_RASTER and FLUX both given"),
+    ("subsoilsocmap", {"BETA_RASTER": BETA, "TOPSOIL_RASTER": BIO12, "TOPSOIL": 45},
+     r"^TOPSOIL_RASTER and TOPSOIL both given"),
+    ("turnovertimemap", {"STOCK": 80, "FLUX": 2}, r"^give at least one input as a raster$"),
+    ("subsoilsocmap", {"BETA": 0.9, "TOPSOIL": 45}, r"^give at least one input as a raster$")])
+def test_stock_flux_or_topsoil_given_neither_or_both_as_raster_and_number_is_refused_naming_the_parameters(
+        wholesoil_processing, tmp_path, algorithm, parameters, message):
+    from qgis.core import QgsProcessingException
+
+    output = tmp_path / "never.tif"
+    with pytest.raises(QgsProcessingException, match=message):
+        wholesoil_processing.run(f"wholesoil:{algorithm}", {**parameters, "OUTPUT": str(output)})
+    assert not output.exists()
+
+
 @pytest.mark.parametrize("algorithm, parameters, message", [
     ("bnppbydepthmap", {"BNPP_RASTER": BIO12, "BNPP": 3.0, "BETA_RASTER": BETA},
      r"^BNPP_RASTER and BNPP both given: give BNPP as a raster or as a constant, not both$"),

@@ -120,9 +120,9 @@ class _Inputs:
         _require_role(refs, option)
         scheme = layers_of(refs, layers, option)
         sd_refs = layer_references(sds, f"{option} sd", sd=True) if sds else [sd_partner(ref) for ref in refs]
-        _require_role(sd_refs, f"{option} sd", sd=True, values=refs)
         if len(sd_refs) != len(refs):
             raise InputError(f"{option}: {len(sd_refs)} sd band(s) for {len(refs)} band(s)")
+        _require_role(sd_refs, f"{option} sd", sd=True, values=refs)
         check_layer_names(sd_refs, scheme, f"{option} sd")
         if not sds:
             found = sum(s is not None for s in sd_refs)
