@@ -209,11 +209,14 @@ def _process_alive(pid):
 class _Pending:
     """One output being written: its temporary folder and its destination."""
 
-    def __init__(self, path):
+    def __init__(self, path, option="output"):
         self.path = Path(path)
         folder = self.path.parent if str(self.path.parent) else Path(".")
         self.folder = folder / f".{self.path.name}.wholesoil-{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"
-        self.folder.mkdir()
+        try:
+            self.folder.mkdir()
+        except OSError as error:  # a folder os.access calls writable may not be (root; read-only mounts, /proc)
+            raise InputError(f"{option}: cannot write in folder {folder} ({error.strerror or error})") from None
         self.tmp = self.folder / self.path.name
 
     def commit(self):
@@ -242,7 +245,7 @@ def atomic_output(path, option="output", inputs=()):
     """
     check_output_path(path, option, inputs)
     remove_stale_temporaries(path)
-    pending = _Pending(path)
+    pending = _Pending(path, option)
     transaction = _transaction.get()
     try:
         yield str(pending.tmp)

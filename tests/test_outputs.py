@@ -410,3 +410,14 @@ def test_an_output_over_a_file_read_as_a_subdataset_is_refused_before_the_work(c
     monkeypatch.setattr(aggregate, "aggregate_raster", lambda *args, **kwargs: pytest.fail("the map was read"))
     code, _, err = run(capsys, "aggregate", f"GPKG:{gpkg}:bnpp", "--output", gpkg, "--units", "Mg_ha_yr")
     assert code == 2 and "is also an input" in err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, a folder no one can write in")
+def test_a_folder_that_cannot_be_written_is_one_line_even_for_root(capsys):
+    """os.access calls /proc writable for root (as it may a read-only mount): the temporary folder could not be made
+    and the run ended in a traceback (exit 1)."""
+    with pytest.raises(InputError, match=r"^--output: cannot write in folder /proc \("):
+        with atomic_output("/proc/never.tif", "--output"):
+            pass
+    assert main(["depth-fractions", "--beta", "0.96", "--output", "/proc/never.csv"]) == 2
+    assert "cannot write in folder /proc" in capsys.readouterr().err
