@@ -26,6 +26,28 @@ def test_windows_cover_the_grid_once_and_follow_the_tiles():
     assert all(cols == 1000 for _, _, cols, _ in strips)
 
 
+
+def thread_of_window(blocks):
+    """Block function: which thread computed each pixel."""
+    import threading
+
+    return np.full(next(iter(blocks.values())).shape, float(threading.get_ident() % 1_000_003))
+
+
+def test_a_map_smaller_than_one_window_is_cut_so_that_every_worker_has_windows(tmp_path):
+    """A small map of a costly product (loss-maps' Monte Carlo over a few thousand pixels) was one window: --jobs 2
+    ran on one core. Whole-width bands now give every worker windows; maps are the same for any cut."""
+    assert engine.plan_windows(150, 90, [(256, 256)], bytes_per_pixel=64) == [(0, 0, 150, 90)]
+    bands = engine.plan_windows(150, 90, [(256, 256)], bytes_per_pixel=64, at_least=4)
+    assert bands == [(0, 0, 150, 23), (0, 23, 150, 23), (0, 46, 150, 23), (0, 69, 150, 21)]
+    assert engine.plan_windows(150, 3, at_least=4) == [(0, 0, 150, 1), (0, 1, 150, 1), (0, 2, 150, 1)]
+    assert len(engine.plan_windows(1000, 1000, [(256, 256)], bytes_per_pixel=64, memory_mb=8, at_least=4)) == 16
+    source = write_raster(tmp_path / "in.tif", np.ones((90, 150)))
+    if (os.cpu_count() or 1) > 1:
+        run = engine.map_blocks(thread_of_window, {"a": source}, tmp_path / "two.tif", ["thread"], n_jobs=2,
+                                backend="threading")
+        assert len(np.unique(read_bands(run)[0])) == 2  # both worker threads computed windows
+
 def wave(blocks):
     """Block function: a smooth surface that compresses well."""
     return np.sin(blocks["a"] / 40.0)

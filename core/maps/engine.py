@@ -68,13 +68,16 @@ class RasterRun(str):
 
 
 def plan_windows(width, height, input_blocks=(), bytes_per_pixel=64, memory_mb=DEFAULT_MEMORY_MB, in_flight=2,
-                 block=None):
+                 block=None, at_least=1):
     """Windows (x offset, y offset, columns, rows) covering a grid, row by row.
 
     block: a fixed square window size in pixels. Otherwise the size keeps ``in_flight``
     windows of ``bytes_per_pixel`` each within ``memory_mb``: whole-width bands when an
     input is stored in whole-width strips (``input_blocks`` lists (x, y) block sizes),
-    else squares that are multiples of the output tiles and of the inputs' tiles.
+    else squares that are multiples of the output tiles and of the inputs' tiles; a grid
+    that would give fewer than ``at_least`` windows is cut into ``at_least`` whole-width
+    bands (as many as its rows allow), so that every worker has one (a small map of a costly
+    product, e.g. the Monte Carlo of loss maps, was one window on one core).
     """
     if block is not None:
         if int(block) < 1:
@@ -91,6 +94,8 @@ def plan_windows(width, height, input_blocks=(), bytes_per_pixel=64, memory_mb=D
             for bx, by in input_blocks:
                 unit = math.lcm(unit, bx, by) if math.lcm(unit, bx, by) <= 2048 else unit
             side_x = side_y = max(unit, min(4096, int(math.sqrt(pixels)) // unit * unit))
+        if math.ceil(width / side_x) * math.ceil(height / side_y) < at_least:
+            side_x, side_y = width, math.ceil(height / min(at_least, height))
     return [(x, y, min(side_x, width - x), min(side_y, height - y))
             for y in range(0, height, side_y) for x in range(0, width, side_x)]
 
@@ -453,7 +458,7 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
         dataset = None
     workers = 1 if backend == "dask" else local_workers(n_jobs)
     work = plan_windows(grid.width, grid.height, input_blocks, per_pixel, memory_mb,
-                        in_flight=2 * max(2, workers * 2), block=block)
+                        in_flight=2 * max(2, workers * 2), block=block, at_least=2 * workers if workers > 1 else 1)
     workers = min(workers, len(work))
     threads = workers if backend != "dask" else max(1, os.cpu_count() or 1)
     if getattr(func, "takes_check", False):  # a cancel stops it inside a window (in this process only)
