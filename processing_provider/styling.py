@@ -15,15 +15,11 @@ from qgis.core import (QgsColorRampLegendNodeSettings, QgsColorRampShader, QgsGr
                        QgsRasterLayer, QgsRasterShader, QgsSingleBandPseudoColorRenderer)
 from qgis.PyQt.QtGui import QColor
 
+from ..core.maps.quicklook import band_classes as classes_of_band
+
 #: viridis (matplotlib's perceptually uniform ramp), sampled at 0, 0.25, 0.5, 0.75 and 1.
 VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 LEGEND_CLASSES = 5
-#: Colours of classes (ColorBrewer's qualitative Set2 and Dark2), repeated beyond 16 classes.
-CLASS_COLOURS = ("#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#e5c494", "#b3b3b3",
-                 "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-#: An area-of-applicability band: its codes, labels and colours.
-AOA_CLASSES = ((0.0, "outside the area of applicability", "#d73027"), (1.0, "inside the area of applicability",
-                                                                         "#1a9850"))
 
 
 def viridis():
@@ -33,19 +29,12 @@ def viridis():
 
 
 def band_classes(path):
-    """(code, label, colour) of each class band 1 of raster ``path`` holds (labels ``class_<code>`` in its
-    metadata, as predict-raster writes them; or a band named ``*_aoa``), else an empty list."""
+    """(code, label, colour) of each class band 1 of raster ``path`` holds (see
+    :func:`..core.maps.quicklook.band_classes`: the quick-look's colours), else an empty list."""
     from osgeo import gdal
 
     dataset = gdal.Open(path)
-    if dataset is None:
-        return []
-    band = dataset.GetRasterBand(1)
-    labels = sorted((float(key[len("class_"):]), label) for key, label in (band.GetMetadata() or {}).items()
-                    if key.startswith("class_"))
-    if labels:
-        return [(code, label, CLASS_COLOURS[i % len(CLASS_COLOURS)]) for i, (code, label) in enumerate(labels)]
-    return list(AOA_CLASSES) if band.GetDescription().endswith("_aoa") else []
+    return [] if dataset is None else classes_of_band(dataset.GetRasterBand(1))
 
 
 def style_first_band(layer, unit=""):

@@ -484,6 +484,34 @@ def test_quicklook_layers_of_one_quantity_share_a_colour_scale(tmp_path):
     assert figure.axes[3].images[0].get_cmap().name == "RdBu_r"                            # values have both signs
 
 
+
+def test_quicklook_of_few_negative_pixels_is_diverging_and_classes_have_a_legend(tmp_path):
+    """17 negative Iloss pixels of 9766 lie below the 2nd percentile: the scale was viridis, so a loss of carbon
+    looked like a small gain. A class band was drawn on a continuous scale 1-6 without its labels."""
+    from wholesoil.core.maps.quicklook import CLASS_COLOURS, quicklook_figure
+
+    loss = np.linspace(0.3, 2.0, 100 * 100).reshape(100, 100)
+    loss[0, :17] = -0.285
+    classes = np.tile(np.repeat([1.0, 2.0, 4.0, 9.0], 25), (100, 1))
+    classes[:10] = np.nan
+    path = write_raster(tmp_path / "maps.tif", [loss, classes])
+    name_bands(path, ["iloss_0_20_mean", "eco_class"], units="Mg C ha-1 yr-1")
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(2).SetMetadata({"class_1": "Agriculture", "class_2": "Forest", "class_4": "Grassland"})
+    dataset = None
+    figure = quicklook_figure(path, [1, 2])
+    low, high = figure.axes[0].images[0].get_clim()
+    assert figure.axes[0].images[0].get_cmap().name == "RdBu_r" and low == -high and low < -0.285
+    drawn = figure.axes[1]
+    assert [t.get_text() for t in drawn.get_legend().get_texts()] == ["Agriculture", "Forest", "Grassland",
+                                                                      "other codes"]
+    image = drawn.images[0]
+    rgba = image.cmap(image.norm(np.array([1.0, 2.0, 4.0])))
+    from matplotlib.colors import to_rgba
+
+    assert [tuple(c) for c in rgba] == [to_rgba(c) for c in CLASS_COLOURS[:3]]
+    assert len(figure.axes) == 3  # two panels and one colour bar: the classes have a legend instead
+
 def test_predict_raster_quicklook(bnpp_map, tmp_path):
     folder, _ = bnpp_map
     png = tmp_path / "bnpp.png"
