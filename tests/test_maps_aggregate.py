@@ -381,8 +381,9 @@ def test_g_per_m2_total_is_in_the_mass_its_unit_names(tmp_path):
 
 
 def test_interval_bound_and_index_bands_of_a_predicted_map_get_no_total(tmp_path):
-    """Bands as predict-raster names them: _lower, _upper, _di, _aoa and _class have a mean but no total (a note
-    says why for the bounds); a class probability totals to the class's expected area (ha)."""
+    """Bands as predict-raster names them: _lower, _upper, _di and _aoa have a mean but no total (a note says why
+    for the bounds); _class codes have neither a mean nor an sd (a mean of codes 1-6 was given); a class
+    probability totals to the class's expected area (ha)."""
     names = ["rh_mean", "rh_sd", "rh_lower", "rh_upper", "rh_di", "rh_aoa", "soil_class", "soil_p_forest"]
     values = [300.0, 30.0, 240.0, 360.0, 0.2, 1.0, 2.0, 0.25]
     path = write_raster(tmp_path / "rh.tif", [np.full((4, 5), v) for v in values], origin=(0.0, 2.0), pixel=0.5)
@@ -397,10 +398,15 @@ def test_interval_bound_and_index_bands_of_a_predicted_map_get_no_total(tmp_path
     whole = rows_of(table, "all").set_index("band")
     assert notes == ["no totals for rh_lower, rh_upper: sums of per-pixel interval bounds are not an interval of "
                      "the total; use total_sd_independent and total_sd_correlated of the mean band (with its sd band)",
-                     "no totals for rh_di, rh_aoa, soil_class: their sum over cells means nothing (a spread, ratio, "
+                     "soil_class: class codes are names, not amounts: count and area only (no total, mean or sd); "
+                     "the area of each class is the total of its _p_<class> band (expected) or, by zone, "
+                     "--zone-raster with the class band in a raster of its own",
+                     "no totals for rh_di, rh_aoa: their sum over cells means nothing (a spread, ratio, "
                      "index, class or time); their mean and sd are given"]
+    assert math.isnan(whole.loc["soil_class", "mean"]) and math.isnan(whole.loc["soil_class", "sd"])
+    assert whole.loc["soil_class", "count"] == 20
     for name, value in zip(names, values):
-        assert whole.loc[name, "mean"] == pytest.approx(value)
+        assert name == "soil_class" or whole.loc[name, "mean"] == pytest.approx(value)
         if name in ("rh_sd", "rh_lower", "rh_upper", "rh_di", "rh_aoa", "soil_class"):
             assert math.isnan(whole.loc[name, "total"]) and math.isnan(whole.loc[name, "total_pg"])
             assert whole.loc[name, "total_unit"] == "" and math.isnan(whole.loc[name, "total_sd_correlated"])

@@ -249,6 +249,8 @@ def test_classification_map(tmp_path):
     dataset = gdal.Open(predict_raster([tmp_path / "c.wsmodel"], large, tmp_path / "cog.tif", cog=True))
     overview = dataset.GetRasterBand(1).GetOverview(0).ReadAsArray()  # a zoomed-out view shows real classes
     assert set(np.unique(overview)) == {1.0, 2.0}
+    # a probability band's unit is 1, so aggregate totals it to the class's expected area (ha)
+    assert [dataset.GetRasterBand(i).GetMetadataItem("units") for i in (1, 2, 3)] == [None, "1", "1"]
 
 
 def test_bands_asked_for_go_to_the_models_of_their_kind(tmp_path):

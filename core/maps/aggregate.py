@@ -221,6 +221,8 @@ def total_unit(unit):
 _NOT_ADDITIVE_NAME = re.compile(r"(_(sd|cv|utotal|di|aoa|class|lower|upper)$|(^|_)fraction(_|$)|^tau(_|$))")
 #: Per-pixel interval bounds (predict-raster, Monte Carlo maps), which get a note of their own.
 _BOUND_NAME = re.compile(r"_(lower|upper)$")
+#: Class codes (predict-raster's ``_class`` bands): names, not amounts, so neither summed nor averaged.
+_CLASS_NAME = re.compile(r"_class$")
 _TIME_UNITS = {"yr", "year", "years", "a", "d", "day", "days"}
 
 
@@ -604,7 +606,12 @@ def aggregate_raster(raster, bands=None, zones=None, zone_field=None, zone_raste
     if bounds:
         notes.append(f"no totals for {', '.join(bounds)}: sums of per-pixel interval bounds are not an interval of "
                      "the total; use total_sd_independent and total_sd_correlated of the mean band (with its sd band)")
-    skipped = [name for name in skipped if name not in bounds]
+    codes = [name for name in skipped if _CLASS_NAME.search(name)]
+    if codes:
+        notes.append(f"{', '.join(codes)}: class codes are names, not amounts: count and area only (no total, mean "
+                     "or sd); the area of each class is the total of its _p_<class> band (expected) or, by zone, "
+                     "--zone-raster with the class band in a raster of its own")
+    skipped = [name for name in skipped if name not in bounds + codes]
     if skipped:
         notes.append(f"no totals for {', '.join(skipped)}: their sum over cells means nothing (a spread, ratio, "
                      "index, class or time); their mean and sd are given")
@@ -630,6 +637,8 @@ def _table(zoning, bands):
                           "sd": math.sqrt(d["m2"] / area) if area > 0 else np.nan,
                           "total": d["value_area"] if d["count"] > 0 else np.nan,  # no valid cell: unknown, not 0
                           "total_unit": kind.total}
+                if _CLASS_NAME.search(label):
+                    record.update(mean=np.nan, sd=np.nan)
                 if not is_additive(label, kind.unit):
                     record.update(total=np.nan, total_unit="")
                     records.append(record)

@@ -228,6 +228,8 @@ class MapModel:
                  "aoa": {"meaning": "1 inside the area of applicability, 0 outside"}}
         if self.task == "classification":
             about["class"] = {f"class_{code:g}": label for code, label in zip(self.class_codes(), self.classes)}
+            if "p" in self.outputs:  # a probability: its sum × area is the expected area of the class
+                about.update({f"p_{c}": {"units": "1"} for c in self.classes})
         else:
             about.update({o: {"units": self.units} for o in ("mean", "sd", "lower", "upper") if self.units})
             about["cv"] = {"units": "1"}
@@ -237,7 +239,7 @@ class MapModel:
                 about[bound] = {**about.get(bound, {}), "level": f"{self.level:g}", "interval": interval}
             if self.lower_limit is not None:
                 about["lower"]["truncated_at"] = f"{self.lower_limit:g}"
-        return {f"{self.name}_{o}": about[o] for o in self.outputs if o in about}
+        return {f"{self.name}_{o}": about[o] for o in self.outputs + [f"p_{c}" for c in self.classes] if o in about}
 
     def features(self, values):
         """(features float32 (pixels x encoded), usable pixels, {covariate: unseen codes}) from 1-D covariates."""
