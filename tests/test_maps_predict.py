@@ -766,6 +766,11 @@ def test_covariates_name_bands_of_a_stack_without_descriptions(srdb_map_model, t
     assert np.array_equal(read_bands(predict_raster([model], named, tmp_path / "b.tif", outputs=["mean"]))[0],
                           reference, equal_nan=True)
     assert set(CovariateStack([f"{stack}:2"]).layers) == {"stack_b2"}
+    twice = [named[0], f"{named[1].split('=')[0]}={stack}:1", *named[2:]]  # one band given for two covariates
+    notes = predict_raster([model], twice, tmp_path / "twice.tif", outputs=["mean"]).notes
+    first, second = (item.split("=")[0] for item in named[:2])
+    assert f"the covariates {first}, {second} are read from one band ({stack}:1); if they are different " \
+           "quantities, check the NAME=RASTER:BAND items (Covariate names in QGIS)" in notes
     with pytest.raises(InputError, match=r"has no band 4 \(it has 3\)"):
         CovariateStack([f"x={stack}:4"])
     with pytest.raises(InputError, match=r"covariate raster .*missing.vrt does not exist"):

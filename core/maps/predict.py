@@ -503,6 +503,12 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
                      reads=[m.file for m in prepared] + stack.files + ([grid] if grid is not None else []),
                      explain=_unseen_notes, **engine)
     warp_notes = [] if grid is None else [_warp_note(grid, stack.grid, needed, categorical)]
+    shared = {}
+    for name in needed:
+        shared.setdefault(stack.sources[name], []).append(name)
+    warp_notes += [f"the covariates {', '.join(names)} are read from one band ({source}); if they are different "
+                   "quantities, check the NAME=RASTER:BAND items (Covariate names in QGIS)"
+                   for source, names in shared.items() if len(names) > 1]
     cv_notes = [f"{key[1]}: {count} pixels have a mean of 0, where cv (sd / mean) is undefined: nodata in {key[1]}_cv"
                 for key, count in run.counts.items() if key[0] == "cv undefined" and count]
     for text in warp_notes + aoa_notes + _unseen_notes(run.counts) + _outside_notes(run.counts) + cv_notes:
