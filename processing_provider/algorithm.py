@@ -15,13 +15,14 @@ the run record of HTML reports, and the mapping of core errors to QgsProcessingE
 """
 
 import datetime
+import math
 import os
 import re
 import shlex
 
 from qgis.core import (Qgis, QgsProcessing, QgsProcessingAlgorithm, QgsProcessingException,
                        QgsProcessingOutputLayerDefinition, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterVectorDestination,
                        QgsProperty, QgsProviderRegistry)
 from qgis.PyQt.QtCore import QCoreApplication
@@ -91,6 +92,50 @@ def core_callbacks(feedback, start=0.0, end=100.0):
         return {"progress": None, "is_cancelled": None}
     return {"progress": lambda percent: feedback.setProgress(start + (end - start) * percent / 100.0),
             "is_cancelled": feedback.isCanceled}
+
+
+#: The optional names of covariate rasters (predictraster, samplerastersatpoints); see :func:`covariate_names`.
+COVARIATE_NAMES = "COVARIATE_NAMES"
+
+
+def add_covariate_names_parameter(algorithm):
+    """COVARIATE_NAMES, optional text naming the covariate rasters of the layer list added before it."""
+    from qgis.core import QgsProcessingParameterString
+
+    algorithm.addParameter(QgsProcessingParameterString(
+        COVARIATE_NAMES, "Covariate names, one per covariate raster in the order above (or one per band of "
+        "every raster), separated by commas; an empty entry keeps the layer's name (default: the layer names)",
+        optional=True))
+
+
+def covariate_names(algorithm, parameters, context, layers):
+    """The names COVARIATE_NAMES gives raster ``layers``, one item per layer: None (no name: none given, or an
+    empty entry), a name, or, when one name per band of every raster is given, for a multi-band layer a list of
+    one name (or None) per band, as the command line's NAME=RASTER:BAND items name them.
+
+    InputError when the count of names matches neither the rasters nor their bands, or one name is given to a
+    multi-band layer (its bands are named by their descriptions, else by one name per band of every raster).
+    """
+    given = [n.strip() for n in (algorithm.parameterAsString(parameters, COVARIATE_NAMES, context) or "").split(",")]
+    given = given if any(given) else [""] * len(layers)
+    bands = sum(layer.bandCount() for layer in layers)
+    per_band = len(given) != len(layers) and len(given) == bands  # names for the bands of multi-band rasters
+    if len(given) != len(layers) and not per_band:
+        raise InputError(f"{len(given)} covariate names for {len(layers)} covariate rasters ({bands} bands); "
+                         "give one per raster, or one per band of every raster, in their order (an empty entry "
+                         "keeps the layer's name or the band's description)")
+    names, entries = [], iter(given)
+    for layer in layers:
+        if per_band and layer.bandCount() > 1:
+            names.append([next(entries) or None for _ in range(layer.bandCount())])
+            continue
+        name = next(entries)
+        if name and layer.bandCount() > 1:
+            raise InputError(f"covariate name {name!r}: {layer.name()} has {layer.bandCount()} bands, named by "
+                             f"their descriptions; leave its entry empty, or give {bands} names, one per band of "
+                             "every raster")
+        names.append(name or None)
+    return names
 
 
 def help_paragraphs(text):
@@ -178,10 +223,27 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
         if missing:
             return False, f"{self.DISPLAY_NAME} {requirements.missing_message(missing)}"
         for definition in self.parameterDefinitions():
-            problem = multi_layer_problem(definition, parameters.get(definition.name()))
+            problem = (multi_layer_problem(definition, parameters.get(definition.name()))
+                       or self._number_problem(definition, parameters.get(definition.name())))
             if problem:
                 return False, problem
         return super().checkParameterValues(legacy_values(self, parameters), context)
+
+    def _number_problem(self, definition, value):
+        """The refusal of a number parameter given text that is no finite number (QGIS 3.22 accepts it in an optional
+        number and reads it as 0: a raster path given as STOCK made an all-zero map), else None."""
+        if not isinstance(definition, QgsProcessingParameterNumber) or value in (None, "") or \
+                isinstance(value, QgsProperty):
+            return None
+        try:
+            if math.isfinite(float(value)):
+                return None
+        except (TypeError, ValueError):
+            pass
+        name = definition.name()
+        raster = f"{name}_RASTER"
+        hint = f" (give a raster as {raster})" if self.parameterDefinition(raster) is not None else ""
+        return f"{name}: {value!r} is not a number{hint}"
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         """Check the outputs, run ``compute`` (its reports record the run) and move the files it wrote into place

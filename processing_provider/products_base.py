@@ -64,8 +64,9 @@ def add_band_input(algorithm, name, description, optional=False):
                                                       optional=True))
     algorithm.addParameter(advanced(QgsProcessingParameterRasterLayer(
         f"{name}_SD_RASTER", f"{description}: sd raster (default: the _sd band beside a _mean band)", optional=True)))
-    algorithm.addParameter(advanced(QgsProcessingParameterBand(f"{name}_SD_BAND", f"{description}: sd band", None,
-                                                               f"{name}_SD_RASTER", optional=True)))
+    algorithm.addParameter(advanced(QgsProcessingParameterBand(
+        f"{name}_SD_BAND", f"{description}: sd band (of the sd raster, else of the raster itself)", None,
+        f"{name}_SD_RASTER", optional=True)))
     sd = QgsProcessingParameterNumber(f"{name}_SD", f"{description}: sd as a number, instead of an sd raster",
                                       QgsProcessingParameterNumber.Double, None, optional=True)
     sd.setMinimum(0.0)
@@ -86,6 +87,13 @@ def band_input(algorithm, parameters, context, name):
     """(value, sd) of a band input: each a (path, band) pair or a path (no band chosen), the sd also a number
     (NAME_SD; InputError when an sd raster is given too); None when not given."""
     sd = _band(algorithm, parameters, context, f"{name}_SD")
+    sd_band = parameters.get(f"{name}_SD_BAND")
+    if sd is None and sd_band not in (None, "", 0, "0"):  # the sd band beside the values (it was ignored)
+        layer = algorithm.parameterAsRasterLayer(parameters, f"{name}_RASTER", context)
+        if layer is None:
+            raise InputError(f"{name}_SD_BAND {sd_band} is a band of {name}_SD_RASTER, else of {name}_RASTER: give "
+                             "the raster that holds it")
+        sd = (raster_file(layer), int(sd_band))
     if parameters.get(f"{name}_SD") not in (None, ""):
         if sd is not None:
             raise InputError(f"{name}_SD_RASTER and {name}_SD both given: give the sd as a raster or as a number, "

@@ -385,6 +385,35 @@ def test_stock_flux_or_topsoil_given_neither_or_both_as_raster_and_number_is_ref
 
 
 @pytest.mark.parametrize("algorithm, parameters, message", [
+    ("turnovertimemap", {"STOCK": BIO12, "FLUX_RASTER": BIO12},
+     r"(?m)^STOCK: '.*worldclim_bio12_americas.tif' is not a number \(give a raster as STOCK_RASTER\)$"),
+    ("subsoilsocmap", {"BETA_RASTER": BETA, "TOPSOIL": "45 Mg"}, r"(?m)^TOPSOIL: '45 Mg' is not a number"),
+    ("turnovertimemap", {"STOCK_RASTER": BIO12, "STOCK_SD": "abc", "FLUX": 2},
+     r"(?m)^STOCK_SD: 'abc' is not a number \(give a raster as STOCK_SD_RASTER\)$"),
+    ("bnppbydepthmap", {"BNPP": "1e400", "BETA_RASTER": BETA}, r"(?m)^BNPP: '1e400' is not a number")])
+def test_text_given_for_a_number_is_refused_not_read_as_0(wholesoil_processing, tmp_path, algorithm, parameters,
+                                                          message):
+    """QGIS 3.22 takes any text in an optional number and reads it as 0: STOCK=csoil.tif made an all-zero τ map
+    (exit 0), STOCK_SD=csoil.tif an sd of 0."""
+    from qgis.core import QgsProcessingException
+
+    output = tmp_path / "never.tif"
+    with pytest.raises(QgsProcessingException, match=message):
+        wholesoil_processing.run(f"wholesoil:{algorithm}", {**parameters, "OUTPUT": str(output)})
+    assert not output.exists()
+
+
+def test_an_sd_band_without_an_sd_raster_is_a_band_of_the_raster_itself(wholesoil_processing, tmp_path):
+    """STOCK_SD_BAND without STOCK_SD_RASTER was ignored (tau_sd 0, 'taken as exact')."""
+    stock = write_raster(tmp_path / "stock.tif", [np.full(SHAPE, 80.0), np.full(SHAPE, 8.0)], **GRID)
+    runs = [wholesoil_processing.run("wholesoil:turnovertimemap", {
+        "STOCK_RASTER": stock, "STOCK_BAND": 1, "STOCK_SD_BAND": 2, **extra, "FLUX": 2.0,
+        "OUTPUT": str(tmp_path / f"{i}.tif")}) for i, extra in enumerate([{}, {"STOCK_SD_RASTER": stock}])]
+    beside, apart = (read_bands(run["OUTPUT"])[0] for run in runs)
+    np.testing.assert_array_equal(beside, apart)
+    assert beside[1].max() == pytest.approx(4.0)  # sd 8 / flux 2
+
+@pytest.mark.parametrize("algorithm, parameters, message", [
     ("bnppbydepthmap", {"BNPP_RASTER": BIO12, "BNPP": 3.0, "BETA_RASTER": BETA},
      r"^BNPP_RASTER and BNPP both given: give BNPP as a raster or as a constant, not both$"),
     ("bnppbydepthmap", {"NPP_RASTER": BIO12, "NPP": 3.0, "FBNPP": 0.3, "BETA_RASTER": BETA},
