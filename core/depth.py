@@ -122,7 +122,8 @@ def profile_depth_of(scheme, normalize=True, profile_depth=PROFILE_DEPTH):
     if scheme.breaks[-1] > profile_depth:
         raise InputError(f"layers reach {format_depth(scheme.breaks[-1])} cm, below the profile depth "
                          f"({format_depth(profile_depth)} cm) over which the fractions are normalised: give a "
-                         f"profile depth of at least {format_depth(scheme.breaks[-1])} cm or do not normalise")
+                         f"profile depth of at least {format_depth(scheme.breaks[-1])} cm, or layers that end above "
+                         f"{format_depth(profile_depth)} cm")
     return float(profile_depth)
 
 

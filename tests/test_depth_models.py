@@ -308,7 +308,8 @@ def test_fractions_are_shares_of_the_0_200_cm_profile(real_data):
     note = depth.coverage_note("30,100", fractions=depth.logistic_layer_fractions(d50, d95, "30,100"))
     assert "30-100 cm, not the whole 0-200 cm profile" in note and f"({(F(100) - F(30)) / F(200):.3g})" in note
     assert depth.coverage_note("standard7") is None and depth.coverage_note("30,100", normalize=False) is None
-    with pytest.raises(InputError, match="layers reach 300 cm, below the profile depth"):
+    with pytest.raises(InputError, match=r"layers reach 300 cm, below the profile depth .*: give a profile depth of "
+                                         r"at least 300 cm, or layers that end above 200 cm$"):  # no option to unset
         depth.beta_layer_fractions(0.96, "0,100,300")
 
 

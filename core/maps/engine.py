@@ -439,7 +439,7 @@ def map_blocks(func, inputs, output, band_names, params=None, block=None, n_jobs
         raise InputError(f"output {output}: wholesoil writes GeoTIFF rasters; name it .tif or .tiff")
     groups = _input_groups(inputs)
     infos = {path: raster_info(path) for path in groups}
-    grid = check_aligned({members[0][0]: infos[path] for path, members in groups.items()})
+    grid = check_aligned({f"{members[0][0]} ({path})": infos[path] for path, members in groups.items()})
     for path, members in groups.items():
         count = infos[path].band_count
         for name, band in members:
