@@ -111,3 +111,16 @@ def test_progress_and_cancel_reach_into_the_cv_loop():
     with pytest.raises(CancelledError):
         train_model(table, grid=grid, is_cancelled=cancel_in_tuning, **common)
     assert len(calls) == 4
+
+
+def test_a_fold_predicting_a_class_it_does_not_observe_is_scored_without_a_warning():
+    """balanced_accuracy_score warned for every such fold (about 40 lines over train-model's progress bar); the
+    score is scikit-learn's: mean recall over the observed classes."""
+    import warnings
+
+    from wholesoil.core.learn.validation import classification_metrics
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = classification_metrics(["a", "a", "b", "b"], ["a", "c", "b", "b"])
+    assert scores["balanced_accuracy"] == pytest.approx((0.5 + 1.0) / 2) and scores["accuracy"] == 0.75

@@ -139,7 +139,10 @@ def regression_metrics(observed, predicted):
 
 
 def classification_metrics(observed, predicted):
-    """Accuracy, balanced accuracy (mean recall per class) and Cohen's kappa."""
+    """Accuracy, balanced accuracy (mean recall over the observed classes: a class predicted but not
+    observed, common in small folds, counts only through the rows wrongly given it) and Cohen's kappa."""
+    import warnings
+
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, cohen_kappa_score
 
     observed = np.asarray(observed).astype(str)
@@ -148,8 +151,10 @@ def classification_metrics(observed, predicted):
     if n == 0:
         return {"n": 0, "accuracy": np.nan, "balanced_accuracy": np.nan, "kappa": np.nan}
     same = len(set(observed) | set(predicted)) < 2
-    return {"n": n, "accuracy": float(accuracy_score(observed, predicted)),
-            "balanced_accuracy": float(balanced_accuracy_score(observed, predicted)),
+    with warnings.catch_warnings():  # scikit-learn warns of every such fold (40 lines over a progress bar)
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true", category=UserWarning)
+        balanced = float(balanced_accuracy_score(observed, predicted))
+    return {"n": n, "accuracy": float(accuracy_score(observed, predicted)), "balanced_accuracy": balanced,
             "kappa": np.nan if same else float(cohen_kappa_score(observed, predicted))}
 
 
