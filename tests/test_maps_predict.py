@@ -305,6 +305,32 @@ def test_class_and_aoa_bands_load_in_qgis_as_labelled_classes(wholesoil_processi
         QgsProject.instance().removeMapLayers([layer.id() for layer in added.values()])
 
 
+@pytest.mark.qgis
+def test_processing_quicklook_is_the_command_lines(wholesoil_processing, tmp_path):
+    """QUICKLOOK writes the PNG predict-raster --quicklook writes: each model's mean or class band."""
+    from matplotlib.image import imread
+
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    table["y"], table["kind"] = 2 * table.a - table.b, np.where(table.a > 0, "wet", "dry")
+    for target, task in (("y", "regression"), ("kind", "classification")):
+        save_model(tmp_path / f"{target}.wsmodel", train_model(table, target, ["a", "b"], task=task, n_trees=10,
+                                                               independent_rows=True, n_splits=3))
+    models = [str(tmp_path / "y.wsmodel"), str(tmp_path / "kind.wsmodel")]
+    layers = [write_raster(tmp_path / f"{n}.tif", rng.normal(size=(10, 12))) for n in ("a", "b")]
+    result = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": models, "COVARIATES": layers, "OUTPUT": str(tmp_path / "q.tif"),
+        "QUICKLOOK": str(tmp_path / "q.png")})
+    assert result["QUICKLOOK"] == str(tmp_path / "q.png")
+    assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["predict-raster", *models, "--covariates", *layers, "--output", str(tmp_path / "cli.tif"),
+                 "--quicklook", str(tmp_path / "cli.png")]) == 0
+    assert np.array_equal(imread(tmp_path / "q.png"), imread(tmp_path / "cli.png"))  # y_mean and kind_class
+    without = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": models, "COVARIATES": layers, "OUTPUT": str(tmp_path / "n.tif")})
+    assert "QUICKLOOK" not in without and not list(tmp_path.glob("n*.png"))
+
+
 def test_pixels_whose_mean_is_0_say_why_their_cv_is_nodata(tmp_path):
     """cv = sd / mean is nodata where a forest predicts exactly 0 (a flux that is 0 below a threshold): a note
     says so; the band was silently emptier than the mean band."""
@@ -568,6 +594,8 @@ def test_cli_predict_raster_and_predict(capsys, srdb_map_model, tmp_path, resour
     code = main(["predict", str(model), str(tmp_path / "sites.csv"), str(tmp_path / "pred.csv")])
     out = pd.read_csv(tmp_path / "pred.csv")
     assert code == 0 and {"predicted", "sd", "cv", "lower", "upper"} <= set(out.columns) and len(out) == 50
+    summary = capsys.readouterr().out.splitlines()
+    assert summary[0].split()[0] == "statistic" and summary[1].split()[0] == "count"  # the header said 'index'
     np.testing.assert_allclose(out["predicted"], predict_table(load_model(model), sites)["predicted"])
 
 

@@ -100,8 +100,9 @@ def run_predict(args):
     result = predict_table(trained, table)
     write_table(keep_csv_text(result, args.input, args.output), args.output)
     added = [c for c in result.columns if c not in table.columns]
-    print_table(result[added].describe().loc[["count", "mean", "min", "max"]].reset_index()
-                if trained.metadata["task"] == "regression" else result["predicted"].value_counts().reset_index())
+    print_table(result[added].describe().loc[["count", "mean", "min", "max"]].rename_axis("statistic").reset_index()
+                if trained.metadata["task"] == "regression"
+                else result["predicted"].value_counts().rename_axis("class").rename("rows").reset_index())
     print(f"wrote {args.output} ({len(result)} rows; added {', '.join(added)})", file=sys.stderr)
     return 0
 

@@ -186,7 +186,8 @@ def run_sample_rasters(args):
     print_table(result.summary[["feature", "valid", "outside", "nodata", "no_location"]])
     if args.problems:
         write_table(result.problems, args.problems)
-    print(f"wrote {args.output} ({len(table)} rows, {len(result.summary)} covariates)", file=sys.stderr)
+    count = len(result.summary)
+    print(f"wrote {args.output} ({len(table)} rows, {count} covariate{'' if count == 1 else 's'})", file=sys.stderr)
     return 0
 
 
