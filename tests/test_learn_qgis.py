@@ -8,7 +8,7 @@ from osgeo import ogr, osr
 
 from conftest import run_qgis_process
 from learn_data import profile_layers
-from rasters_util import write_raster
+from rasters_util import read_bands, write_raster
 from wholesoil.core.learn.modelfile import load_model
 from wholesoil.core.tables import read_table, write_table
 
@@ -131,6 +131,118 @@ def test_columns_differing_only_in_case_are_refused_before_anything_is_written(w
             wholesoil_processing.run("wholesoil:predicttable", {"INPUT": str(csv), "MODEL": str(model),
                                                                  "OUTPUT": str(tmp_path / output)})
         assert not (tmp_path / output).exists()
+
+
+def test_predicttable_cancelled_while_predicting_writes_nothing(wholesoil_processing, layers_gpkg, tmp_path,
+                                                                monkeypatch):
+    """The core's predict_table takes no cancel check: a cancel pressed while it runs was ignored and the
+    predictions written; now nothing is."""
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    import wholesoil.core.learn.training as training
+
+    class Feedback(QgsProcessingFeedback):
+        cancelled = False
+
+        def isCanceled(self):  # noqa: N802
+            return self.cancelled
+
+    def cancelled_while_predicting(*args, **kwargs):
+        feedback.cancelled = True  # the user presses Cancel while the model predicts
+        return original(*args, **kwargs)
+
+    model = tmp_path / "m.wsmodel"
+    train_model_file(layers_gpkg, model)
+    original, feedback = training.predict_table, Feedback()
+    monkeypatch.setattr(training, "predict_table", cancelled_while_predicting)
+    with pytest.raises(QgsProcessingException, match="Cancelled; nothing was written"):
+        wholesoil_processing.run("wholesoil:predicttable", {"MODEL": str(model), "INPUT": str(layers_gpkg),
+                                                             "OUTPUT": str(tmp_path / "pred.gpkg")},
+                                 feedback=feedback)
+    assert feedback.cancelled and not (tmp_path / "pred.gpkg").exists()
+
+
+def test_predicttable_reports_progress(wholesoil_processing, layers_gpkg, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    class Recorder(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.steps = []
+            self.progressChanged.connect(self.steps.append)
+
+    model = tmp_path / "m.wsmodel"
+    train_model_file(layers_gpkg, model)
+    feedback = Recorder()
+    wholesoil_processing.run("wholesoil:predicttable", {"MODEL": str(model), "INPUT": str(layers_gpkg),
+                                                        "OUTPUT": str(tmp_path / "pred.gpkg")}, feedback=feedback)
+    assert [step for step in feedback.steps if 0 < step < 100] and feedback.steps[-1] == 100
+
+
+def test_predicttable_and_samplerastersatpoints_write_a_temporary_layer_by_default(wholesoil_processing, layers_gpkg,
+                                                                                   tmp_path):
+    """Without OUTPUT, as QGIS's own algorithms and the map algorithms (the run failed: no value specified)."""
+    from qgis.core import QgsVectorLayer
+
+    raster = write_raster(tmp_path / "relief.tif", np.add.outer(np.arange(60.0), np.arange(40.0)),
+                          origin=(-60.0, 0.0), pixel=0.5)
+    sampled = wholesoil_processing.run("wholesoil:samplerastersatpoints", {"INPUT": str(layers_gpkg),
+                                                                           "RASTERS": [raster]})["OUTPUT"]
+    assert isinstance(sampled, QgsVectorLayer) and sampled.featureCount() == len(read_table(layers_gpkg))
+    assert "relief" in sampled.fields().names()
+    model = tmp_path / "m.wsmodel"
+    train_model_file(layers_gpkg, model)
+    predicted = wholesoil_processing.run("wholesoil:predicttable", {"MODEL": str(model),
+                                                                    "INPUT": sampled})["OUTPUT"]
+    assert isinstance(predicted, QgsVectorLayer) and predicted.featureCount() == sampled.featureCount()
+    assert {"relief", "predicted"} <= set(predicted.fields().names())
+
+
+def test_samplerastersatpoints_covariate_names_name_fields_as_the_command_line_and_predictraster_does(
+        wholesoil_processing, layers_gpkg, tmp_path):
+    """COVARIATE_NAMES names the fields (qgis_process names layers after their files), one per raster or one per
+    band of every raster (a 2-band stack without band descriptions), as sample-rasters' NAME=RASTER:BAND items; a
+    model trained on those fields maps with predictraster given the same names."""
+    from wholesoil.core.cli import main
+    from wholesoil.core.learn.modelfile import save_model
+    from wholesoil.core.learn.training import train_model
+
+    rng = np.random.default_rng(5)
+    relief = write_raster(tmp_path / "relief.tif", np.add.outer(np.arange(60.0), np.arange(40.0)),
+                          origin=(-60.0, 0.0), pixel=0.5)
+    stack = write_raster(tmp_path / "stack.tif", rng.uniform(0, 100, (2, 60, 40)), origin=(-60.0, 0.0), pixel=0.5)
+    names = "elevation, wet, dry"
+    sampled = wholesoil_processing.run("wholesoil:samplerastersatpoints", {
+        "INPUT": str(layers_gpkg), "RASTERS": [relief, stack], "COVARIATE_NAMES": names,
+        "OUTPUT": str(tmp_path / "sampled.gpkg")})
+    table = read_table(sampled["OUTPUT"])
+    assert main(["sample-rasters", str(layers_gpkg), str(tmp_path / "cli.gpkg"), f"elevation={relief}",
+                 f"wet={stack}:1", f"dry={stack}:2", "--quiet"]) == 0
+    cli = read_table(tmp_path / "cli.gpkg")
+    points = read_table(layers_gpkg).columns
+    added = [c for c in table.columns if c not in points]
+    assert added == ["elevation", "wet", "dry"]
+    np.testing.assert_array_equal(table[added].to_numpy(), cli[added].to_numpy())
+    assert table["wet"].notna().all() and not np.array_equal(table["wet"], table["dry"])
+
+    per_raster = wholesoil_processing.run("wholesoil:samplerastersatpoints", {  # an empty entry: the layer's names
+        "INPUT": str(layers_gpkg), "RASTERS": [relief, stack], "COVARIATE_NAMES": "elevation,",
+        "OUTPUT": str(tmp_path / "per_raster.gpkg")})
+    assert [c for c in read_table(per_raster["OUTPUT"]).columns if c not in points] == ["elevation", "stack_b1",
+                                                                                         "stack_b2"]
+    per_band = wholesoil_processing.run("wholesoil:samplerastersatpoints", {
+        "INPUT": str(layers_gpkg), "RASTERS": [relief, stack], "COVARIATE_NAMES": ",wet,",
+        "OUTPUT": str(tmp_path / "per_band.gpkg")})
+    assert [c for c in read_table(per_band["OUTPUT"]).columns if c not in points] == ["relief", "wet", "stack_b2"]
+
+    model = tmp_path / "m.wsmodel"
+    save_model(model, train_model(table, "soc", ["elevation", "wet", "dry"], group_col="profile", n_splits=3,
+                                  n_trees=5, permutation_repeats=1))
+    mapped = wholesoil_processing.run("wholesoil:predictraster", {
+        "MODELS": [str(model)], "COVARIATES": [relief, stack], "COVARIATE_NAMES": names, "OUTPUTS": [0],
+        "OUTPUT": str(tmp_path / "map.tif")})
+    bands, band_names = read_bands(mapped["OUTPUT"])
+    assert band_names == ["soc_mean"] and np.isfinite(bands).all()
 
 
 @pytest.mark.qgis_process

@@ -79,12 +79,7 @@ def run_predict_raster(args):
 
     names, models = _named(args.models, "model file")
     run = predict_raster(models, args.covariates, args.output, outputs=_outputs(args.outputs), names=names,
-                         grid=args.grid, cog=args.cog, **engine_options(args))
-    if args.quicklook:
-        from ..maps.quicklook import write_quicklook
-
-        shown = [name for name in run.band_names if name.endswith(("_mean", "_class"))][:8]
-        write_quicklook(args.output, args.quicklook, bands=shown or None, title="Predicted map")
+                         grid=args.grid, cog=args.cog, quicklook=args.quicklook, **engine_options(args))
     print(f"wrote {args.output}: {len(run.band_names)} bands ({', '.join(run.band_names)}); {valid_summary(run)}",
           file=sys.stderr)
     return 0

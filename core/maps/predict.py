@@ -426,14 +426,15 @@ _predict_block.masks_nodata = True  # each model's own covariates decide its nod
 
 
 def predict_raster(models, covariates, output, outputs=None, names=None, grid=None, compiled=None, cog=False,
-                   **engine):
+                   quicklook=None, **engine):
     """Predict saved models over covariate rasters into one multi-band GeoTIFF.
 
     models: model file paths (``.wsmodel``); names: band prefixes, one per model (default:
     each model's target; must be unique). covariates: 'NAME=RASTER' or 'RASTER' items (see
     :class:`.stack.CovariateStack`). outputs: e.g. ['mean', 'sd'] (default: all a model can
     give). grid: reference raster to warp the covariates to. compiled: force (True) or
-    avoid (False) the numba kernel. cog: a Cloud Optimized GeoTIFF. engine: n_jobs, backend,
+    avoid (False) the numba kernel. cog: a Cloud Optimized GeoTIFF. quicklook: a PNG of each model's
+    mean or class band (at most 8; :mod:`.quicklook`). engine: n_jobs, backend,
     scheduler, block, progress, is_cancelled (see :func:`.engine.map_blocks`).
     Returns the :class:`.engine.RasterRun`; its ``notes`` report unseen classes, and
     ``valid_pixels`` {band name prefix: pixels with a value} each model's coverage.
@@ -516,6 +517,11 @@ def predict_raster(models, covariates, output, outputs=None, names=None, grid=No
         note(text)
     first = np.cumsum([0] + [len(m.band_names()) for m in prepared])
     run.valid_pixels = {m.name: int(run.valid[start:end].max()) for m, start, end in zip(prepared, first, first[1:])}
+    if quicklook:
+        from .quicklook import write_quicklook
+
+        shown = [name for name in band_names if name.endswith(("_mean", "_class"))][:8]
+        write_quicklook(output, quicklook, bands=shown or None, title="Predicted map")
     return run
 
 

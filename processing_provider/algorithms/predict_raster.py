@@ -1,14 +1,15 @@
 """Processing algorithm wholesoil:predictraster."""
 
 from qgis.core import (QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
-                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer,
-                       QgsProcessingParameterString)
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.errors import InputError
-from ..algorithm import WholesoilAlgorithm, raster_file
+from ..algorithm import WholesoilAlgorithm, add_covariate_names_parameter, covariate_names, raster_file
 from ..depth_fractions_base import raster_engine
 from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS
 from ..parameters import raster_output
+from ..products_base import QUICKLOOK
 
 #: The band kinds per model: core.maps.predict.REGRESSION_OUTPUTS and CLASSIFICATION_OUTPUTS, each once.
 OUTPUT_CHOICES = ["mean", "sd", "cv", "lower", "upper", "di", "aoa", "class", "p"]
@@ -53,6 +54,8 @@ NAME_lower and NAME_upper are at the level the model was calibrated for (95 % un
 metadata records it) and lower is cut at the target's lower limit (by default 0 when every training value is >= 0).
 The output is a tiled, DEFLATE-compressed Float32 GeoTIFF with nodata -9999, band descriptions as above, units in
 the band metadata, and the model files (with their SHA-256), covariates and wholesoil version in its metadata.
+The optional quick-look picture (PNG) shows each model's mean or class band (at most eight) with its units, as the
+command line's predict-raster --quicklook draws it.
 
 After the first map of a forest's model file, its prepared trees are kept in the user's cache folder
 (~/.cache/wholesoil/forests; the environment variable WHOLESOIL_CACHE_DIR names another folder, or off), so that
@@ -64,10 +67,7 @@ later maps of that model start without reading the file again (about 1.5 s for a
                                                                QgsProcessing.TypeFile))
         self.addParameter(QgsProcessingParameterMultipleLayers("COVARIATES", "Covariate rasters",
                                                                QgsProcessing.TypeRaster))
-        self.addParameter(QgsProcessingParameterString(
-            "COVARIATE_NAMES", "Covariate names, one per covariate raster in the order above (or one per band of "
-            "every raster), separated by commas; an empty entry keeps the layer's name (default: the layer names)",
-            optional=True))
+        add_covariate_names_parameter(self)
         self.addParameter(QgsProcessingParameterString(
             "NAMES", "Band name prefixes, one per model in the order above, separated by commas (default: each "
             "model's target)", optional=True))
@@ -80,6 +80,14 @@ later maps of that model start without reading the file again (about 1.5 s for a
                                                             optional=True))
         self.addParameter(QgsProcessingParameterBoolean("COG", "Cloud Optimized GeoTIFF", defaultValue=False))
         self.addParameter(raster_output("OUTPUT", "Predicted map"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            QUICKLOOK, "Quick-look picture (PNG) of each model's mean or class band", fileFilter="PNG files (*.png)",
+            optional=True, createByDefault=False))
+
+    def requirements(self, parameters):
+        """The quick-look is drawn with matplotlib."""
+        return super().requirements(parameters) + (("matplotlib",) if parameters.get(QUICKLOOK) not in (None, "")
+                                                   else ())
 
     def compute(self, parameters, context, feedback):
         from ...core.maps.predict import predict_raster, valid_summary
@@ -92,34 +100,24 @@ later maps of that model start without reading the file again (about 1.5 s for a
         names = [n.strip() for n in (self.parameterAsString(parameters, "NAMES", context) or "").split(",")]
         names = names if any(names) else None
         layers = self.parameterAsLayerList(parameters, "COVARIATES", context)
-        given = [n.strip() for n in (self.parameterAsString(parameters, "COVARIATE_NAMES", context) or "").split(",")]
-        given = given if any(given) else [""] * len(layers)
-        bands = sum(layer.bandCount() for layer in layers)
-        per_band = len(given) != len(layers) and len(given) == bands  # names for the bands of multi-band rasters
-        if len(given) != len(layers) and not per_band:
-            raise InputError(f"{len(given)} covariate names for {len(layers)} covariate rasters ({bands} bands); "
-                             "give one per raster, or one per band of every raster, in their order (an empty entry "
-                             "keeps the layer's name or the band's description)")
-        covariates, entries = [], iter(given)
-        for layer in layers:
+        covariates = []
+        for layer, name in zip(layers, covariate_names(self, parameters, context, layers)):
             path = raster_file(layer)
-            if per_band and layer.bandCount() > 1:
-                covariates += [(next(entries) or None, f"{path}:{band}") for band in range(1, layer.bandCount() + 1)]
-                continue
-            name = next(entries)
-            if name and layer.bandCount() > 1:
-                raise InputError(f"covariate name {name!r}: {layer.name()} has {layer.bandCount()} bands, named by "
-                                 f"their descriptions; leave its entry empty, or give {bands} names, one per band of "
-                                 "every raster")
-            covariates.append((name or (layer.name() if layer.bandCount() == 1 else None), path))
+            if isinstance(name, list):  # one name per band of a multi-band raster
+                covariates += [(band_name, f"{path}:{band}") for band, band_name in enumerate(name, start=1)]
+            else:
+                covariates.append((name or (layer.name() if layer.bandCount() == 1 else None), path))
         chosen = None  # every band the model gives
         if parameters.get("OUTPUTS") not in (None, "", []):
             chosen = [OUTPUT_CHOICES[i] for i in self.parameterAsEnums(parameters, "OUTPUTS", context)]
         grid = self.parameterAsRasterLayer(parameters, "GRID", context)
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        png = self.parameterAsFileOutput(parameters, QUICKLOOK, context) if parameters.get(QUICKLOOK) not in (
+            None, "") else None
         run = predict_raster(models, covariates, output, outputs=chosen, names=names,
-                             grid=raster_file(grid) if grid else None,
+                             grid=raster_file(grid) if grid else None, quicklook=png,
                              cog=self.parameterAsBoolean(parameters, "COG", context), **raster_engine(feedback))
         feedback.pushInfo(f"{len(run.band_names)} band{'s' if len(run.band_names) > 1 else ''}: "
                           f"{', '.join(run.band_names)}; {valid_summary(run)}")
-        return {"OUTPUT": output}
+        results = {"OUTPUT": output, **({QUICKLOOK: png} if png else {})}
+        return results

@@ -1,10 +1,10 @@
 """Processing algorithm wholesoil:predicttable."""
 
-from qgis.core import QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource
+from qgis.core import QgsProcessing, QgsProcessingParameterFeatureSource
 
 from ..algorithm import WholesoilAlgorithm
 from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS, MODEL, add_model_file_parameter
-from ..parameters import INPUT
+from ..parameters import INPUT, table_output
 from ..qgis_io import source_to_table, table_to_sink
 
 
@@ -32,13 +32,26 @@ Evaluate model scores a model on features that do have observed values.
         add_model_file_parameter(self)
         self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Features with the covariates",
                                                               [QgsProcessing.TypeVector]))
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Predictions", QgsProcessing.TypeVector))
+        self.addParameter(table_output("OUTPUT", "Predictions"))
 
     def compute(self, parameters, context, feedback):
+        from ...core.errors import CancelledError
         from ...core.learn.modelfile import load_model
         from ...core.learn.training import predict_table
 
         trained = load_model(self.parameterAsFile(parameters, MODEL, context))
+        feedback.setProgress(10)
         source = self.parameterAsSource(parameters, INPUT, context)
-        result = predict_table(trained, source_to_table(source, feedback))
-        return {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result, source)}
+        table = source_to_table(source, feedback)
+        # the core's predict_table takes no progress or cancel check: a cancel is honoured before it and after it,
+        # before the output is created, so that a cancelled run writes nothing
+        if feedback.isCanceled():
+            raise CancelledError()
+        feedback.setProgress(30)
+        result = predict_table(trained, table)
+        if feedback.isCanceled():
+            raise CancelledError()
+        feedback.setProgress(80)
+        results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result, source)}
+        feedback.setProgress(100)
+        return results

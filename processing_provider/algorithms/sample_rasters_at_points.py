@@ -4,9 +4,9 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProc
                        QgsProcessingParameterField, QgsProcessingParameterMultipleLayers)
 
 from ...core.errors import InputError
-from ..algorithm import WholesoilAlgorithm, core_callbacks
+from ..algorithm import WholesoilAlgorithm, add_covariate_names_parameter, core_callbacks, covariate_names
 from ..learn_common import GROUP, GROUP_ID, LEARN_TAGS
-from ..parameters import INPUT
+from ..parameters import INPUT, table_output
 from ..qgis_io import check_sink_columns, source_to_table, table_to_sink
 
 
@@ -22,7 +22,10 @@ Adds the value of every band of every covariate raster at each point: the traini
 
 Points are reprojected to each raster's own CRS, so the rasters may have different CRSs and grids. A field is named
 by the raster layer's name; the bands of a multi-band raster by their band descriptions, else name_b1, name_b2... A
-band's scale and offset are applied.
+band's scale and offset are applied. Covariate names, one per raster, name the fields otherwise (with qgis_process,
+where a layer's name is its file name, this is the way to name them); one name per band of every raster also names
+the bands of multi-band rasters, as the command line's NAME=RASTER:BAND items do. Predict model as a map takes the
+same covariate names.
 
 Points outside a raster or on its nodata get an empty value; they are listed in the log and, if asked for, in the
 Problems table.
@@ -35,14 +38,14 @@ with the points. The output is then that table with the covariates of its site a
         self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Points (sites)", [QgsProcessing.TypeVectorPoint]))
         self.addParameter(QgsProcessingParameterMultipleLayers("RASTERS", "Covariate rasters",
                                                                QgsProcessing.TypeRaster))
+        add_covariate_names_parameter(self)
         self.addParameter(QgsProcessingParameterFeatureSource(
             "OBSERVATIONS", "Observations to add the covariates to (optional)", [QgsProcessing.TypeVector],
             optional=True))
         self.addParameter(QgsProcessingParameterField(
             "KEY_FIELD", "Site key field (in the points and the observations)", parentLayerParameterName=INPUT,
             optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Table with covariates",
-                                                            QgsProcessing.TypeVector))
+        self.addParameter(table_output("OUTPUT", "Table with covariates"))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "PROBLEMS", "Problems (points outside rasters or on nodata)", QgsProcessing.TypeVector, optional=True,
             createByDefault=False))
@@ -53,6 +56,7 @@ with the points. The output is then that table with the covariates of its site a
 
     def compute(self, parameters, context, feedback):
         from ...core.learn.sampling import join_observations, sample_rasters
+        from ...core.rasters import band_names
 
         source = self.parameterAsSource(parameters, INPUT, context)
         layers = self.parameterAsLayerList(parameters, "RASTERS", context)
@@ -62,8 +66,13 @@ with the points. The output is then that table with the covariates of its site a
         key = self.parameterAsFields(parameters, "KEY_FIELD", context)
         if (observations is None) != (not key):
             raise InputError("observations need the site key field, and the key field needs observations")
+        paths, names = [layer.source() for layer in layers], []
+        for layer, path, name in zip(layers, paths, covariate_names(self, parameters, context, layers)):
+            if isinstance(name, list):  # one per band: an empty entry keeps the band's default name
+                name = [given or default for given, default in zip(name, band_names(path, layer.name()))]
+            names.append(name or layer.name())
         table = source_to_table(source, feedback)
-        result = sample_rasters(table, [layer.source() for layer in layers], [layer.name() for layer in layers],
+        result = sample_rasters(table, paths, names,
                                 check_columns=None if observations is not None else lambda columns: (
                                     check_sink_columns(self, "OUTPUT", columns)),
                                 **core_callbacks(feedback, end=90))
