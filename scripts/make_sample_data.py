@@ -194,6 +194,23 @@ def ibulk_map(data):
         predict_raster([m.split("=", 1)[1] for m in models], [f"{n}={p}" for n, p in rasters.items()],
                        OUT / "americas_ibulk_0_100.tif", outputs=["mean", "sd"],
                        names=[m.split("=", 1)[0] for m in models])
+    # the models (not shipped) by their file names; the covariates relative to the repository
+    shipped_provenance(OUT / "americas_ibulk_0_100.tif", {folder + "/": "", str(ROOT) + "/": ""})
+
+
+def shipped_provenance(path, replaced):
+    """Rewrite the paths a map records (covariates, model files) as {old prefix: new} in place: a shipped map should
+    not hold the folders of the machine that made it."""
+    from osgeo import gdal
+
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    metadata = dataset.GetMetadata()
+    for key, value in metadata.items():
+        for old, new in replaced.items():
+            value = value.replace(old, new)
+        metadata[key] = value
+    dataset.SetMetadata(metadata)
+    dataset = None
 
 
 if __name__ == "__main__":
