@@ -39,11 +39,11 @@ BANDS_HELP = """
 Each input is a raster layer and a band (when none is chosen: its only band, or its only NAME_mean band; a raster of
 several layers is refused). Its sd is the sd raster and band, or the sd number, given under
 the advanced parameters, else the NAME_sd band beside a NAME_mean band (as Predict model as a map writes them), else
-the input is taken as exact. An input with a constant parameter (e.g. β constant) may be that number instead of a
-raster (giving both is an error, but an fBNPP raster wins over the fBNPP constant); at least one input must be a
-raster. Rasters must share CRS, extent and pixel size; nodata in any input, or an impossible value (a negative flux,
-β outside 0-1, a negative sd), gives nodata, counted in the log. Fluxes are in Mg C ha-1 yr-1 and stocks in Mg C
-ha-1 unless the unit parameter or the band's units metadata says otherwise (then converted). The HTML report shows
+the input is taken as exact. An input with a constant parameter may be that number instead of a raster (giving
+both is an error); at least one input must be a raster. Rasters must share CRS, extent and pixel size; nodata in any
+input, or an impossible value (e.g. a negative flux or stock, a negative sd), gives nodata, counted in the log.
+Fluxes are in Mg C ha-1 yr-1 and stocks in Mg C ha-1 unless the unit parameter or the band's units metadata says
+otherwise (then converted); a constant is in its unit parameter's unit. The HTML report shows
 a quick-look of the result with its units and the mean of every band; the quick-look can also be saved as a PNG.
 Details: docs/maps.md, section Map products.
 """
