@@ -78,7 +78,7 @@ def read_table(path, layer=None):
     if path.stat().st_size == 0:
         raise InputError(f"{path} is empty")
     register_input(path)
-    if path.suffix.lower() in _CSV_SUFFIXES:
+    if is_csv(path):
         try:
             table = pd.read_csv(path, sep=_csv_separator(path), low_memory=False)
         except pd.errors.EmptyDataError:
@@ -97,6 +97,11 @@ def _csv_separator(path):
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
+def is_csv(path):
+    """Whether ``path`` names a delimited text table (CSV, TSV, TXT), which holds no geometry of its own."""
+    return Path(path).suffix.lower() in _CSV_SUFFIXES
+
+
 def keep_csv_text(table, path, output):
     """``table`` (read by :func:`read_table` from ``path``, maybe with added columns) with the columns of a CSV
     ``path`` as the text of its cells, so that writing it to the CSV ``output`` keeps them as they were: '007'
@@ -105,7 +110,7 @@ def keep_csv_text(table, path, output):
     import pandas as pd
 
     path = Path(path)
-    if path.suffix.lower() not in _CSV_SUFFIXES or Path(output).suffix.lower() not in _CSV_SUFFIXES:
+    if not (is_csv(path) and is_csv(output)):
         return table
     cells = pd.read_csv(path, sep=_csv_separator(path), dtype=str, keep_default_na=False)
     out = table.copy()

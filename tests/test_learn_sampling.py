@@ -157,3 +157,42 @@ def test_join_observations_to_sites():
     numbered = join_observations(pd.DataFrame({"site": [1.0, 2.0, 2.0]}), pd.DataFrame({"site": [1, 2], "v": [5, 6]}),
                                  "site")
     assert numbered["v"].tolist() == [5, 6, 6]
+
+
+def test_the_cells_of_a_csv_come_back_as_they_were(tmp_path):
+    """sample-rasters from CSV to CSV wrote 1984 as 1984.0 in a column with a gap and site 007 as 7 (the predict
+    command keeps them; both use tables.keep_csv_text)."""
+    from wholesoil.core.cli import main
+
+    raster = write_raster(tmp_path / "clim.tif", GRID)
+    (tmp_path / "sites.csv").write_text("site,year,lon,lat\n007,1984,-9.75,49.75\n0042,,-1.3,41.1\n")
+    assert main(["sample-rasters", str(tmp_path / "sites.csv"), str(tmp_path / "out.csv"), raster, "--x-col", "lon",
+                 "--y-col", "lat", "--quiet"]) == 0
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert out[["site", "year", "lon"]].values.tolist() == [["007", "1984", "-9.75"], ["0042", "", "-1.3"]]
+    assert out["clim"].astype(float).tolist() == expected_values([-9.75, -1.3], [49.75, 41.1]).tolist()
+    (tmp_path / "layers.csv").write_text("site,top\n007,0\n007,20\n0042,0\n")
+    assert main(["sample-rasters", str(tmp_path / "sites.csv"), str(tmp_path / "joined.csv"), raster, "--x-col",
+                 "lon", "--y-col", "lat", "--join", str(tmp_path / "layers.csv"), "--on", "site", "--quiet"]) == 0
+    joined = pd.read_csv(tmp_path / "joined.csv", dtype=str, keep_default_na=False)
+    assert joined["site"].tolist() == ["007", "007", "0042"] and joined["clim"].astype(float).tolist()[2] == 1717.0
+
+
+def test_points_from_coordinate_columns_are_points_in_a_geopackage_output(tmp_path):
+    """A CSV with --x-col/--y-col sampled into a GeoPackage gave a table without geometry (no points in QGIS)."""
+    from wholesoil.core.cli import main
+
+    raster = write_raster(tmp_path / "clim.tif", GRID)
+    (tmp_path / "sites.csv").write_text("site,lon,lat\na,-9.75,49.75\nb,,\nc,-1.3,41.1\n")
+    assert main(["sample-rasters", str(tmp_path / "sites.csv"), str(tmp_path / "out.gpkg"), raster, "--x-col", "lon",
+                 "--y-col", "lat", "--quiet"]) == 0
+    source = ogr.Open(str(tmp_path / "out.gpkg"))  # kept while its layer is read
+    layer = source.GetLayer(0)
+    assert layer.GetSpatialRef().GetAuthorityCode(None) == "4326"
+    points = [(f["site"], f.GetGeometryRef() and (f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY()))
+              for f in layer]
+    source = None
+    assert points == [("a", (-9.75, 49.75)), ("b", None), ("c", (-1.3, 41.1))]
+    assert main(["sample-rasters", str(tmp_path / "sites.csv"), str(tmp_path / "out.csv"), raster, "--x-col", "lon",
+                 "--y-col", "lat", "--quiet"]) == 0
+    assert "geometry" not in read_table(tmp_path / "out.csv").columns  # a CSV keeps its own columns only

@@ -165,9 +165,9 @@ def _load(path):
 
 
 def run_sample_rasters(args):
-    from ..learn.sampling import join_observations, sample_rasters
+    from ..learn.sampling import join_observations, sample_rasters, with_point_geometry
     from ..maps.stack import parse_named_rasters
-    from ..tables import check_columns_writable, read_table, write_table
+    from ..tables import GEOMETRY, check_columns_writable, is_csv, keep_csv_text, read_table, write_table
 
     _check_outputs(("OUTPUT", args.output, TABLE_SUFFIXES), ("--problems", args.problems, TABLE_SUFFIXES))
     if (args.join is None) != (args.on is None):
@@ -177,9 +177,12 @@ def run_sample_rasters(args):
     result = sample_rasters(points, paths, names, args.x_col, args.y_col, args.crs, progress=_progress(args),
                             check_columns=None if args.join else lambda columns: check_columns_writable(
                                 columns, args.output))
-    table = result.table
-    if args.join:
-        table = join_observations(read_table(args.join), table, args.on)
+    if args.join:  # a CSV's own cells as they were (007, 1984, not 7 and 1984.0)
+        table = keep_csv_text(join_observations(read_table(args.join), result.table, args.on), args.join, args.output)
+    else:
+        table = keep_csv_text(result.table, args.points, args.output)
+    if args.x_col and GEOMETRY not in table.columns and not is_csv(args.output):  # points on the map, as in QGIS
+        table = with_point_geometry(table, args.x_col, args.y_col, args.crs)
     write_table(table, args.output)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -78,6 +78,25 @@ def point_coordinates(table, x_col=None, y_col=None, crs=None):
     return x, y, CRS.from_user_input(wkt).to_wkt()
 
 
+def with_point_geometry(table, x_col, y_col, crs=None):
+    """``table`` with point geometry from its x/y columns (CRS ``crs``, default WGS 84 lon/lat), so that a
+    vector file written from it shows the points on a map; rows without coordinates get no geometry."""
+    from osgeo import ogr
+
+    x, y, wkt = point_coordinates(table, x_col, y_col, crs)
+    out = table.copy()
+    points = []
+    for a, b in zip(x, y):
+        point = None
+        if np.isfinite(a) and np.isfinite(b):
+            geometry = ogr.Geometry(ogr.wkbPoint)
+            geometry.AddPoint_2D(float(a), float(b))
+            point = bytes(geometry.ExportToWkb())
+        points.append(point)
+    out[GEOMETRY] = points
+    out.attrs["crs_wkt"] = wkt
+    return out
+
 def _pixel_indices(dataset, x, y, points_wkt):
     """Column and row of every point in the raster's grid (float; NaN = no location)."""
     from osgeo import gdal
