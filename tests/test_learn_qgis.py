@@ -135,8 +135,8 @@ def test_columns_differing_only_in_case_are_refused_before_anything_is_written(w
 
 def test_predicttable_cancelled_while_predicting_writes_nothing(wholesoil_processing, layers_gpkg, tmp_path,
                                                                 monkeypatch):
-    """The core's predict_table takes no cancel check: a cancel pressed while it runs was ignored and the
-    predictions written; now nothing is."""
+    """A cancel pressed while the model predicts was ignored and the predictions written; now nothing is (the core
+    checks between blocks of rows, and the algorithm before it writes)."""
     from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
     import wholesoil.core.learn.training as training

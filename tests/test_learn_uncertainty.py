@@ -103,3 +103,26 @@ def test_an_infinite_tau_level_gives_no_interval_where_sd_is_0_without_a_warning
         lower, upper = coulston_interval(np.array([1.0, 2.0]), np.array([0.0, 0.5]), np.inf)
     np.testing.assert_array_equal(lower, [np.nan, -np.inf])
     np.testing.assert_array_equal(upper, [np.nan, np.inf])
+
+
+
+def test_predict_table_in_blocks_of_rows_gives_the_same_table_with_progress_and_cancel(heteroscedastic_models,
+                                                                                      monkeypatch):
+    """Rows are predicted PREDICT_ROWS at a time (progress and a cancel check between blocks): the same columns, in
+    the same order, as in one block."""
+    import wholesoil.core.learn.training as training
+    from wholesoil.core.errors import CancelledError
+
+    models, test = heteroscedastic_models
+    new = test.head(100)
+    for trained in models.values():  # the quantile forest's q_lower and q_upper too
+        whole = predict_table(trained, new)
+        monkeypatch.setattr(training, "PREDICT_ROWS", 7)
+        steps = []
+        blocks = predict_table(trained, new, progress=steps.append)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(blocks, whole)
+        assert len(steps) >= 15 and steps[-1] == pytest.approx(100)
+        with pytest.raises(CancelledError):
+            predict_table(trained, new, is_cancelled=lambda: True)
+    assert list(whole.columns[-4:]) == ["lower", "upper", "q_lower", "q_upper"]

@@ -607,7 +607,8 @@ def test_cli_predict_writes_the_input_columns_of_a_csv_as_they_were(tmp_path):
     save_model(tmp_path / "m.wsmodel", train_model(table, "y", ["a", "soil"], ["soil"], independent_rows=True,
                                                    n_trees=10, n_splits=3))
     (tmp_path / "sites.csv").write_text("site,plot,a,soil,remark\n007,12,0.50,1,NA\n0042,,-1.250,2.0,\"x, y\"\n")
-    assert main(["predict", str(tmp_path / "m.wsmodel"), str(tmp_path / "sites.csv"), str(tmp_path / "pred.csv")]) == 0
+    assert main(["predict", str(tmp_path / "m.wsmodel"), str(tmp_path / "sites.csv"), str(tmp_path / "pred.csv"),
+                 "--quiet"]) == 0  # as every command with progress takes it
     out = pd.read_csv(tmp_path / "pred.csv", dtype=str, keep_default_na=False)
     assert list(out.columns) == ["site", "plot", "a", "soil", "remark", "predicted", "sd", "cv", "lower", "upper"]
     assert out.iloc[:, :5].values.tolist() == [["007", "12", "0.50", "1", "NA"], ["0042", "", "-1.250", "2.0", "x, y"]]

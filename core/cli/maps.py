@@ -5,7 +5,7 @@ import sys
 from ..errors import InputError
 from ..rasters import RASTER_OUTPUT
 from .common import (PNG, TABLE_SUFFIXES, add_command, add_engine_options, add_output,
-                     engine_options, print_table)
+                     engine_options, print_table, ProgressPrinter)
 
 PREDICT_RASTER_HELP = """\
 Predict one or more saved models (train-model) over covariate rasters, block by block:
@@ -92,7 +92,7 @@ def run_predict(args):
 
     trained = load_model(args.model_file)
     table = read_table(args.input, args.layer)
-    result = predict_table(trained, table)
+    result = predict_table(trained, table, progress=None if args.quiet else ProgressPrinter())
     write_table(keep_csv_text(result, args.input, args.output), args.output)
     added = [c for c in result.columns if c not in table.columns]
     print_table(result[added].describe().loc[["count", "mean", "min", "max"]].rename_axis("statistic").reset_index()
@@ -127,3 +127,4 @@ def register(commands):
     parser.add_argument("input", help="table with the covariates (CSV, GeoPackage...)")
     add_output(parser, "output", suffixes=TABLE_SUFFIXES, layer_option=True, help="output table (.csv, .gpkg...)")
     parser.add_argument("--layer", help="layer name inside a multi-layer input file")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")

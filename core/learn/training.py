@@ -394,36 +394,53 @@ class Evaluation:
     notes: list = field(default_factory=list)
 
 
-def predict_table(trained, table, quantiles=None):
+#: Rows predicted at a time by :func:`predict_table` (progress and a cancel check between them).
+PREDICT_ROWS = 20000
+
+
+def predict_table(trained, table, quantiles=None, progress=None, is_cancelled=None):
     """The input table plus predictions with uncertainty from a TrainedModel.
 
     Regression forests add ``sd``, ``cv`` and the Coulston ``lower``/``upper`` bounds at
     the level the model was calibrated for; quantile forests also ``q_lower``/``q_upper``
     (the quantiles (1 -+ level) / 2, or ``quantiles``). Lower bounds are truncated at the
     target's lower limit. Rows missing a covariate, or holding a categorical class the model
-    never saw, get NaN (as such pixels are nodata in a map); a note counts them.
+    never saw, get NaN (as such pixels are nodata in a map); a note counts them. Rows are
+    predicted :data:`PREDICT_ROWS` at a time, with progress and a cancel check between them.
     """
-    out, notes = _predicted(trained, table, quantiles)
+    out, notes = _predicted(trained, table, quantiles, as_progress(progress, is_cancelled))
     for text in notes:
         note(text)
     return out
 
 
-def _predicted(trained, table, quantiles=None):
+def _predicted(trained, table, quantiles=None, steps=None):
     """(:func:`predict_table`'s table, notes on the rows left without a prediction)."""
     metadata = trained.metadata
     X, _, _ = prepare_data(table, metadata["target"]["name"], metadata["features"], list(metadata["categorical"]),
                            metadata["task"], need_target=False)
-    frame = trained.model.predict_frame(X)
     interval = metadata.get("interval")
+    level = interval["level"] if interval else 0.95
+    bounds = quantiles or ((1 - level) / 2, (1 + level) / 2)
+    frames = []
+    for start in range(0, max(len(X), 1), PREDICT_ROWS):
+        if steps is not None:
+            steps.check()
+        rows = X.iloc[start:start + PREDICT_ROWS]
+        frame = trained.model.predict_frame(rows)
+        if trained.model.kind == "quantile_forest":
+            values = trained.model.predict_quantiles(rows, bounds)
+            frame["q_lower"], frame["q_upper"] = values[:, 0], values[:, -1]
+        frames.append(frame)
+        if steps is not None:
+            steps.update(min(start + PREDICT_ROWS, len(X)) / max(len(X), 1))
+    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     limit = metadata["target"].get("lower_limit")
     if interval:
         frame["lower"], frame["upper"] = coulston_interval(frame["predicted"], frame["sd"], interval["tau"], limit)
-    if trained.model.kind == "quantile_forest":
-        level = interval["level"] if interval else 0.95
-        bounds = quantiles or ((1 - level) / 2, (1 + level) / 2)
-        values = trained.model.predict_quantiles(X, bounds)
-        frame["q_lower"], frame["q_upper"] = truncate(values[:, 0], limit), values[:, -1]
+    if "q_lower" in frame.columns:  # after the Coulston bounds, as before
+        frame = frame[[c for c in frame.columns if c not in ("q_lower", "q_upper")] + ["q_lower", "q_upper"]]
+        frame["q_lower"] = truncate(frame["q_lower"].to_numpy(), limit)
     _refuse_clash([c for c in table.columns if c in frame.columns], "the data's column", frame.columns)
     unseen, notes = _unseen_levels(trained, table)
     lacking = pd.isna(frame["predicted"]).to_numpy() & ~unseen

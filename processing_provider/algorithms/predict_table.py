@@ -2,7 +2,7 @@
 
 from qgis.core import QgsProcessing, QgsProcessingParameterFeatureSource
 
-from ..algorithm import WholesoilAlgorithm
+from ..algorithm import WholesoilAlgorithm, core_callbacks
 from ..learn_common import GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS, MODEL, add_model_file_parameter
 from ..parameters import INPUT, table_output
 from ..qgis_io import source_to_table, table_to_sink
@@ -43,15 +43,9 @@ Evaluate model scores a model on features that do have observed values.
         feedback.setProgress(10)
         source = self.parameterAsSource(parameters, INPUT, context)
         table = source_to_table(source, feedback)
-        # the core's predict_table takes no progress or cancel check: a cancel is honoured before it and after it,
-        # before the output is created, so that a cancelled run writes nothing
-        if feedback.isCanceled():
+        result = predict_table(trained, table, **core_callbacks(feedback, start=20, end=90))
+        if feedback.isCanceled():  # before the output is created, so that a cancelled run writes nothing
             raise CancelledError()
-        feedback.setProgress(30)
-        result = predict_table(trained, table)
-        if feedback.isCanceled():
-            raise CancelledError()
-        feedback.setProgress(80)
         results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, result, source)}
         feedback.setProgress(100)
         return results
