@@ -65,7 +65,7 @@ def test_the_whole_chain(capsys, layers_csv, tmp_path):
     new = profile_layers(15, seed=6, profile_sd=0.5).assign(relief=3.0)
     new.to_csv(tmp_path / "new.csv", index=False)
     code, out, err = run(capsys, "evaluate-model", model, tmp_path / "new.csv", "--output", tmp_path / "pred.csv",
-                         "--report", tmp_path / "eval.html")
+                         "--report", tmp_path / "eval.html", "--quiet")  # as every command with progress takes it
     assert code == 0, err
     header, values = out.splitlines()[:2]
     assert header.split() == ["n", "r2", "nse", "rmse", "bias", "coverage"] and values.split()[0] == "75"

@@ -313,7 +313,7 @@ def run_evaluate_model(args):
     _check_outputs(("--output", args.output, TABLE_SUFFIXES), ("--report", args.report, HTML))
     trained = _load(args.model_file)
     table = read_table(args.data, args.layer)
-    evaluation = evaluate_model(trained, table, args.target)
+    evaluation = evaluate_model(trained, table, args.target, progress=_progress(args))
     for note in evaluation.notes:
         print(f"note: {note}", file=sys.stderr)
     metrics = dict(evaluation.metrics)
@@ -455,6 +455,7 @@ def register(commands):
     add_output(parser, "--output", suffixes=TABLE_SUFFIXES, layer_option=True, metavar="FILE",
                help="write DATA with the predictions")
     add_output(parser, "--report", suffixes=HTML, metavar="FILE.html", help="write an HTML report (and PNGs beside it)")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     parser = add_command(commands, "explain-model", run_explain_model, "importance, partial dependence, drivers",
                          EXPLAIN_HELP)

@@ -468,18 +468,19 @@ def _unseen_levels(trained, table):
     return rows, notes
 
 
-def evaluate_model(trained, table, target=None):
+def evaluate_model(trained, table, target=None, progress=None, is_cancelled=None):
     """Predictions and metrics of a saved model on new data holding observed values.
 
     target: the observed column (default: the model's target name). Metrics are those of
     the task; forests also score their intervals (Coulston and, for quantile forests, the
-    quantile interval) next to the no-model baseline the model stores.
+    quantile interval) next to the no-model baseline the model stores. progress and
+    is_cancelled: as for :func:`predict_table`.
     """
     metadata = trained.metadata
     name = target or metadata["target"]["name"]
     if name not in table.columns:
         raise InputError(f"the data have no column {name!r} with observed values (give the target column)")
-    predicted, notes = _predicted(trained, table)
+    predicted, notes = _predicted(trained, table, steps=as_progress(progress, is_cancelled))
     observed = level_keys(table[name], [str(c) for c in trained.model.classes_]) \
         if metadata["task"] == "classification" else numeric_columns(table, [name])[name]
     usable = observed.notna().to_numpy() & pd.notna(predicted["predicted"]).to_numpy()

@@ -3,7 +3,7 @@
 from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField)
 
-from ..algorithm import WholesoilAlgorithm
+from ..algorithm import WholesoilAlgorithm, core_callbacks
 from ..learn_common import (GROUP, GROUP_ID, LEARN_REQUIRES, LEARN_TAGS, MODEL, add_metric_outputs,
                             add_model_file_parameter, metric_results)
 from ..parameters import INPUT, OUTPUT_HTML, add_html_output, html_output
@@ -55,7 +55,8 @@ Output: the data with predicted, and for forests sd (of the tree predictions), c
         trained = load_model(self.parameterAsFile(parameters, MODEL, context))
         source = self.parameterAsSource(parameters, INPUT, context)
         target = self.parameterAsFields(parameters, "TARGET_FIELD", context)
-        evaluation = evaluate_model(trained, source_to_table(source, feedback), target[0] if target else None)
+        evaluation = evaluate_model(trained, source_to_table(source, feedback), target[0] if target else None,
+                                    **core_callbacks(feedback, start=20, end=80))
         for note in evaluation.notes:
             feedback.pushWarning(note)
         feedback.pushInfo(", ".join(f"{k} {v:.4g}" for k, v in evaluation.metrics.items()))
