@@ -385,6 +385,23 @@ def test_a_file_given_as_a_layered_sd_stands_for_its_sd_bands(layered_maps, caps
     loss_maps(folder / "zero.tif", roots, ibulk=ibulk, ibulk_sd=[0] * 5, draws=20)
     assert not np.array_equal(read_bands(folder / "zero.tif")[0], beside, equal_nan=True)
 
+
+def test_bands_of_a_flux_or_stock_given_as_shares_or_ages_are_refused(layered_maps):
+    """The shipped Ibulk map's _mean bands (Mg C ha-1 yr-1) were taken as depth shares and renormalised without a
+    word; shares are fractions of the profile, ages years."""
+    folder, bnpp, ibulk, shares = layered_maps
+    name_bands(ibulk, [f"ibulk_{layer}_{stat}" for stat in ("mean", "sd")
+                       for layer in ("0_20", "20_40", "40_60", "60_80", "80_100")], units="Mg C ha-1 yr-1")
+    with pytest.raises(InputError, match=r"^shares: band .*ibulk_0_20_mean records units 'Mg C ha-1 yr-1', a flux; "
+                                         r"give the bands of shares themselves$"):
+        bnpp_by_depth(folder / "never.tif", RootInputs(bnpp=bnpp, shares=ibulk, profile_depth=100))
+    stock = write_raster(folder / "stock.tif", [np.full((2, 3), v) for v in (50.0, 40.0, 30.0, 20.0, 10.0)])
+    name_bands(stock, [f"soc_{layer}" for layer in ("0_20", "20_40", "40_60", "60_80", "80_100")], units="Mg C ha-1")
+    with pytest.raises(InputError, match=r"^C age: band .*soc_0_20 records units 'Mg C ha-1', a stock; give the "):
+        loss_maps(folder / "never.tif", RootInputs(bnpp=bnpp, beta=0.96), stock=stock, age=stock)
+    assert not (folder / "never.tif").exists()
+    bnpp_by_depth(folder / "ok.tif", RootInputs(bnpp=bnpp, shares=shares))  # share bands without units
+
 def test_share_bands_must_cover_the_whole_profile(layered_maps):
     """Share bands of 0-40 cm are not stretched to all of BNPP; with a profile depth of 40 cm they are the profile."""
     folder, bnpp, _, shares = layered_maps

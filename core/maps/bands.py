@@ -267,6 +267,15 @@ def _unit_words(text):
     return " ".join(words)
 
 
+def recorded_kind(ref):
+    """('flux' or 'stock', the recorded unit text) when a band records a flux or stock unit of :data:`UNITS`,
+    else (None, the recorded text or None)."""
+    recorded = band_units(ref)
+    words = _unit_words(recorded) if recorded else None
+    kind = next((k for k in UNITS if words in {_unit_words(label) for _, label in UNITS[k].values()}), None)
+    return kind, recorded
+
+
 def unit_factor(ref, kind, unit, option, notes):
     """Factor from the band's unit to the project unit of ``kind`` ('flux' or 'stock').
 
@@ -279,11 +288,10 @@ def unit_factor(ref, kind, unit, option, notes):
     units = UNITS[kind]
     if unit is not None and unit not in units:
         raise InputError(f"{option} unit must be one of {', '.join(units)}, not {unit!r}")
-    recorded = band_units(ref)
+    other, recorded = recorded_kind(ref)
     words = _unit_words(recorded) if recorded else None
     known = {k: {_unit_words(label): code for code, (_, label) in UNITS[k].items()} for k in UNITS}
-    other = next((k for k in UNITS if k != kind and words in known[k]), None)
-    if other is not None:
+    if other is not None and other != kind:
         raise InputError(f"{option}: band {ref} records units {recorded!r}, a {other}, but a {kind} is needed "
                          f"({next(iter(units.values()))[1]} or another {kind} unit); check the band")
     found = known[kind].get(words)

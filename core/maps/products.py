@@ -41,7 +41,7 @@ from ..layers import format_depth, layer_scheme
 from ..outputs import note, same_file
 from ..partitioning import MODEL_PARAMETERS, model_fractions
 from .bands import (UNITS, BandRef, band_reference, check_layer_names, layer_references, layers_of, named_layers,
-                    sd_partner, unit_factor)
+                    recorded_kind, sd_partner, unit_factor)
 from .engine import map_blocks
 from .montecarlo import (DEFAULT_DRAWS, INTERVAL, STATISTICS, check_seed, lognormal_draws, lognormal_parameters,
                          pixel_normals, summarise)
@@ -118,6 +118,11 @@ class _Inputs:
         """
         refs = layer_references(items, option)
         _require_role(refs, option)
+        for ref in refs if kind is None else ():  # shares and ages: no flux or stock given by mistake
+            found, recorded = recorded_kind(ref)
+            if found is not None:
+                raise InputError(f"{option}: band {ref} records units {recorded!r}, a {found}; give the bands of "
+                                 f"{option} themselves")
         scheme = layers_of(refs, layers, option)
         sd_refs = layer_references(sds, f"{option} sd", sd=True) if sds else [sd_partner(ref) for ref in refs]
         if len(sd_refs) != len(refs):

@@ -102,7 +102,7 @@ does not grow with its size. The report shows the zone table and the latitude pr
         zone_raster = self.parameterAsRasterLayer(parameters, "ZONE_RASTER", context)
         field = self.parameterAsFields(parameters, "ZONE_FIELD", context)
         if zones_source is not None and not field:
-            raise InputError("choose the zone field of the zone polygons")
+            raise InputError("ZONES needs ZONE_FIELD: choose the zone field of the zone polygons")
         latitude = self.parameterAsDouble(parameters, "LATITUDE_BANDS", context)
         units = self.parameterAsString(parameters, "UNITS", context) or None
         if units is not None and "=" in units:
