@@ -597,9 +597,8 @@ def test_rasters_without_units_are_said_to_be_taken_in_the_project_unit(tmp_path
     stock = write_raster(tmp_path / "stock.tif", np.full((2, 3), 80.0))
     flux = write_raster(tmp_path / "flux.tif", np.full((2, 3), 400.0))
     run = turnover_map(tmp_path / "tau.tif", stock=stock, flux=flux)
-    assert any(n.startswith("flux: the raster records no units; taken as Mg C ha-1 yr-1 (give its unit with "
-                            "--flux-unit (in QGIS the unit parameter, advanced) if it is another")
-               for n in run.notes), run.notes
+    assert "flux: the raster records no units; taken as Mg C ha-1 yr-1 (give its unit with --flux-unit (in QGIS the " \
+           "unit parameter, advanced) if it is another, e.g. g_m2_yr: g C m-2 yr-1)" in run.notes, run.notes
     chosen = turnover_map(tmp_path / "tau_g.tif", stock=stock, flux=flux, flux_unit="g_m2_yr", stock_unit="Mg_ha")
     assert not [n for n in chosen.notes if "records no units" in n]
     assert band(chosen, "tau")[0, 0] == pytest.approx(80.0 / 4.0)

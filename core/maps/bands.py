@@ -297,7 +297,7 @@ def unit_factor(ref, kind, unit, option, notes):
     found = known[kind].get(words)
     if unit is not None and found is not None and found != unit:
         raise InputError(f"{option}: band {ref} records units {recorded!r}, but the unit given is {unit} "
-                         f"({units[unit][1]}); give {found} or check the raster")
+                         f"({units[unit][1]}); give {found} ({units[found][1]}) or check the raster")
     code = unit or found or next(iter(units))
     where = f"{'--ibulk-unit' if option == 'Ibulk' else f'--{kind}-unit'} (in QGIS the unit parameter, advanced)"
     if recorded and found is None and unit is None:
@@ -305,8 +305,9 @@ def unit_factor(ref, kind, unit, option, notes):
                          f"unit; if it is one of {', '.join(f'{c} ({label})' for c, (_, label) in units.items())}, "
                          f"give it with {where}, else convert the raster")
     if not recorded and unit is None:
+        example = list(units)[1]
         notes.append(f"{option}: the raster records no units; taken as {units[code][1]} (give its unit with {where} "
-                     f"if it is another, e.g. {list(units)[1]})")
+                     f"if it is another, e.g. {example}: {units[example][1]})")
     elif code != next(iter(units)):
         notes.append(f"{option}: {units[code][1]} converted to {next(iter(units.values()))[1]}")
     return units[code][0]

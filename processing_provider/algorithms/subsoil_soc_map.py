@@ -2,6 +2,7 @@
 
 from qgis.core import QgsProcessingParameterString
 
+from ...core.layers import NAMED_SCHEMES
 from ..products_base import (BANDS_HELP, STOCK_UNIT_CHOICES, ProductAlgorithm, add_band_input, add_constant,
                              add_outputs, add_unit_parameter, band_or_constant, unit_parameter)
 
@@ -29,8 +30,8 @@ Bands soc_a_b_mean and soc_a_b_sd (Mg C ha-1) per layer (default 20-40, 40-60, 6
         self.addParameter(QgsProcessingParameterString("TOPSOIL_LAYER", "Depths of the topsoil stock (cm)",
                                                        defaultValue="0-20"))
         add_unit_parameter(self, "STOCK_UNIT", "Unit of the topsoil stock", STOCK_UNIT_CHOICES)
-        self.addParameter(QgsProcessingParameterString("LAYERS", "Output layers: depth breaks (cm)",
-                                                       defaultValue="20,40,60,80,100"))
+        self.addParameter(QgsProcessingParameterString(
+            "LAYERS", f"Output layers: cm breaks or {', '.join(NAMED_SCHEMES)}", defaultValue="20,40,60,80,100"))
         add_outputs(self, "SOC by subsoil layer (mean, sd)")
 
     def run_product(self, parameters, context, output, quicklook, engine):
