@@ -6,9 +6,9 @@ Run: . scripts/qgis_env.sh && QT_HASH_SEED=0 .venv/bin/python scripts/make_model
 
 from pathlib import Path
 
-from qgis.core import (QgsApplication, QgsProcessing, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
-                       QgsProcessingModelChildParameterSource, QgsProcessingModelOutput,
-                       QgsProcessingModelParameter, QgsProcessingParameterDefinition,
+from qgis.core import (QgsApplication, QgsProcessing, QgsProcessingContext, QgsProcessingModelAlgorithm,
+                       QgsProcessingModelChildAlgorithm, QgsProcessingModelChildParameterSource,
+                       QgsProcessingModelOutput, QgsProcessingModelParameter, QgsProcessingParameterDefinition,
                        QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
@@ -116,16 +116,19 @@ def bnpp_by_depth_model():
     return model
 
 
-#: Covariate names of the bundled WorldClim rasters, as Sample rasters at points names them (the layer names).
-SAMPLE_COVARIATES = "worldclim_bio1_americas;worldclim_bio12_americas"
+#: The training step's covariates: the names given in covariate_names, else (empty, the default) those of the fields
+#: the sampling step added (its COVARIATES output: QGIS names a child's output in expressions
+#: @<child description, spaces as _>_<output>, so the sampling step's description must stay "sample covariates").
+FEATURES_EXPRESSION = "coalesce(nullif(trim(@covariate_names), ''), @sample_covariates_COVARIATES)"
 BNPP_INPUTS_HELP = {
     "sites": "Points with observed BNPP, e.g. resources/sample_data/srdb_bnpp_sites.gpkg (SRDB-V5).",
     "bnpp_field": "The field of the sites holding BNPP.",
     "bnpp_units": "Units of the BNPP field, stored in the model and read by the map products (which convert "
                   "g C m-2 yr-1 and kg C m-2 yr-1 to Mg C ha-1 yr-1).",
     "covariates": "Covariate rasters on one grid, e.g. the bundled WorldClim bio1 and bio12 of the Americas.",
-    "covariate_names": "The covariates' names separated by ';': each raster's layer name (as Sample rasters at "
-                       "points names the sampled fields).",
+    "covariate_names": "Optional: the covariates' names separated by ';', as Sample rasters at points names the "
+                       "sampled fields (each raster's layer name). Empty by default: the names of the fields sampled "
+                       "from the covariate rasters, so any rasters work without typing their names.",
     "beta": "One band of β (0 to 1) on the covariates' grid, e.g. resources/sample_data/americas_root_beta.tif.",
 }
 
@@ -144,15 +147,19 @@ def add_bnpp_map_steps(model, outputs):
               BNPP_INPUTS_HELP["bnpp_units"])
     add_input(model, QgsProcessingParameterMultipleLayers("covariates", "Covariate rasters",
                                                           QgsProcessing.TypeRaster), 3, BNPP_INPUTS_HELP["covariates"])
-    add_input(model, QgsProcessingParameterString("covariate_names", "Covariate names (the layer names, ;-separated)",
-                                                  SAMPLE_COVARIATES), 4, BNPP_INPUTS_HELP["covariate_names"])
+    add_input(model, QgsProcessingParameterString("covariate_names", "Covariate names, ;-separated (default: the "
+                                                  "sampled layer names)", "", optional=True), 4,
+              BNPP_INPUTS_HELP["covariate_names"])
     add_input(model, QgsProcessingParameterRasterLayer("beta", "Raster of β"), 5, BNPP_INPUTS_HELP["beta"])
     model.addChildAlgorithm(child("wholesoil:samplerastersatpoints", "sample_covariates", {
         "INPUT": value("sites"), "RASTERS": value("covariates")}, {}, 0.5, 1))
     model.addChildAlgorithm(child("wholesoil:trainmodel", "train_bnpp_forest", {
         "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("sample_covariates", "OUTPUT"),
-        "TARGET": value("bnpp_field"), "FEATURES": value("covariate_names"), "UNITS": value("bnpp_units"),
-        "TREES": static(300)}, {}, 0.5, 2))
+        "TARGET": value("bnpp_field"), "FEATURES": QgsProcessingModelChildParameterSource.fromExpression(
+            FEATURES_EXPRESSION), "UNITS": value("bnpp_units"), "TREES": static(300)}, {}, 0.5, 2))
+    if "sample_covariates_COVARIATES" not in model.variablesForChildAlgorithm("train_bnpp_forest",
+                                                                               QgsProcessingContext()):
+        raise SystemExit("the training step's covariates expression names no output of the sampling step")
     model.addChildAlgorithm(child("wholesoil:predictraster", "predict_bnpp", {
         "MODELS": QgsProcessingModelChildParameterSource.fromChildOutput("train_bnpp_forest", "OUTPUT_MODEL"),
         "COVARIATES": value("covariates"), "OUTPUTS": static([0, 1])}, outputs, 0.5, 3))

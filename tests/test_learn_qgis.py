@@ -245,6 +245,23 @@ def test_samplerastersatpoints_covariate_names_name_fields_as_the_command_line_a
     assert band_names == ["soc_mean"] and np.isfinite(bands).all()
 
 
+
+def test_samplerastersatpoints_returns_the_names_of_the_fields_it_added(wholesoil_processing, layers_gpkg, tmp_path):
+    """COVARIATES: the fields added, in order, ';'-separated (the covariates of Train a predictive model in the
+    shipped models, whatever the rasters' names): the layers' names, else the covariate names given."""
+    relief = write_raster(tmp_path / "relief.tif", np.add.outer(np.arange(60.0), np.arange(40.0)),
+                          origin=(-60.0, 0.0), pixel=0.5)
+    stack = write_raster(tmp_path / "stack.tif", np.ones((2, 60, 40)), origin=(-60.0, 0.0), pixel=0.5)
+    points = read_table(layers_gpkg).columns
+    cases = (("", "relief;stack_b1;stack_b2"), ("elevation, wet, dry", "elevation;wet;dry"),
+             ("elevation,", "elevation;stack_b1;stack_b2"))
+    for k, (names, expected) in enumerate(cases):
+        sampled = wholesoil_processing.run("wholesoil:samplerastersatpoints", {
+            "INPUT": str(layers_gpkg), "RASTERS": [relief, stack], "COVARIATE_NAMES": names,
+            "OUTPUT": str(tmp_path / f"sampled{k}.gpkg")})
+        assert sampled["COVARIATES"] == expected
+        assert [c for c in read_table(sampled["OUTPUT"]).columns if c not in points] == expected.split(";")
+
 @pytest.mark.qgis_process
 def test_train_and_screen_through_qgis_process(layers_gpkg, tmp_path):
     model = tmp_path / "soc.wsmodel"

@@ -49,3 +49,27 @@ def test_bad_input_fails_with_the_message_and_no_output(tmp_path):
 def test_help_is_plain_text():
     text = run_qgis_process("help", "wholesoil:partitiontotal").stdout
     assert "Splits a profile total" in text and "<p>" not in text
+
+
+def test_bnpp_model_trains_on_the_fields_sampled_from_any_covariate_rasters(real_data, resources, tmp_path):
+    """The depth-resolved BNPP model with covariate rasters named otherwise than the bundled ones and no
+    covariate_names: its forest learns the fields the sampling step named after the layers (it failed in the training
+    step, which looked for the bundled rasters' names), and the maps are made."""
+    from rasters_util import read_bands
+
+    covariates = [real_data / "covariates" / f"dismo_worldclim14_{name}_americas_0p5deg.asc" for name in ("bio1",
+                                                                                                         "bio12")]
+    outputs = {"predict_bnpp:bnpp_map": tmp_path / "bnpp.tif", "bnpp_by_depth:bnpp_layers": tmp_path / "layers.tif",
+               "bnpp_totals:bnpp_totals": tmp_path / "totals.csv"}
+    done = run_qgis_process("run", "wholesoil:depthresolvedbnppmap", "--",
+                            f"sites={resources / 'sample_data' / 'srdb_bnpp_sites.gpkg'}",
+                            *[f"covariates={path}" for path in covariates],
+                            f"beta={resources / 'sample_data' / 'americas_root_beta.tif'}",
+                            *[f"{name}={path}" for name, path in outputs.items()], json_output=True)
+    for name, path in outputs.items():
+        assert done.json["results"][name] == str(path) and path.exists()
+    bnpp, names = read_bands(outputs["predict_bnpp:bnpp_map"])
+    assert names == ["bnpp_Mg_ha_yr_mean", "bnpp_Mg_ha_yr_sd"]
+    assert np.isfinite(bnpp[0]).sum() > 5000 and 0.5 < np.nanmean(bnpp[0]) < 10
+    layers, layer_names = read_bands(outputs["bnpp_by_depth:bnpp_layers"])
+    assert layer_names[0] == "bnpp_0_20_mean" and len(layer_names) == 21 and np.isfinite(layers[0]).sum() > 5000

@@ -1,7 +1,8 @@
 """Processing algorithm wholesoil:samplerastersatpoints."""
 
-from qgis.core import (QgsProcessing, QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterField, QgsProcessingParameterMultipleLayers)
+from qgis.core import (QgsProcessing, QgsProcessingOutputString, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterMultipleLayers)
 
 from ...core.errors import InputError
 from ..algorithm import WholesoilAlgorithm, add_covariate_names_parameter, core_callbacks, covariate_names
@@ -30,6 +31,9 @@ same covariate names.
 Points outside a raster or on its nodata get an empty value; they are listed in the log and, if asked for, in the
 Problems table.
 
+Covariates (an output for models): the names of the fields added, in order, separated by ';', ready to be the
+covariates of Train a predictive model.
+
 Observations: optionally a table of observations (for example the layers of each profile) sharing a site key field
 with the points. The output is then that table with the covariates of its site added.
 """
@@ -49,6 +53,8 @@ with the points. The output is then that table with the covariates of its site a
         self.addParameter(QgsProcessingParameterFeatureSink(
             "PROBLEMS", "Problems (points outside rasters or on nodata)", QgsProcessing.TypeVector, optional=True,
             createByDefault=False))
+        self.addOutput(QgsProcessingOutputString("COVARIATES", "Covariates (the names of the fields added, "
+                                                               "separated by ';')"))
 
     def requirements(self, parameters):
         """Joining observations to their sites compares keys as scikit-learn's screening does."""
@@ -65,7 +71,8 @@ with the points. The output is then that table with the covariates of its site a
         observations = self.parameterAsSource(parameters, "OBSERVATIONS", context)
         key = self.parameterAsFields(parameters, "KEY_FIELD", context)
         if (observations is None) != (not key):
-            raise InputError("observations need the site key field, and the key field needs observations")
+            raise InputError("OBSERVATIONS and KEY_FIELD go together: the observations need the site key field, and "
+                             "the key field needs observations")
         paths, names = [layer.source() for layer in layers], []
         for layer, path, name in zip(layers, paths, covariate_names(self, parameters, context, layers)):
             if isinstance(name, list):  # one per band: an empty entry keeps the band's default name
@@ -85,7 +92,8 @@ with the points. The output is then that table with the covariates of its site a
         if observations is not None:
             output = join_observations(source_to_table(observations, feedback), result.table, key[0])
             output_source = observations
-        results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, output, output_source)}
+        results = {"OUTPUT": table_to_sink(self, parameters, "OUTPUT", context, output, output_source),
+                   "COVARIATES": ";".join(result.summary["feature"])}
         if parameters.get("PROBLEMS") is not None:
             results["PROBLEMS"] = table_to_sink(self, parameters, "PROBLEMS", context, result.problems)
         return results
