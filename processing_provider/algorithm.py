@@ -235,15 +235,14 @@ class WholesoilAlgorithm(QgsProcessingAlgorithm):
         if not isinstance(definition, QgsProcessingParameterNumber) or value in (None, "") or \
                 isinstance(value, QgsProperty):
             return None
-        try:
-            if math.isfinite(float(value)):
-                return None
-        except (TypeError, ValueError):
-            pass
         name = definition.name()
-        raster = f"{name}_RASTER"
-        hint = f" (give a raster as {raster})" if self.parameterDefinition(raster) is not None else ""
-        return f"{name}: {value!r} is not a number{hint}"
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raster = f"{name}_RASTER"
+            hint = f" (give a raster as {raster})" if self.parameterDefinition(raster) is not None else ""
+            return f"{name}: {value!r} is not a number{hint}"
+        return None if math.isfinite(number) else f"{name} must be a finite number, not {value}"
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         """Check the outputs, run ``compute`` (its reports record the run) and move the files it wrote into place

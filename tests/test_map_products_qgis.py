@@ -390,7 +390,7 @@ def test_stock_flux_or_topsoil_given_neither_or_both_as_raster_and_number_is_ref
     ("subsoilsocmap", {"BETA_RASTER": BETA, "TOPSOIL": "45 Mg"}, r"(?m)^TOPSOIL: '45 Mg' is not a number"),
     ("turnovertimemap", {"STOCK_RASTER": BIO12, "STOCK_SD": "abc", "FLUX": 2},
      r"(?m)^STOCK_SD: 'abc' is not a number \(give a raster as STOCK_SD_RASTER\)$"),
-    ("bnppbydepthmap", {"BNPP": "1e400", "BETA_RASTER": BETA}, r"(?m)^BNPP: '1e400' is not a number")])
+    ("bnppbydepthmap", {"BNPP": "1e400", "BETA_RASTER": BETA}, r"(?m)^BNPP must be a finite number, not 1e400$")])
 def test_text_given_for_a_number_is_refused_not_read_as_0(wholesoil_processing, tmp_path, algorithm, parameters,
                                                           message):
     """QGIS 3.22 takes any text in an optional number and reads it as 0: STOCK=csoil.tif made an all-zero τ map
