@@ -24,6 +24,7 @@ import re
 import shutil
 import signal
 import threading
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -120,6 +121,10 @@ def check_output_path(path, option="output", inputs=()):
         raise InputError(f"{option}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{option}: folder {folder} is not writable")
+    try:  # os.access trusts root and ignores read-only mounts: make (and remove) a folder as the run will
+        os.rmdir(tempfile.mkdtemp(prefix=".wholesoil-probe-", dir=folder))
+    except OSError as error:
+        raise InputError(f"{option}: cannot write in folder {folder} ({error.strerror or error})") from None
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(f"{option}: {path} exists and is read-only")
     transaction = _transaction.get()

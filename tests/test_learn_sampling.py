@@ -176,6 +176,7 @@ def test_the_cells_of_a_csv_come_back_as_they_were(tmp_path):
                  "lon", "--y-col", "lat", "--join", str(tmp_path / "layers.csv"), "--on", "site", "--quiet"]) == 0
     joined = pd.read_csv(tmp_path / "joined.csv", dtype=str, keep_default_na=False)
     assert joined["site"].tolist() == ["007", "007", "0042"] and joined["clim"].astype(float).tolist()[2] == 1717.0
+    assert joined["year"].tolist() == ["1984", "1984", ""]  # the points' own cells too, not 1984.0
 
 
 def test_points_from_coordinate_columns_are_points_in_a_geopackage_output(tmp_path):

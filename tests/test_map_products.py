@@ -384,6 +384,9 @@ def test_a_file_given_as_a_layered_sd_stands_for_its_sd_bands(layered_maps, caps
     np.testing.assert_array_equal(read_bands(folder / "cli.tif")[0], beside)
     loss_maps(folder / "zero.tif", roots, ibulk=ibulk, ibulk_sd=[0] * 5, draws=20)
     assert not np.array_equal(read_bands(folder / "zero.tif")[0], beside, equal_nan=True)
+    for bad in ("nan", "inf", -0.05):  # refused at once, as a single input's sd number is
+        with pytest.raises(InputError, match=r"^Ibulk sd must be"):
+            loss_maps(folder / "bad.tif", roots, ibulk=ibulk, ibulk_sd=[bad] + [0] * 4, draws=20)
 
 
 def test_bands_of_a_flux_or_stock_given_as_shares_or_ages_are_refused(layered_maps):

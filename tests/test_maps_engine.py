@@ -41,6 +41,8 @@ def test_a_map_smaller_than_one_window_is_cut_so_that_every_worker_has_windows(t
     bands = engine.plan_windows(150, 90, [(256, 256)], bytes_per_pixel=64, at_least=4)
     assert bands == [(0, 0, 150, 23), (0, 23, 150, 23), (0, 46, 150, 23), (0, 69, 150, 21)]
     assert engine.plan_windows(150, 3, at_least=4) == [(0, 0, 150, 1), (0, 1, 150, 1), (0, 2, 150, 1)]
+    wide = engine.plan_windows(2000, 3, bytes_per_pixel=96, in_flight=32)  # a few rows: squares make more windows
+    assert engine.plan_windows(2000, 3, bytes_per_pixel=96, in_flight=32, at_least=16) == wide and len(wide) == 8
     assert len(engine.plan_windows(1000, 1000, [(256, 256)], bytes_per_pixel=64, memory_mb=8, at_least=4)) == 16
     source = write_raster(tmp_path / "in.tif", np.ones((90, 150)))
     if (os.cpu_count() or 1) > 1:

@@ -13,7 +13,8 @@ from conftest import run_qgis_process
 from rasters_util import write_geopackage, write_netcdf, write_raster
 from wholesoil.core.cli import main
 from wholesoil.core.errors import InputError
-from wholesoil.core.outputs import OutputTransaction, atomic_output, register_input, remove_stale_temporaries
+from wholesoil.core.outputs import (OutputTransaction, atomic_output, check_output_path, register_input,
+                                     remove_stale_temporaries)
 from wholesoil.core.tables import read_table, write_table
 
 FIT = ["--id-col", "profile_id", "--top-col", "top_cm", "--bottom-col", "bottom_cm", "--value-col", "mass_mg_cm3"]
@@ -421,3 +422,5 @@ def test_a_folder_that_cannot_be_written_is_one_line_even_for_root(capsys):
             pass
     assert main(["depth-fractions", "--beta", "0.96", "--output", "/proc/never.csv"]) == 2
     assert "cannot write in folder /proc" in capsys.readouterr().err
+    with pytest.raises(InputError, match=r"^OUTPUT: cannot write in folder /proc"):  # checked before any work
+        check_output_path("/proc/never.csv", "OUTPUT")

@@ -177,10 +177,13 @@ def run_sample_rasters(args):
     result = sample_rasters(points, paths, names, args.x_col, args.y_col, args.crs, progress=_progress(args),
                             check_columns=None if args.join else lambda columns: check_columns_writable(
                                 columns, args.output))
-    if args.join:  # a CSV's own cells as they were (007, 1984, not 7 and 1984.0)
-        table = keep_csv_text(join_observations(read_table(args.join), result.table, args.on), args.join, args.output)
+    sites = keep_csv_text(result.table, args.points, args.output)  # a CSV's own cells as they were (007, 1984)
+    if args.join:
+        if args.on in result.table.columns:
+            sites[args.on] = result.table[args.on]  # keys as read: 7 and 7.0 are one key
+        table = keep_csv_text(join_observations(read_table(args.join), sites, args.on), args.join, args.output)
     else:
-        table = keep_csv_text(result.table, args.points, args.output)
+        table = sites
     if args.x_col and GEOMETRY not in table.columns and not is_csv(args.output):  # points on the map, as in QGIS
         table = with_point_geometry(table, args.x_col, args.y_col, args.crs)
     write_table(table, args.output)

@@ -142,7 +142,7 @@ def layer_references(items, option, sd=False):
     for item in ([items] if isinstance(items, (str, os.PathLike, BandRef, int, float)) else items):
         if isinstance(item, (int, float)) or _is_number(item):
             if sd:
-                refs.append(float(item))
+                refs.append(band_reference(item, option, constant=True, sd=True))  # a finite number
                 continue
             raise InputError(f"{option}: {item} is a number; give rasters, one band per layer (a number is not a "
                              "layered input)")

@@ -94,8 +94,9 @@ def plan_windows(width, height, input_blocks=(), bytes_per_pixel=64, memory_mb=D
             for bx, by in input_blocks:
                 unit = math.lcm(unit, bx, by) if math.lcm(unit, bx, by) <= 2048 else unit
             side_x = side_y = max(unit, min(4096, int(math.sqrt(pixels)) // unit * unit))
-        if math.ceil(width / side_x) * math.ceil(height / side_y) < at_least:
-            side_x, side_y = width, math.ceil(height / min(at_least, height))
+        rows = math.ceil(height / min(at_least, height))  # whole-width bands, if they make more windows
+        if math.ceil(height / rows) > math.ceil(width / side_x) * math.ceil(height / side_y):
+            side_x, side_y = width, rows
     return [(x, y, min(side_x, width - x), min(side_y, height - y))
             for y in range(0, height, side_y) for x in range(0, width, side_x)]
 

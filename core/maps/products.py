@@ -128,6 +128,9 @@ class _Inputs:
         if len(sd_refs) != len(refs):
             raise InputError(f"{option}: {len(sd_refs)} sd band(s) for {len(refs)} band(s)")
         _require_role(sd_refs, f"{option} sd", sd=True, values=refs)
+        for sd_ref in sd_refs:
+            if sd_ref is not None and not isinstance(sd_ref, BandRef):
+                SD.require(sd_ref, f"{option} sd")  # a number: finite and not negative, before any work
         check_layer_names(sd_refs, scheme, f"{option} sd")
         if not sds:
             found = sum(s is not None for s in sd_refs)
