@@ -74,10 +74,10 @@ def plan_windows(width, height, input_blocks=(), bytes_per_pixel=64, memory_mb=D
     block: a fixed square window size in pixels. Otherwise the size keeps ``in_flight``
     windows of ``bytes_per_pixel`` each within ``memory_mb``: whole-width bands when an
     input is stored in whole-width strips (``input_blocks`` lists (x, y) block sizes),
-    else squares that are multiples of the output tiles and of the inputs' tiles; a grid
-    that would give fewer than ``at_least`` windows is cut into ``at_least`` whole-width
-    bands (as many as its rows allow), so that every worker has one (a small map of a costly
-    product, e.g. the Monte Carlo of loss maps, was one window on one core).
+    else squares that are multiples of the output tiles and of the inputs' tiles. A grid is
+    cut into ``at_least`` whole-width bands instead (as many as its rows allow) when that gives
+    more windows, so that every worker has some (a small map of a costly product, e.g. the
+    Monte Carlo of loss maps, was one window on one core).
     """
     if block is not None:
         if int(block) < 1:
