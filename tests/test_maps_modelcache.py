@@ -2,8 +2,10 @@
 and from a warm cache and from a damaged entry; a map from the cache reads neither the model
 file nor imports scikit-learn or pandas (issue 8, start-up of a map run)."""
 
+import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -54,9 +56,9 @@ def test_the_same_map_without_the_cache_and_from_a_cold_and_a_warm_one(models, w
     monkeypatch.setenv("WHOLESOIL_CACHE_DIR", "off")
     predict_raster([model], rasters, tmp_path / "off.tif")
     monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / "cache"))
-    assert not list((tmp_path).glob("cache/*.npz"))
+    assert not list((tmp_path).glob("cache/*.forest"))
     predict_raster([model], rasters, tmp_path / "cold.tif")
-    assert len(list(tmp_path.glob("cache/*.npz"))) == 1
+    assert len(list(tmp_path.glob("cache/*.forest"))) == 1
 
     def unread(path):
         raise AssertionError("the model file was read although its forest is cached")
@@ -86,16 +88,14 @@ def test_a_damaged_entry_is_ignored(models, tmp_path, monkeypatch):
     model, rasters = models[0]["y"], models[1]
     monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / "cache"))
     predict_raster([model], rasters, tmp_path / "reference.tif")
-    entry = next(tmp_path.glob("cache/*.npz"))
-    with np.load(entry) as kept:
-        arrays = {name: kept[name] for name in kept.files}
-    arrays["code"] = arrays["code"].copy()
-    arrays["code"][0] = (len(arrays["code"]) + 5) << kernels.FEATURE_BITS  # a child outside the forest
-    with open(entry, "wb") as stream:
-        np.savez(stream, **arrays)
+    entry = next(tmp_path.glob("cache/*.forest"))
+    code = np.load(entry / "code.npy")
+    code[0] = (len(code) + 5) << kernels.FEATURE_BITS  # a child outside the forest
+    np.save(entry / "code.npy", code)
     assert modelcache.load(file_checksum(model)) is None
     predict_raster([model], rasters, tmp_path / "pointing_outside.tif")
-    entry.write_bytes(entry.read_bytes()[:1000])  # truncated
+    entry = next(tmp_path.glob("cache/*.forest"))
+    (entry / "value.npy").write_bytes((entry / "value.npy").read_bytes()[:1000])  # truncated
     assert modelcache.load(file_checksum(model)) is None
     predict_raster([model], rasters, tmp_path / "truncated.tif")
     for name in ("pointing_outside", "truncated"):
@@ -142,23 +142,46 @@ def test_the_least_recently_used_entries_go_beyond_the_size_limit(models, tmp_pa
     first, second = models[0]["y"], models[0]["climate"]
     monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / "cache"))
     predict_raster([first], models[1], tmp_path / "first.tif")
-    size = next(tmp_path.glob("cache/*.npz")).stat().st_size
+    size = sum(part.stat().st_size for part in next(tmp_path.glob("cache/*.forest")).iterdir())
     monkeypatch.setattr(modelcache, "MAX_BYTES", size + 1)
+    stale = tmp_path / "cache" / ".an-entry.forest.0123.tmp"  # of a run killed while it stored an entry
+    stale.mkdir()
+    (stale / "code.npy").write_bytes(b"half")
+    os.utime(stale, (time.time() - modelcache.STALE_SECONDS - 1,) * 2)
+    fresh = tmp_path / "cache" / ".another.forest.4567.tmp"  # of a run storing now
+    fresh.mkdir()
     predict_raster([second], models[1], tmp_path / "second.tif")
-    kept = list(tmp_path.glob("cache/*.npz"))
+    kept = list(tmp_path.glob("cache/*.forest"))
     assert [p.name.split("-")[0] for p in kept] == [file_checksum(second)]
+    assert not stale.exists() and fresh.exists()
+
+
+def test_a_map_from_the_cache_maps_the_arrays_instead_of_reading_them(models, tmp_path, monkeypatch):
+    """The start-up of a map: the kept forest's arrays are memory maps of the entry's files, not copies;
+    copy-on-write, so that they are writable arrays (those the kernel was compiled for) and the files never change."""
+    model, rasters = models[0]["y"], models[1]
+    monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / "cache"))
+    predict_raster([model], rasters, tmp_path / "first.tif")
+    entry = next(tmp_path.glob("cache/*.forest"))
+    before = {path.name: path.read_bytes() for path in entry.iterdir()}
+    _, packed = modelcache.load(file_checksum(model))
+    for name in kernels.PackedForest.ARRAYS:
+        array = getattr(packed, name)
+        assert isinstance(array.base, np.memmap) and array.flags.writeable, name
+    packed.value[0] += 1.0
+    assert {path.name: path.read_bytes() for path in entry.iterdir()} == before
 
 
 def rewrite_entry(entry, change):
     """Rewrite a cache entry with ``change(about, arrays)`` applied."""
     import json
 
-    with np.load(entry) as kept:
-        arrays = {name: kept[name].copy() for name in kept.files}
-    about = json.loads(str(arrays.pop("about")))
+    about = json.loads((entry / "about.json").read_text())
+    arrays = {path.stem: np.load(path) for path in entry.glob("*.npy")}
     change(about, arrays)
-    with open(entry, "wb") as stream:
-        np.savez(stream, about=np.array(json.dumps(about)), **arrays)
+    (entry / "about.json").write_text(json.dumps(about))
+    for name, values in arrays.items():
+        np.save(entry / f"{name}.npy", values)
 
 
 @pytest.mark.parametrize("damage", ["no levels", "a feature more", "a class less"])
@@ -166,7 +189,7 @@ def test_an_entry_that_does_not_fit_together_is_ignored(models, damage, tmp_path
     model, rasters = models[0]["y"], models[1]
     monkeypatch.setenv("WHOLESOIL_CACHE_DIR", str(tmp_path / "cache"))
     predict_raster([model], rasters, tmp_path / "reference.tif")
-    entry = next(tmp_path.glob("cache/*.npz"))
+    entry = next(tmp_path.glob("cache/*.forest"))
 
     def change(about, arrays):
         if damage == "no levels":
@@ -212,12 +235,13 @@ def test_a_model_file_replaced_while_it_is_read_is_refused_and_not_cached(models
     monkeypatch.setattr(modelfile, "load_model", replaced_then_read)
     with pytest.raises(InputError, match="changed while it was read"):
         predict_raster([model], models[1], tmp_path / "a.tif")
-    assert not list(tmp_path.glob("cache/*.npz")) and not (tmp_path / "a.tif").exists()
+    assert not list(tmp_path.glob("cache/*.forest")) and not (tmp_path / "a.tif").exists()
 
 
 def test_packed_arrays_are_checked_before_the_kernel_trusts_them(models):
     """A feature outside the covariates, a child that is its node or comes before it (a walk that
-    never ends, in code that cancel cannot stop), arrays of other lengths."""
+    never ends, in code that cancel cannot stop), a right child past the end, a leaf that does not
+    point to itself, arrays of other lengths."""
     from wholesoil.core.learn.modelfile import load_model
 
     forest = load_model(models[0]["y"]).model.pipeline_[-1]
@@ -226,9 +250,12 @@ def test_packed_arrays_are_checked_before_the_kernel_trusts_them(models):
     kernels.PackedForest.from_arrays(arrays, packed.n_features, False)
     node = np.flatnonzero(arrays["threshold32"] != np.inf)[-1]
     child, feature = arrays["code"][node] >> kernels.FEATURE_BITS, arrays["code"][node] & 0xFFFF
-    for broken_child, broken_feature in [(child, packed.n_features), (node, feature), (node - 1, feature)]:
+    last, leaf = len(arrays["code"]) - 1, np.flatnonzero(arrays["threshold32"] == np.inf)[0]
+    for where, broken_child, broken_feature in [(node, child, packed.n_features), (node, node, feature),
+                                                (node, node - 1, feature), (node, last, feature),
+                                                (leaf, leaf + 1, 0), (node, -1, feature)]:
         code = arrays["code"].copy()
-        code[node] = (broken_child << kernels.FEATURE_BITS) | broken_feature
+        code[where] = (broken_child << kernels.FEATURE_BITS) | broken_feature
         with pytest.raises(ValueError, match="do not fit together"):
             kernels.PackedForest.from_arrays({**arrays, "code": code}, packed.n_features, False)
     with pytest.raises(ValueError, match="do not fit together"):

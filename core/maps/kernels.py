@@ -125,10 +125,11 @@ class PackedForest:
         if not shapes:
             raise ValueError("the packed forest's arrays do not fit together (types or shapes)")
         leaf = threshold == np.inf
-        child, feature = code >> FEATURE_BITS, code & ((1 << FEATURE_BITS) - 1)
-        inside = (roots.min() >= 0 and roots.max() < n and np.all(child[~leaf] > np.flatnonzero(~leaf))
-                  and not np.any(~leaf & (child + 1 >= n))
-                  and feature.max() < forest.n_features and np.array_equal(child[leaf], np.flatnonzero(leaf)))
+        child = code >> FEATURE_BITS
+        ahead = child - np.arange(n)  # a leaf points to itself, other nodes to later ones
+        inside = (roots.min() >= 0 and roots.max() < n and np.array_equal(ahead == 0, leaf) and ahead.min() >= 0
+                  and (child + ~leaf).max() < n  # a node's children: child and child + 1
+                  and (code & ((1 << FEATURE_BITS) - 1)).max() < forest.n_features)
         if not inside:
             raise ValueError("the packed forest's arrays do not fit together (a node points outside them)")
         return forest

@@ -11,13 +11,15 @@ a region, the next run of a batch) reads one file of plain arrays instead.
 Where: the folder named by the environment variable ``WHOLESOIL_CACHE_DIR`` ("off": no
 cache), else ``$XDG_CACHE_HOME/wholesoil/forests``, else ``~/.cache/wholesoil/forests``.
 
-An entry is one ``.npz`` file (plain arrays, read without pickle, the description as JSON
-text) named by the model file's SHA-256 and a digest of the code that packs and runs forests:
-a changed model file, or another version of wholesoil, never reads an entry it did not
-write. Entries are written to a temporary file and renamed; at most :data:`MAX_BYTES` are
-kept, the least recently used removed first. An entry that cannot be read, or whose arrays
-do not fit together, is ignored and the model file is read instead. A folder that cannot be
-written is not an error: maps are the same, only their start is slower.
+An entry is a folder of plain ``.npy`` arrays (read without pickle) and the description as
+JSON text, named by the model file's SHA-256 and a digest of the code that packs and runs
+forests: a changed model file, or another version of wholesoil, never reads an entry it did
+not write. Its arrays are mapped into memory, not copied: a run starts without reading them
+through (about 0.05 s of a 1000² map's start-up). Entries are written to a temporary folder and
+renamed, never changed afterwards; at most :data:`MAX_BYTES` are kept, the least recently used
+removed first. An entry that cannot be read, or whose arrays do not fit together, is ignored
+and the model file is read instead. A folder that cannot be written is not an error: maps are
+the same, only their start is slower.
 
 An entry is trusted as the model file is: whoever can write into the cache folder can change
 later maps (as with numba's cache or Python's ``__pycache__``), so keep it a folder of your own
@@ -28,10 +30,9 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import time
 import uuid
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +41,10 @@ from .kernels import PackedForest
 
 #: Bytes of entries kept (the least recently used are removed beyond it).
 MAX_BYTES = 2 << 30
-#: Age (s) after which a temporary file is a leftover of a run that was killed.
+#: Age (s) after which a temporary folder is a leftover of a run that was killed.
 STALE_SECONDS = 3600
+#: The name ending of an entry (a folder).
+SUFFIX = ".forest"
 
 
 #: The code that decodes a model file and packs, describes and runs its forest (the entries' key).
@@ -76,7 +79,7 @@ def _code_digest():
 
 def _entry(checksum):
     where = folder()
-    return None if where is None else where / f"{checksum}-{_code_digest()}.npz"
+    return None if where is None else where / f"{checksum}-{_code_digest()}{SUFFIX}"
 
 
 def load(checksum):
@@ -86,12 +89,13 @@ def load(checksum):
     if path is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as entry:
-            about = json.loads(str(entry["about"]))
-            arrays = {name: entry[name] for name in PackedForest.ARRAYS}
+        about = json.loads((path / "about.json").read_text(encoding="utf-8"))
+        # copy-on-write maps: writable arrays, as the compiled kernel was compiled for, that never change the file
+        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="c", allow_pickle=False)
+                  for name in PackedForest.ARRAYS}
         packed = PackedForest.from_arrays(arrays, about["n_features"], about["classification"])
         spec = about["spec"]
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
     try:
         os.utime(path)  # recently used (not possible in a folder shared read-only)
@@ -102,43 +106,46 @@ def load(checksum):
 
 def store(checksum, spec, packed):
     """Keep ``packed`` and ``spec`` for the model file of SHA-256 ``checksum`` (quietly not, when
-    the folder cannot be written)."""
+    the folder cannot be written, or when another run has just kept it). A run that maps the
+    entry it replaces keeps reading the old files, which stay until it ends."""
     path = _entry(checksum)
     if path is None:
         return
-    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     about = {"spec": spec, "n_features": packed.n_features, "classification": packed.classification}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temporary, "wb") as stream:
-            np.savez(stream, about=np.array(json.dumps(about)),
-                     **{name: getattr(packed, name) for name in PackedForest.ARRAYS})
-        os.replace(temporary, path)
+        temporary.mkdir(parents=True)
+        (temporary / "about.json").write_text(json.dumps(about), encoding="utf-8")
+        for name in PackedForest.ARRAYS:
+            np.save(temporary / f"{name}.npy", getattr(packed, name), allow_pickle=False)
+        shutil.rmtree(path, ignore_errors=True)  # a damaged entry (a good one is not stored again)
+        os.rename(temporary, path)  # fails when another run has just kept the entry
         _prune(path.parent, path)
     except OSError:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _size(entry):
+    return sum(part.stat().st_size for part in entry.iterdir())
 
 
 def _prune(where, newest):
     """Remove the least recently used entries beyond MAX_BYTES (never ``newest``), and stale
-    temporary files."""
+    temporary folders."""
     now = time.time()
     entries = []
     for path in where.iterdir():
         try:
             status = path.stat()
             if path.suffix == ".tmp" and now - status.st_mtime > STALE_SECONDS:
-                path.unlink(missing_ok=True)
-            elif path.suffix == ".npz" and path != newest:
-                entries.append((status.st_mtime, status.st_size, path))
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.suffix == SUFFIX and path != newest:
+                entries.append((status.st_mtime, _size(path), path))
         except OSError:  # removed meanwhile by another run
             continue
-    total = sum(size for _, size, _ in entries) + newest.stat().st_size
+    total = sum(size for _, size, _ in entries) + _size(newest)
     for _, size, path in sorted(entries):
         if total <= MAX_BYTES:
             break
-        path.unlink(missing_ok=True)
+        shutil.rmtree(path, ignore_errors=True)
         total -= size
