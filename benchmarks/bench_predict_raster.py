@@ -61,13 +61,17 @@ FIRST_MAP = "wholesoil (mean+sd, 2 workers, first map)"
 
 
 def correlated_fields(size, seed):
-    """BANDS smooth fields (float32, size x size), correlated through 5 latent factors."""
+    """BANDS smooth fields (float32, size x size), correlated through 5 latent factors.
+
+    ``seed`` draws the latent fields (the landscape); the loadings are the same for every size
+    and seed, so the stacks of every size and the training sites share one distribution of
+    covariates, as a map and the sites of its model do."""
     from scipy.ndimage import zoom
 
+    loadings = np.random.default_rng(1).normal(size=(BANDS, 5))
     rng = np.random.default_rng(seed)
-    coarse = max(4, size // 100)
+    coarse = max(4, size // 100)  # features about 100 pixels across at every size
     latent = [zoom(rng.normal(size=(coarse, coarse)), size / coarse, order=3)[:size, :size] for _ in range(5)]
-    loadings = rng.normal(size=(BANDS, 5))
     for band in range(BANDS):
         field = sum(loadings[band, k] * latent[k] for k in range(5))
         yield (field + 0.3 * zoom(rng.normal(size=(coarse, coarse)), size / coarse, order=1)[:size, :size]
@@ -114,8 +118,8 @@ def make_model(folder):
     if model_path.exists() and pickle_path.exists():
         return model_path, pickle_path
     rng = np.random.default_rng(0)
-    fields = np.stack(list(correlated_fields(400, seed=7)))            # training sites drawn from the same fields
-    rows, cols = rng.integers(0, 400, 5000), rng.integers(0, 400, 5000)
+    fields = np.stack(list(correlated_fields(1000, seed=11)))  # 5000 sites of another landscape of the same covariates
+    rows, cols = rng.integers(0, 1000, 5000), rng.integers(0, 1000, 5000)
     table = pd.DataFrame({f"cov{i:02d}": fields[i, rows, cols] for i in range(BANDS)})
     table["y"] = (np.sin(table.cov00) * 3 + table.cov01 * table.cov02 + np.abs(table.cov03)
                   + rng.normal(scale=0.5, size=len(table)))
@@ -292,12 +296,13 @@ def tree_rss(pid):
 
 
 def ensure_spatialml():
-    python = SPATIALML_VENV / "bin" / "python"
-    if not python.exists():
+    python, made = SPATIALML_VENV / "bin" / "python", SPATIALML_VENV / "installed"
+    if not made.exists():  # also after an installation that was interrupted
         print("making the pyspatialml environment (once)...", file=sys.stderr)
         subprocess.run(["/usr/bin/python3", "-m", "venv", str(SPATIALML_VENV)], check=True)
         subprocess.run([str(SPATIALML_VENV / "bin" / "pip"), "install", "-q", "numpy<2", "scikit-learn==1.2.1",
                         "pyspatialml"], check=True)
+        made.touch()
     return python
 
 
