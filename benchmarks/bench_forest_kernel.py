@@ -9,7 +9,7 @@ between runs; run it with ``nice -n -19`` too), as pixels per second and as ns p
 the pixels' paths (counted with scikit-learn's ``decision_path``: what a walk of one pixel at
 a time would visit).
 
-Needs benchmarks/results/forest.pkl and stack_2000.tif (made by bench_predict_raster.py).
+Needs benchmarks/results/forest_<DATA>.pkl and stack_2000_<DATA>.tif (made by bench_predict_raster.py).
 Run: .venv/bin/python benchmarks/bench_forest_kernel.py [--pixels 32768] [--repeats 9]
      [--super-chunk 4096,16384]
 """
@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_predict_raster import DATA
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -35,8 +36,8 @@ def main():
 
     from wholesoil.core.maps import kernels
 
-    forest = pickle.load(open(RESULTS / "forest.pkl", "rb"))
-    dataset = gdal.Open(str(RESULTS / "stack_2000.tif"))
+    forest = pickle.load(open(RESULTS / f"forest_{DATA}.pkl", "rb"))
+    dataset = gdal.Open(str(RESULTS / f"stack_2000_{DATA}.tif"))
     stack = dataset.ReadAsArray(512, 512, 512, 512).astype(np.float32)
     nodata = dataset.GetRasterBand(1).GetNoDataValue()
     z_order = kernels.z_order(*stack.shape[1:])
