@@ -3,7 +3,7 @@
 Preparing a forest for the compiled kernel means reading its model file (unzipping the node
 arrays, rebuilding the scikit-learn model and checking its stored predictions, which
 imports scikit-learn and pandas) and packing its trees (:class:`.kernels.PackedForest`):
-about 1.5 s for a 200-tree forest, as long as mapping a 1000 × 1000 raster with it. After
+about 1 s for a 200-tree forest, half as long as mapping a 1000 × 1000 raster with it. After
 the first map of a model file, its packed forest and what a map needs to know of the model
 (:func:`.predict.model_spec`) are kept, so that the next map of that file (the next tile of
 a region, the next run of a batch) reads one file of plain arrays instead.
