@@ -109,11 +109,17 @@ def depth_fractions_figure(scheme, profiles, title="Depth distribution"):
     scheme: a LayerScheme; profiles: mapping label -> fractions per layer (sums to <= 1).
     Up to MAX_BAR_PROFILES profiles the fractions are side-by-side bars within each layer;
     more are a grid of cells (profile x layer) coloured by fraction, so that nothing overlaps.
+    Profiles with the same fractions (e.g. two biomes of one β) share one colour and one line,
+    labelled with all their names, so that no line hides another.
     """
     figure, (bars, cumulative) = new_figure(10.0, 5.5, ncols=2, sharey=True)
     tops, thickness = scheme.tops, scheme.thickness
     n = max(len(profiles), 1)
-    colours = series_colours(n)
+    curves = {}  # fractions -> the labels of the profiles that have them
+    for label, fractions in profiles.items():
+        curves.setdefault(tuple(np.asarray(fractions, dtype=float).round(12)), []).append(str(label))
+    colour_of = {label: colour for labels, colour in zip(curves.values(), series_colours(len(curves)))
+                 for label in labels}
     depths = np.concatenate(([scheme.breaks[0]], scheme.bottoms))
     if len(profiles) > MAX_BAR_PROFILES:
         grid = np.array([np.asarray(f, dtype=float) for f in profiles.values()]).T
@@ -121,16 +127,15 @@ def depth_fractions_figure(scheme, profiles, title="Depth distribution"):
         figure.colorbar(mesh, ax=bars, label="fraction in layer")
         bars.set_xticks(np.arange(n) + 0.5)
         bars.set_xticklabels([str(label) for label in profiles], rotation=60, ha="right", fontsize="small")
-    for i, (label, fractions) in enumerate(profiles.items()):
-        fractions = np.asarray(fractions, dtype=float)
-        if len(profiles) <= MAX_BAR_PROFILES:
-            height = thickness / n
-            bars.barh(tops + i * height, fractions, height=height * 0.9, align="edge", color=colours[i],
-                      label=str(label))
-        cumulative.plot(np.concatenate(([0.0], np.cumsum(fractions))), depths, "-o", color=colours[i],
-                        label=str(label), markersize=3)
-    if len(profiles) <= MAX_BAR_PROFILES:
+    else:
+        height = thickness / n
+        for i, (label, fractions) in enumerate(profiles.items()):
+            bars.barh(tops + i * height, np.asarray(fractions, dtype=float), height=height * 0.9, align="edge",
+                      color=colour_of[str(label)], label=str(label))
         bars.set_xlabel("fraction in layer")
+    for fractions, labels in curves.items():
+        cumulative.plot(np.concatenate(([0.0], np.cumsum(fractions))), depths, "-o", color=colour_of[labels[0]],
+                        label=" = ".join(labels), markersize=3)
     bars.set_ylabel("depth (cm)")
     bars.set_yticks(list(scheme.breaks))
     bars.invert_yaxis()

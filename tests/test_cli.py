@@ -304,3 +304,27 @@ def test_raster_commands_read_a_table_of_a_geopackage(tmp_path, capsys):
     capsys.readouterr()
     assert main(["depth-fractions", "--beta", f"GPKG:{gpkg}:nope", "--output", str(tmp_path / "c.tif")]) == 2
     assert "--beta: cannot open raster GPKG:" in capsys.readouterr().err and not (tmp_path / "c.tif").exists()
+
+
+def test_profiles_with_the_same_fractions_share_one_labelled_line():
+    """Jackson's boreal forest and temperate grassland have one β (0.943): their curves lay on each other,
+    so the legend named a line that could not be seen. They are one line now, labelled with both, and
+    in the bars (up to 4 profiles) both have that line's colour."""
+    from matplotlib.colors import to_rgba
+
+    from wholesoil.core.layers import layer_scheme
+    from wholesoil.core.plots import depth_fractions_figure
+
+    scheme = layer_scheme("standard7")
+    same, other = [0.5, 0.2, 0.1, 0.1, 0.05, 0.03, 0.02], [0.4, 0.2, 0.2, 0.1, 0.05, 0.03, 0.02]
+    few = {"boreal forest": same, "temperate grassland": same, "tundra": other}
+    many = {**{f"biome {i}": [v + 0.001 * i for v in other] for i in range(1, 7)}, **few}
+    for profiles in (few, many):
+        figure = depth_fractions_figure(scheme, profiles)
+        lines = {line.get_label(): line for line in figure.axes[1].get_lines()}
+        assert "boreal forest = temperate grassland" in lines and len(lines) == len(profiles) - 1
+    bars = {container.get_label(): container.patches[0].get_facecolor() for container in
+            depth_fractions_figure(scheme, few).axes[0].containers}
+    line = {line.get_label(): line for line in depth_fractions_figure(scheme, few).axes[1].get_lines()}
+    joint = to_rgba(line["boreal forest = temperate grassland"].get_color())
+    assert bars["boreal forest"] == bars["temperate grassland"] == joint != bars["tundra"]
