@@ -51,6 +51,17 @@ def test_agrees_with_a_direct_computation_of_the_cast_definition():
     assert (aoa.predict(new) == (di <= threshold)).all()
 
 
+def test_fit_learns_which_covariates_carry_no_weight():
+    """``unweighted_`` is learned in fit (it was set from outside by the model-file reader): the covariates
+    whose columns all have weight 0 while others have weight; none when nothing has weight (unweighted DI)."""
+    train = np.random.default_rng(7).normal(size=(30, 4))
+    names = ["a", "kind", "kind", "b"]  # a categorical covariate's two indicators
+    assert AreaOfApplicability().fit(train, None, [0.5, 0.0, 0.0, -0.2], names).unweighted_ == ["kind", "b"]
+    assert AreaOfApplicability().fit(train, None, [0.5, 0.3, 0.3, 0.0], names).unweighted_ == ["b"]
+    assert AreaOfApplicability().fit(train, None, [0.0, 0.0, 0.0, 0.0], names).unweighted_ == []
+    assert AreaOfApplicability().fit(train, None).unweighted_ == []
+
+
 def test_training_points_are_inside_and_far_points_outside():
     rng = np.random.default_rng(6)
     train = rng.normal(size=(120, 3))

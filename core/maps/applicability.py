@@ -45,14 +45,16 @@ def boxplot_upper_whisker(values):
 class AreaOfApplicability:
     """CAST's dissimilarity index and area of applicability (scikit-learn style).
 
-    fit(X, folds=None, weights=None): X the training covariates (rows × covariates,
-    numbers; categorical covariates as 0/1 indicators), folds the cross-validation fold of
-    each row (None: every other row counts), weights one importance per column.
+    fit(X, folds=None, weights=None, covariates=None): X the training covariates (rows ×
+    covariates, numbers; categorical covariates as 0/1 indicators), folds the cross-validation
+    fold of each row (None: every other row counts), weights one importance per column,
+    covariates the covariate of each column (a categorical covariate's indicators share its name).
     Learned: ``center_``, ``scale_``, ``weights_``, ``kept_`` (columns used),
-    ``mean_distance_``, ``training_di_``, ``threshold_``.
+    ``mean_distance_``, ``training_di_``, ``threshold_``, ``unweighted_`` (the covariates
+    whose weight is 0 while others have weight: the DI cannot see them).
     """
 
-    def fit(self, X, folds=None, weights=None):
+    def fit(self, X, folds=None, weights=None, covariates=None):
         from scipy.spatial import cKDTree
         from scipy.spatial.distance import cdist
 
@@ -62,6 +64,9 @@ class AreaOfApplicability:
         weights = np.ones(X.shape[1]) if weights is None else np.clip(np.asarray(weights, dtype=float), 0, None)
         if not np.any(weights > 0):
             weights = np.ones(X.shape[1])
+        names = list(range(X.shape[1])) if covariates is None else list(covariates)
+        self.unweighted_ = [name for name in dict.fromkeys(names)
+                            if not any(w > 0 for n, w in zip(names, weights) if n == name)]
         self.center_ = X.mean(axis=0)
         self.scale_ = X.std(axis=0, ddof=1)
         self.kept_ = np.flatnonzero(self.scale_ > 0)
@@ -116,14 +121,11 @@ def from_trained(trained):
     encoder = model.pipeline_.named_steps["encode"]
     encoded = model.pipeline_[:-1].transform(training[features])
     by_feature = dict(zip(importance["feature"], importance["permutation_importance"]))
-    weights = [by_feature.get(name.split("=", 1)[0] if "=" in name and name.split("=", 1)[0] in encoder.levels_
-                              else name, 0.0) for name in encoded.columns]
+    covariates = [name.split("=", 1)[0] if "=" in name and name.split("=", 1)[0] in encoder.levels_ else name
+                  for name in encoded.columns]  # not the covariates screening dropped
+    weights = [by_feature.get(covariate, 0.0) for covariate in covariates]
     folds = training["fold"].to_numpy() if "fold" in training.columns else None
-    applicability = AreaOfApplicability().fit(encoded.to_numpy(dtype=float), folds, np.nan_to_num(weights))
-    used = list(encoder.passthrough_) + list(encoder.levels_)  # not the covariates screening dropped
-    weighted = [f for f in used if np.nan_to_num(by_feature.get(f, 0.0)) > 0]
-    applicability.unweighted_ = [f for f in used if f not in weighted] if weighted else []
-    return applicability
+    return AreaOfApplicability().fit(encoded.to_numpy(dtype=float), folds, np.nan_to_num(weights), covariates)
 
 
 def unweighted_note(name, applicability):
